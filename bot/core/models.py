@@ -1,0 +1,169 @@
+"""The core's own data types: every layer speaks these, no platform SDK types."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class FeedStatus(enum.StrEnum):
+    """Health of a feed as shown by `nkru feeds status`."""
+
+    OK = "ok"
+    FAILING = "failing"
+    DISABLED = "disabled"
+
+
+class FetchOutcome(enum.StrEnum):
+    """What one HTTP poll of a feed produced."""
+
+    FETCHED = "fetched"  # a new body to parse
+    NOT_MODIFIED = "not_modified"  # HTTP 304: nothing to parse
+    UNCHANGED = "unchanged"  # 200 with the same body hash as last time: nothing to parse
+    FAILED = "failed"  # see FetchResult.error
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """What the fetcher needs to poll one feed conditionally."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one poll; `error` is a one-line, actionable message when FAILED."""
+
+    outcome: FetchOutcome
+    url: str
+    final_url: str | None = None
+    http_status: int | None = None
+    body: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait (429/503)
+    max_age: float | None = None  # Cache-Control max-age in seconds
+    error: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One item of a feed after parsing and normalising (plain text, UTC, canonical link)."""
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed: whatever entries could be read, plus the problem if it was malformed."""
+
+    title: str | None
+    link: str | None
+    entries: list[ParsedEntry]
+    ttl_minutes: int | None = None
+    problem: str | None = None  # feedparser's bozo reason, recorded on the feed's health
+    fatal: bool = False  # True when nothing feed-like could be read at all
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed as stored, with its polling state."""
+
+    id: int
+    url: str
+    name: str
+    interval_seconds: int
+    enabled: bool = True
+    status: FeedStatus = FeedStatus.OK
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    first_fetch_done: bool = False
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    disabled_reason: str | None = None
+    last_error: str | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    item_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article ready to store; `item_key` is the layer-(a) dedup key (see bot.core.dedup)."""
+
+    feed_id: int
+    item_key: str
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str
+    published_at: datetime
+    fetched_at: datetime
+    content_hash: str
+    source_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article."""
+
+    id: int
+    feed_id: int
+    item_key: str
+    url: str | None
+    title: str
+    summary: str
+    published_at: datetime
+    fetched_at: datetime
+    source_name: str
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story told by one or more outlets: the lead article plus the others."""
+
+    id: int
+    title: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    article_count: int
+    lead_article_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """What a delivery adapter renders: a story, its lead article and who else reported it."""
+
+    outbox_id: int
+    destination: str
+    kind: str  # "new" or "update"
+    story_id: int
+    title: str
+    url: str | None
+    summary: str
+    source_name: str
+    published_at: datetime
+    also_reported_by: list[str] = field(default_factory=list)
+    remote_id: str | None = None  # message id of the first post, for updates
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReceipt:
+    """What an adapter returns after sending: the platform's message id, if any."""
+
+    remote_id: str | None = None
