@@ -1,0 +1,209 @@
+"""The one settings module: defaults < nkru.toml (or $NKRU_CONFIG) < NKRU_* environment variables.
+
+Secrets have no default. Each secret can also be read from a file named by `NKRU_<NAME>_FILE`
+(Docker/Kubernetes secrets). A bad value stops start-up with `SettingsError`, whose message is
+one line naming the setting and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "NKRU_"
+DEFAULT_CONFIG_FILE = "nkru.toml"
+SECRET_FIELDS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "discord_token",
+    "discord_webhook_url",
+)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message names it and says how to fix it."""
+
+
+def parse_duration(value: Any) -> float:
+    """Turn 90, "90s", "15m", "2h", "3d" into seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration: write e.g. 90s, 15m, 2h or 3d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def normalize_database_url(url: str) -> str:
+    """Map plain sqlite:// and postgresql:// URLs to the async drivers; refuse other schemes."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"{url!r} is not a URL")
+    base = scheme.split("+", 1)[0].lower()
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if base in {"postgresql", "postgres"}:
+        return f"postgresql+asyncpg://{rest}"
+    raise ValueError(
+        f"unsupported database {scheme!r}: use sqlite+aiosqlite:///path/to.db "
+        "or postgresql+asyncpg://user@host/db"
+    )
+
+
+class DigestSchedule(BaseModel):
+    """A scheduled digest: which destination gets it, when (cron), covering how long."""
+
+    destination: str = "console"
+    cron: str = "0 8 * * *"
+    since: Seconds = 86400.0
+
+
+class Settings(BaseSettings):
+    """Every setting of nkru-monitor; environment names are NKRU_<FIELD> in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", env_nested_delimiter="__"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///storage/nkru.db"
+    feeds_file: Path = Path("seeds/feeds.toml")
+    log_level: str = "INFO"
+
+    # polling
+    poll_interval: Seconds = 1800.0  # default interval for feeds that name none
+    poll_min_interval: Seconds = 60.0  # never poll one feed more often than this
+    poll_max_interval: Seconds = 6 * 3600.0  # cap for Cache-Control max-age / <ttl>
+    poll_jitter: Seconds = 30.0
+    failure_backoff_base: Seconds = 60.0
+    failure_backoff_cap: Seconds = 6 * 3600.0
+    disable_after: Seconds = 7 * 86400.0  # a feed failing this long is disabled
+    flood_guard: bool = True  # first fetch of a new feed stores items without alerting
+
+    # fetching
+    fetch_connect_timeout: Seconds = 10.0
+    fetch_total_timeout: Seconds = 30.0
+    fetch_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    fetch_global_concurrency: int = Field(default=20, ge=1)
+    fetch_per_host_concurrency: int = Field(default=2, ge=1)
+    user_agent: str = "nkru-monitor/0.1 (news monitoring bot; +https://github.com/nkru-monitor)"
+
+    # dedup, retention, delivery
+    story_window: Seconds = 72 * 3600.0
+    retention: Seconds = 90 * 86400.0
+    delivery_interval: Seconds = 5.0
+    delivery_max_attempts: int = Field(default=12, ge=1)
+    delivery_backoff_base: Seconds = 5.0
+    delivery_backoff_cap: Seconds = 3600.0
+    destinations: list[str] = Field(default_factory=lambda: ["console"])
+    digests: list[DigestSchedule] = Field(default_factory=list)
+
+    # secrets: no defaults, ever
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    discord_token: str | None = None
+    discord_webhook_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order of precedence: arguments, environment, *_FILE secrets, config file."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_path())
+        return (init_settings, env_settings, _SecretFileSource(settings_cls), toml)
+
+
+class _SecretFileSource(PydanticBaseSettingsSource):
+    """Reads NKRU_<SECRET>_FILE so secrets need not sit in the environment."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in SECRET_FIELDS:
+            path = os.environ.get(f"{ENV_PREFIX}{name.upper()}_FILE")
+            if path:
+                try:
+                    values[name] = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    raise SettingsError(
+                        f"{ENV_PREFIX}{name.upper()}_FILE: cannot read {path!r} ({exc.strerror}) "
+                        "— point it at a readable file holding the secret"
+                    ) from exc
+        return values
+
+
+def _config_path() -> Path | None:
+    """The config file: $NKRU_CONFIG if set (must exist), else ./nkru.toml if present."""
+    named = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise SettingsError(
+                f"{ENV_PREFIX}CONFIG: {named!r} does not exist — fix the path or unset it"
+            )
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning any validation problem into a one-line SettingsError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+    except ValueError as exc:  # e.g. a config file that is not valid TOML
+        raise SettingsError(
+            f"config file: {exc} — fix the file or set {ENV_PREFIX}CONFIG"
+        ) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    """First error as 'NKRU_FIELD: problem (got value)'."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    name = ENV_PREFIX + "__".join(loc).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{name}: unknown setting — check the spelling (see README, 'Settings')"
+    given = error.get("input")
+    shown = (
+        "" if (loc and loc[0] in SECRET_FIELDS) or isinstance(given, dict) else f" (got {given!r})"
+    )
+    return f"{name}: {message}{shown}"

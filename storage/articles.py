@@ -1,0 +1,115 @@
+"""Article repository: store only what is new, find what is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import Article, NewArticle
+from storage.dialect import insert_ignore
+from storage.schema import articles
+
+COLUMNS = (
+    articles.c.id,
+    articles.c.feed_id,
+    articles.c.item_key,
+    articles.c.url,
+    articles.c.title,
+    articles.c.summary,
+    articles.c.published_at,
+    articles.c.fetched_at,
+    articles.c.source_name,
+    articles.c.story_id,
+)
+# Stay well under SQLite's 32,766 bound-parameter limit per statement.
+_BATCH = 500
+
+
+def to_article(row: RowMapping) -> Article:
+    """Row → Article."""
+    return Article(**{column.name: row[column.name] for column in COLUMNS})
+
+
+def _row(article: NewArticle) -> dict[str, Any]:
+    return {
+        "item_key": article.item_key,
+        "feed_id": article.feed_id,
+        "guid": article.guid,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "search_text": f"{article.title}\n{article.summary}".casefold(),
+        "source_name": article.source_name,
+        "content_hash": article.content_hash,
+        "published_at": article.published_at,
+        "fetched_at": article.fetched_at,
+    }
+
+
+async def insert_new(conn: AsyncConnection, new: list[NewArticle]) -> list[Article]:
+    """Insert articles whose item_key is not stored yet; return exactly those, in input order."""
+    unique = list({article.item_key: article for article in reversed(new)}.values())[::-1]
+    stored: list[Article] = []
+    for start in range(0, len(unique), _BATCH):
+        chunk = [_row(article) for article in unique[start : start + _BATCH]]
+        stmt = insert_ignore(conn, articles, ["item_key"]).returning(
+            *COLUMNS, sort_by_parameter_order=True
+        )
+        rows = await conn.execute(stmt, chunk)
+        stored.extend(to_article(row) for row in rows.mappings())
+    return stored
+
+
+async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> None:
+    """Attach an article to its story."""
+    stmt = update(articles).where(articles.c.id == article_id).values(story_id=story_id)
+    await conn.execute(stmt)
+
+
+async def get(conn: AsyncConnection, article_id: int) -> Article | None:
+    """One article by id."""
+    stmt = select(*COLUMNS).where(articles.c.id == article_id)
+    row = (await conn.execute(stmt)).mappings().first()
+    return to_article(row) if row else None
+
+
+def _newest(stmt: Select[Any], limit: int) -> Select[Any]:
+    return stmt.order_by(articles.c.published_at.desc(), articles.c.id.desc()).limit(limit)
+
+
+async def search(conn: AsyncConnection, query: str, limit: int = 20) -> list[Article]:
+    """Articles containing every word of the query (case-insensitive, any script), newest first."""
+    words = query.casefold().split()
+    if not words:
+        return []
+    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
+    condition = and_(*(articles.c.search_text.like(f"%{w}%", escape="\\") for w in escaped))
+    rows = await conn.execute(_newest(select(*COLUMNS).where(condition), limit))
+    return [to_article(row) for row in rows.mappings()]
+
+
+async def latest(conn: AsyncConnection, limit: int = 10) -> list[Article]:
+    """The newest stored articles."""
+    rows = await conn.execute(_newest(select(*COLUMNS), limit))
+    return [to_article(row) for row in rows.mappings()]
+
+
+async def outlets(conn: AsyncConnection, story_id: int) -> list[str]:
+    """Names of the outlets that reported a story, in the order they did."""
+    stmt = (
+        select(articles.c.source_name)
+        .where(articles.c.story_id == story_id)
+        .order_by(articles.c.fetched_at, articles.c.id)
+    )
+    names = (await conn.execute(stmt)).scalars().all()
+    return list(dict.fromkeys(names))
+
+
+async def purge_fetched_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Retention: delete articles fetched before the cutoff."""
+    result = await conn.execute(delete(articles).where(articles.c.fetched_at < cutoff))
+    return int(result.rowcount or 0)

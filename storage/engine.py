@@ -1,0 +1,100 @@
+"""Engine set-up: one async SQLAlchemy engine per process, migrations applied on open."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StorageError(Exception):
+    """The database cannot be opened or migrated; the message says what to do."""
+
+
+class Store:
+    """A handle on the database: hand out transactions, nothing else (repositories do the SQL)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect (creating the SQLite file's folder) and bring the schema up to date."""
+        store = cls(_create_engine(url))
+        if migrate:
+            try:
+                await store.upgrade()
+            except (SQLAlchemyError, OSError) as exc:
+                await store.close()
+                raise StorageError(_explain(url, exc)) from exc
+        return store
+
+    async def upgrade(self) -> None:
+        """Apply Alembic migrations up to head."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_alembic_upgrade)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self.engine.dispose()
+
+
+def _create_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers (`nkru latest`) run while the bot writes; SQLite needs FKs switched on."""
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _alembic_upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _explain(url: str, exc: BaseException) -> str:
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return (
+        f"cannot open the database {shown}: {reason} — check NKRU_DATABASE_URL "
+        "and that the server is running"
+    )

@@ -1,0 +1,194 @@
+"""Feed repository: the feed list and each feed's polling state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import Feed, FeedStatus
+from storage.dialect import insert_ignore
+from storage.schema import feeds
+
+
+class FeedExistsError(Exception):
+    """A feed with the same URL is already stored."""
+
+    def __init__(self, existing: Feed) -> None:
+        super().__init__(f"feed #{existing.id} already has this URL ({existing.name})")
+        self.existing = existing
+
+
+@dataclass(frozen=True, slots=True)
+class NewFeed:
+    """A feed to add."""
+
+    url: str
+    name: str
+    interval_seconds: int
+    origin: str = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """What one poll changes on a feed (None fields are left as they are)."""
+
+    last_polled_at: datetime
+    next_poll_at: datetime
+    status: FeedStatus
+    consecutive_failures: int
+    last_error: str | None
+    failing_since: datetime | None
+    disabled_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_success_at: datetime | None = None
+    first_fetch_done: bool | None = None
+    new_items: int = 0
+
+
+def _to_feed(row: RowMapping) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        interval_seconds=row["interval_seconds"],
+        enabled=row["enabled"],
+        status=FeedStatus(row["status"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_hash=row["body_hash"],
+        first_fetch_done=row["first_fetch_done"],
+        consecutive_failures=row["consecutive_failures"],
+        failing_since=row["failing_since"],
+        disabled_reason=row["disabled_reason"],
+        last_error=row["last_error"],
+        last_polled_at=row["last_polled_at"],
+        last_success_at=row["last_success_at"],
+        next_poll_at=row["next_poll_at"],
+        item_count=row["item_count"],
+    )
+
+
+def _new_row(feed: NewFeed, now: datetime) -> dict[str, Any]:
+    return {
+        "url": feed.url,
+        "name": feed.name,
+        "interval_seconds": feed.interval_seconds,
+        "origin": feed.origin,
+        "enabled": True,
+        "status": FeedStatus.OK.value,
+        "first_fetch_done": False,
+        "consecutive_failures": 0,
+        "item_count": 0,
+        "created_at": now,
+        "next_poll_at": now,
+    }
+
+
+async def add(conn: AsyncConnection, feed: NewFeed, now: datetime) -> Feed:
+    """Add one feed, or raise FeedExistsError naming the feed that already has the URL."""
+    stmt = insert_ignore(conn, feeds, ["url"]).values(_new_row(feed, now))
+    row = (await conn.execute(stmt.returning(*feeds.c))).mappings().first()
+    if row is None:
+        existing = await get_by_url(conn, feed.url)
+        assert existing is not None
+        raise FeedExistsError(existing)
+    return _to_feed(row)
+
+
+async def add_missing(conn: AsyncConnection, new: list[NewFeed], now: datetime) -> list[Feed]:
+    """Add the feeds whose URL is not stored yet; return only those added."""
+    if not new:
+        return []
+    stmt = insert_ignore(conn, feeds, ["url"]).returning(*feeds.c)
+    rows = await conn.execute(stmt, [_new_row(feed, now) for feed in new])
+    return [_to_feed(row) for row in rows.mappings()]
+
+
+async def get(conn: AsyncConnection, feed_id: int) -> Feed | None:
+    """The feed with this id."""
+    row = (await conn.execute(select(feeds).where(feeds.c.id == feed_id))).mappings().first()
+    return _to_feed(row) if row else None
+
+
+async def get_by_url(conn: AsyncConnection, url: str) -> Feed | None:
+    """The feed with this URL."""
+    row = (await conn.execute(select(feeds).where(feeds.c.url == url))).mappings().first()
+    return _to_feed(row) if row else None
+
+
+async def list_all(conn: AsyncConnection) -> list[Feed]:
+    """Every feed, by id."""
+    rows = await conn.execute(select(feeds).order_by(feeds.c.id))
+    return [_to_feed(row) for row in rows.mappings()]
+
+
+async def due(conn: AsyncConnection, now: datetime) -> list[Feed]:
+    """Enabled feeds whose next poll time has come."""
+    stmt = (
+        select(feeds)
+        .where(feeds.c.enabled.is_(True))
+        .where(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now))
+        .order_by(feeds.c.next_poll_at)
+    )
+    return [_to_feed(row) for row in (await conn.execute(stmt)).mappings()]
+
+
+async def remove(conn: AsyncConnection, feed_id: int) -> bool:
+    """Delete a feed (its stored articles stay, detached); True if it existed."""
+    result = await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+    return bool(result.rowcount)
+
+
+async def set_enabled(conn: AsyncConnection, feed_id: int, enabled: bool, now: datetime) -> bool:
+    """Enable (clearing failure state, polling soon) or disable a feed by hand."""
+    values: dict[str, Any] = {"enabled": enabled}
+    if enabled:
+        values |= {
+            "status": FeedStatus.OK.value,
+            "disabled_reason": None,
+            "consecutive_failures": 0,
+            "failing_since": None,
+            "next_poll_at": now,
+        }
+    else:
+        values |= {"status": FeedStatus.DISABLED.value, "disabled_reason": "disabled by an admin"}
+    result = await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+    return bool(result.rowcount)
+
+
+async def record_poll(conn: AsyncConnection, feed_id: int, state: PollState) -> None:
+    """Store the outcome of one poll."""
+    values: dict[str, Any] = {
+        "last_polled_at": state.last_polled_at,
+        "next_poll_at": state.next_poll_at,
+        "status": state.status.value,
+        "consecutive_failures": state.consecutive_failures,
+        "last_error": state.last_error,
+        "failing_since": state.failing_since,
+        "disabled_reason": state.disabled_reason,
+        "item_count": feeds.c.item_count + state.new_items,
+    }
+    if state.status is FeedStatus.DISABLED:
+        values["enabled"] = False
+    optional = {
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "body_hash": state.body_hash,
+        "last_success_at": state.last_success_at,
+        "first_fetch_done": state.first_fetch_done,
+    }
+    values |= {key: value for key, value in optional.items() if value is not None}
+    await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+
+
+async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
+    """How many feeds are ok, failing and disabled."""
+    rows = await conn.execute(select(feeds.c.status, func.count()).group_by(feeds.c.status))
+    return {status: count for status, count in rows.all()}

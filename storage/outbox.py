@@ -1,0 +1,150 @@
+"""Outbox repository: alerts are written here in the same transaction as their articles.
+
+An entry is `pending` until an adapter confirms it (`sent`), or `dead` after the delivery
+worker gives up. Redelivery after a crash is at-least-once; adapters that can check what they
+already posted (Slack metadata, Discord nonce) make it exactly-once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import Alert
+from storage import articles as article_repo
+from storage.dialect import insert_ignore
+from storage.schema import articles, outbox, stories
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One alert to deliver to one destination."""
+
+    destination: str
+    kind: str  # "new" or "update"
+    story_id: int
+    article_id: int
+
+
+async def enqueue(conn: AsyncConnection, entries: list[OutboxEntry], now: datetime) -> int:
+    """Queue alerts; an article is queued at most once per destination. Returns how many."""
+    if not entries:
+        return 0
+    rows = [
+        {
+            "destination": entry.destination,
+            "kind": entry.kind,
+            "story_id": entry.story_id,
+            "article_id": entry.article_id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for entry in entries
+    ]
+    stmt = insert_ignore(conn, outbox, ["destination", "article_id"]).returning(outbox.c.id)
+    return len((await conn.execute(stmt, rows)).all())
+
+
+async def has_new_alert(conn: AsyncConnection, story_id: int, destination: str) -> bool:
+    """Whether the story was already queued as a new alert for this destination."""
+    stmt = (
+        select(outbox.c.id)
+        .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
+        .where(outbox.c.kind == "new")
+        .limit(1)
+    )
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Alert]:
+    """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
+    stmt = (
+        select(outbox.c.id, outbox.c.destination, outbox.c.kind, outbox.c.story_id)
+        .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    return [await _alert(conn, row) for row in rows]
+
+
+async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
+    """Render the story as it stands now: its lead article and every outlet so far."""
+    lead = (
+        (
+            await conn.execute(
+                select(*article_repo.COLUMNS)
+                .join(stories, stories.c.lead_article_id == articles.c.id)
+                .where(stories.c.id == row["story_id"])
+            )
+        )
+        .mappings()
+        .one()
+    )
+    outlets = await article_repo.outlets(conn, row["story_id"])
+    return Alert(
+        outbox_id=row["id"],
+        destination=row["destination"],
+        kind=row["kind"],
+        story_id=row["story_id"],
+        title=lead["title"],
+        url=lead["url"],
+        summary=lead["summary"],
+        source_name=lead["source_name"],
+        published_at=lead["published_at"],
+        also_reported_by=[name for name in outlets if name != lead["source_name"]],
+        remote_id=await _posted_id(conn, row["story_id"], row["destination"]),
+    )
+
+
+async def _posted_id(conn: AsyncConnection, story_id: int, destination: str) -> str | None:
+    stmt = (
+        select(outbox.c.remote_id)
+        .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
+        .where(outbox.c.kind == "new", outbox.c.status == SENT)
+        .limit(1)
+    )
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def mark_sent(
+    conn: AsyncConnection, outbox_id: int, remote_id: str | None, now: datetime
+) -> None:
+    """Record a confirmed delivery."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id)
+        .values(status=SENT, remote_id=remote_id, sent_at=now, attempts=outbox.c.attempts + 1)
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection, outbox_id: int, error: str, retry_at: datetime | None
+) -> None:
+    """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
+    values: dict[str, object] = {"last_error": error, "attempts": outbox.c.attempts + 1}
+    if retry_at is None:
+        values["status"] = DEAD
+    else:
+        values["next_attempt_at"] = retry_at
+    await conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
+
+
+async def attempts(conn: AsyncConnection, outbox_id: int) -> int:
+    """How many times delivery of this entry was tried."""
+    stmt = select(outbox.c.attempts).where(outbox.c.id == outbox_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
+    """Backlog figures for `status`: pending, sent, dead."""
+    rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+    return {status: count for status, count in rows.all()}

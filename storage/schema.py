@@ -1,0 +1,144 @@
+"""Database schema (SQLAlchemy Core). Alembic migrations in storage/migrations create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; SQLite gets a naive UTC value so string comparison orders correctly."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Always hand back aware UTC datetimes."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("origin", Text, nullable=False, default="cli"),  # seed | cli | chat
+    Column("status", Text, nullable=False, default="ok"),  # ok | failing | disabled
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", Text),
+    Column("first_fetch_done", Boolean, nullable=False, default=False),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("failing_since", UTCDateTime),
+    Column("disabled_reason", Text),
+    Column("last_error", Text),
+    Column("last_polled_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("next_poll_at", UTCDateTime, index=True),
+    Column("item_count", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("lead_article_id", BigInteger),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False, index=True),
+    Column("article_count", Integer, nullable=False, default=1),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+# The LSH index of layer-(b) dedup: one row per (band key, story); see bot.core.cluster.
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("band_key", BigInteger, primary_key=True),
+    Column(
+        "story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("item_key", Text, nullable=False, unique=True),
+    Column("feed_id", Id, ForeignKey("feeds.id", ondelete="SET NULL"), index=True),
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="SET NULL"), index=True),
+    Column("guid", Text),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("search_text", Text, nullable=False),  # casefolded title + summary for `search`
+    Column("source_name", Text, nullable=False),
+    Column("content_hash", Text, nullable=False),
+    Column("published_at", UTCDateTime, nullable=False, index=True),
+    Column("fetched_at", UTCDateTime, nullable=False, index=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("destination", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # new | update
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("status", Text, nullable=False, default="pending"),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("remote_id", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("destination", "article_id"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_story", "story_id", "destination"),
+)

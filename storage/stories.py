@@ -1,0 +1,114 @@
+"""Story repository: stories and the LSH band index used to find near-duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import Story
+from storage.schema import articles, stories, story_bands
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """A story with its lead article, for `latest` and digests."""
+
+    story: Story
+    url: str | None
+    summary: str
+    source_name: str
+    outlets: list[str]
+
+
+async def candidates(
+    conn: AsyncConnection, band_keys: list[int], since: datetime
+) -> list[tuple[int, bytes]]:
+    """Stories seen since `since` that share at least one band key: (story id, signature)."""
+    if not band_keys:
+        return []
+    matching = select(story_bands.c.story_id).where(story_bands.c.band_key.in_(band_keys))
+    stmt = (
+        select(stories.c.id, stories.c.signature)
+        .where(stories.c.id.in_(matching.scalar_subquery()))
+        .where(stories.c.last_seen_at >= since)
+    )
+    return [(row[0], bytes(row[1])) for row in (await conn.execute(stmt)).all()]
+
+
+async def create(
+    conn: AsyncConnection,
+    *,
+    title: str,
+    lead_article_id: int,
+    seen_at: datetime,
+    signature: bytes,
+    band_keys: list[int],
+) -> int:
+    """Start a story from its first article; index its band keys."""
+    stmt = (
+        stories.insert()
+        .values(
+            title=title,
+            lead_article_id=lead_article_id,
+            first_seen_at=seen_at,
+            last_seen_at=seen_at,
+            article_count=1,
+            signature=signature,
+        )
+        .returning(stories.c.id)
+    )
+    story_id = int((await conn.execute(stmt)).scalar_one())
+    keys = sorted(set(band_keys))
+    if keys:
+        await conn.execute(
+            story_bands.insert(), [{"band_key": key, "story_id": story_id} for key in keys]
+        )
+    return story_id
+
+
+async def attach(conn: AsyncConnection, story_id: int, seen_at: datetime) -> None:
+    """Count one more report of a story."""
+    stmt = (
+        update(stories)
+        .where(stories.c.id == story_id)
+        .values(article_count=stories.c.article_count + 1, last_seen_at=seen_at)
+    )
+    await conn.execute(stmt)
+
+
+async def latest(conn: AsyncConnection, limit: int = 10) -> list[StoryView]:
+    """The most recent stories with their lead article and all outlets."""
+    stmt = (
+        select(stories, articles.c.url, articles.c.summary, articles.c.source_name)
+        .join(articles, articles.c.id == stories.c.lead_article_id)
+        .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
+        .limit(limit)
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    views = []
+    for row in rows:
+        outlet_rows = await conn.execute(
+            select(articles.c.source_name)
+            .where(articles.c.story_id == row["id"])
+            .order_by(articles.c.fetched_at, articles.c.id)
+        )
+        story = Story(
+            id=row["id"],
+            title=row["title"],
+            first_seen_at=row["first_seen_at"],
+            last_seen_at=row["last_seen_at"],
+            article_count=row["article_count"],
+            lead_article_id=row["lead_article_id"],
+        )
+        outlets = list(dict.fromkeys(outlet_rows.scalars().all()))
+        views.append(StoryView(story, row["url"], row["summary"], row["source_name"], outlets))
+    return views
+
+
+async def purge_seen_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Retention: delete stories not seen since the cutoff (band keys go with them)."""
+    result = await conn.execute(delete(stories).where(stories.c.last_seen_at < cutoff))
+    return int(result.rowcount or 0)

@@ -1,0 +1,255 @@
+"""One contract suite for the repositories, run against SQLite and real PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.core.models import FeedStatus, NewArticle
+from storage import articles, feeds, outbox, stories
+from storage.engine import Store
+from storage.feeds import FeedExistsError, NewFeed, PollState
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def article(key: str, feed_id: int, title: str = "Title", **changes: object) -> NewArticle:
+    base = NewArticle(
+        feed_id=feed_id,
+        item_key=key,
+        guid=key,
+        url=f"https://news.example/{key}",
+        title=title,
+        summary=f"Summary of {title}",
+        published_at=NOW,
+        fetched_at=NOW,
+        content_hash="h-" + key,
+        source_name="Example News",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def add_feed(store: Store, url: str = "https://news.example/feed.xml") -> int:
+    async with store.transaction() as conn:
+        feed = await feeds.add(conn, NewFeed(url=url, name="Example", interval_seconds=600), NOW)
+    return feed.id
+
+
+async def test_migrations_are_applied_and_idempotent(store: Store) -> None:
+    await store.upgrade()  # a second upgrade is a no-op, not an error
+    async with store.transaction() as conn:
+        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    assert version == "0001"
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = await Store.open(
+        f"sqlite:///{tmp_path / 'nested' / 'wal.db'}".replace("sqlite:", "sqlite+aiosqlite:")
+    )
+    async with store.transaction() as conn:
+        mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+    await store.close()
+    assert mode == "wal"
+
+
+async def test_insert_returns_only_new_articles(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        first = await articles.insert_new(conn, [article("a", feed_id), article("b", feed_id)])
+    async with store.transaction() as conn:
+        second = await articles.insert_new(
+            conn, [article("b", feed_id, "Edited"), article("c", feed_id), article("a", feed_id)]
+        )
+    assert [a.item_key for a in first] == ["a", "b"]
+    assert [a.item_key for a in second] == ["c"]
+    assert all(a.id > 0 and a.published_at.tzinfo is not None for a in first + second)
+
+
+async def test_duplicate_keys_within_one_batch_store_once(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        stored = await articles.insert_new(conn, [article("x", feed_id), article("x", feed_id)])
+    assert len(stored) == 1
+
+
+async def test_large_batch_is_split_under_parameter_limits(store: Store) -> None:
+    feed_id = await add_feed(store)
+    batch = [article(f"k{i}", feed_id) for i in range(1_200)]
+    async with store.transaction() as conn:
+        stored = await articles.insert_new(conn, batch)
+    assert [a.item_key for a in stored] == [a.item_key for a in batch]
+
+
+async def test_datetimes_round_trip_as_utc(store: Store) -> None:
+    feed_id = await add_feed(store)
+    tokyo = datetime(2026, 11, 20, 21, 0, tzinfo=UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("Asia/Tokyo")
+    )
+    async with store.transaction() as conn:
+        [stored] = await articles.insert_new(conn, [article("tz", feed_id, published_at=tokyo)])
+        fetched = await articles.get(conn, stored.id)
+    assert fetched is not None
+    assert fetched.published_at == datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
+    assert fetched.published_at.utcoffset() == timedelta(0)
+
+
+async def test_search_is_case_insensitive_in_any_script(store: Store) -> None:
+    feed_id = await add_feed(store)
+    batch = [
+        article("en", feed_id, "Tumen River bridge opens"),
+        article("ru", feed_id, "Мост через реку Туманная открыт"),
+        article("ko", feed_id, "두만강 자동차 다리 개통"),
+        article("pct", feed_id, "100% of 50_cal rounds"),
+    ]
+    async with store.transaction() as conn:
+        await articles.insert_new(conn, batch)
+        assert [a.item_key for a in await articles.search(conn, "tumen BRIDGE")] == ["en"]
+        assert [a.item_key for a in await articles.search(conn, "ТУМАННАЯ")] == ["ru"]
+        assert [a.item_key for a in await articles.search(conn, "두만강")] == ["ko"]
+        assert [a.item_key for a in await articles.search(conn, "100%")] == ["pct"]
+        assert await articles.search(conn, "10_%") == []
+        assert await articles.search(conn, "   ") == []
+
+
+async def test_feed_urls_are_unique_and_duplicates_name_the_existing_feed(store: Store) -> None:
+    feed_id = await add_feed(store)
+    with pytest.raises(FeedExistsError) as caught:
+        await add_feed(store)
+    assert caught.value.existing.id == feed_id
+
+
+async def test_add_missing_feeds_returns_only_added(store: Store) -> None:
+    await add_feed(store, "https://a.example/feed")
+    new = [
+        NewFeed("https://a.example/feed", "A", 600, "seed"),
+        NewFeed("https://b.example/feed", "B", 600, "seed"),
+    ]
+    async with store.transaction() as conn:
+        added = await feeds.add_missing(conn, new, NOW)
+        everything = await feeds.list_all(conn)
+    assert [f.url for f in added] == ["https://b.example/feed"]
+    assert len(everything) == 2
+
+
+async def test_poll_state_round_trip_and_due_feeds(store: Store) -> None:
+    feed_id = await add_feed(store)
+    state = PollState(
+        last_polled_at=NOW,
+        next_poll_at=NOW + timedelta(minutes=10),
+        status=FeedStatus.FAILING,
+        consecutive_failures=2,
+        last_error="HTTP 500",
+        failing_since=NOW - timedelta(hours=1),
+        etag='"abc"',
+        new_items=3,
+    )
+    async with store.transaction() as conn:
+        await feeds.record_poll(conn, feed_id, state)
+        feed = await feeds.get(conn, feed_id)
+        due_now = await feeds.due(conn, NOW)
+        due_later = await feeds.due(conn, NOW + timedelta(minutes=11))
+    assert feed is not None
+    assert (feed.status, feed.etag, feed.item_count, feed.consecutive_failures) == (
+        FeedStatus.FAILING,
+        '"abc"',
+        3,
+        2,
+    )
+    assert feed.failing_since == NOW - timedelta(hours=1)
+    assert due_now == [] and [f.id for f in due_later] == [feed_id]
+
+
+async def test_disabled_feed_is_never_due(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        await feeds.set_enabled(conn, feed_id, False, NOW)
+        assert await feeds.due(conn, NOW + timedelta(days=1)) == []
+        await feeds.set_enabled(conn, feed_id, True, NOW)
+        assert [f.id for f in await feeds.due(conn, NOW)] == [feed_id]
+
+
+async def test_story_band_lookup_respects_the_window(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        [first] = await articles.insert_new(conn, [article("s1", feed_id)])
+        story_id = await stories.create(
+            conn,
+            title="t",
+            lead_article_id=first.id,
+            seen_at=NOW,
+            signature=b"sig",
+            band_keys=[-(2**63), 5, 2**63 - 1],
+        )
+        assert await stories.candidates(conn, [5], NOW - timedelta(hours=72)) == [
+            (story_id, b"sig")
+        ]
+        assert await stories.candidates(conn, [2**63 - 1], NOW + timedelta(seconds=1)) == []
+        assert await stories.candidates(conn, [6], NOW - timedelta(hours=72)) == []
+
+
+async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        lead, other = await articles.insert_new(
+            conn,
+            [
+                article("o1", feed_id, "Bridge opens"),
+                article("o2", feed_id, "Bridge opened", source_name="Other Wire"),
+            ],
+        )
+        story_id = await stories.create(
+            conn,
+            title="Bridge opens",
+            lead_article_id=lead.id,
+            seen_at=NOW,
+            signature=b"s",
+            band_keys=[1],
+        )
+        for item in (lead, other):
+            await articles.set_story(conn, item.id, story_id)
+        entry = outbox.OutboxEntry("console", "new", story_id, lead.id)
+        assert await outbox.enqueue(conn, [entry, entry], NOW) == 1
+        assert await outbox.enqueue(conn, [entry], NOW) == 0
+        [alert] = await outbox.due(conn, NOW)
+    assert (alert.title, alert.also_reported_by, alert.kind) == (
+        "Bridge opens",
+        ["Other Wire"],
+        "new",
+    )
+
+
+async def test_outbox_retry_sent_and_dead(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        one, two = await articles.insert_new(conn, [article("p1", feed_id), article("p2", feed_id)])
+        ids = []
+        for item in (one, two):
+            sid = await stories.create(
+                conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s", band_keys=[]
+            )
+            ids.append(sid)
+            await outbox.enqueue(conn, [outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
+        first, second = await outbox.due(conn, NOW)
+        await outbox.mark_failed(conn, first.outbox_id, "HTTP 500", NOW + timedelta(minutes=1))
+        await outbox.mark_sent(conn, second.outbox_id, "msg-1", NOW)
+        assert await outbox.due(conn, NOW) == []
+        [retry] = await outbox.due(conn, NOW + timedelta(minutes=1))
+        await outbox.mark_failed(conn, retry.outbox_id, "gave up", None)
+        counts = await outbox.count_by_status(conn)
+        assert await outbox.attempts(conn, retry.outbox_id) == 2
+    assert counts == {"sent": 1, "dead": 1}
+
+
+async def test_retention_purges_old_rows(store: Store) -> None:
+    feed_id = await add_feed(store)
+    old = NOW - timedelta(days=100)
+    async with store.transaction() as conn:
+        await articles.insert_new(
+            conn, [article("old", feed_id, fetched_at=old), article("new", feed_id)]
+        )
+        assert await articles.purge_fetched_before(conn, NOW - timedelta(days=90)) == 1
+        assert [a.item_key for a in await articles.latest(conn)] == ["new"]
