@@ -105,6 +105,7 @@ class Settings(BaseSettings):
 
     # dedup, retention, delivery
     story_window: Seconds = 72 * 3600.0
+    alert_max_age: Seconds = 7 * 86400.0  # older new items are stored silently; 0 = no limit
     retention: Seconds = 90 * 86400.0
     delivery_interval: Seconds = 5.0
     delivery_max_attempts: int = Field(default=12, ge=1)

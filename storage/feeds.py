@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import Feed, FeedStatus
+from bot.core.models import Feed, FeedStatus, PollState
 from storage.dialect import insert_ignore
 from storage.schema import feeds
 
@@ -31,25 +31,6 @@ class NewFeed:
     name: str
     interval_seconds: int
     origin: str = "cli"
-
-
-@dataclass(frozen=True, slots=True)
-class PollState:
-    """What one poll changes on a feed (None fields are left as they are)."""
-
-    last_polled_at: datetime
-    next_poll_at: datetime
-    status: FeedStatus
-    consecutive_failures: int
-    last_error: str | None
-    failing_since: datetime | None
-    disabled_reason: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    last_success_at: datetime | None = None
-    first_fetch_done: bool | None = None
-    new_items: int = 0
 
 
 def _to_feed(row: RowMapping) -> Feed:

@@ -67,7 +67,13 @@ async def has_new_alert(conn: AsyncConnection, story_id: int, destination: str) 
 async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Alert]:
     """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
     stmt = (
-        select(outbox.c.id, outbox.c.destination, outbox.c.kind, outbox.c.story_id)
+        select(
+            outbox.c.id,
+            outbox.c.destination,
+            outbox.c.kind,
+            outbox.c.story_id,
+            outbox.c.created_at,
+        )
         .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
@@ -90,6 +96,7 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         .one()
     )
     outlets = await article_repo.outlets(conn, row["story_id"])
+    first = await _first_post(conn, row["story_id"], row["destination"])
     return Alert(
         outbox_id=row["id"],
         destination=row["destination"],
@@ -101,18 +108,28 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         source_name=lead["source_name"],
         published_at=lead["published_at"],
         also_reported_by=[name for name in outlets if name != lead["source_name"]],
-        remote_id=await _posted_id(conn, row["story_id"], row["destination"]),
+        remote_id=first["remote_id"] if first else None,
+        superseded=row["kind"] == "update" and _shown_by_first_post(first, row["created_at"]),
     )
 
 
-async def _posted_id(conn: AsyncConnection, story_id: int, destination: str) -> str | None:
+async def _first_post(conn: AsyncConnection, story_id: int, destination: str) -> RowMapping | None:
+    """The story's "new" entry for this destination (status, sent_at, remote_id)."""
     stmt = (
-        select(outbox.c.remote_id)
+        select(outbox.c.status, outbox.c.sent_at, outbox.c.remote_id)
         .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
-        .where(outbox.c.kind == "new", outbox.c.status == SENT)
+        .where(outbox.c.kind == "new")
         .limit(1)
     )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    return (await conn.execute(stmt)).mappings().first()
+
+
+def _shown_by_first_post(first: RowMapping | None, queued_at: datetime) -> bool:
+    """The first post renders every outlet known when it is sent, so a later report that was
+    queued before that moment (or while it is still pending) needs no update of its own."""
+    if first is None or first["status"] == DEAD:
+        return False
+    return bool(first["status"] == PENDING or first["sent_at"] >= queued_at)
 
 
 async def mark_sent(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Story
@@ -79,14 +79,18 @@ async def attach(conn: AsyncConnection, story_id: int, seen_at: datetime) -> Non
     await conn.execute(stmt)
 
 
-async def latest(conn: AsyncConnection, limit: int = 10) -> list[StoryView]:
-    """The most recent stories with their lead article and all outlets."""
+async def latest(
+    conn: AsyncConnection, limit: int = 10, *, since: datetime | None = None
+) -> list[StoryView]:
+    """The most recent stories (first seen since `since`) with lead article and all outlets."""
     stmt = (
         select(stories, articles.c.url, articles.c.summary, articles.c.source_name)
         .join(articles, articles.c.id == stories.c.lead_article_id)
         .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
         .limit(limit)
     )
+    if since is not None:
+        stmt = stmt.where(stories.c.first_seen_at >= since)
     rows = (await conn.execute(stmt)).mappings().all()
     views = []
     for row in rows:
@@ -106,6 +110,12 @@ async def latest(conn: AsyncConnection, limit: int = 10) -> list[StoryView]:
         outlets = list(dict.fromkeys(outlet_rows.scalars().all()))
         views.append(StoryView(story, row["url"], row["summary"], row["source_name"], outlets))
     return views
+
+
+async def count_seen_since(conn: AsyncConnection, since: datetime) -> int:
+    """How many stories were first seen since `since`."""
+    stmt = select(func.count()).select_from(stories).where(stories.c.first_seen_at >= since)
+    return int((await conn.execute(stmt)).scalar_one())
 
 
 async def purge_seen_before(conn: AsyncConnection, cutoff: datetime) -> int:

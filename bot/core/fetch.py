@@ -12,6 +12,8 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import math
+import os
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -30,8 +32,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "nkru-monitor/0.1 (+https://github.com/nkru-monitor; news monitoring bot)"
 ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-    "text/xml;q=0.9, */*;q=0.8"
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RATE_LIMIT_STATUSES = frozenset({429, 503})
@@ -45,8 +46,13 @@ UrlGuard = Callable[[str], Awaitable[None]]
 class FetchError(Exception):
     """A fetch that cannot go on; `str(exc)` is the one-line, actionable message.
 
-    URL guards raise it (or any exception) to refuse a URL.
+    URL guards raise it (or any exception) to refuse a URL.  `http_status` is set when the
+    failure came after a response arrived (a body too large or empty).
     """
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -126,7 +132,7 @@ class FeedFetcher:
             try:
                 answer = await self._hop(request, url)
             except FetchError as exc:
-                return _failed(request, str(exc), final_url=url)
+                return _failed(request, str(exc), final_url=url, http_status=exc.http_status)
             except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
                 return _failed(request, self._describe(exc, url), final_url=url)
             if isinstance(answer, FetchResult):
@@ -135,7 +141,8 @@ class FeedFetcher:
         return _failed(
             request,
             f"too many redirects (>{self._max_redirects}) starting at {request.url}, last hop"
-            f" to {url} — the site loops or moved; set the feed URL to its final address",
+            f" to {url} — the site redirects in a loop or too often; open the URL in a browser"
+            " and set the feed URL to the address it ends up at",
             final_url=url,
         )
 
@@ -184,16 +191,19 @@ class FeedFetcher:
         announced = resp.content_length
         # With Content-Encoding this is the compressed size: over the limit still means too big.
         if announced is not None and announced > limit:
-            raise FetchError(self._too_big(url, f"announces {_size(announced)}"))
+            raise FetchError(
+                self._too_big(url, f"announces {_size(announced)}"), http_status=resp.status
+            )
         body = bytearray()
         async for chunk in resp.content.iter_chunked(_CHUNK_SIZE):
             body += chunk
             if len(body) > limit:
-                raise FetchError(self._too_big(url, "sent more than that"))
+                raise FetchError(self._too_big(url, "sent more than that"), http_status=resp.status)
         if not body:
             raise FetchError(
                 f"empty response body (HTTP {resp.status} with no content) from {url}"
-                " — the server publishes nothing there; check the feed URL"
+                " — the server publishes nothing there; check the feed URL",
+                http_status=resp.status,
             )
         return bytes(body)
 
@@ -252,7 +262,7 @@ def _describe_connect(exc: BaseException, url: str, connect_timeout: float) -> s
         )
     if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError | aiohttp.ServerFingerprintMismatch):
         return (
-            f"TLS/SSL handshake with {host} failed ({_short(exc)})"
+            f"TLS/SSL handshake with {host} failed ({_short(_os_cause(exc))})"
             " — the site's HTTPS setup is broken"
         )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -261,7 +271,8 @@ def _describe_connect(exc: BaseException, url: str, connect_timeout: float) -> s
             " — the host is down or blocking us; raise NKRU_FETCH_CONNECT_TIMEOUT if it is slow"
         )
     if isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or _short(exc.os_error)
+        cause = exc.os_error
+        reason = os.strerror(cause.errno) if cause.errno else _short(cause)
         return (
             f"cannot connect to {exc.host}:{exc.port} ({reason}) — the server is down or the"
             " URL's host/port is wrong"
@@ -299,6 +310,11 @@ def _describe_transfer(exc: BaseException, url: str, total_timeout: float) -> st
     if isinstance(exc, OSError):
         return f"network error talking to {host} ({_short(exc)}) — usually temporary"
     return f"HTTP client error for {url} ({type(exc).__name__}: {_short(exc)})"
+
+
+def _os_cause(exc: BaseException) -> BaseException:
+    """The OS/SSL error under aiohttp's wrapper, whose text repeats host and port."""
+    return exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
 
 
 def _check_url(url: str) -> URL:
@@ -424,7 +440,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return None
     if when.tzinfo is None:  # RFC 9110 HTTP-dates are GMT
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    # Rounded up: waiting a fraction longer than asked is fine, shorter is not.
+    return float(max(0, math.ceil((when - (now or datetime.now(UTC))).total_seconds())))
 
 
 def parse_max_age(value: str | None) -> float | None:
@@ -439,10 +456,20 @@ def parse_max_age(value: str | None) -> float | None:
     return None
 
 
-def _failed(request: FetchRequest, error: str, *, final_url: str | None = None) -> FetchResult:
-    """A FAILED result carrying nothing but the message."""
+def _failed(
+    request: FetchRequest,
+    error: str,
+    *,
+    final_url: str | None = None,
+    http_status: int | None = None,
+) -> FetchResult:
+    """A FAILED result carrying the message and what little else is known."""
     return FetchResult(
-        outcome=FetchOutcome.FAILED, url=request.url, final_url=final_url, error=_one_line(error)
+        outcome=FetchOutcome.FAILED,
+        url=request.url,
+        final_url=final_url,
+        http_status=http_status,
+        error=_one_line(error),
     )
 
 

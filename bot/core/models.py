@@ -102,6 +102,25 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class PollState:
+    """What one poll changes on a feed (None fields are left as they are)."""
+
+    last_polled_at: datetime
+    next_poll_at: datetime
+    status: FeedStatus
+    consecutive_failures: int
+    last_error: str | None
+    failing_since: datetime | None
+    disabled_reason: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_success_at: datetime | None = None
+    first_fetch_done: bool | None = None
+    new_items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class NewArticle:
     """An article ready to store; `item_key` is the layer-(a) dedup key (see bot.core.dedup)."""
 
@@ -160,6 +179,7 @@ class Alert:
     published_at: datetime
     also_reported_by: list[str] = field(default_factory=list)
     remote_id: str | None = None  # message id of the first post, for updates
+    superseded: bool = False  # an update already shown by its story's first post: send nothing
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _QUERY_SAFE = _PATH_SAFE + "?"
 _PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
+# Control characters inside a URL mean a broken feed, not an address to follow.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def canonical_url(url: str, base: str | None = None) -> str | None:
@@ -58,7 +60,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
 
 def _canonical_url(url: str, base: str | None) -> str | None:
     url = url.strip()
-    if not url or any(ord(c) < 0x20 for c in url):
+    if not url or _CONTROL_RE.search(url):
         return None
     if base:
         url = urljoin(base.strip(), url)
@@ -162,6 +164,13 @@ class _TextExtractor(HTMLParser):
         self.skip_content = skip_content
         self.skipping: list[str] = []
 
+    def set_cdata_mode(self, elem: str, **kwargs: bool) -> None:
+        """Read <script>/<style> content raw only when it is going to be skipped."""
+        # In the literal pass, text after an unescaped "<script>" would otherwise be
+        # swallowed as raw script and lost.
+        if self.skip_content:
+            super().set_cdata_mode(elem, **kwargs)
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Track skipped elements and line breaks."""
         if self.skip_content and tag in _SKIP_CONTENT:
@@ -197,18 +206,13 @@ class _TextExtractor(HTMLParser):
             self.feed(html)
             # Python 3.11's close() would emit an unfinished tag at EOF as text; HTML5
             # drops it, and so do we.
-            if _TRUNCATED_MARKUP_RE.match(self.rawdata, getattr(self, "_HTMLParser__starttag_text", None) and 0 or 0):
-                self.rawdata = self.rawdata
-            self._drop_truncated_markup()
+            if _TRUNCATED_MARKUP_RE.match(self.rawdata):
+                self.rawdata = ""
             self.close()
         except _Enough:
             pass
         joined = _SPACES_RE.sub(" ", "".join(self.parts))
         return _BREAKS_RE.sub("\n", joined).strip()
-
-    def _drop_truncated_markup(self) -> None:
-        if _TRUNCATED_MARKUP_RE.match(self.rawdata):
-            self.rawdata = ""
 
 
 def _extract(html: str, limit: int | None, skip_content: bool) -> str:

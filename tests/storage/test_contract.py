@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.core.models import FeedStatus, NewArticle
+from bot.core.models import FeedStatus, NewArticle, PollState
 from storage import articles, feeds, outbox, stories
 from storage.engine import Store
-from storage.feeds import FeedExistsError, NewFeed, PollState
+from storage.feeds import FeedExistsError, NewFeed
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,64 @@
+"""Console adapter: prints alerts readably with rich when no chat platform is configured."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.core.digest import Digest
+from bot.core.models import Alert, DeliveryReceipt
+
+
+class ConsoleAdapter:
+    """Delivery adapter that writes to a terminal (or any file rich can write to)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+
+    async def send(self, alert: Alert) -> DeliveryReceipt:
+        """Print one alert; feed text is shown literally, never parsed as markup."""
+        self.console.print(render_alert(alert))
+        return DeliveryReceipt(remote_id=f"console-{alert.outbox_id}")
+
+    async def send_digest(self, digest: Digest) -> DeliveryReceipt:
+        """Print a digest as one panel."""
+        self.console.print(render_digest(digest))
+        return DeliveryReceipt()
+
+
+def render_digest(digest: Digest) -> Panel:
+    """Numbered stories with their outlets, and how many more there were."""
+    body = Text()
+    for number, view in enumerate(digest.stories, start=1):
+        body.append(f"{number}. ", style="bold")
+        body.append(view.story.title)
+        body.append(f"  ({', '.join(view.outlets) or view.source_name})\n", style="dim")
+    if digest.more:
+        body.append(f"…and {digest.more} more\n", style="italic")
+    if not digest.stories:
+        body.append("No new stories in this period.", style="dim")
+    since = digest.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return Panel(body, title=f"DIGEST · since {since}", title_align="left")
+
+
+def render_alert(alert: Alert) -> Panel:
+    """A panel with the title, source, time, summary, link and other outlets."""
+    body = Text()
+    body.append(alert.title, style="bold")
+    when = alert.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body.append(f"\n{alert.source_name} · {when}", style="dim")
+    if alert.summary:
+        body.append("\n\n" + _clip(alert.summary, 400))
+    if alert.url:
+        body.append("\n" + alert.url, style="blue underline")
+    if alert.also_reported_by:
+        body.append("\nAlso reported by: " + ", ".join(alert.also_reported_by), style="green")
+    label = "UPDATE" if alert.kind == "update" else "ALERT"
+    return Panel(body, title=f"{label} · story #{alert.story_id}", title_align="left")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

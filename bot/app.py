@@ -1,0 +1,151 @@
+"""Wiring: settings → storage → fetcher → pipeline context → adapters → scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rich.console import Console
+
+from bot.adapters.console.adapter import ConsoleAdapter
+from bot.core.delivery import DeliveryAdapter, RetryPolicy
+from bot.core.feed_health import PollPolicy
+from bot.core.feedlist import load_feed_list
+from bot.core.fetch import FeedFetcher
+from bot.core.ingest import AlertPolicy
+from bot.core.models import Feed
+from bot.core.pipeline import PollContext, PollReport, poll_feed, utcnow
+from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
+from bot.settings import Settings
+from storage import feeds as feed_repo
+from storage.engine import Store
+from storage.feeds import NewFeed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The live parts of one process."""
+
+    settings: Settings
+    store: Store
+    ctx: PollContext
+    adapters: dict[str, DeliveryAdapter]
+
+
+def poll_policy(settings: Settings) -> PollPolicy:
+    """Polling rules from the settings."""
+    return PollPolicy(
+        min_interval=settings.poll_min_interval,
+        max_interval=settings.poll_max_interval,
+        backoff_base=settings.failure_backoff_base,
+        backoff_cap=settings.failure_backoff_cap,
+        disable_after=settings.disable_after,
+        flood_guard=settings.flood_guard,
+    )
+
+
+def alert_policy(settings: Settings) -> AlertPolicy:
+    """Alert rules from the settings."""
+    max_age = settings.alert_max_age
+    return AlertPolicy(
+        destinations=tuple(settings.destinations),
+        story_window=timedelta(seconds=settings.story_window),
+        alert_max_age=timedelta(seconds=max_age) if max_age else None,
+    )
+
+
+def make_fetcher(settings: Settings) -> FeedFetcher:
+    """An HTTP fetcher bounded as the settings say."""
+    return FeedFetcher(
+        user_agent=settings.user_agent,
+        connect_timeout=settings.fetch_connect_timeout,
+        total_timeout=settings.fetch_total_timeout,
+        max_body_bytes=settings.fetch_max_body_bytes,
+        global_limit=settings.fetch_global_concurrency,
+        per_host_limit=settings.fetch_per_host_concurrency,
+    )
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, console: Console | None = None
+) -> AsyncIterator[Runtime]:
+    """Open storage (migrating it) and the fetcher; close both on exit."""
+    store = await Store.open(settings.database_url)
+    try:
+        async with make_fetcher(settings) as fetcher:
+            ctx = PollContext(store, fetcher, poll_policy(settings), alert_policy(settings))
+            adapters: dict[str, DeliveryAdapter] = {"console": ConsoleAdapter(console)}
+            yield Runtime(settings, store, ctx, adapters)
+    finally:
+        await store.close()
+
+
+async def seed_feeds(runtime: Runtime) -> list[Feed]:
+    """On first start (no feeds stored yet) copy the feed list file into the database."""
+    async with runtime.store.transaction() as conn:
+        if await feed_repo.list_all(conn):
+            return []
+    specs = load_feed_list(runtime.settings.feeds_file)
+    default = int(runtime.settings.poll_interval)
+    new = [NewFeed(s.url, s.name, s.interval_seconds or default, "seed") for s in specs]
+    async with runtime.store.transaction() as conn:
+        added = await feed_repo.add_missing(conn, new, utcnow())
+    log.info("seeded %d feeds from %s", len(added), runtime.settings.feeds_file)
+    return added
+
+
+async def poll_all_once(
+    runtime: Runtime, on_done: Callable[[PollReport], None] | None = None
+) -> list[PollReport]:
+    """Poll every enabled feed once, concurrently (the fetcher bounds concurrency)."""
+    async with runtime.store.transaction() as conn:
+        feeds = [feed for feed in await feed_repo.list_all(conn) if feed.enabled]
+
+    async def one(feed: Feed) -> PollReport:
+        report = await poll_feed(runtime.ctx, feed.id)
+        if on_done:
+            on_done(report)
+        return report
+
+    return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+
+
+def schedule_config(settings: Settings) -> ScheduleConfig:
+    """Job timings from the settings."""
+    return ScheduleConfig(
+        poll_jitter=settings.poll_jitter,
+        delivery_interval=settings.delivery_interval,
+        retention=timedelta(seconds=settings.retention),
+        digests=[DigestJob(d.destination, d.cron, d.since) for d in settings.digests],
+        retry=RetryPolicy(
+            settings.delivery_max_attempts,
+            settings.delivery_backoff_base,
+            settings.delivery_backoff_cap,
+        ),
+    )
+
+
+async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
+    """Run the scheduler until SIGINT/SIGTERM (or `stop`), then shut down cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = BotScheduler(runtime.ctx, runtime.adapters, schedule_config(runtime.settings))
+    await scheduler.start()
+    log.info("nkru-monitor running; press Ctrl+C to stop")
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: letting running polls and deliveries finish")
+        await scheduler.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,157 @@
+"""The `nkru` command: run the bot, poll once, the demo, and queries on what is stored."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.app import open_runtime, poll_all_once, run_until_stopped, seed_feeds
+from bot.cli_feeds import feeds_app
+from bot.cli_support import UserError, ago, console, escape, load, run_async
+from bot.core.delivery import deliver_due
+from bot.core.pipeline import PollReport
+from bot.settings import SettingsError
+from storage import articles as article_repo
+from storage import stories as story_repo
+from storage.engine import Store
+
+app = typer.Typer(
+    help="nkru-monitor: follows North Korea–Russia news and alerts your team.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+@run_async
+async def run() -> None:
+    """Run the bot: poll feeds on schedule and deliver alerts until Ctrl+C / SIGTERM."""
+    settings = load()
+    async with open_runtime(settings) as runtime:
+        await seed_feeds(runtime)
+        outputs = ", ".join(sorted(runtime.adapters))
+        console.print(
+            f"nkru-monitor: database {escape(_shown(settings.database_url))}, "
+            f"alerts to {outputs} (no chat tokens set: alerts print here). Ctrl+C stops."
+        )
+        await run_until_stopped(runtime)
+
+
+@app.command()
+@run_async
+async def poll(
+    once: Annotated[bool, typer.Option("--once", help="Poll every feed once, then exit")] = False,
+) -> None:
+    """Poll every enabled feed once, deliver the alerts found, print a summary."""
+    if not once:
+        raise UserError("`nkru poll` needs --once; use `nkru run` to keep polling on schedule")
+    settings = load()
+    async with open_runtime(settings) as runtime:
+        await seed_feeds(runtime)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("polling feeds", total=None)
+
+            def advance(_report: PollReport) -> None:
+                progress.advance(task)
+
+            reports = await poll_all_once(runtime, advance)
+        await deliver_due(runtime.store, runtime.adapters, runtime.ctx.clock)
+    console.print(_poll_table(reports))
+
+
+def _poll_table(reports: list[PollReport]) -> Table:
+    table = Table("feed", "result", "new", "alerts", "problem", title="poll summary")
+    for report in sorted(reports, key=lambda r: r.feed_id):
+        result = report.outcome + (
+            " (flood guard: stored, not alerted)" if report.flood_guarded else ""
+        )
+        table.add_row(
+            escape(report.feed_name),
+            result,
+            str(report.new_articles),
+            str(report.queued_alerts),
+            escape(report.error or report.warning or ""),
+        )
+    return table
+
+
+@app.command()
+def demo() -> None:
+    """Offline demo: serve the bundled sample feeds on loopback and run the real pipeline."""
+    from bot.demo import run_demo
+
+    run_async(run_demo)()
+
+
+@app.command()
+@run_async
+async def latest(
+    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many stories")] = 10,
+) -> None:
+    """The latest stories, with every outlet that reported them."""
+    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
+        views = await story_repo.latest(conn, n)
+    if not views:
+        console.print("No stories stored yet — run `nkru poll --once` or `nkru run` first.")
+    for view in views:
+        console.print(f"[bold]{escape(view.story.title)}[/]")
+        console.print(
+            f"  {escape(', '.join(view.outlets))} · {ago(view.story.first_seen_at)}"
+            f"{'  ' + escape(view.url) if view.url else ''}",
+            highlight=False,
+        )
+
+
+@app.command()
+@run_async
+async def search(
+    query: Annotated[str, typer.Argument(help="Words that must all appear (any language)")],
+    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many results")] = 20,
+) -> None:
+    """Search stored articles (title and summary), newest first."""
+    if not query.strip():
+        raise UserError("give at least one word to search for")
+    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
+        found = await article_repo.search(conn, query, n)
+    if not found:
+        console.print(f"No stored article contains {escape(query)!r}.")
+    for article in found:
+        console.print(f"[bold]{escape(article.title)}[/]")
+        when = article.published_at.strftime("%Y-%m-%d %H:%M UTC")
+        console.print(
+            f"  {escape(article.source_name)} · {when}  {escape(article.url or '')}",
+            highlight=False,
+        )
+
+
+@db_app.command("upgrade")
+@run_async
+async def db_upgrade() -> None:
+    """Apply database migrations (also done automatically on start)."""
+    settings = load()
+    store = await Store.open(settings.database_url)
+    await store.close()
+    console.print(f"database {escape(_shown(settings.database_url))} is up to date")
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SettingsError as exc:
+        from bot.cli_support import fail
+
+        fail(str(exc))

@@ -1,0 +1,143 @@
+"""`nkru feeds …`: the operator's feed commands (trusted: any address may be named)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.app import open_runtime, seed_feeds
+from bot.cli_support import UserError, ago, console, load, run_async
+from bot.core.models import Feed, FeedStatus
+from bot.core.normalize import canonical_url
+from bot.core.pipeline import utcnow
+from bot.settings import parse_duration
+from storage import feeds as feed_repo
+from storage.feeds import FeedExistsError, NewFeed
+
+feeds_app = typer.Typer(help="List, add, remove and inspect feeds.", no_args_is_help=True)
+STATUS_STYLE = {FeedStatus.OK: "green", FeedStatus.FAILING: "yellow", FeedStatus.DISABLED: "red"}
+
+
+@feeds_app.command("list")
+@run_async
+async def list_feeds() -> None:
+    """List the feeds: id, name, URL, interval."""
+    async with open_runtime(load()) as runtime:
+        await seed_feeds(runtime)
+        async with runtime.store.transaction() as conn:
+            feeds = await feed_repo.list_all(conn)
+    table = Table("id", "name", "url", "every", "enabled")
+    for feed in feeds:
+        table.add_row(
+            str(feed.id),
+            feed.name,
+            feed.url,
+            f"{feed.interval_seconds // 60}m",
+            "yes" if feed.enabled else "no",
+        )
+    console.print(table)
+
+
+@feeds_app.command("status")
+@run_async
+async def feeds_status() -> None:
+    """Health of every feed: ok / failing since / disabled and why, last poll, items."""
+    async with open_runtime(load()) as runtime:
+        await seed_feeds(runtime)
+        async with runtime.store.transaction() as conn:
+            feeds = await feed_repo.list_all(conn)
+    table = Table("id", "name", "status", "last poll", "next poll", "items", "problem")
+    for feed in feeds:
+        table.add_row(
+            str(feed.id),
+            feed.name,
+            _status(feed),
+            ago(feed.last_polled_at),
+            ago(feed.next_poll_at) if feed.enabled else "—",
+            str(feed.item_count),
+            feed.disabled_reason or feed.last_error or "",
+        )
+    console.print(table)
+
+
+def _status(feed: Feed) -> str:
+    label = feed.status.value
+    if feed.status is FeedStatus.FAILING and feed.failing_since:
+        label += f" since {ago(feed.failing_since)}"
+    return f"[{STATUS_STYLE[feed.status]}]{label}[/]"
+
+
+@feeds_app.command("add")
+@run_async
+async def add_feed(
+    url: Annotated[str, typer.Argument(help="RSS, Atom or JSON Feed URL (http/https)")],
+    name: Annotated[str | None, typer.Argument(help="Display name (default: the URL)")] = None,
+    interval: Annotated[str, typer.Option(help="Polling interval, e.g. 15m or 2h")] = "",
+) -> None:
+    """Add a feed. Its first fetch stores items without alerting (flood guard)."""
+    canonical = canonical_url(url)
+    if canonical is None:
+        raise UserError(f"{url!r} is not an http(s) URL — give the full feed address")
+    settings = load()
+    try:
+        seconds = int(parse_duration(interval)) if interval else int(settings.poll_interval)
+    except ValueError as exc:
+        raise UserError(f"--interval: {exc}") from None
+    async with open_runtime(settings) as runtime:
+        await seed_feeds(runtime)
+        try:
+            async with runtime.store.transaction() as conn:
+                feed = await feed_repo.add(
+                    conn, NewFeed(canonical, name or canonical, seconds, "cli"), utcnow()
+                )
+        except FeedExistsError as exc:
+            raise UserError(f"{exc} — see `nkru feeds list`") from None
+    console.print(f"added feed #{feed.id} {feed.name} ({feed.url}), polled every {seconds}s")
+
+
+@feeds_app.command("remove")
+@run_async
+async def remove_feed(
+    feed: Annotated[str, typer.Argument(help="Feed id or URL")],
+) -> None:
+    """Remove a feed (articles already stored stay searchable)."""
+    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
+        found = await _find(conn, feed)
+        await feed_repo.remove(conn, found.id)
+    console.print(f"removed feed #{found.id} {found.name}")
+
+
+@feeds_app.command("enable")
+@run_async
+async def enable_feed(feed: Annotated[str, typer.Argument(help="Feed id or URL")]) -> None:
+    """Re-enable a feed (clears its failure state; it is polled soon)."""
+    await _set_enabled(feed, True)
+
+
+@feeds_app.command("disable")
+@run_async
+async def disable_feed(feed: Annotated[str, typer.Argument(help="Feed id or URL")]) -> None:
+    """Stop polling a feed without removing it."""
+    await _set_enabled(feed, False)
+
+
+async def _set_enabled(feed: str, enabled: bool) -> None:
+    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
+        found = await _find(conn, feed)
+        await feed_repo.set_enabled(conn, found.id, enabled, utcnow())
+    console.print(f"feed #{found.id} {found.name} {'enabled' if enabled else 'disabled'}")
+
+
+async def _find(conn: AsyncConnection, key: str) -> Feed:
+    """A feed by id or URL, or a UserError that says how to find the right one."""
+    found = None
+    if key.isdigit():
+        found = await feed_repo.get(conn, int(key))
+    else:
+        found = await feed_repo.get_by_url(conn, canonical_url(key) or key)
+    if found is None:
+        raise UserError(f"no feed {key!r} — see `nkru feeds list` for ids and URLs")
+    return found

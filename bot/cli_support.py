@@ -1,0 +1,79 @@
+"""Shared helpers for the `nkru` commands: output, settings, one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from bot.core.feedlist import FeedListError
+from bot.settings import Settings, SettingsError, load_settings
+from storage.engine import StorageError
+
+T = TypeVar("T")
+console = Console()
+errors = Console(stderr=True)
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one red line on stderr and exit non-zero."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def escape(text: str) -> str:
+    """Make feed or user text safe to print inside rich markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def load(**overrides: Any) -> Settings:
+    """Load settings and configure logging from them."""
+    loaded = load_settings(**overrides)
+    logging.basicConfig(
+        level=loaded.log_level,
+        format="%(message)s",
+        handlers=[RichHandler(console=errors, show_path=False, markup=False)],
+        force=True,
+    )
+    return loaded
+
+
+def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
+    """Run an async command; known errors become one line and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except (SettingsError, StorageError, FeedListError, UserError) as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+def ago(when: datetime | None) -> str:
+    """'3m ago', 'in 2h', '—' for a moment relative to now."""
+    if when is None:
+        return "—"
+    seconds = (datetime.now(UTC) - when).total_seconds()
+    return f"{_span(seconds)} ago" if seconds >= 0 else f"in {_span(-seconds)}"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"

@@ -1,0 +1,132 @@
+"""Deliver queued alerts from the outbox through platform adapters, with retries and backoff.
+
+A destination is named `<adapter>` or `<adapter>:<channel>` (e.g. `console`, `slack:C0123`);
+the part before the colon picks the adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.core.models import Alert, DeliveryReceipt
+from bot.core.polling_policy import failure_backoff
+from storage import outbox as outbox_repo
+from storage.engine import Store
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """An adapter could not deliver; `permanent` errors (e.g. channel not found) are not retried."""
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class DeliveryAdapter(Protocol):
+    """What every platform adapter implements to receive alerts."""
+
+    async def send(self, alert: Alert) -> DeliveryReceipt:
+        """Post (or, for kind "update" with a remote_id, edit) one alert; raise DeliveryError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long to keep trying a failing delivery."""
+
+    max_attempts: int = 12
+    backoff_base: float = 5.0
+    backoff_cap: float = 3600.0
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    """Counts from one delivery pass."""
+
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+def adapter_name(destination: str) -> str:
+    """`slack:C0123` → `slack`."""
+    return destination.split(":", 1)[0]
+
+
+async def deliver_due(
+    store: Store,
+    adapters: Mapping[str, DeliveryAdapter],
+    now: Callable[[], datetime],
+    policy: RetryPolicy = RetryPolicy(),
+    *,
+    limit: int = 100,
+) -> DeliveryReport:
+    """Send every due outbox entry once; each outcome is recorded in its own transaction."""
+    report = DeliveryReport()
+    async with store.transaction() as conn:
+        alerts = await outbox_repo.due(conn, now(), limit)
+    for alert in alerts:
+        outcome = await _deliver(store, adapters, alert, now, policy)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+async def _deliver(
+    store: Store,
+    adapters: Mapping[str, DeliveryAdapter],
+    alert: Alert,
+    now: Callable[[], datetime],
+    policy: RetryPolicy,
+) -> str:
+    adapter = adapters.get(adapter_name(alert.destination))
+    try:
+        if adapter is None:
+            raise DeliveryError(
+                f"no adapter for destination {alert.destination!r} — set its token or "
+                "remove it from NKRU_DESTINATIONS",
+                permanent=True,
+            )
+        receipt = (
+            DeliveryReceipt(alert.remote_id) if alert.superseded else await adapter.send(alert)
+        )
+    except DeliveryError as exc:
+        return await _failed(store, alert, exc, now(), policy)
+    except Exception as exc:  # an adapter bug must not stop the worker or lose the alert
+        log.exception("adapter %s crashed on alert #%s", alert.destination, alert.outbox_id)
+        return await _failed(store, alert, DeliveryError(f"adapter error: {exc!r}"), now(), policy)
+    async with store.transaction() as conn:
+        await outbox_repo.mark_sent(conn, alert.outbox_id, receipt.remote_id, now())
+    return "sent"
+
+
+async def _failed(
+    store: Store, alert: Alert, exc: DeliveryError, now: datetime, policy: RetryPolicy
+) -> str:
+    async with store.transaction() as conn:
+        attempts = await outbox_repo.attempts(conn, alert.outbox_id) + 1
+        give_up = exc.permanent or attempts >= policy.max_attempts
+        delay = exc.retry_after or failure_backoff(
+            attempts, base=policy.backoff_base, cap=policy.backoff_cap, rng=random.Random()
+        )
+        retry_at = None if give_up else now + timedelta(seconds=delay)
+        await outbox_repo.mark_failed(conn, alert.outbox_id, str(exc), retry_at)
+    log.log(
+        logging.ERROR if give_up else logging.WARNING,
+        "delivery of alert #%s to %s failed (attempt %s): %s%s",
+        alert.outbox_id,
+        alert.destination,
+        attempts,
+        exc,
+        " — giving up" if give_up else f" — retrying in {delay:.0f}s",
+    )
+    return "dead" if give_up else "retrying"

@@ -1,0 +1,93 @@
+"""Feed health after a poll: ok, failing since when (with backoff), or disabled with a reason."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core.models import Feed, FeedStatus, FetchResult, PollState
+from bot.core.polling_policy import (
+    failure_backoff,
+    next_interval,
+    retry_after_delay,
+    should_disable,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PollPolicy:
+    """Timing rules for polling, taken from the settings."""
+
+    min_interval: float = 60.0
+    max_interval: float = 6 * 3600.0
+    backoff_base: float = 60.0
+    backoff_cap: float = 6 * 3600.0
+    disable_after: float = 7 * 86400.0
+    flood_guard: bool = True
+
+
+def succeeded(
+    feed: Feed,
+    result: FetchResult,
+    now: datetime,
+    policy: PollPolicy,
+    *,
+    ttl_minutes: int | None = None,
+    problem: str | None = None,
+    new_items: int = 0,
+) -> PollState:
+    """State after a poll that reached the feed (200, 304 or unchanged body)."""
+    interval = next_interval(
+        feed.interval_seconds,
+        max_age=result.max_age,
+        ttl_minutes=ttl_minutes,
+        minimum=policy.min_interval,
+        maximum=policy.max_interval,
+    )
+    return PollState(
+        last_polled_at=now,
+        next_poll_at=now + timedelta(seconds=interval),
+        status=FeedStatus.OK,
+        consecutive_failures=0,
+        last_error=problem,  # a bozo feed that still yielded items keeps its warning visible
+        failing_since=None,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        body_hash=result.body_hash,
+        last_success_at=now,
+        first_fetch_done=True,
+        new_items=new_items,
+    )
+
+
+def failed(
+    feed: Feed,
+    error: str,
+    now: datetime,
+    policy: PollPolicy,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> PollState:
+    """State after a failed poll: back off with jitter, disable after `disable_after`."""
+    failures = feed.consecutive_failures + 1
+    since = feed.failing_since or now
+    backoff = failure_backoff(failures, base=policy.backoff_base, cap=policy.backoff_cap, rng=rng)
+    delay = retry_after_delay(retry_after, backoff, policy.backoff_cap)
+    disabled = should_disable(since, now, timedelta(seconds=policy.disable_after))
+    reason = None
+    if disabled:
+        reason = (
+            f"failing since {since:%Y-%m-%d %H:%M} UTC ({failures} attempts): {error} "
+            "— fix the feed, then `nkru feeds enable {feed.id}`"
+        ).replace("{feed.id}", str(feed.id))
+    return PollState(
+        last_polled_at=now,
+        next_poll_at=now + timedelta(seconds=delay),
+        status=FeedStatus.DISABLED if disabled else FeedStatus.FAILING,
+        consecutive_failures=failures,
+        last_error=error,
+        failing_since=since,
+        disabled_reason=reason,
+    )
