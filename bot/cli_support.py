@@ -48,6 +48,9 @@ def load(**overrides: Any) -> Settings:
         handlers=[RichHandler(console=errors, show_path=False, markup=False)],
         force=True,
     )
+    for noisy in ("apscheduler", "alembic", "aiohttp.access"):
+        # Their INFO lines (every job run, every migration check) would drown the alerts.
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return loaded
 
 

@@ -27,7 +27,9 @@ from storage import stories as story_repo
 from storage.feeds import NewFeed
 from storage.schema import articles, outbox, stories
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "seeds" / "demo"
+# The repository's seeds/demo (editable installs, checkouts), else ./seeds/demo (Docker image).
+_REPO_DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo"
+DEMO_DIR = _REPO_DEMO if _REPO_DEMO.is_dir() else Path("seeds/demo").resolve()
 FEED_SUFFIXES = {".xml": "application/rss+xml; charset=utf-8", ".json": "application/feed+json"}
 
 

@@ -19,6 +19,7 @@ NUM_PERM = 128
 BANDS = 32
 ROWS = NUM_PERM // BANDS
 SUMMARY_TOKENS = 30
+STEM_LENGTH = 6
 MIN_FEATURES = 3
 THRESHOLD = 0.25
 
@@ -53,6 +54,7 @@ _PHRASES = [
         (r"\bs(?:outh)?\.?\s*korean?s?\b|\brok\b", "skorea"),
     ]
 ]
+_DERIVATIONAL = ("ation", "ition", "ment", "ness", "ity", "ery", "ary", "ive", "ous", "al", "er", "ly")
 _STOP_RU = frozenset(["и", "в", "во", "не", "что", "на", "с", "со", "как", "а", "к", "у", "за", "по", "от", "о", "об", "из", "до", "для", "при", "это"])
 _STOP_KO = frozenset(["및", "등", "것", "수", "위해", "대한", "이번", "지난", "오늘", "밝혔다", "했다", "있다"])
 _STOPWORDS = _STOP_EN | _STOP_RU | _STOP_KO
@@ -63,12 +65,10 @@ _ALIASES = {
     "korean": "korea",
     "defens": "defenc",
     "labor": "labour",
-    "labore": "labour",
-    "worker": "labour",
     "zelenskiy": "zelensky",
     "kiev": "kyiv",
     "km": "kilome",
-    "soldie": "troop",
+    "soldi": "troop",
     "pact": "treaty",
     "accord": "treaty",
     "ambass": "envoy",
@@ -150,22 +150,38 @@ def _band_keys(sig: npt.NDArray[np.uint32], salt: _U64, rows: int) -> tuple[int,
     return tuple(keys)
 
 
-def _stem_latin(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif (len(word) > 3 and word.endswith("es") and word[-3] in "sxz") or (len(word) > 3 and word.endswith(("ches", "shes"))):
-        word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
+def _strip_plural(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "ches", "shes", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and len(word) > 3 and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _strip_inflection(word: str) -> str:
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
-            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+            # "shipped" -> "ship", but "called" keeps its "ll".
+            if word[-1] == word[-2] and word[-1] not in "lsz":
                 word = word[:-1]
+            return word
+    return word
+
+
+def _stem_latin(word: str) -> str:
+    # A light Porter-style stemmer: enough for "opens"/"opened", "bridge"/"bridges",
+    # "renewal"/"renew", "shipments"/"ship"; the final truncation absorbs the rest.
+    word = _strip_inflection(_strip_plural(word))
+    for suffix in _DERIVATIONAL:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
             break
-    if len(word) > 3 and word.endswith("e"):
+    if word.endswith("e") and len(word) > 3:
         word = word[:-1]
-    return word[:6]
+    return word[:STEM_LENGTH]
 
 
 def _stems(token: str) -> list[str]:

@@ -78,8 +78,10 @@ def _parse_xml_feed(
     )
 
 
-def _xml_entry(entry: Mapping[str, Any], base: str, fetched_at: datetime) -> ParsedEntry:
-    date = next((entry[k] for k in _DATE_KEYS if entry.get(k)), None)
+def _xml_entry(entry: dict[str, Any], base: str, fetched_at: datetime) -> ParsedEntry:
+    # dict.get, not FeedParserDict.get: the latter maps a missing updated_parsed to
+    # published_parsed with a DeprecationWarning on every call.
+    date = next((d for k in _DATE_KEYS if (d := dict.get(entry, k))), None)
     content = entry.get("content") or []
     content_html = _str(content[0], "value") if content else ""
     return _entry(
