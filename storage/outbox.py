@@ -8,7 +8,7 @@ already posted (Slack metadata, Discord nonce) make it exactly-once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
@@ -77,6 +77,50 @@ async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Ale
         .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
+    )
+    rows = (await conn.execute(stmt)).mappings().all()
+    return [await _alert(conn, row) for row in rows]
+
+
+async def claim_due(
+    conn: AsyncConnection, now: datetime, lease: timedelta, limit: int = 50
+) -> list[Alert]:
+    """Take due alerts for delivery by pushing their next attempt `lease` ahead.
+
+    Several processes may share one PostgreSQL database: the UPDATE re-checks
+    `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
+    the others. If this process dies mid-send, the lease runs out and the alert is retried.
+    """
+    due_ids = (
+        select(outbox.c.id)
+        .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    ids = list((await conn.execute(due_ids)).scalars())
+    if not ids:
+        return []
+    stmt = (
+        update(outbox)
+        .where(outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+        .values(next_attempt_at=now + lease)
+        .returning(outbox.c.id)
+    )
+    claimed = set((await conn.execute(stmt)).scalars())
+    return [alert for alert in await _alerts_by_id(conn, ids) if alert.outbox_id in claimed]
+
+
+async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
+    stmt = (
+        select(
+            outbox.c.id,
+            outbox.c.destination,
+            outbox.c.kind,
+            outbox.c.story_id,
+            outbox.c.created_at,
+        )
+        .where(outbox.c.id.in_(ids))
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
     )
     rows = (await conn.execute(stmt)).mappings().all()
     return [await _alert(conn, row) for row in rows]

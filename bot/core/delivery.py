@@ -47,6 +47,7 @@ class RetryPolicy:
     max_attempts: int = 12
     backoff_base: float = 5.0
     backoff_cap: float = 3600.0
+    claim_lease: timedelta = timedelta(minutes=5)  # a claimed alert is retried after this
 
 
 @dataclass(slots=True)
@@ -74,7 +75,7 @@ async def deliver_due(
     """Send every due outbox entry once; each outcome is recorded in its own transaction."""
     report = DeliveryReport()
     async with store.transaction() as conn:
-        alerts = await outbox_repo.due(conn, now(), limit)
+        alerts = await outbox_repo.claim_due(conn, now(), policy.claim_lease, limit)
     for alert in alerts:
         outcome = await _deliver(store, adapters, alert, now, policy)
         setattr(report, outcome, getattr(report, outcome) + 1)

@@ -142,7 +142,11 @@ def _ttl(value: object) -> int | None:
 
 def _looks_like_json(body: bytes, content_type: str | None) -> bool:
     head = body[:64].removeprefix(_BOM).lstrip()
-    return head.startswith(b"{") or "json" in (content_type or "").lower()
+    if head.startswith(b"{"):
+        return True
+    # Trust a JSON Content-Type only if the body does not look like XML/HTML: servers
+    # mislabel feeds often enough.
+    return "json" in (content_type or "").lower() and not head.startswith(b"<")
 
 
 def _parse_json_feed(body: bytes, url: str, fetched_at: datetime) -> ParsedFeed:

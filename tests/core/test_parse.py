@@ -456,6 +456,11 @@ def test_garbage_is_fatal(body: bytes) -> None:
     assert "\n" not in feed.problem
 
 
+def test_xml_feed_served_as_json_is_still_parsed() -> None:
+    feed = parse(rss_item("<title>ok</title>"), "application/json")
+    assert (feed.fatal, only(feed).title) == (False, "ok")
+
+
 def test_valid_feed_served_as_text_html_is_parsed_with_a_warning() -> None:
     feed = parse(rss_item("<title>ok</title>"), "text/html")
     assert (feed.fatal, only(feed).title) == (False, "ok")

@@ -253,3 +253,20 @@ async def test_retention_purges_old_rows(store: Store) -> None:
         )
         assert await articles.purge_fetched_before(conn, NOW - timedelta(days=90)) == 1
         assert [a.item_key for a in await articles.latest(conn)] == ["new"]
+
+
+async def test_claimed_alerts_are_not_claimed_again_until_the_lease_ends(store: Store) -> None:
+    feed_id = await add_feed(store)
+    lease = timedelta(minutes=5)
+    async with store.transaction() as conn:
+        [item] = await articles.insert_new(conn, [article("c1", feed_id)])
+        sid = await stories.create(
+            conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s", band_keys=[]
+        )
+        await outbox.enqueue(conn, [outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
+    async with store.transaction() as conn:
+        [claimed] = await outbox.claim_due(conn, NOW, lease)
+    async with store.transaction() as conn:
+        assert await outbox.claim_due(conn, NOW + timedelta(minutes=4), lease) == []
+        [again] = await outbox.claim_due(conn, NOW + lease, lease)
+    assert claimed.outbox_id == again.outbox_id
