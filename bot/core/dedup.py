@@ -3,11 +3,12 @@
 ``item_key`` picks the first of these that the entry has (compare miniflux's
 ``reader/rss/adapter.go``, which also prefers the GUID and falls back to the link):
 
-1. **GUID that is an absolute http(s) URL** -> ``url:<canonical URL>``.
+1. **GUID that is an absolute http(s) URL** -> ``url:<canonical URL without scheme>``.
    Canonicalised with :func:`bot.core.normalize.canonical_url` (tracking parameters,
    default port, fragment dropped), so the same article reached through two feeds —
    or through one feed's tracking redirect parameters — collapses to one key, and so
-   does a GUID URL that equals another entry's link.
+   does a GUID URL that equals another entry's link. The scheme is dropped from URL
+   keys because sites that moved to https keep old http:// GUIDs in some feeds.
 2. **Opaque GUID** (``tag:``, ``urn:``, UUIDs, bare numbers) -> ``guid:<feed host>:<GUID>``.
    Scoped to the host of the feed that published it, because short opaque GUIDs
    ("1234") collide across publishers; two feeds on one host share the scope, so a
@@ -44,11 +45,11 @@ def item_key(entry: ParsedEntry, feed_url: str) -> str:
     if guid:
         guid_url = _absolute_http_url(guid)
         if guid_url:
-            return _capped("url", guid_url)
+            return _capped("url", _without_scheme(guid_url))
         return _capped("guid", f"{_feed_host(feed_url)}:{guid}")
     link = canonical_url(entry.link) if entry.link else None
     if link:
-        return _capped("url", link)
+        return _capped("url", _without_scheme(link))
     return f"hash:{content_hash(entry.title, entry.summary)}"
 
 
@@ -69,6 +70,10 @@ def _absolute_http_url(guid: str) -> str | None:
     if not guid[:8].lower().startswith(("http://", "https://")):
         return None
     return canonical_url(guid)
+
+
+def _without_scheme(url: str) -> str:
+    return url.split("://", 1)[1]
 
 
 def _feed_host(feed_url: str) -> str:

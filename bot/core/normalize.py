@@ -196,7 +196,9 @@ class _TextExtractor(HTMLParser):
             return
         piece = _WS_RE.sub(" ", data)
         self.parts.append(piece)
-        self.size += len(piece)
+        # Count only what survives whitespace collapsing, so that stopping early always
+        # leaves more than ``limit`` characters and the caller sees it must truncate.
+        self.size += len(piece.strip())
         if self.limit is not None and self.size > self.limit:
             raise _Enough
 

@@ -6,6 +6,7 @@ The module is synchronous and pure, and ``parse_feed`` never raises.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import xml.sax
@@ -64,7 +65,9 @@ def _parse_xml_feed(
     # and flags "no Content-type specified"; application/xml makes it honour the XML
     # declaration and default to UTF-8, as for a local file.
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
-    result = feedparser.parse(body, response_headers=headers)
+    # BytesIO, never the bytes themselves: feedparser first tries open(body) as a file
+    # name, so a body reading "/etc/passwd" would otherwise be parsed from local disk.
+    result = feedparser.parse(io.BytesIO(body), response_headers=headers)
     entries = result.get("entries") or []
     if not result.get("version") and not entries:
         return _fatal(_not_a_feed(body, content_type, result.get("bozo_exception")))

@@ -34,9 +34,9 @@ def entry(
                 guid="HTTPS://News.Example.com/2025/kim-putin?utm_source=rss#top",
                 link="https://news.example.com/other",
             ),
-            "url:https://news.example.com/2025/kim-putin",
+            "url:news.example.com/2025/kim-putin",
         ),
-        (entry(guid="http://news.example.com:80/a?id=3"), "url:http://news.example.com/a?id=3"),
+        (entry(guid="http://news.example.com:80/a?id=3"), "url:news.example.com/a?id=3"),
         # 2. an opaque GUID wins over the link, scoped to the feed's host
         (
             entry(guid="1234", link="https://news.example.com/kim-putin"),
@@ -62,11 +62,11 @@ def entry(
         # 3. no GUID (or a blank one): the canonical link
         (
             entry(link="https://news.example.com/kim-putin?fbclid=x"),
-            "url:https://news.example.com/kim-putin",
+            "url:news.example.com/kim-putin",
         ),
         (
             entry(guid="   ", link="https://news.example.com/kim-putin"),
-            "url:https://news.example.com/kim-putin",
+            "url:news.example.com/kim-putin",
         ),
         # 4. neither: a hash of title and summary
         (
@@ -109,7 +109,7 @@ def test_same_url_from_two_feeds_gives_one_key() -> None:
     )
     key = item_key(from_publisher, FEED)
     assert key == item_key(from_aggregator, OTHER_FEED)
-    assert key == "url:https://news.example.com/2025/kim-putin"
+    assert key == "url:news.example.com/2025/kim-putin"
 
 
 def test_same_opaque_guid_from_two_publishers_gives_two_keys() -> None:
@@ -189,3 +189,22 @@ def test_content_hash_ignores_case_whitespace_and_unicode_form(
 )
 def test_content_hash_notices_edits(a: tuple[str, str], b: tuple[str, str]) -> None:
     assert content_hash(*a) != content_hash(*b)
+
+
+def test_http_and_https_versions_of_one_article_share_a_key() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.models import ParsedEntry
+
+    def entry(link: str) -> ParsedEntry:
+        return ParsedEntry(
+            guid=None,
+            link=link,
+            title="t",
+            summary="s",
+            published=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+
+    http = item_key(entry("http://news.example/a"), "https://news.example/feed")
+    https = item_key(entry("https://news.example/a"), "https://news.example/feed")
+    assert http == https == "url:news.example/a"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -454,6 +455,14 @@ def test_garbage_is_fatal(body: bytes) -> None:
     assert feed.problem is not None
     assert feed.problem.startswith(f"not a feed: {len(body)} bytes (application/octet-stream)")
     assert "\n" not in feed.problem
+
+
+def test_body_naming_a_local_file_is_not_read_from_disk(tmp_path: Path) -> None:
+    # feedparser.parse(bytes) would open() a body that happens to be a file path.
+    local = tmp_path / "secret.xml"
+    local.write_text(rss_item("<title>local secret</title>"), encoding="utf-8")
+    feed = parse(str(local).encode())
+    assert (feed.fatal, feed.entries) == (True, [])
 
 
 def test_xml_feed_served_as_json_is_still_parsed() -> None:
