@@ -100,6 +100,41 @@ class SyntheticFeed:
     content_type: str
 
 
+def _long_tail(count: int) -> tuple[str, ...]:
+    """Pronounceable made-up words standing for the long tail of names and terms in news."""
+    rng = random.Random(SEED - 1)
+    onsets = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "sh",
+              "ch", "br", "tr", "kr", "st")  # fmt: skip
+    vowels = ("a", "i", "o", "u", "a", "o", "ai", "ou")
+    codas = ("", "", "", "n", "r", "k", "m", "l", "t")
+    words: dict[str, str] = {}
+    while len(words) < count:
+        syllables = rng.choice((2, 3, 3, 3))
+        word = "".join(
+            rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas) for _ in range(syllables)
+        )
+        # Distinct in their first 6 letters (the stemmer's cut) and with no ending it strips.
+        if len(word) >= 5 and not word.endswith(("s", "e", "ed", "ing", "al", "er", "ly", "y")):
+            words.setdefault(word[:6], word)
+    return tuple(words.values())
+
+
+_TAIL = _long_tail(20_000)
+_TAIL_SHARE = 0.8  # share of content words drawn from the long tail (the rest: topic words)
+_TOPIC = _NOUNS + _PLACES + _ADJECTIVES
+_FUNCTION = (
+    "the", "the", "a", "of", "to", "in", "on", "and", "by", "with", "was", "were", "for",
+    "from", "that", "this", "said", "after", "while", "its", "their", "has", "have", "will",
+)  # fmt: skip
+
+
+def _content_word(rng: random.Random) -> str:
+    if rng.random() < _TAIL_SHARE:
+        word = rng.choice(_TAIL)
+        return word.capitalize() if rng.random() < 0.3 else word
+    return rng.choice(_TOPIC)
+
+
 def headline(rng: random.Random) -> str:
     """A distinct ~70-character headline."""
     while True:
@@ -107,22 +142,22 @@ def headline(rng: random.Random) -> str:
             rng.choice(_SUBJECTS),
             rng.choice(_VERBS),
             rng.choice(_ADJECTIVES),
-            rng.choice(_ADJECTIVES),
+            _content_word(rng),
             rng.choice(_NOUNS),
             "with" if rng.random() < 0.5 else "near",
-            rng.choice(_PLACES),
+            rng.choice(_PLACES) if rng.random() < 0.5 else rng.choice(_TAIL).capitalize(),
         ]
         if rng.random() < 0.5:
-            words += ["amid", rng.choice(_ADJECTIVES), rng.choice(_NOUNS)]
+            words += ["amid", _content_word(rng), rng.choice(_NOUNS)]
         title = " ".join(words)
         if 55 <= len(title) <= 90:
             return title
 
 
 def _sentence(rng: random.Random, n: int) -> str:
-    pool = _FILLER + _NOUNS + _PLACES + _ADJECTIVES
-    words = [rng.choice(pool) for _ in range(n)]
-    return " ".join(words).capitalize() + "."
+    words = [rng.choice(_FUNCTION) if rng.random() < 0.35 else _content_word(rng) for _ in range(n)]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
 
 
 def description(rng: random.Random, lead: str) -> str:
@@ -145,7 +180,7 @@ def description(rng: random.Random, lead: str) -> str:
 
 def _big_stories(rng: random.Random, count: int) -> list[tuple[str, str]]:
     """(headline, lead sentence) of events that several outlets report."""
-    return [(headline(rng), _sentence(rng, 14)[:-1]) for _ in range(count)]
+    return [(headline(rng), _sentence(rng, 28)[:-1]) for _ in range(count)]
 
 
 def _variant(rng: random.Random, title: str) -> str:

@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import open_runtime, seed_feeds
-from bot.cli_support import UserError, ago, console, load, run_async
+from bot.cli_support import UserError, ago, console, escape, load, run_async
 from bot.core.models import Feed, FeedStatus
 from bot.core.normalize import canonical_url
 from bot.core.pipeline import utcnow
@@ -33,8 +33,8 @@ async def list_feeds() -> None:
     for feed in feeds:
         table.add_row(
             str(feed.id),
-            feed.name,
-            feed.url,
+            escape(feed.name),  # names and server-made errors are text, never rich markup
+            escape(feed.url),
             f"{feed.interval_seconds // 60}m",
             "yes" if feed.enabled else "no",
         )
@@ -53,12 +53,12 @@ async def feeds_status() -> None:
     for feed in feeds:
         table.add_row(
             str(feed.id),
-            feed.name,
+            escape(feed.name),
             _status(feed),
             ago(feed.last_polled_at),
             ago(feed.next_poll_at) if feed.enabled else "—",
             str(feed.item_count),
-            feed.disabled_reason or feed.last_error or "",
+            escape(feed.disabled_reason or feed.last_error or ""),
         )
     console.print(table)
 
@@ -95,7 +95,9 @@ async def add_feed(
                 )
         except FeedExistsError as exc:
             raise UserError(f"{exc} — see `nkru feeds list`") from None
-    console.print(f"added feed #{feed.id} {feed.name} ({feed.url}), polled every {seconds}s")
+    console.print(
+        f"added feed #{feed.id} {escape(feed.name)} ({escape(feed.url)}), polled every {seconds}s"
+    )
 
 
 @feeds_app.command("remove")
@@ -107,7 +109,7 @@ async def remove_feed(
     async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
         found = await _find(conn, feed)
         await feed_repo.remove(conn, found.id)
-    console.print(f"removed feed #{found.id} {found.name}")
+    console.print(f"removed feed #{found.id} {escape(found.name)}")
 
 
 @feeds_app.command("enable")
@@ -128,7 +130,7 @@ async def _set_enabled(feed: str, enabled: bool) -> None:
     async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
         found = await _find(conn, feed)
         await feed_repo.set_enabled(conn, found.id, enabled, utcnow())
-    console.print(f"feed #{found.id} {found.name} {'enabled' if enabled else 'disabled'}")
+    console.print(f"feed #{found.id} {escape(found.name)} {'enabled' if enabled else 'disabled'}")
 
 
 async def _find(conn: AsyncConnection, key: str) -> Feed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, select, update
+from sqlalchemy import Select, and_, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -68,6 +68,20 @@ async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> No
     """Attach an article to its story."""
     stmt = update(articles).where(articles.c.id == article_id).values(story_id=story_id)
     await conn.execute(stmt)
+
+
+async def set_stories(conn: AsyncConnection, pairs: list[tuple[int, int]]) -> None:
+    """`set_story` for many articles in one statement: (article id, story id) pairs."""
+    if not pairs:
+        return
+    stmt = (
+        update(articles)
+        .where(articles.c.id == bindparam("article_id_", type_=articles.c.id.type))
+        .values(story_id=bindparam("story_id_", type_=articles.c.story_id.type))
+    )
+    await conn.execute(
+        stmt, [{"article_id_": article_id, "story_id_": story_id} for article_id, story_id in pairs]
+    )
 
 
 async def get(conn: AsyncConnection, article_id: int) -> Article | None:

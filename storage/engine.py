@@ -35,7 +35,10 @@ class Store:
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
         """Connect (creating the SQLite file's folder) and bring the schema up to date."""
-        store = cls(_create_engine(url))
+        try:
+            store = cls(_create_engine(url))
+        except (SQLAlchemyError, OSError) as exc:  # e.g. the SQLite file's folder cannot be made
+            raise StorageError(_explain(url, exc)) from exc
         if migrate:
             try:
                 await store.upgrade()

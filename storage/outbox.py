@@ -7,6 +7,7 @@ already posted (Slack metadata, Discord nonce) make it exactly-once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from storage.dialect import insert_ignore
 from storage.schema import articles, outbox, stories
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+_ID_BATCH = 5000  # story ids per IN list, well under the bound-parameter limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,23 @@ async def has_new_alert(conn: AsyncConnection, story_id: int, destination: str) 
         .limit(1)
     )
     return (await conn.execute(stmt)).first() is not None
+
+
+async def stories_with_new_alert(
+    conn: AsyncConnection, story_ids: Iterable[int], destination: str
+) -> set[int]:
+    """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
+    ids = sorted(set(story_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), _ID_BATCH):
+        stmt = (
+            select(outbox.c.story_id)
+            .where(outbox.c.story_id.in_(ids[start : start + _ID_BATCH]))
+            .where(outbox.c.destination == destination, outbox.c.kind == "new")
+            .distinct()
+        )
+        found.update(int(story_id) for story_id in (await conn.execute(stmt)).scalars())
+    return found
 
 
 async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Alert]:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Story
 from storage.schema import articles, stories, story_bands
+
+# Band keys per IN list and stories per multi-row INSERT: well under the bound-parameter
+# limits (SQLite 32,766, asyncpg 32,767).
+_KEY_BATCH = 5000
+_STORY_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,64 @@ async def candidates(
         .where(stories.c.last_seen_at >= since)
     )
     return [(row[0], bytes(row[1])) for row in (await conn.execute(stmt)).all()]
+
+
+async def band_candidates(
+    conn: AsyncConnection, band_keys: Iterable[int], since: datetime
+) -> list[tuple[int, int, bytes]]:
+    """`candidates` for many articles in one query: (band key, story id, signature) rows.
+
+    One row per stored band whose key is in `band_keys`, of stories seen since `since`.
+    """
+    keys = sorted(set(band_keys))
+    found: list[tuple[int, int, bytes]] = []
+    for start in range(0, len(keys), _KEY_BATCH):
+        stmt = (
+            select(story_bands.c.band_key, stories.c.id, stories.c.signature)
+            .join(stories, stories.c.id == story_bands.c.story_id)
+            .where(story_bands.c.band_key.in_(keys[start : start + _KEY_BATCH]))
+            .where(stories.c.last_seen_at >= since)
+        )
+        rows = (await conn.execute(stmt)).all()
+        found.extend((int(row[0]), int(row[1]), bytes(row[2])) for row in rows)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class NewStory:
+    """A story to start: what `create` takes besides the time."""
+
+    title: str
+    lead_article_id: int
+    signature: bytes
+    band_keys: Sequence[int]
+
+
+async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datetime) -> list[int]:
+    """`create` for many stories in a few statements; returns their ids in input order."""
+    ids: list[int] = []
+    for start in range(0, len(new), _STORY_BATCH):
+        rows = [
+            {
+                "title": story.title,
+                "lead_article_id": story.lead_article_id,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+                "article_count": 1,
+                "signature": story.signature,
+            }
+            for story in new[start : start + _STORY_BATCH]
+        ]
+        stmt = stories.insert().returning(stories.c.id, sort_by_parameter_order=True)
+        ids.extend(int(row[0]) for row in (await conn.execute(stmt, rows)).all())
+    bands = [
+        {"band_key": key, "story_id": story_id}
+        for story, story_id in zip(new, ids, strict=True)
+        for key in sorted(set(story.band_keys))
+    ]
+    if bands:
+        await conn.execute(story_bands.insert(), bands)
+    return ids
 
 
 async def create(
@@ -77,6 +142,29 @@ async def attach(conn: AsyncConnection, story_id: int, seen_at: datetime) -> Non
         .values(article_count=stories.c.article_count + 1, last_seen_at=seen_at)
     )
     await conn.execute(stmt)
+
+
+async def attach_many(conn: AsyncConnection, story_ids: list[int], seen_at: datetime) -> None:
+    """`attach` once per id in the list (an id listed twice counts two reports)."""
+    if not story_ids:
+        return
+    stmt = (
+        update(stories)
+        .where(stories.c.id == bindparam("story_id_", type_=stories.c.id.type))
+        .values(
+            article_count=stories.c.article_count
+            + bindparam("reports_", type_=stories.c.article_count.type),
+            last_seen_at=bindparam("seen_at_", type_=stories.c.last_seen_at.type),
+        )
+    )
+    counts = Counter(story_ids)
+    await conn.execute(
+        stmt,
+        [
+            {"story_id_": story_id, "reports_": reports, "seen_at_": seen_at}
+            for story_id, reports in counts.items()
+        ],
+    )
 
 
 async def latest(

@@ -2,55 +2,65 @@
 
 Pure code, no I/O. The storage layer keeps, per story, the `Fingerprint.signature` blob and
 one `story_bands(band_key BIGINT, story_id)` row per `Fingerprint.band_keys` entry. For each
-new article the pipeline calls `fingerprint`, fetches the stories (seen within the window)
-that share at least one band key, and lets `best_match` pick one or none. The cost per
-article is one indexed lookup of `BANDS` keys plus a vectorised comparison with the few
-candidates found, not a scan of every story in the window.
+new article the pipeline calls `fingerprint`, fetches (story id, signature) of the stories
+seen within the window that share at least one band key, and lets `best_match` pick one or
+none. `StoryIndex` is the same thing in memory, for tests and benchmarks.
 
 Features. Title and summary are NFKC-normalised and casefolded; wire markers ("UPDATE 1-",
 "(LEAD)", "Reuters:", " - Outlet") are dropped, multi-word names joined ("N. Korea", "DPRK"
 -> nkorea; "Kim Jong Un" -> kim), stopwords removed (English, a few Russian and Korean,
 weekdays, reporting verbs, outlet names), Latin words lightly stemmed and cut to 6 letters
-("bridges"/"bridge", "opened"/"opens", "renewal"/"renew" meet), Cyrillic words cut to 5
-letters, Hangul words split into syllable bigrams (particles glue onto nouns), numbers kept
-("3,000" -> 3000). The feature set is every title token plus the first `SUMMARY_TOKENS`
-summary tokens. The title weighs more because a title is short: each title token is a
-larger share of the set than any summary token. (Measured on the labelled set in
-tests/core/test_cluster.py: doubling title tokens or adding title bigrams separated
-same-story from different-story pairs worse, because outlets reword and reorder titles.)
+("bridges"/"bridge", "opened"/"opens", "renewal"/"renew" meet), a few headline synonyms
+joined (troops/soldiers, pact/treaty), Cyrillic words cut to 5 letters, Hangul words split
+into syllable bigrams (particles glue onto nouns), numbers kept ("3,000" -> 3000). The
+feature set is every title token plus the first `SUMMARY_TOKENS` summary tokens, so a title
+token weighs more than a summary token (a title is short). Doubling title tokens or adding
+title bigrams separated the labelled pairs worse: outlets reword and reorder titles.
 
-MinHash. Each feature is hashed with zlib.crc32 (stable across processes, unlike the
-salted hash()), then by `NUM_PERM` = 192 multiply-add-shift hashes whose coefficients come
-from blake2b of `SCHEME`. The signature is the 192 minima as little-endian uint32:
-768 bytes. `similarity` is the fraction of equal positions, an unbiased Jaccard estimate
-with standard error about 0.03 near the threshold.
+MinHash. Each feature is hashed with zlib.crc32 (stable across processes, unlike the salted
+hash()), then by `NUM_PERM` = 192 multiply-add-shift hashes whose coefficients come from
+blake2b of `SCHEME`. The signature is the 192 minima as little-endian uint32, 768 bytes.
+`similarity` is the fraction of equal positions: an unbiased Jaccard estimate, standard
+error about 0.03 near the threshold.
 
-LSH. The 192 minima form `BANDS` = 64 bands of `ROWS` = 3 rows. A story becomes a
-candidate when at least one band is equal, with probability P(J) = 1 - (1 - J**3)**64:
+LSH. The minima form `BANDS` = 64 bands of `ROWS` = 3. A story becomes a candidate when at
+least one band is equal, which for Jaccard similarity J happens with probability
+P(J) = 1 - (1 - J**3)**64:
 
-    Jaccard J   0.05   0.10   0.15   0.20   0.25   0.30   0.35   0.40   0.50
-    P(J)        0.008  0.062  0.19   0.40   0.63   0.82   0.94   0.98   >0.999
+    J      0.05   0.10   0.15   0.20   0.25   0.30   0.35   0.40   0.50
+    P(J)   0.008  0.062  0.19   0.40   0.63   0.83   0.94   0.99   >0.999
 
 The S-curve's midpoint (1/64)**(1/3) = 0.25 equals the verification `THRESHOLD`.
 
-Why these values: same-story pairs written by different outlets measure J = 0.2-0.6
-(median about 0.39) on the labelled set, and different stories on the same topic
-J = 0-0.4 (median 0.07, 99th percentile 0.22). Three rows is the most that still
-catches J around 0.3 at a practical band count; four rows (32 x 4 or 64 x 4) lose half the
-same-story pairs, and two rows make about a third of every same-topic story in the window
-a candidate. 64 x 3 makes about 5% of same-topic stories and 0.3% of unrelated stories
-candidates; `best_match` then rejects them by the full-signature estimate.
+Why 64 x 3: on the labelled set (tests/core/test_cluster.py) same-story pairs from different
+outlets measure J = 0.21-0.62 (median 0.39), different stories on the same topic J = 0-0.40
+(median 0.06, 99th percentile 0.21). 64 x 3 makes 94% of those same-story pairs
+candidates, and 5% of the same-topic different-story pairs. Three rows is the most that
+still catches J near 0.3: four (48 x 4) would find only 67% of same-story pairs, while two
+(96 x 2) would make 40% of same-topic stories candidates. Measured through
+StoryIndex + best_match: 38/40 same-story pairs merged, 6/1,881 same-topic different-story
+pairs merged, 0/496 cross-topic pairs.
+
+Cost. Per article: `BANDS` index lookups plus one vectorised comparison per candidate.
+Candidates are the true matches plus a fixed share of the rest (the low end of the
+S-curve): 5% of same-topic and 0.05% of cross-topic stories on the labelled set, 0.6% of
+the synthetic benchmark's stories, whose unrelated pairs overlap more (mean J 0.035).
+So cost stays flat while that share of the window is small (a few thousand stories) and
+grows linearly beyond: about 600 candidates per lookup at 100,000 synthetic stories (see
+benchmarks/clustering.py). Flat cost at that size would need four rows, at the recall
+cost above.
 
 Each band key is a multilinear hash of the band's three minima, top 56 bits, with the band
 index in the top byte: band i never collides with band j, and every key is a non-negative
-signed 64-bit integer (a PostgreSQL BIGINT). Changing anything that alters signatures or
-band keys must change `SCHEME`, since stored keys would no longer match new ones.
+signed 64-bit integer (a PostgreSQL BIGINT). Changing anything that alters signatures or band
+keys (features, stemming, parameters) must change `SCHEME`: stored keys would stop matching.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import unicodedata
 import zlib
@@ -67,37 +77,52 @@ ROWS = 3
 THRESHOLD = 0.25
 SUMMARY_TOKENS = 30
 STEM_LENGTH = 6
-MIN_FEATURES = 3  # fewer features than this cannot tell stories apart
+# Below this, one shared word is already J >= 0.2 and two J >= 0.5: too little to tell
+# stories apart, so such an article always starts a story of its own.
+MIN_FEATURES = 4
+_SUMMARY_CHARS = 20 * SUMMARY_TOKENS  # comfortably more text than SUMMARY_TOKENS words
 
 _U32 = npt.NDArray[np.uint32]
 _U64 = npt.NDArray[np.uint64]
 
 # Wire-service markers carry no content and differ between copies of one story.
 _PREFIX_RE = re.compile(
-    r"^\s*(?:(?:update|corrected|refile|exclusive|breaking|urgent|analysis|factbox|explainer"
+    r"\s*(?:(?:update|corrected|refile|exclusive|breaking|urgent|analysis|factbox|explainer"
     r"|insight|live|watch|video)\s*\d*\s*[-:–—|]\s*)+",
     re.IGNORECASE,
 )
 _MARKER_RE = re.compile(r"\((?:lead|urgent|\d+(?:st|nd|rd|th)\s*ld|update\s*\d*)\)", re.IGNORECASE)
-# Aggregators append " - Outlet"; only a short tail after a long head is taken for one.
-_SUFFIX_RE = re.compile(r"^(\S+(?:\s+\S+){3,})\s+[-–—|]\s+\S+(?:\s+\S+){0,3}\s*$")
+_SUFFIX_SEPARATORS = (" - ", " | ", " – ", " — ")
 _US_RE = re.compile(r"\bU\.?S\.?(?=\W|$)")
-_POSSESSIVE_RE = re.compile(r"['’]s\b")
-_THOUSANDS_RE = re.compile(r"(?<=\d)[,.'’](?=\d{3}\b)")
-_TOKEN_RE = re.compile(r"\w+")
+_GROUPED_NUMBER_RE = re.compile(r"\d{1,3}(?:[,.'’]\d{3})+")
+_WORD_RE = re.compile(r"\w+")
 _LATIN_RE = re.compile(r"[a-z]+")
 _CYRILLIC_RE = re.compile(r"[а-яё]+")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]+")
 
-# Outlets shorten these names differently ("Kim", "Kim Jong Un", "N. Korea", "DPRK").
-_PHRASES = {
-    r"kim\s+jong[\s-]+un": "kim",
-    r"vladimir\s+(?:v\.\s+)?putin": "putin",
-    r"sergei\s+(lavrov|shoigu)": r"\1",
-    r"(?:north|n\.)\s*korean?s?|dprk": "nkorea",
-    r"(?:south|s\.)\s*korean?s?|rok": "skorea",
-}
-_PHRASE_RES = [(re.compile(rf"\b(?:{p})\b", re.IGNORECASE), r) for p, r in _PHRASES.items()]
+# str.translate and str.split run at C speed; a regex tokeniser costs several times more.
+# Commas, full stops and apostrophes stay, so "10,000" survives as one word; _stems, which
+# is cached, splits them and any rarer symbol off.
+_KEPT = ",.'’"
+_PUNCTUATION = "".join(chr(i) for i in range(128) if not chr(i).isalnum() and chr(i) not in _KEPT)
+_PUNCTUATION += "–—‘“”«»…·•‐‑‒―"
+_TO_SPACES = str.maketrans(_PUNCTUATION, " " * len(_PUNCTUATION))
+_NO_SEPARATORS = str.maketrans("", "", _KEPT)
+
+# Outlets shorten these names differently ("Kim", "Kim Jong Un", "N. Korea", "DPRK"). The
+# leading space anchors each phrase at the start of a word.
+_PHRASES = (
+    (" kim jong un", " kim"),
+    (" vladimir putin", " putin"),
+    (" sergei ", " "),
+    (" north korea", " nkorea"),
+    (" n. korea", " nkorea"),
+    (" n.korea", " nkorea"),
+    (" south korea", " skorea"),
+    (" s. korea", " skorea"),
+    (" s.korea", " skorea"),
+    (" u.n.", " un"),
+)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -132,6 +157,10 @@ _DERIVATIONAL = _words("ation ition ment ness ity ery ary ive ous al er ly")
 # rephrase one fact with these, and the truncating stemmer cannot join them on its own.
 _ALIASES = {
     "korean": "korea",
+    "nkorean": "nkorea",
+    "skorean": "skorea",
+    "dprk": "nkorea",
+    "rok": "skorea",
     "defens": "defenc",
     "labor": "labour",
     "zelenskiy": "zelensky",
@@ -188,9 +217,9 @@ def _stable_u64(label: str, count: int) -> _U64:
     return np.array(words, dtype=np.uint64)
 
 
-_PERM_MUL = _stable_u64(f"{SCHEME}/mul", NUM_PERM)[:, None] | np.uint64(1)
-_PERM_ADD = _stable_u64(f"{SCHEME}/add", NUM_PERM)[:, None]
-_BAND_MUL = _stable_u64(f"{SCHEME}/band-mul", BANDS * ROWS).reshape(BANDS, ROWS) | np.uint64(1)
+_PERM_MUL = _stable_u64(f"{SCHEME}/mul", NUM_PERM) | np.uint64(1)
+_PERM_ADD = _stable_u64(f"{SCHEME}/add", NUM_PERM)
+_BAND_MUL = _stable_u64(f"{SCHEME}/band-mul", BANDS * ROWS) | np.uint64(1)
 _BAND_ADD = _stable_u64(f"{SCHEME}/band-add", BANDS)
 _BAND_INDEX = np.arange(BANDS, dtype=np.uint64) << np.uint64(56)
 _EMPTY_SIGNATURE = b"\xff" * (4 * NUM_PERM)
@@ -230,55 +259,77 @@ def _stem_latin(word: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _stems(token: str) -> tuple[str, ...]:
+def _stems(word: str) -> tuple[str, ...]:
     # Cached: a news vocabulary is small, and stemming in Python dominates the cost.
-    if token in _STOPWORDS:
+    if word in _STOPWORDS:
         return ()
-    if _LATIN_RE.fullmatch(token):
-        stem = _ALIASES.get(s := _stem_latin(token), s)
-        return () if len(token) == 1 or stem in _STOPWORDS else (stem,)
-    if _CYRILLIC_RE.fullmatch(token):
-        return (token[:5],)
-    if _HANGUL_RE.fullmatch(token) and len(token) > 2:
+    if not word.isalnum():
+        if (core := word.strip(_KEPT)) != word:
+            return _stems(core) if core else ()
+        if _GROUPED_NUMBER_RE.fullmatch(word):
+            return (word.translate(_NO_SEPARATORS),)  # "10,000" -> "10000"
+        parts = _WORD_RE.findall(word.replace("_", " "))
+        if parts != [word]:
+            return tuple(itertools.chain.from_iterable(map(_stems, parts)))
+    if _LATIN_RE.fullmatch(word):
+        stem = _ALIASES.get(s := _stem_latin(word), s)
+        return () if len(word) == 1 or stem in _STOPWORDS else (stem,)
+    if _CYRILLIC_RE.fullmatch(word):
+        return (word[:5],)
+    if _HANGUL_RE.fullmatch(word) and len(word) > 2:
         # Particles glue onto Korean nouns; syllable bigrams still overlap across forms.
-        return tuple(token[i : i + 2] for i in range(len(token) - 1))
-    return (token,)
+        return tuple(word[i : i + 2] for i in range(len(word) - 1))
+    return (word,)
 
 
 def _clean_title(title: str) -> str:
-    title = _MARKER_RE.sub(" ", _PREFIX_RE.sub("", title))
-    return _SUFFIX_RE.sub(r"\1", title)
+    if prefix := _PREFIX_RE.match(title):
+        title = title[prefix.end() :]
+    if "(" in title:
+        title = _MARKER_RE.sub(" ", title)
+    for separator in _SUFFIX_SEPARATORS:
+        head, _, tail = title.rpartition(separator)
+        # Aggregators append " - Outlet"; a short tail after a long head is taken for one.
+        if len(tail.split()) <= 4 and len(head.split()) >= 4:
+            return head
+    return title
 
 
 def _tokens(text: str) -> list[str]:
-    text = _THOUSANDS_RE.sub("", _POSSESSIVE_RE.sub("", _US_RE.sub(" usa ", text)))
-    for pattern, replacement in _PHRASE_RES:
-        text = pattern.sub(replacement, text)
-    out: list[str] = []
-    for raw in _TOKEN_RE.findall(text.casefold().replace("_", " ")):
-        out.extend(_stems(raw))
-    return out
+    if "US" in text or "U.S" in text:
+        text = _US_RE.sub(" usa ", text)  # before casefold, which would make it "us"
+    text = text.casefold().replace("'s ", " ").replace("’s ", " ")
+    joined = " " + text.translate(_TO_SPACES)
+    for phrase, replacement in _PHRASES:
+        joined = joined.replace(phrase, replacement)
+    return list(itertools.chain.from_iterable(map(_stems, joined.split())))
 
 
 def _features(title: str, summary: str) -> frozenset[str]:
     title_tokens = _tokens(_clean_title(unicodedata.normalize("NFKC", title)))
-    summary_tokens = _tokens(unicodedata.normalize("NFKC", summary))[:SUMMARY_TOKENS]
-    return frozenset(title_tokens).union(summary_tokens)
+    # Only the lead of a long summary is read: later text diverges between outlets.
+    lead = unicodedata.normalize("NFKC", summary[:_SUMMARY_CHARS])
+    return frozenset(title_tokens).union(_tokens(lead)[:SUMMARY_TOKENS])
 
 
 def _minhash(features: Iterable[str]) -> _U32:
-    keys = np.array([zlib.crc32(f.encode()) for f in features], dtype=np.uint64)
+    keys = np.array([zlib.crc32(f.encode()) for f in features], dtype=np.uint64)[:, None]
     # Multiply-add-shift: a strongly universal 32-bit hash per permutation. uint64 arithmetic
     # wraps modulo 2**64 by design, and the shift is monotonic, so it can follow the min.
-    mins: _U64 = (_PERM_MUL * keys + _PERM_ADD).min(axis=1)
+    # Features run down axis 0: an element-wise minimum over rows is the fastest reduction.
+    values = keys * _PERM_MUL
+    values += _PERM_ADD
+    mins: _U64 = values.min(axis=0)
     return (mins >> np.uint64(32)).astype(np.uint32)
 
 
 def _band_keys(sig: _U32) -> tuple[int, ...]:
     # Multilinear hash of each band's rows, top 56 bits: distinct bands collide with
     # probability about 2**-32, and the band index in the top byte keeps bands apart.
-    rows = sig.astype(np.uint64).reshape(BANDS, ROWS)
-    mixed = (rows * _BAND_MUL).sum(axis=1, dtype=np.uint64) + _BAND_ADD
+    products = sig.astype(np.uint64) * _BAND_MUL
+    mixed = _BAND_ADD.copy()
+    for row in range(ROWS):
+        mixed += products[row::ROWS]
     keys: list[int] = ((mixed >> np.uint64(8)) | _BAND_INDEX).tolist()
     return tuple(keys)
 
@@ -310,15 +361,20 @@ def best_match(
     """Story id of the most similar candidate at or above `threshold`, else None."""
     if not fp.band_keys:
         return None
-    # A signature of another length comes from another scheme and cannot be compared.
-    pairs = [(sid, sig) for sid, sig in candidates if len(sig) == len(fp.signature)]
+    pairs = candidates if isinstance(candidates, list) else list(candidates)
     if not pairs:
         return None
-    matrix = np.frombuffer(b"".join(sig for _, sig in pairs), dtype="<u4")
-    equal = matrix.reshape(len(pairs), -1) == _as_u32(fp.signature)
-    scores = np.count_nonzero(equal, axis=1)
+    joined = b"".join(sig for _, sig in pairs)
+    if len(joined) != len(pairs) * len(fp.signature):
+        # Signatures of another length come from another scheme and cannot be compared.
+        pairs = [(sid, sig) for sid, sig in pairs if len(sig) == len(fp.signature)]
+        joined = b"".join(sig for _, sig in pairs)
+        if not pairs:
+            return None
+    matrix = np.frombuffer(joined, dtype="<u4").reshape(len(pairs), -1)
+    scores = np.count_nonzero(matrix == _as_u32(fp.signature), axis=1)
     best = int(scores.argmax())  # ties go to the earliest candidate
-    if scores[best] < threshold * NUM_PERM:
+    if scores[best] < threshold * matrix.shape[1]:
         return None
     return pairs[best][0]
 
@@ -327,43 +383,69 @@ class StoryIndex:
     """In-memory mirror of the story_bands table: band key -> story ids, plus signatures."""
 
     def __init__(self) -> None:
-        self._bands: dict[int, list[int]] = {}
-        self._signatures: dict[int, list[bytes]] = {}
-        self._keys: dict[int, list[int]] = {}
+        # A band key almost always belongs to one story: a bare id saves a list per key,
+        # which matters at millions of keys.
+        self._bands: dict[int, int | list[int]] = {}
+        self._signatures: dict[int, bytes] = {}  # first article's, flat for fast lookups
+        self._later: dict[int, list[Fingerprint]] = {}  # articles attached afterwards
+        self._first: dict[int, Fingerprint] = {}
         self._seen: dict[int, float] = {}
 
     def __len__(self) -> int:
         return len(self._signatures)
 
     def add(self, story_id: int, fp: Fingerprint, seen_at: float = 0.0) -> None:
-        """Index `fp` under `story_id`; adding to a known story also keeps its new keys."""
+        """Index `fp` under `story_id`; adding to a known story also keeps the new keys."""
         if not fp.band_keys:
             return
-        self._signatures.setdefault(story_id, []).append(fp.signature)
-        self._keys.setdefault(story_id, []).extend(fp.band_keys)
+        if story_id in self._first:
+            self._later.setdefault(story_id, []).append(fp)
+        else:
+            self._first[story_id] = fp
+            self._signatures[story_id] = fp.signature
         self._seen[story_id] = max(seen_at, self._seen.get(story_id, seen_at))
         for key in fp.band_keys:
-            ids = self._bands.setdefault(key, [])
-            if not ids or ids[-1] != story_id:
-                ids.append(story_id)
+            self._link(key, story_id)
+
+    def _link(self, key: int, story_id: int) -> None:
+        held = self._bands.setdefault(key, story_id)
+        if isinstance(held, list):
+            if story_id not in held:
+                held.append(story_id)
+        elif held != story_id:
+            self._bands[key] = [held, story_id]
 
     def candidates(self, fp: Fingerprint) -> list[tuple[int, bytes]]:
         """(story id, signature) of every story sharing a band key with `fp`."""
         found: set[int] = set()
         for key in fp.band_keys:
-            ids = self._bands.get(key)
-            if ids is not None:
-                found.update(ids)
-        return [(sid, sig) for sid in found for sig in self._signatures[sid]]
+            held = self._bands.get(key)
+            if isinstance(held, int):
+                found.add(held)
+            elif held is not None:
+                found.update(held)
+        signatures = self._signatures
+        pairs = [(sid, signatures[sid]) for sid in found]
+        if self._later:
+            later = self._later
+            pairs += [(sid, f.signature) for sid in found for f in later.get(sid, ())]
+        return pairs
 
     def remove_older_than(self, cutoff: float) -> int:
         """Forget stories last seen before `cutoff` (the window's start); return how many."""
         old = [sid for sid, seen in self._seen.items() if seen < cutoff]
         for sid in old:
-            for key in set(self._keys.pop(sid)):
-                ids = self._bands[key]
-                ids[:] = [i for i in ids if i != sid]
-                if not ids:
-                    del self._bands[key]
-            del self._signatures[sid], self._seen[sid]
+            for fp in [self._first.pop(sid), *self._later.pop(sid, [])]:
+                for key in fp.band_keys:
+                    self._unlink(key, sid)
+            del self._seen[sid], self._signatures[sid]
         return len(old)
+
+    def _unlink(self, key: int, story_id: int) -> None:
+        held = self._bands.get(key)
+        if held == story_id:
+            del self._bands[key]
+        elif isinstance(held, list) and story_id in held:
+            held.remove(story_id)
+            if len(held) == 1:
+                self._bands[key] = held[0]

@@ -23,10 +23,11 @@ from bot.core.models import (
     FetchRequest,
     FetchResult,
     NewArticle,
+    ParsedEntry,
     ParsedFeed,
     PollState,
 )
-from bot.core.parse import parse_feed
+from bot.core.parse import UNTITLED, parse_feed
 from storage import feeds as feed_repo
 from storage.engine import Store
 
@@ -55,7 +56,7 @@ class PollReport:
 
     feed_id: int
     feed_name: str
-    outcome: str  # fetched | not_modified | unchanged | failed | missing
+    outcome: str  # fetched | not_modified | unchanged | failed | missing | disabled
     new_articles: int = 0
     queued_alerts: int = 0
     flood_guarded: bool = False
@@ -69,6 +70,8 @@ async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
         feed = await feed_repo.get(conn, feed_id)
     if feed is None:
         return PollReport(feed_id, "?", "missing", error=f"feed #{feed_id} no longer exists")
+    if not feed.enabled:  # a stale job (disabled by another process): keep its state as it is
+        return PollReport(feed.id, feed.name, "disabled", error=feed.disabled_reason)
     request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
     result = await ctx.fetcher.fetch(request)
     if result.outcome is FetchOutcome.FAILED:
@@ -138,7 +141,15 @@ def _articles(feed: Feed, parsed: ParsedFeed, fetched_at: datetime) -> list[NewA
             source_name=feed.name,
         )
         for entry in parsed.entries
+        if identifiable(entry)
     ]
+
+
+def identifiable(entry: ParsedEntry) -> bool:
+    """An entry with no id, no link and no text can be neither shown nor recognised again
+    (its dedup key would be the hash of nothing, shared by every such entry): skip it."""
+    has_text = entry.summary.strip() or entry.title not in ("", UNTITLED)
+    return bool(entry.guid or entry.link or has_text)
 
 
 async def _record_failure(

@@ -93,11 +93,16 @@ class BotScheduler:
         """Stop scheduling, then let running polls and deliveries finish their writes."""
         self._stopping = True
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
         pending = [task for task in self._inflight if not task.done()]
         if pending:
             log.info("waiting for %d running job(s) to finish", len(pending))
             await asyncio.wait(pending, timeout=grace)
+        # Only now: AsyncIOScheduler.shutdown cancels the tasks of jobs still running, so
+        # shutting down first would cancel the polls we meant to wait for (losing writes).
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop iteration
 
     def _add(
         self,

@@ -33,20 +33,22 @@ STORIES: list[tuple[str, list[Article]]] = [
             (
                 "Putin arrives in Pyongyang, signs mutual defence pact with Kim Jong Un",
                 "Russian President Vladimir Putin and North Korean leader Kim Jong Un signed a "
-                "comprehensive strategic partnership treaty on Wednesday that obliges each side to "
-                "help the other if attacked, during Putin's first visit to Pyongyang in 24 years.",
+                "comprehensive strategic partnership treaty on Wednesday that obliges each side "
+                "to help the other if attacked, during Putin's first visit to Pyongyang in 24 "
+                "years.",
             ),
             (
                 "Reuters: Kim and Putin sign pact pledging mutual military assistance in Pyongyang",
-                "North Korea and Russia agreed to provide immediate military assistance to each other "
-                "if either faces armed aggression, under a treaty Kim Jong Un and Vladimir Putin signed "
-                "during the Russian leader's visit to Pyongyang, the first since 2000.",
+                "North Korea and Russia agreed to provide immediate military assistance to each "
+                "other if either faces armed aggression, under a treaty Kim Jong Un and Vladimir "
+                "Putin signed during the Russian leader's visit to Pyongyang, the first since "
+                "2000.",
             ),
             (
                 "UPDATE 2-Putin visits North Korea, strikes defense treaty with Kim",
-                "Vladimir Putin was greeted with a lavish ceremony in Pyongyang, where he and Kim Jong "
-                "Un signed a strategic partnership treaty including a mutual defense clause, a deal "
-                "likely to alarm Seoul and Washington.",
+                "Vladimir Putin was greeted with a lavish ceremony in Pyongyang, where he and Kim "
+                "Jong Un signed a strategic partnership treaty including a mutual defense clause, "
+                "a deal likely to alarm Seoul and Washington.",
             ),
         ],
     ),
@@ -55,15 +57,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "North Korean troops spotted in Russia's Kursk region, Ukraine says",
-                "Ukrainian military intelligence said units of North Korean soldiers had been seen in "
-                "the Kursk border region, where Russian forces are trying to push back a Ukrainian "
-                "incursion, the first sighting near the front line.",
+                "Ukrainian military intelligence said units of North Korean soldiers had been "
+                "seen in the Kursk border region, where Russian forces are trying to push back a "
+                "Ukrainian incursion, the first sighting near the front line.",
             ),
             (
                 "Ukraine intelligence: North Korean soldiers seen in Kursk near front",
-                "North Korean soldiers have arrived in Russia's Kursk region, close to the area held by "
-                "Ukrainian forces, Kyiv's defence intelligence agency said on Wednesday, citing reports "
-                "from the front.",
+                "North Korean soldiers have arrived in Russia's Kursk region, close to the area "
+                "held by Ukrainian forces, Kyiv's defence intelligence agency said on Wednesday, "
+                "citing reports from the front.",
             ),
         ],
     ),
@@ -72,21 +74,22 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russia vetoes renewal of UN panel monitoring North Korea sanctions",
-                "Russia on Thursday vetoed a UN Security Council resolution that would have extended "
-                "the mandate of the expert panel monitoring enforcement of sanctions against North "
-                "Korea, ending 15 years of independent oversight. China abstained.",
+                "Russia on Thursday vetoed a UN Security Council resolution that would have "
+                "extended the mandate of the expert panel monitoring enforcement of sanctions "
+                "against North Korea, ending 15 years of independent oversight. China abstained.",
             ),
             (
-                "UN Security Council: Russian veto ends mandate of North Korea sanctions experts panel",
+                "UN Security Council: Russian veto ends mandate of North Korea sanctions experts "
+                "panel",
                 "A Russian veto at the UN Security Council means the panel of experts that tracks "
-                "violations of North Korea sanctions will disband next month. Thirteen members voted "
-                "in favour of renewal and China abstained.",
+                "violations of North Korea sanctions will disband next month. Thirteen members "
+                "voted in favour of renewal and China abstained.",
             ),
             (
                 "(LEAD) Russia blocks extension of UN panel on N. Korea sanctions",
-                "Russia used its veto power to block a resolution renewing the UN panel of experts on "
-                "North Korea sanctions, drawing criticism from Seoul, Washington and Tokyo, who accused "
-                "Moscow of shielding its arms supplier.",
+                "Russia used its veto power to block a resolution renewing the UN panel of "
+                "experts on North Korea sanctions, drawing criticism from Seoul, Washington and "
+                "Tokyo, who accused Moscow of shielding its arms supplier.",
             ),
         ],
     ),
@@ -95,15 +98,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russia and North Korea open Tumen road bridge",
-                "Russia and North Korea have opened a road bridge across the Tumen River, giving the "
-                "two countries their first direct road link and bypassing a border crossing through "
-                "China, Russian officials said.",
+                "Russia and North Korea have opened a road bridge across the Tumen River, giving "
+                "the two countries their first direct road link and bypassing a border crossing "
+                "through China, Russian officials said.",
             ),
             (
                 "First road bridge linking North Korea and Russia opened over Tumen river",
-                "A road bridge over the Tumen River linking Russia's Primorye region with North Korea "
-                "was opened on Monday, officials in Vladivostok said, creating the first vehicle "
-                "crossing between the countries.",
+                "A road bridge over the Tumen River linking Russia's Primorye region with North "
+                "Korea was opened on Monday, officials in Vladivostok said, creating the first "
+                "vehicle crossing between the countries.",
             ),
         ],
     ),
@@ -112,15 +115,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Kim Jong Un meets Putin at Vostochny cosmodrome in Russia's Far East",
-                "North Korean leader Kim Jong Un and Russian President Vladimir Putin held talks at the "
-                "Vostochny space launch centre in the Amur region, after Kim travelled by armoured "
-                "train. Putin said Russia would help North Korea build satellites.",
+                "North Korean leader Kim Jong Un and Russian President Vladimir Putin held talks "
+                "at the Vostochny space launch centre in the Amur region, after Kim travelled by "
+                "armoured train. Putin said Russia would help North Korea build satellites.",
             ),
             (
                 "Putin hosts Kim at Vostochny space base, hints at satellite help",
-                "Vladimir Putin welcomed Kim Jong Un to the Vostochny cosmodrome on Wednesday and, "
-                "asked whether Russia would help Pyongyang build satellites, said: that is why we came "
-                "here. The leaders then held talks.",
+                "Vladimir Putin welcomed Kim Jong Un to the Vostochny cosmodrome on Wednesday "
+                "and, asked whether Russia would help Pyongyang build satellites, said: that is "
+                "why we came here. The leaders then held talks.",
             ),
         ],
     ),
@@ -129,15 +132,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Lavrov arrives in Pyongyang for talks with North Korean officials",
-                "Russian Foreign Minister Sergei Lavrov arrived in Pyongyang on Wednesday for a two-day "
-                "visit, during which he is expected to meet his North Korean counterpart Choe Son Hui, "
-                "the foreign ministry in Moscow said.",
+                "Russian Foreign Minister Sergei Lavrov arrived in Pyongyang on Wednesday for a "
+                "two-day visit, during which he is expected to meet his North Korean counterpart "
+                "Choe Son Hui, the foreign ministry in Moscow said.",
             ),
             (
                 "TASS: Russian foreign minister Lavrov begins two-day North Korea visit",
-                "Sergei Lavrov landed in the North Korean capital on a visit lasting two days and will "
-                "hold talks with Foreign Minister Choe Son Hui, according to the Russian foreign "
-                "ministry.",
+                "Sergei Lavrov landed in the North Korean capital on a visit lasting two days and "
+                "will hold talks with Foreign Minister Choe Son Hui, according to the Russian "
+                "foreign ministry.",
             ),
         ],
     ),
@@ -145,13 +148,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         "nkru",
         [
             (
-                "Satellite images show containers at Rajin port, suggesting arms shipments to Russia",
-                "Commercial satellite imagery shows hundreds of shipping containers at North Korea's "
-                "Rajin port, where Russian-flagged cargo ships have been docking, a think tank said, in "
-                "a pattern consistent with artillery shell deliveries.",
+                "Satellite images show containers at Rajin port, suggesting arms shipments to "
+                "Russia",
+                "Commercial satellite imagery shows hundreds of shipping containers at North "
+                "Korea's Rajin port, where Russian-flagged cargo ships have been docking, a think "
+                "tank said, in a pattern consistent with artillery shell deliveries.",
             ),
             (
-                "Think tank: Russian ships ferry containers from North Korea's Rajin, likely munitions",
+                "Think tank: Russian ships ferry containers from North Korea's Rajin, likely "
+                "munitions",
                 "Russian cargo vessels have made repeated trips to Rajin in North Korea, loading "
                 "containers that researchers believe hold artillery shells bound for the war in "
                 "Ukraine, according to an analysis of satellite imagery.",
@@ -164,14 +169,14 @@ STORIES: list[tuple[str, list[Article]]] = [
             (
                 "Ukraine captures two North Korean soldiers in Kursk, Zelensky says",
                 "Ukrainian forces captured two North Korean soldiers in Russia's Kursk region, "
-                "President Volodymyr Zelensky said on Saturday, posting photographs of the wounded men "
-                "and saying they were being questioned by the SBU.",
+                "President Volodymyr Zelensky said on Saturday, posting photographs of the "
+                "wounded men and saying they were being questioned by the SBU.",
             ),
             (
                 "Zelenskiy: two North Korean troops taken prisoner by Ukrainian forces",
-                "Two soldiers from North Korea were taken prisoner in the Kursk region and transferred "
-                "to Kyiv for interrogation, Volodymyr Zelenskiy said, the first time Ukraine has "
-                "captured North Korean fighters alive.",
+                "Two soldiers from North Korea were taken prisoner in the Kursk region and "
+                "transferred to Kyiv for interrogation, Volodymyr Zelenskiy said, the first time "
+                "Ukraine has captured North Korean fighters alive.",
             ),
         ],
     ),
@@ -180,15 +185,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Shoigu meets Kim Jong Un in Pyongyang on second trip in weeks",
-                "Sergei Shoigu, secretary of Russia's Security Council, met North Korean leader Kim "
-                "Jong Un in Pyongyang, state media KCNA reported, his second visit to the country this "
-                "month as the two sides deepen military ties.",
+                "Sergei Shoigu, secretary of Russia's Security Council, met North Korean leader "
+                "Kim Jong Un in Pyongyang, state media KCNA reported, his second visit to the "
+                "country this month as the two sides deepen military ties.",
             ),
             (
                 "KCNA: Kim Jong Un receives Russia's Security Council secretary Shoigu",
-                "North Korea's leader Kim Jong Un received Sergei Shoigu, the head of Russia's Security "
-                "Council, for talks in Pyongyang, the official KCNA news agency said on Wednesday. It "
-                "was Shoigu's second visit in a matter of weeks.",
+                "North Korea's leader Kim Jong Un received Sergei Shoigu, the head of Russia's "
+                "Security Council, for talks in Pyongyang, the official KCNA news agency said on "
+                "Wednesday. It was Shoigu's second visit in a matter of weeks.",
             ),
         ],
     ),
@@ -197,15 +202,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russia's Nordwind launches regular Moscow–Pyongyang flights",
-                "Russian airline Nordwind operated its first regular passenger flight from Moscow to "
-                "Pyongyang on Sunday, the first direct air link between the two capitals in decades. "
-                "Flights will run once a month.",
+                "Russian airline Nordwind operated its first regular passenger flight from Moscow "
+                "to Pyongyang on Sunday, the first direct air link between the two capitals in "
+                "decades. Flights will run once a month.",
             ),
             (
                 "First direct Moscow to Pyongyang passenger flight takes off",
-                "A Nordwind Airlines plane left Moscow's Sheremetyevo airport for Pyongyang, launching "
-                "the first regular direct flights between the Russian and North Korean capitals. The "
-                "route will operate monthly.",
+                "A Nordwind Airlines plane left Moscow's Sheremetyevo airport for Pyongyang, "
+                "launching the first regular direct flights between the Russian and North Korean "
+                "capitals. The route will operate monthly.",
             ),
         ],
     ),
@@ -214,15 +219,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russian tourists visit North Korea's Masikryong ski resort",
-                "A group of Russian tourists has arrived at the Masikryong ski resort in North Korea, "
-                "one of the first foreign tour groups allowed into the country since it closed its "
-                "borders during the pandemic.",
+                "A group of Russian tourists has arrived at the Masikryong ski resort in North "
+                "Korea, one of the first foreign tour groups allowed into the country since it "
+                "closed its borders during the pandemic.",
             ),
             (
                 "North Korea welcomes first Russian tour group to Masikryong since pandemic",
-                "North Korea welcomed about 100 Russian tourists from Vladivostok, who will ski at "
-                "Masikryong and visit Pyongyang, the first organised tour group since borders shut in "
-                "2020.",
+                "North Korea welcomed about 100 Russian tourists from Vladivostok, who will ski "
+                "at Masikryong and visit Pyongyang, the first organised tour group since borders "
+                "shut in 2020.",
             ),
         ],
     ),
@@ -231,15 +236,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Ukraine says North Korean KN-23 missile debris found in Kharkiv",
-                "Ukrainian prosecutors said fragments recovered after a strike on Kharkiv came from a "
-                "North Korean KN-23 ballistic missile launched by Russia, presenting the debris to "
-                "reporters.",
+                "Ukrainian prosecutors said fragments recovered after a strike on Kharkiv came "
+                "from a North Korean KN-23 ballistic missile launched by Russia, presenting the "
+                "debris to reporters.",
             ),
             (
                 "Kharkiv prosecutors: Russia fired North Korean ballistic missile at city",
-                "Remnants of a missile that hit Kharkiv were identified as a North Korean-made KN-23, "
-                "the regional prosecutor's office said, adding to evidence that Moscow is using "
-                "Pyongyang's weapons in Ukraine.",
+                "Remnants of a missile that hit Kharkiv were identified as a North Korean-made "
+                "KN-23, the regional prosecutor's office said, adding to evidence that Moscow is "
+                "using Pyongyang's weapons in Ukraine.",
             ),
         ],
     ),
@@ -248,15 +253,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "South Korea summons Russian ambassador over North Korea defence treaty",
-                "South Korea's foreign ministry summoned Russia's ambassador Georgy Zinoviev to protest "
-                "the treaty signed by Moscow and Pyongyang, calling the pledge of mutual military "
-                "assistance a threat to its security.",
+                "South Korea's foreign ministry summoned Russia's ambassador Georgy Zinoviev to "
+                "protest the treaty signed by Moscow and Pyongyang, calling the pledge of mutual "
+                "military assistance a threat to its security.",
             ),
             (
                 "Seoul calls in Russian envoy to protest Moscow–Pyongyang military pact",
-                "The South Korean foreign ministry called in Russian Ambassador Georgy Zinoviev and "
-                "lodged a protest over the military pact that Russia and North Korea signed this week, "
-                "urging Moscow to stop military cooperation.",
+                "The South Korean foreign ministry called in Russian Ambassador Georgy Zinoviev "
+                "and lodged a protest over the military pact that Russia and North Korea signed "
+                "this week, urging Moscow to stop military cooperation.",
             ),
         ],
     ),
@@ -266,14 +271,14 @@ STORIES: list[tuple[str, list[Article]]] = [
             (
                 "Putin gifts Kim Jong Un a Russian-made car, KCNA says",
                 "Russian President Vladimir Putin has given North Korean leader Kim Jong Un a "
-                "Russian-made car for his personal use, state news agency KCNA said, in a gift that "
-                "may breach UN sanctions banning luxury goods exports to the North.",
+                "Russian-made car for his personal use, state news agency KCNA said, in a gift "
+                "that may breach UN sanctions banning luxury goods exports to the North.",
             ),
             (
                 "Kim Jong Un receives Russian car as gift from Putin, state media report",
-                "Kim Jong Un's sister Kim Yo Jong thanked Moscow after a Russian-made car, sent by "
-                "Vladimir Putin for the North Korean leader's personal use, was delivered on Sunday, "
-                "according to KCNA.",
+                "Kim Jong Un's sister Kim Yo Jong thanked Moscow after a Russian-made car, sent "
+                "by Vladimir Putin for the North Korean leader's personal use, was delivered on "
+                "Sunday, according to KCNA.",
             ),
         ],
     ),
@@ -288,9 +293,9 @@ STORIES: list[tuple[str, list[Article]]] = [
             ),
             (
                 "Russian lawmakers approve defence treaty with Pyongyang",
-                "Lawmakers in Russia's State Duma on Thursday approved the comprehensive strategic "
-                "partnership treaty signed with North Korea in June, unanimously backing a mutual "
-                "assistance provision in the event of attack.",
+                "Lawmakers in Russia's State Duma on Thursday approved the comprehensive "
+                "strategic partnership treaty signed with North Korea in June, unanimously "
+                "backing a mutual assistance provision in the event of attack.",
             ),
         ],
     ),
@@ -306,8 +311,8 @@ STORIES: list[tuple[str, list[Article]]] = [
             (
                 "Washington sanctions firms over North Korea–Russia weapons transfers",
                 "The Treasury Department on Thursday blacklisted several companies and people in "
-                "Russia and North Korea over weapons shipments from Pyongyang to Moscow, freezing any "
-                "U.S. assets.",
+                "Russia and North Korea over weapons shipments from Pyongyang to Moscow, freezing "
+                "any U.S. assets.",
             ),
         ],
     ),
@@ -315,16 +320,17 @@ STORIES: list[tuple[str, list[Article]]] = [
         "nkru",
         [
             (
-                "Thousands of North Korean workers sent to Russian construction sites, officials say",
-                "North Korea has dispatched thousands of labourers to Russia to work on building sites "
-                "in violation of UN sanctions, South Korean intelligence said, with many entering on "
-                "student visas.",
+                "Thousands of North Korean workers sent to Russian construction sites, officials "
+                "say",
+                "North Korea has dispatched thousands of labourers to Russia to work on building "
+                "sites in violation of UN sanctions, South Korean intelligence said, with many "
+                "entering on student visas.",
             ),
             (
                 "Seoul spy agency: North Korean labourers flooding into Russia despite UN ban",
                 "South Korea's National Intelligence Service said large numbers of North Korean "
-                "workers have been sent to Russia to staff construction projects, using student visas "
-                "to evade a UN ban on overseas labour.",
+                "workers have been sent to Russia to staff construction projects, using student "
+                "visas to evade a UN ban on overseas labour.",
             ),
         ],
     ),
@@ -333,15 +339,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Moscow–Pyongyang passenger train service resumes after five years",
-                "Direct passenger rail service between Moscow and Pyongyang restarted on Tuesday for "
-                "the first time since 2020, Russian Railways said, with a train departing the Russian "
-                "capital on the 10,000 km route.",
+                "Direct passenger rail service between Moscow and Pyongyang restarted on Tuesday "
+                "for the first time since 2020, Russian Railways said, with a train departing the "
+                "Russian capital on the 10,000 km route.",
             ),
             (
                 "Russian Railways restarts direct trains to North Korea's capital",
-                "Russian Railways has resumed direct passenger trains from Moscow to Pyongyang, halted "
-                "since the pandemic, with the first departure on Tuesday covering about 10,000 "
-                "kilometres.",
+                "Russian Railways has resumed direct passenger trains from Moscow to Pyongyang, "
+                "halted since the pandemic, with the first departure on Tuesday covering about "
+                "10,000 kilometres.",
             ),
         ],
     ),
@@ -350,15 +356,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russia shipped over 1 million barrels of oil to North Korea, breaching UN cap",
-                "Russia has supplied North Korea with more than 1 million barrels of oil since March, "
-                "exceeding the annual limit set by UN sanctions, according to satellite imagery "
-                "analysed by the Open Source Centre think tank.",
+                "Russia has supplied North Korea with more than 1 million barrels of oil since "
+                "March, exceeding the annual limit set by UN sanctions, according to satellite "
+                "imagery analysed by the Open Source Centre think tank.",
             ),
             (
                 "Satellite images show Russian oil deliveries to North Korea break UN cap",
-                "North Korea received over 1 million barrels of oil from Russia this year, well above "
-                "the UN ceiling of 500,000, a report by the Open Source Centre said, based on "
-                "satellite images of tankers at Vostochny port.",
+                "North Korea received over 1 million barrels of oil from Russia this year, well "
+                "above the UN ceiling of 500,000, a report by the Open Source Centre said, based "
+                "on satellite images of tankers at Vostochny port.",
             ),
         ],
     ),
@@ -367,15 +373,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Seoul says North Korea has sent 3,000 more troops to Russia",
-                "South Korea's military said North Korea dispatched about 3,000 additional soldiers to "
-                "Russia in January and February, along with more missiles and artillery, despite heavy "
-                "casualties.",
+                "South Korea's military said North Korea dispatched about 3,000 additional "
+                "soldiers to Russia in January and February, along with more missiles and "
+                "artillery, despite heavy casualties.",
             ),
             (
                 "North Korea sends additional 3,000 soldiers to Russia, South Korean military says",
-                "North Korea has deployed roughly 3,000 more troops to Russia this year to replenish "
-                "losses, South Korea's Joint Chiefs of Staff said, adding that Pyongyang also supplied "
-                "more short-range missiles.",
+                "North Korea has deployed roughly 3,000 more troops to Russia this year to "
+                "replenish losses, South Korea's Joint Chiefs of Staff said, adding that "
+                "Pyongyang also supplied more short-range missiles.",
             ),
         ],
     ),
@@ -384,14 +390,14 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russian Pacific Fleet ships make port call at North Korea's Wonsan",
-                "A detachment of Russian Pacific Fleet warships docked at the North Korean port of "
-                "Wonsan for a friendly visit, the first such port call in years, Russia's defence "
-                "ministry said.",
+                "A detachment of Russian Pacific Fleet warships docked at the North Korean port "
+                "of Wonsan for a friendly visit, the first such port call in years, Russia's "
+                "defence ministry said.",
             ),
             (
                 "Russian warships visit Wonsan port in North Korea",
-                "Warships from Russia's Pacific Fleet arrived in Wonsan on the North Korean east coast "
-                "for a goodwill visit, the defence ministry in Moscow said on Monday.",
+                "Warships from Russia's Pacific Fleet arrived in Wonsan on the North Korean east "
+                "coast for a goodwill visit, the defence ministry in Moscow said on Monday.",
             ),
         ],
     ),
@@ -400,15 +406,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russia and North Korea sign healthcare cooperation agreement",
-                "Russian and North Korean health ministers signed an agreement on medical cooperation "
-                "in Pyongyang covering pharmaceuticals, training of doctors and joint research, the "
-                "Russian health ministry said.",
+                "Russian and North Korean health ministers signed an agreement on medical "
+                "cooperation in Pyongyang covering pharmaceuticals, training of doctors and joint "
+                "research, the Russian health ministry said.",
             ),
             (
                 "Moscow, Pyongyang agree to expand medical and pharmaceutical ties",
-                "Russia's health minister Mikhail Murashko and his North Korean counterpart agreed in "
-                "Pyongyang to cooperate on medicines, doctor training and research, according to a "
-                "ministry statement.",
+                "Russia's health minister Mikhail Murashko and his North Korean counterpart "
+                "agreed in Pyongyang to cooperate on medicines, doctor training and research, "
+                "according to a ministry statement.",
             ),
         ],
     ),
@@ -417,8 +423,9 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russian defence minister Belousov meets Kim Jong Un in Pyongyang",
-                "Russia's defence minister Andrei Belousov held talks with Kim Jong Un in Pyongyang, "
-                "KCNA reported on Saturday, with Kim pledging to support Moscow's war in Ukraine.",
+                "Russia's defence minister Andrei Belousov held talks with Kim Jong Un in "
+                "Pyongyang, KCNA reported on Saturday, with Kim pledging to support Moscow's war "
+                "in Ukraine.",
             ),
             (
                 "Kim Jong Un vows support for Russia's war as Belousov visits",
@@ -433,14 +440,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "North Korean foreign minister Choe Son Hui meets Putin in Moscow",
-                "Vladimir Putin received North Korean Foreign Minister Choe Son Hui at the Kremlin, "
-                "where they discussed a possible visit by Kim Jong Un to Russia, the Kremlin said.",
+                "Vladimir Putin received North Korean Foreign Minister Choe Son Hui at the "
+                "Kremlin, where they discussed a possible visit by Kim Jong Un to Russia, the "
+                "Kremlin said.",
             ),
             (
                 "Putin receives North Korea's top diplomat at Kremlin",
-                "Choe Son Hui, North Korea's foreign minister, held talks with Vladimir Putin in the "
-                "Kremlin on Monday. Kremlin spokesman Dmitry Peskov said Kim Jong Un's trip to Russia "
-                "was discussed.",
+                "Choe Son Hui, North Korea's foreign minister, held talks with Vladimir Putin in "
+                "the Kremlin on Monday. Kremlin spokesman Dmitry Peskov said Kim Jong Un's trip "
+                "to Russia was discussed.",
             ),
         ],
     ),
@@ -456,7 +464,8 @@ STORIES: list[tuple[str, list[Article]]] = [
             (
                 "Pyongyang acknowledges troop deployment to Kursk, praises soldiers as heroes",
                 "Kim Jong Un's government admitted it sent soldiers to Russia's Kursk region, "
-                "following Moscow's first public confirmation a day earlier, state media KCNA said.",
+                "following Moscow's first public confirmation a day earlier, state media KCNA "
+                "said.",
             ),
         ],
     ),
@@ -465,15 +474,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Sanctions monitoring team reports North Korea–Russia arms transfers",
-                "A new 11-nation sanctions monitoring team said North Korea sent Russia millions of "
-                "artillery shells and ballistic missiles in 2024, in its first report since the UN "
-                "panel was disbanded.",
+                "A new 11-nation sanctions monitoring team said North Korea sent Russia millions "
+                "of artillery shells and ballistic missiles in 2024, in its first report since "
+                "the UN panel was disbanded.",
             ),
             (
                 "MSMT: Pyongyang supplied Moscow with millions of shells and dozens of missiles",
-                "The Multilateral Sanctions Monitoring Team, set up by 11 countries after Russia's "
-                "veto ended the UN expert panel, said in its first report that North Korea shipped "
-                "millions of artillery rounds to Russia.",
+                "The Multilateral Sanctions Monitoring Team, set up by 11 countries after "
+                "Russia's veto ended the UN expert panel, said in its first report that North "
+                "Korea shipped millions of artillery rounds to Russia.",
             ),
         ],
     ),
@@ -482,14 +491,15 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Russia gave North Korea air defence systems in exchange for troops, Seoul says",
-                "Russia has provided North Korea with air defence equipment for Pyongyang's defences "
-                "in return for troops sent to fight Ukraine, South Korea's national security adviser "
-                "said.",
+                "Russia has provided North Korea with air defence equipment for Pyongyang's "
+                "defences in return for troops sent to fight Ukraine, South Korea's national "
+                "security adviser said.",
             ),
             (
                 "South Korea: Moscow supplied Pyongyang with anti-aircraft missiles",
-                "Seoul's national security adviser said Moscow has shipped anti-aircraft missiles and "
-                "air defence equipment to North Korea as payment for its deployment of soldiers.",
+                "Seoul's national security adviser said Moscow has shipped anti-aircraft missiles "
+                "and air defence equipment to North Korea as payment for its deployment of "
+                "soldiers.",
             ),
         ],
     ),
@@ -498,8 +508,8 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Primorye governor Kozhemyako visits Pyongyang to boost trade",
-                "Oleg Kozhemyako, governor of Russia's Primorye region, arrived in Pyongyang for talks "
-                "on trade, tourism and labour, the regional government said.",
+                "Oleg Kozhemyako, governor of Russia's Primorye region, arrived in Pyongyang for "
+                "talks on trade, tourism and labour, the regional government said.",
             ),
             (
                 "Russian Far East governor in North Korea for trade and tourism talks",
@@ -513,9 +523,9 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Kim Jong Un orders mass production of suicide attack drones",
-                "North Korean leader Kim Jong Un inspected a test of AI-equipped suicide drones and "
-                "called for serial production, state media said, amid concerns about lessons learned "
-                "from the war in Ukraine.",
+                "North Korean leader Kim Jong Un inspected a test of AI-equipped suicide drones "
+                "and called for serial production, state media said, amid concerns about lessons "
+                "learned from the war in Ukraine.",
             ),
             (
                 "North Korea's Kim watches drone tests, calls for mass production",
@@ -530,8 +540,8 @@ STORIES: list[tuple[str, list[Article]]] = [
             (
                 "North Korea fires new Hwasong-19 ICBM into sea",
                 "North Korea test-fired its new solid-fuel Hwasong-19 intercontinental ballistic "
-                "missile, which flew for 86 minutes before falling into the sea off its east coast, "
-                "Japan and South Korea said.",
+                "missile, which flew for 86 minutes before falling into the sea off its east "
+                "coast, Japan and South Korea said.",
             ),
             (
                 "UPDATE 3-North Korea launches ICBM, longest flight time yet",
@@ -546,9 +556,9 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Typhoon Shanshan makes landfall in southern Japan",
-                "Typhoon Shanshan made landfall on the southern Japanese island of Kyushu on Thursday, "
-                "bringing torrential rain and winds, with authorities urging millions of residents to "
-                "evacuate.",
+                "Typhoon Shanshan made landfall on the southern Japanese island of Kyushu on "
+                "Thursday, bringing torrential rain and winds, with authorities urging millions "
+                "of residents to evacuate.",
             ),
             (
                 "Millions told to evacuate as typhoon Shanshan hits Kyushu",
@@ -562,8 +572,8 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "Kospi slides 3% as chip stocks tumble",
-                "South Korea's benchmark Kospi index fell more than 3 percent on Monday, led by steep "
-                "losses in Samsung Electronics and SK Hynix as global chip shares sold off.",
+                "South Korea's benchmark Kospi index fell more than 3 percent on Monday, led by "
+                "steep losses in Samsung Electronics and SK Hynix as global chip shares sold off.",
             ),
             (
                 "Seoul shares fall sharply on chipmaker losses",
@@ -582,8 +592,8 @@ STORIES: list[tuple[str, list[Article]]] = [
             ),
             (
                 "South Korea defeat Jordan 2-0 in World Cup qualifier, Son scores twice",
-                "Tottenham captain Son Heung-min netted both goals in South Korea's 2-0 victory over "
-                "Jordan in Amman.",
+                "Tottenham captain Son Heung-min netted both goals in South Korea's 2-0 victory "
+                "over Jordan in Amman.",
             ),
         ],
     ),
@@ -597,8 +607,8 @@ STORIES: list[tuple[str, list[Article]]] = [
             ),
             (
                 "Samsung's Q2 operating profit surges as AI boosts chip prices",
-                "Samsung Electronics said its April–June operating profit rose more than tenfold from "
-                "a year earlier, helped by higher memory chip prices driven by AI demand.",
+                "Samsung Electronics said its April–June operating profit rose more than tenfold "
+                "from a year earlier, helped by higher memory chip prices driven by AI demand.",
             ),
         ],
     ),
@@ -612,8 +622,8 @@ STORIES: list[tuple[str, list[Article]]] = [
             ),
             (
                 "Ким Чен Ын побывал в российском посольстве",
-                "Северокорейский лидер Ким Чен Ын побывал в посольстве России в Пхеньяне, где провёл "
-                "встречу с послом Мацегорой, передаёт ЦТАК.",
+                "Северокорейский лидер Ким Чен Ын побывал в посольстве России в Пхеньяне, где "
+                "провёл встречу с послом Мацегорой, передаёт ЦТАК.",
             ),
         ],
     ),
@@ -622,13 +632,13 @@ STORIES: list[tuple[str, list[Article]]] = [
         [
             (
                 "북한, 동해상으로 탄도미사일 발사",
-                "합동참모본부는 북한이 오늘 오전 동해상으로 단거리 탄도미사일 여러 발을 발사했다고 "
-                "밝혔다.",
+                "합동참모본부는 북한이 오늘 오전 동해상으로 "
+                "단거리 탄도미사일 여러 발을 발사했다고 밝혔다.",
             ),
             (
                 '합참 "북한, 동해상으로 단거리 탄도미사일 발사"',
-                "북한이 동해상으로 단거리 탄도미사일을 발사했다고 합동참모본부가 밝혔다. 군은 추가 "
-                "발사에 대비하고 있다.",
+                "북한이 동해상으로 단거리 탄도미사일을 발사했다고 "
+                "합동참모본부가 밝혔다. 군은 추가 발사에 대비하고 있다.",
             ),
         ],
     ),
@@ -687,6 +697,7 @@ def test_labelled_set_is_big_enough() -> None:
 
 
 def test_same_story_recall() -> None:
+    # 0.95 with the shipped SCHEME; other hash seeds give 0.80-0.975 (mean 0.92) on this set.
     assert _rate(SAME) >= 0.85
 
 
@@ -727,7 +738,7 @@ def test_stream_builds_one_story_per_group() -> None:
     ("a", "b"),
     [
         ("Russia and North Korea open bridge", "Russia, North Korea opened bridges"),
-        ("Kim Jong Un meets Putin", "N. Korea's Kim meets Vladimir Putin"),
+        ("N. Korea's Kim Jong Un meets Putin", "North Korean leader Kim meets Vladimir Putin"),
         ("UPDATE 1-Seoul says 3,000 troops sent", "Seoul says 3000 troops sent - Reuters"),
     ],
 )
@@ -785,13 +796,20 @@ def test_empty_text_neither_crashes_nor_matches(title: str, summary: str) -> Non
 
 def test_short_titles_do_not_merge_everything() -> None:
     index = StoryIndex()
-    for sid, word in enumerate(["Sanctions", "Missiles", "Kursk", "Bridge", "Update"]):
-        fp = fingerprint(word, "")
+    titles = ["Sanctions", "Missiles", "Kursk", "Update", "Putin visits Pyongyang"]
+    for sid, title in enumerate([*titles, "Putin visits Beijing"]):
+        fp = fingerprint(title, "")
         assert best_match(fp, index.candidates(fp)) is None
         index.add(sid, fp)
     assert len(index) == 0  # too little text to index at all
-    fp = fingerprint("Putin visits Pyongyang", "")
-    assert best_match(fp, index.candidates(fp)) is None
+
+
+def test_title_only_articles_still_cluster() -> None:
+    first = fingerprint("Russia and North Korea open first road bridge over Tumen river", "")
+    second = fingerprint("UPDATE 1-North Korea, Russia open Tumen river road bridge", "")
+    other = fingerprint("Russia vetoes renewal of UN panel on North Korea sanctions", "")
+    assert best_match(second, [(1, first.signature)]) == 1
+    assert best_match(other, [(1, first.signature)]) is None
 
 
 def test_best_match_picks_the_most_similar_candidate() -> None:
@@ -816,7 +834,22 @@ def test_story_index_window() -> None:
     assert index.candidates(new)[0][0] == 2
 
 
-def test_fingerprint_is_hashable_value() -> None:
+def test_story_index_keeps_every_article_of_a_story() -> None:
+    index = StoryIndex()
+    first, second = (fingerprint(*art) for art in STORIES[2][1][:2])
+    index.add(5, first, seen_at=10.0)
+    index.add(5, second, seen_at=20.0)
+    assert len(index) == 1
+    third = fingerprint(*STORIES[2][1][2])
+    assert {sid for sid, _ in index.candidates(third)} <= {5}
+    assert len(index.candidates(first)) == 2  # both signatures of story 5
+    assert index.remove_older_than(15.0) == 0  # last seen at 20
+    assert index.remove_older_than(25.0) == 1
+    assert index.candidates(first) == []
+    assert index.candidates(second) == []
+
+
+def test_fingerprint_is_a_value() -> None:
     fp = fingerprint(*STORIES[0][1][0])
     assert isinstance(fp, Fingerprint)
     assert fp == fingerprint(*STORIES[0][1][0])

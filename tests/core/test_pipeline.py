@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Table, func, select
 
 from bot.core import cluster
-from bot.core import pipeline as pipeline_module
 from bot.core.feed_health import PollPolicy
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed, FeedStatus, ParsedFeed
+from bot.core.parse import parse_feed as real_parse
 from bot.core.pipeline import PollContext, poll_feed
 from storage import feeds as feed_repo
 from storage.engine import Store
@@ -187,13 +187,12 @@ async def test_same_body_without_validators_is_unchanged_and_not_parsed(
     store: Store, server: FeedServer, fetcher: FeedFetcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[ParsedFeed] = []
-    real_parse = pipeline_module.parse_feed
 
     def counting_parse(*args: Any, **kwargs: Any) -> ParsedFeed:
         parsed.append(real_parse(*args, **kwargs))
         return parsed[-1]
 
-    monkeypatch.setattr(pipeline_module, "parse_feed", counting_parse)
+    monkeypatch.setattr("bot.core.pipeline.parse_feed", counting_parse)
     server.add_feed("/feed.xml", rss(ITEMS), etag=False, last_modified=False)
     feed_id = await add_feed(store, server.url("/feed.xml"))
     ctx = context(store, fetcher)
@@ -291,9 +290,7 @@ async def test_same_story_from_two_outlets_is_one_story_with_an_update(
         ("new", story_of[ITEMS[1].title]),
     ]
     async with store.transaction() as conn:
-        count_row = select(stories.c.article_count).where(
-            stories.c.id == story_of[STORY_A.title]
-        )
+        count_row = select(stories.c.article_count).where(stories.c.id == story_of[STORY_A.title])
         assert (await conn.execute(count_row)).scalar_one() == 2
 
 
@@ -419,6 +416,22 @@ async def test_deleted_feed_is_missing(
     assert await count(store, articles) == 0
 
 
+async def test_disabled_feed_is_not_fetched(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    server.add_feed("/feed.xml", rss(ITEMS))
+    feed_id = await add_feed(store, server.url("/feed.xml"))
+    async with store.transaction() as conn:
+        await feed_repo.set_enabled(conn, feed_id, False, datetime.now(UTC))
+
+    report = await poll_feed(context(store, fetcher), feed_id)
+
+    assert (report.outcome, report.error) == ("disabled", "disabled by an admin")
+    assert server.hits("/feed.xml") == 0
+    feed = await get_feed(store, feed_id)
+    assert feed.status is FeedStatus.DISABLED and feed.last_polled_at is None
+
+
 async def test_clock_is_taken_from_the_context(
     store: Store, server: FeedServer, fetcher: FeedFetcher
 ) -> None:
@@ -433,3 +446,23 @@ async def test_clock_is_taken_from_the_context(
     feed = await get_feed(store, feed_id)
     assert feed.last_polled_at == fixed
     assert feed.next_poll_at == fixed + timedelta(seconds=600)
+
+
+async def test_entries_without_id_link_or_text_are_skipped_not_merged(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    empty = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>E</title>'
+        b"<item><title></title></item><item><description> </description></item>"
+        b"<item><title>Real item with only a title</title></item></channel></rss>"
+    )
+    server.add_feed("/a.xml", empty)
+    server.add_feed("/b.xml", empty.replace(b"Real item", b"Other item"))
+    ctx = context(store, fetcher, flood_guard=False)
+    first = await poll_feed(ctx, await add_feed(store, server.url("/a.xml"), "A"))
+    second = await poll_feed(ctx, await add_feed(store, server.url("/b.xml"), "B"))
+    assert (first.new_articles, second.new_articles) == (1, 1)
+    assert sorted(await stored_titles(store)) == [
+        "Other item with only a title",
+        "Real item with only a title",
+    ]

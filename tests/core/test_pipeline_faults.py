@@ -127,11 +127,12 @@ FAULTS = {
     "empty-200": Fault(lambda s: s.add_status(PATH, 200), ("empty response body",)),
     "html-page": Fault(
         lambda s: s.add_feed(
-            PATH, b"<!DOCTYPE html><html><body><p>Subscribe!</p></body></html>",
+            PATH,
+            b"<!DOCTYPE html><html><body><p>Subscribe!</p></body></html>",
             content_type="text/html; charset=utf-8",
         ),
         ("not a feed", "HTML page", "check the feed URL"),
-    ),  # fmt: skip
+    ),
     "dropped-mid-body": Fault(
         lambda s: s.add_handler(PATH, drop_mid_body), ("cut off", "usually temporary")
     ),

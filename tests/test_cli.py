@@ -1,0 +1,299 @@
+"""The real `nkru` command in subprocesses, against feeds served by this test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.fakes.feed_server import FeedServer
+
+TITLES = [
+    "Russia and North Korea open Tumen road bridge",
+    "Lavrov meets Choe Son Hui in Moscow",
+    "Мост через реку Туманную открыт для грузовиков",
+]
+
+
+def rss(titles: list[str], prefix: str) -> bytes:
+    now = format_datetime(datetime.now(UTC), usegmt=True)
+    items = "".join(
+        f"<item><guid>{prefix}-{n}</guid><title>{title}</title>"
+        f"<link>https://{prefix}.example/{n}</link><pubDate>{now}</pubDate></item>"
+        for n, title in enumerate(titles)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{prefix}</title>{items}</channel></rss>"
+    ).encode()
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Nkru:
+    """Runs `python -m bot ...` with this test's settings, without blocking the event loop."""
+
+    cwd: Path
+    env: dict[str, str]
+
+    async def __call__(self, *args: str, **env: str) -> Result:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            cwd=self.cwd,
+            env=self.env | env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+        assert proc.returncode is not None
+        result = Result(proc.returncode, out.decode(), err.decode())
+        assert "Traceback" not in result.err, result.err
+        return result
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as srv:
+        srv.add_feed("/wire.xml", rss(TITLES, "wire"))
+        srv.add_feed("/second.xml", rss(["Rail freight from Khasan doubles"], "second"))
+        yield srv
+
+
+@pytest.fixture
+def nkru(tmp_path: Path, server: FeedServer) -> Nkru:
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text(
+        f'[[feed]]\nname = "Wire"\nurl = "{server.url("/wire.xml")}"\ninterval = "15m"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NKRU_")}
+    env |= {
+        "NKRU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "NKRU_FEEDS_FILE": str(feeds),
+        "NKRU_LOG_LEVEL": "WARNING",
+        "COLUMNS": "200",  # rich wraps tables at 80 columns when not on a terminal
+    }
+    return Nkru(tmp_path, env)
+
+
+def feed_rows(table: str) -> dict[str, str]:
+    """The row of each feed in a `feeds status` table, by feed name."""
+    return {
+        name: line
+        for line in table.splitlines()
+        for name in ("Wire", "Second")
+        if f" {name} " in line
+    }
+
+
+def error_line(result: Result) -> str:
+    """The single line a failing command prints on stderr."""
+    assert result.code == 2, result
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+async def test_poll_once_then_latest_and_search(nkru: Nkru, server: FeedServer) -> None:
+    polled = await nkru("poll", "--once")
+    assert polled.code == 0, polled.err
+    assert "poll summary" in polled.out
+    row = next(line for line in polled.out.splitlines() if "Wire" in line)
+    assert "fetched (flood guard: stored, not alerted)" in row
+    assert [cell.strip() for cell in row.strip("│ ").split("│")][2:4] == ["3", "0"]
+    assert server.hits("/wire.xml") == 1
+
+    latest, two, found, cyrillic, missed = await asyncio.gather(
+        nkru("latest", "-n", "5"),
+        nkru("latest", "-n", "2"),
+        nkru("search", "tumen"),
+        nkru("search", "МОСТ грузовиков"),  # every word, any case, any script
+        nkru("search", "zanzibar"),
+    )
+    assert latest.code == 0, latest.err
+    for title in TITLES:
+        assert title in latest.out
+    assert "https://wire.example/0" in latest.out
+    assert sum(title in two.out for title in TITLES) == 2
+    assert found.code == 0
+    assert TITLES[0] in found.out and TITLES[1] not in found.out
+    assert "Wire ·" in found.out and "https://wire.example/0" in found.out
+    assert TITLES[2] in cyrillic.out
+    assert missed.code == 0
+    assert missed.out.strip() == "No stored article contains 'zanzibar'."
+
+    again = await nkru("poll", "--once")  # conditional GET: nothing new, nothing re-alerted
+    row = next(line for line in again.out.splitlines() if "Wire" in line)
+    assert "not_modified" in row
+    assert server.requests[-1].headers.get("If-None-Match")
+
+
+async def test_feeds_commands(nkru: Nkru, server: FeedServer) -> None:
+    listed = await nkru("feeds", "list")
+    assert listed.code == 0
+    assert "Wire" in listed.out and server.url("/wire.xml") in listed.out and "15m" in listed.out
+
+    added = await nkru("feeds", "add", server.url("/second.xml"), "Second", "--interval", "2h")
+    assert added.code == 0, added.err
+    assert added.out.strip() == (
+        f"added feed #2 Second ({server.url('/second.xml')}), polled every 7200s"
+    )
+
+    duplicate, not_http, bad_interval, polled = await asyncio.gather(
+        nkru("feeds", "add", server.url("/wire.xml") + "?utm_source=x"),
+        nkru("feeds", "add", "ftp://example.org/feed"),
+        nkru("feeds", "add", server.url("/x.xml"), "--interval", "soon"),
+        nkru("poll", "--once"),
+    )
+    assert error_line(duplicate) == (
+        "error: feed #1 already has this URL (Wire) — see `nkru feeds list`"
+    )
+    assert "is not an http(s) URL" in error_line(not_http)
+    assert error_line(bad_interval).startswith("error: --interval: 'soon' is not a duration")
+    assert "Second" in polled.out
+
+    disabled = await nkru("feeds", "disable", "2")
+    assert disabled.out.strip() == "feed #2 Second disabled"
+    status, polled = await asyncio.gather(nkru("feeds", "status"), nkru("poll", "--once"))
+    assert "Second" not in polled.out and "Wire" in polled.out  # disabled: not polled
+    rows = feed_rows(status.out)
+    assert " ok " in rows["Wire"] and " 3 " in rows["Wire"]
+    assert "disabled" in rows["Second"] and "disabled by an admin" in rows["Second"]
+    assert " 1 " in rows["Second"]
+
+    enabled = await nkru("feeds", "enable", server.url("/second.xml"))
+    assert enabled.out.strip() == "feed #2 Second enabled"
+    rows = feed_rows((await nkru("feeds", "status")).out)
+    assert " ok " in rows["Second"] and "disabled" not in rows["Second"]
+
+    removed = await nkru("feeds", "remove", "2")
+    assert removed.out.strip() == "removed feed #2 Second"
+    listed, searched, missing = await asyncio.gather(
+        nkru("feeds", "list"), nkru("search", "khasan"), nkru("feeds", "remove", "2")
+    )
+    assert "Second" not in listed.out and "Wire" in listed.out
+    assert "Rail freight from Khasan" in searched.out  # its articles stay searchable
+    assert error_line(missing) == "error: no feed '2' — see `nkru feeds list` for ids and URLs"
+
+
+async def test_user_errors_are_one_line_with_exit_code_2(nkru: Nkru, tmp_path: Path) -> None:
+    """Bad settings, a bad feed list, a misused command: one stderr line each, no traceback."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[feed]]\nname = "X"\nurl = "gopher://x"\n', encoding="utf-8")
+    blocker = tmp_path / "file"  # a file where the database folder should be
+    blocker.write_text("not a folder", encoding="utf-8")
+    cases = [
+        (["poll", "--once"], {"NKRU_POLL_INTERVAL": "abc"},
+         "error: NKRU_POLL_INTERVAL: 'abc' is not a duration: write e.g. 90s, 15m, 2h or 3d"),
+        (["latest"], {"NKRU_DATABASE_URL": "mysql://x"},
+         "error: NKRU_DATABASE_URL: unsupported database 'mysql'"),
+        (["feeds", "list"], {"NKRU_CONFIG": "/nonexistent/nkru.toml"},
+         "error: NKRU_CONFIG: '/nonexistent/nkru.toml' does not exist"),
+        (["feeds", "list"], {"NKRU_FEEDS_FILE": str(broken)},
+         f"error: {broken}: feed #1: `url` must be an http(s) URL"),
+        (["db", "upgrade"], {"NKRU_DATABASE_URL": f"sqlite:///{blocker}/sub/x.db"},
+         "error: cannot open the database"),
+        (["poll"], {}, "error: `nkru poll` needs --once; use `nkru run`"),
+    ]  # fmt: skip
+    results = await asyncio.gather(*(nkru(*args, **env) for args, env, _ in cases))
+    for (args, env, expected), result in zip(cases, results, strict=True):
+        assert error_line(result).startswith(expected), (args, env, result.err)
+        assert result.out == "", (args, result.out)
+
+
+async def test_demo(nkru: Nkru) -> None:
+    result = await nkru("demo")
+    assert result.code == 0, result.err
+    assert "ALERT" in result.out
+    assert "articles stored" in result.out
+    assert "poll 2" in result.out
+    assert not (nkru.cwd / "x.db").exists()  # the demo uses its own throw-away database
+
+
+async def test_db_upgrade(nkru: Nkru) -> None:
+    first = await nkru("db", "upgrade")
+    assert first.code == 0, first.err
+    assert "is up to date" in first.out and "x.db" in first.out
+    assert (nkru.cwd / "x.db").is_file()
+    second = await nkru("db", "upgrade")
+    assert second.code == 0 and "is up to date" in second.out
+
+
+async def test_db_that_cannot_be_opened_is_one_line(nkru: Nkru, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = await nkru("db", "upgrade", NKRU_DATABASE_URL=f"sqlite:///{blocker}/sub/x.db")
+    assert error_line(result).startswith("error: cannot open the database")
+
+
+HELP = [
+    [],
+    ["run"],
+    ["poll"],
+    ["demo"],
+    ["latest"],
+    ["search"],
+    ["feeds"],
+    ["feeds", "list"],
+    ["feeds", "status"],
+    ["feeds", "add"],
+    ["feeds", "remove"],
+    ["feeds", "enable"],
+    ["feeds", "disable"],
+    ["db"],
+    ["db", "upgrade"],
+]
+
+
+@pytest.mark.parametrize("command", HELP, ids=lambda c: " ".join(c) or "nkru")
+def test_help_for_every_command(command: list[str]) -> None:
+    """In process (each subprocess costs ~1 s of imports); the real binary is checked below."""
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    docstring = {"run": "Run the bot", "poll": "--once", "feeds add": "--interval"}
+    assert docstring.get(" ".join(command), "") in result.output
+
+
+async def test_help_of_the_real_binary(nkru: Nkru) -> None:
+    top, feeds_add = await asyncio.gather(nkru("--help"), nkru("feeds", "add", "--help"))
+    assert top.code == 0 and feeds_add.code == 0
+    for command in ("run", "poll", "demo", "latest", "search", "feeds", "db"):
+        assert command in top.out
+    assert "--interval" in feeds_add.out and "Usage:" in feeds_add.out
+
+
+async def test_server_and_user_text_is_never_read_as_markup(nkru: Nkru, server: FeedServer) -> None:
+    async def hostile(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=500, reason="Oops [/] [bold red]x[/bold red]")
+
+    server.add_handler("/hostile.xml", hostile)
+    added = await nkru("feeds", "add", server.url("/hostile.xml"), "[/] [red]Hostile")
+    assert added.code == 0, added.err
+    polled = await nkru("poll", "--once")
+    assert "HTTP 500 Oops [/] [bold red]x[/bold red]" in polled.out
+    listed, status = await asyncio.gather(nkru("feeds", "list"), nkru("feeds", "status"))
+    assert listed.code == 0 and "[/] [red]Hostile" in listed.out
+    assert status.code == 0, status.err
+    assert "[/] [red]Hostile" in status.out
+    assert "HTTP 500 Oops [/] [bold red]x[/bold red]" in status.out

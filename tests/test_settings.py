@@ -1,0 +1,176 @@
+"""Settings: defaults < nkru.toml (or $NKRU_CONFIG) < NKRU_* environment, *_FILE secrets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import (
+    SettingsError,
+    load_settings,
+    normalize_database_url,
+    parse_duration,
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No NKRU_* variable from the outside, and a cwd without nkru.toml."""
+    for name in list(os.environ):
+        if name.startswith("NKRU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def one_line_error(**overrides: object) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(**overrides)
+    message = str(caught.value)
+    assert "\n" not in message and message
+    return message
+
+
+def test_defaults_without_any_configuration() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///storage/nkru.db"
+    assert settings.poll_interval == 1800
+    assert settings.flood_guard is True
+    assert settings.destinations == ["console"]
+    assert settings.discord_token is None and settings.slack_bot_token is None
+
+
+def test_environment_overrides_the_config_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = write(
+        tmp_path / "elsewhere.toml",
+        'poll_interval = "10m"\nlog_level = "debug"\nflood_guard = false\n'
+        'destinations = ["console", "slack:C0123"]\n',
+    )
+    monkeypatch.setenv("NKRU_CONFIG", str(config))
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", "90s")
+
+    settings = load_settings()
+
+    assert settings.poll_interval == 90  # environment wins
+    assert settings.log_level == "DEBUG"  # from the file, normalised
+    assert settings.flood_guard is False
+    assert settings.destinations == ["console", "slack:C0123"]
+
+
+def test_nkru_toml_in_the_working_directory_is_read(tmp_path: Path) -> None:
+    write(tmp_path / "nkru.toml", 'story_window = "2d"\n[[digests]]\ncron = "0 7 * * *"\n')
+    settings = load_settings()
+    assert settings.story_window == 2 * 86400
+    assert settings.digests[0].cron == "0 7 * * *" and settings.digests[0].since == 86400
+
+
+def test_missing_named_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NKRU_CONFIG", "/nonexistent/nkru.toml")
+    assert one_line_error().startswith("NKRU_CONFIG: '/nonexistent/nkru.toml' does not exist")
+
+
+def test_unknown_key_in_config_file_is_rejected(tmp_path: Path) -> None:
+    write(tmp_path / "nkru.toml", 'poll_intervall = "5m"\n')
+    assert one_line_error() == (
+        "NKRU_POLL_INTERVALL: unknown setting — check the spelling (see README, 'Settings')"
+    )
+
+
+def test_invalid_toml_is_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "nkru.toml", "poll_interval = \n[broken\n")
+    assert one_line_error().startswith("config file: ")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///data/nkru.db", "sqlite+aiosqlite:///data/nkru.db"),
+        ("sqlite:////abs/nkru.db", "sqlite+aiosqlite:////abs/nkru.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql://bot:pw@db:5432/nkru", "postgresql+asyncpg://bot:pw@db:5432/nkru"),
+        ("postgres://bot@db/nkru", "postgresql+asyncpg://bot@db/nkru"),
+        ("postgresql+psycopg2://bot@db/nkru", "postgresql+asyncpg://bot@db/nkru"),
+    ],
+)
+def test_database_urls_map_to_async_drivers(
+    monkeypatch: pytest.MonkeyPatch, given: str, expected: str
+) -> None:
+    assert normalize_database_url(given) == expected
+    monkeypatch.setenv("NKRU_DATABASE_URL", given)
+    assert load_settings().database_url == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "nkru.db"])
+def test_unsupported_database_is_one_line(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("NKRU_DATABASE_URL", url)
+    message = one_line_error()
+    assert message.startswith("NKRU_DATABASE_URL: ") and repr(url) in message
+
+
+def test_secret_from_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = write(tmp_path / "token", "xoxb-from-file\n")
+    monkeypatch.setenv("NKRU_SLACK_BOT_TOKEN_FILE", str(secret))
+    monkeypatch.setenv("NKRU_DISCORD_TOKEN_FILE", str(secret))
+    monkeypatch.setenv("NKRU_DISCORD_TOKEN", "from-env")
+
+    settings = load_settings()
+
+    assert settings.slack_bot_token == "xoxb-from-file"  # stripped of the newline
+    assert settings.discord_token == "from-env"  # the plain variable wins
+
+
+def test_unreadable_secret_file_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NKRU_SLACK_SIGNING_SECRET_FILE", str(tmp_path / "missing"))
+    message = one_line_error()
+    assert message.startswith("NKRU_SLACK_SIGNING_SECRET_FILE: cannot read")
+    assert "No such file or directory" in message
+
+
+def test_secret_values_never_appear_in_errors(tmp_path: Path) -> None:
+    write(tmp_path / "nkru.toml", 'discord_token = ["s3cr3t-value"]\n')
+    message = one_line_error()
+    assert message.startswith("NKRU_DISCORD_TOKEN: ")
+    assert "s3cr3t" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("15m", 900), ("2h", 7200), ("90s", 90), ("90", 90), (" 1.5h ", 5400), ("3d", 259200),
+     ("1w", 604800), ("250ms", 0.25), (45, 45), (2.5, 2.5)],
+)  # fmt: skip
+def test_durations(monkeypatch: pytest.MonkeyPatch, value: object, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", str(value))
+    assert load_settings().poll_interval == seconds
+
+
+@pytest.mark.parametrize("value", ["abc", "15 minutes", "-5m", "", "1h30m"])
+def test_bad_duration_names_the_setting(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(value)
+    monkeypatch.setenv("NKRU_FAILURE_BACKOFF_CAP", value)
+    assert one_line_error().startswith(
+        f"NKRU_FAILURE_BACKOFF_CAP: {value!r} is not a duration: write e.g. 90s, 15m, 2h or 3d"
+    )
+
+
+def test_other_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NKRU_LOG_LEVEL", "loud")
+    assert one_line_error().startswith("NKRU_LOG_LEVEL: use one of DEBUG, INFO")
+    monkeypatch.delenv("NKRU_LOG_LEVEL")
+    monkeypatch.setenv("NKRU_FETCH_MAX_BODY_BYTES", "10")
+    assert one_line_error().startswith("NKRU_FETCH_MAX_BODY_BYTES: ")
+    monkeypatch.delenv("NKRU_FETCH_MAX_BODY_BYTES")
+    monkeypatch.setenv("NKRU_FLOOD_GUARD", "maybe")
+    assert one_line_error().startswith("NKRU_FLOOD_GUARD: ")
