@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.core.fetch import FeedFetcher
 from bot.settings import normalize_database_url
 from storage.engine import Store
+from tests.fakes.feed_server import FeedServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
@@ -54,3 +56,17 @@ async def store(store_url: str) -> AsyncIterator[Store]:
     opened = await Store.open(store_url)
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    """A loopback feed server."""
+    async with FeedServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def fetcher() -> AsyncIterator[FeedFetcher]:
+    """A real fetcher with default limits."""
+    async with FeedFetcher() as f:
+        yield f

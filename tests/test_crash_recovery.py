@@ -6,24 +6,22 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import pytest
 from sqlalchemy import select
 
 from bot.core.delivery import deliver_due
 from bot.core.feed_health import PollPolicy
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
-from bot.core.models import Alert, DeliveryReceipt
 from bot.core.pipeline import PollContext, poll_feed
 from storage.engine import Store
 from storage.schema import articles, outbox
 from tests.conftest import REPO_ROOT
 from tests.fakes.crash_after_ingest import DESTINATION
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.recording_adapter import RecordingAdapter
 
 TITLES = [
     "Lavrov and Choe Son Hui meet in Moscow",
@@ -43,23 +41,6 @@ def rss(build: str = "") -> bytes:
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
         f"<lastBuildDate>{build or now}</lastBuildDate>{items}</channel></rss>"
     ).encode()
-
-
-class RecordingAdapter:
-    """Delivery adapter that only remembers what it was asked to send."""
-
-    def __init__(self) -> None:
-        self.sent: list[Alert] = []
-
-    async def send(self, alert: Alert) -> DeliveryReceipt:
-        self.sent.append(alert)
-        return DeliveryReceipt(f"r-{alert.outbox_id}")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as srv:
-        yield srv
 
 
 async def run_child_until_killed(store_url: str, feed_url: str) -> dict[str, object]:

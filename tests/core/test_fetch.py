@@ -8,7 +8,7 @@ import random
 import socket
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -36,18 +36,6 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
 <item><title>Pyongyang and Moscow</title><link>https://example.org/a</link></item>
 </channel></rss>"""
 MB = 1024 * 1024
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def fetcher() -> AsyncIterator[FeedFetcher]:
-    async with FeedFetcher() as f:
-        yield f
 
 
 async def fetch(fetcher: FeedFetcher, url: str, **kwargs: str | None) -> FetchResult:

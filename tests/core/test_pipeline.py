@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -83,18 +83,6 @@ STORY_B = Item(
     "Pyongyang, where Russian Defence Minister Andrei Belousov arrived for talks on Tuesday.",
     "https://outlet-b.example/news/belousov-pyongyang",
 )
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def fetcher() -> AsyncIterator[FeedFetcher]:
-    async with FeedFetcher() as f:
-        yield f
 
 
 def context(store: Store, fetcher: FeedFetcher, **policy: Any) -> PollContext:

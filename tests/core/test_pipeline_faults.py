@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,12 +32,6 @@ KB = 1024
 MB = 1024 * KB
 BASE = 60.0  # PollPolicy.backoff_base used below: failure n waits in [BASE·2^(n-1)/2, BASE·2^(n-1)]
 PATH = "/feed.xml"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as srv:
-        yield srv
 
 
 async def add_feed(store: Store, url: str) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.core.feed_health import PollPolicy
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
-from bot.core.models import Alert, DeliveryReceipt, Feed
+from bot.core.models import Feed
 from bot.core.pipeline import PollContext
 from bot.core.scheduling import BotScheduler, ScheduleConfig
 from storage import feeds as feed_repo
@@ -22,31 +22,11 @@ from storage.engine import Store
 from storage.feeds import NewFeed
 from storage.schema import articles
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.recording_adapter import RecordingAdapter
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
 <item><guid>s-1</guid><title>Russia and North Korea open a road bridge</title>
 <link>https://wire.example/1</link></item></channel></rss>"""
-
-
-class RecordingAdapter:
-    def __init__(self) -> None:
-        self.sent: list[Alert] = []
-
-    async def send(self, alert: Alert) -> DeliveryReceipt:
-        self.sent.append(alert)
-        return DeliveryReceipt(f"r-{alert.outbox_id}")
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def fetcher() -> AsyncIterator[FeedFetcher]:
-    async with FeedFetcher() as f:
-        yield f
 
 
 @pytest.fixture
