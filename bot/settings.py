@@ -73,6 +73,17 @@ class DigestSchedule(BaseModel):
     cron: str = "0 8 * * *"
     since: Seconds = 86400.0
 
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a crontab line ({exc}): e.g. '0 8 * * *'") from None
+        return value
+
 
 class Settings(BaseSettings):
     """Every setting of nkru-monitor; environment names are NKRU_<FIELD> in upper case."""

@@ -174,3 +174,12 @@ def test_other_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("NKRU_FETCH_MAX_BODY_BYTES")
     monkeypatch.setenv("NKRU_FLOOD_GUARD", "maybe")
     assert one_line_error().startswith("NKRU_FLOOD_GUARD: ")
+
+
+def test_bad_digest_cron_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NKRU_DIGESTS", '[{"destination": "console", "cron": "every morning"}]')
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("NKRU_DIGESTS__0__CRON:") and "'every morning'" in message
+    assert "\n" not in message
