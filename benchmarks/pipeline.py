@@ -26,15 +26,18 @@ What each figure means:
    machine slows both alike.
 3. **ratio** - pipeline rate / feedparser rate: 1.0 would mean everything after feedparser is
    free. The project aims at >= 0.8.
-4. **HTTP polls** - the real path, ``pipeline.poll_feed`` for every feed at once (like
-   ``app.poll_all_once``) with a real ``FeedFetcher`` (global_limit 50; no per-host limit, as
-   every feed is on 127.0.0.1) against an aiohttp server in a separate process. *first poll*
+4. **HTTP polls** - the real path, ``pipeline.poll_feed`` for every feed, 10 in flight at a
+   time, with a real ``FeedFetcher`` (global_limit 50; no per-host limit, as every feed is on
+   127.0.0.1) against an aiohttp server in a separate process. *first poll*
    fetches, parses and stores everything (a fresh database); *304* is the next round against a
    server honouring ``If-None-Match``; *same body* is a server that ignores validators and
    sends the same 200 (the fetcher's body hash says "unchanged", nothing is parsed); *changed
    body* sends every body with a new trailing comment, as servers that rebuild
    ``lastBuildDate`` on each request do: parsed again, nothing new to store. The aim is a
-   re-poll >= 10x faster than the first poll.
+   re-poll >= 10x faster than the first poll. A last 304 round starts every poll at once, as
+   ``app.poll_all_once`` and the scheduler's first run do; ``--all-at-once`` runs every round
+   that way (on SQLite, 1,000 first polls at once end in pool timeouts and "database is
+   locked": the failures are counted and shown).
 5. **clustering** - cost per new item of layer-(b) dedup with N stories already in the 72 h
    window (bulk-loaded into ``stories`` and ``story_bands``), for 2,000 items (80 % new stories,
    20 % near-duplicates of stored ones), 50 per transaction. *per item* is the path one article
@@ -44,6 +47,9 @@ What each figure means:
    cost(1,000). "candidates/item" is how many stored stories share a band with an item: LSH
    false positives, which grow with N however fast the lookup is. The in-memory
    ``cluster.StoryIndex`` is timed on the same items when the module has one.
+``--profile`` adds a cProfile of the pipeline of (1) over 100 feeds (main thread only: time
+spent inside SQLite shows up as the event loop waiting in ``select``).
+
 6. **memory** - peak resident set size of this process (``ru_maxrss``) after each part and of
    the server process, and the ``tracemalloc`` peak of the Python heap over the pipeline of (1)
    run again on 50 feeds (tracemalloc slows Python too much to run during the timed pass).
@@ -53,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import hashlib
 import importlib.metadata
@@ -60,6 +67,7 @@ import inspect
 import multiprocessing
 import os
 import platform
+import pstats
 import random
 import resource
 import shutil
@@ -108,6 +116,11 @@ CLUSTER_BATCH = 50  # items per transaction, like one feed's new items
 NEAR_DUPLICATE_SHARE = 0.2
 WINDOW = timedelta(hours=72)
 GLOBAL_LIMIT = 50
+# poll_feed calls in flight at once in part 4: below the SQLAlchemy pool's 15 connections
+# (5 + 10 overflow). With every feed at once, as app.poll_all_once does, first polls of 1,000
+# feeds end in pool timeouts and "database is locked" (see --all-at-once).
+POLL_CONCURRENCY = 10
+PROFILE_FEEDS = 100
 TRACEMALLOC_FEEDS = 50
 DESTINATIONS = ("console",)
 RATIO_AIM = 0.8
@@ -179,6 +192,21 @@ def aim(met: bool) -> str:
 def maxrss_mb() -> float:
     """Peak resident set size of this process in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def proc_status_mb(field_name: str) -> float:
+    """A memory figure from /proc/self/status in MiB (VmRSS: now, VmHWM: peak); 0 if unknown.
+
+    A spawned child's ru_maxrss starts from its parent's peak (Linux keeps it across exec);
+    VmHWM belongs to the process's own address space.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field_name}:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def load_average() -> str:
@@ -518,7 +546,7 @@ async def _serve(bodies: dict[str, bytes], pipe: Connection) -> None:
     await site.start()
     pipe.send(runner.addresses[0][1])
     await asyncio.to_thread(pipe.recv)  # any message means stop
-    pipe.send(maxrss_mb())
+    pipe.send(proc_status_mb("VmHWM"))
     await runner.cleanup()
 
 
@@ -533,13 +561,19 @@ class PollRound:
     errors: list[str]
 
 
-async def poll_round(ctx: PollContext, feed_ids: list[int], label: str) -> PollRound:
-    """poll_feed for every feed at once, as app.poll_all_once does."""
+async def poll_round(
+    ctx: PollContext, feed_ids: list[int], label: str, limit: int | None
+) -> PollRound:
+    """poll_feed for every feed, at most `limit` at a time (None: all at once)."""
+    slots = asyncio.Semaphore(limit or len(feed_ids))
+
+    async def one(feed_id: int) -> PollReport:
+        async with slots:
+            return await poll_feed(ctx, feed_id)
+
     gc.collect()
     started = time.perf_counter()
-    results = await asyncio.gather(
-        *(poll_feed(ctx, feed_id) for feed_id in feed_ids), return_exceptions=True
-    )
+    results = await asyncio.gather(*(one(feed_id) for feed_id in feed_ids), return_exceptions=True)
     seconds = time.perf_counter() - started
     outcomes: Counter[str] = Counter()
     errors = []
@@ -556,16 +590,18 @@ async def poll_round(ctx: PollContext, feed_ids: list[int], label: str) -> PollR
     return PollRound(label, seconds, outcomes, new, errors)
 
 
+# (server mode, label, all at once?): bounded rounds first, then the cheap one unbounded.
 HTTP_PLAN = [
-    ("etag", "first poll (every item new)"),
-    ("etag", "re-poll, server honours ETag (304)"),
-    ("plain", "re-poll, server ignores ETag (same body)"),
-    ("changed", "re-poll, changed body, all items seen"),
+    ("etag", "first poll (every item new)", False),
+    ("etag", "re-poll, server honours ETag (304)", False),
+    ("plain", "re-poll, server ignores ETag (same body)", False),
+    ("changed", "re-poll, changed body, all items seen", False),
+    ("etag", "re-poll (304), every feed at once", True),
 ]
 
 
 async def run_http(
-    feeds: list[synthetic.SyntheticFeed], workdir: Path
+    feeds: list[synthetic.SyntheticFeed], workdir: Path, limit: int | None
 ) -> tuple[list[PollRound], float]:
     """Serve the feeds from a child process and poll them four times. Returns rounds, server RSS."""
     folder = workdir / "served"
@@ -579,7 +615,9 @@ async def run_http(
     rounds: list[PollRound] = []
     server_rss = 0.0
     try:
-        port = await asyncio.to_thread(parent.recv)
+        if not await asyncio.to_thread(parent.poll, 60):
+            raise RuntimeError(f"the feed server did not start (exit code {server.exitcode})")
+        port = parent.recv()
         base = f"http://127.0.0.1:{port}"
         store = await Store.open(sqlite_url(workdir / "http.db"))
         try:
@@ -597,11 +635,13 @@ async def run_http(
                     poll_policy=PollPolicy(flood_guard=False),
                     alert_policy=AlertPolicy(destinations=DESTINATIONS, story_window=WINDOW),
                 )
-                for mode, label in HTTP_PLAN:
+                for mode, label, at_once in HTTP_PLAN:
+                    if at_once and limit is None:
+                        continue  # every round already was
                     async with control.get(f"{base}/_mode/{mode}") as resp:
                         resp.raise_for_status()
                     progress(f"part 4: {label}")
-                    rounds.append(await poll_round(ctx, ids, label))
+                    rounds.append(await poll_round(ctx, ids, label, None if at_once else limit))
         finally:
             await store.close()
     finally:
@@ -817,10 +857,13 @@ def story_index_figure(
     if index_type is None:
         return "n/a", "bot.core.cluster has no StoryIndex"
     try:
+        gc.collect()
+        rss_before = proc_status_mb("VmRSS")
         index = index_type()
         now = time.time()
         for story_id, (_, fp) in enumerate(stored, start=1):
             index.add(story_id, fp, now)
+        index_mb = proc_status_mb("VmRSS") - rss_before
         joined = 0
         started = time.perf_counter()
         for number, (title, summary) in enumerate(items, start=len(stored) + 1):
@@ -834,7 +877,8 @@ def story_index_figure(
         return "n/a", f"StoryIndex API not recognised ({type(exc).__name__}: {exc})"
     return (
         micros(seconds, len(items)) + "/item",
-        f"fingerprint + candidates + best_match + add; {joined} joined",
+        f"fingerprint + candidates + best_match + add; {joined} joined;"
+        f" the index of {len(stored):,} stories takes ~{index_mb:,.0f} MiB (RSS growth)",
     )
 
 
@@ -909,6 +953,7 @@ class Scale:
 
     feeds: int
     story_counts: tuple[int, ...]
+    poll_limit: int | None = POLL_CONCURRENCY
 
 
 async def main_async(scale: Scale) -> Report:
@@ -950,10 +995,11 @@ async def main_async(scale: Scale) -> Report:
         pipeline_rows(report, result)
 
         progress("part 4: HTTP polls")
-        rounds, server_rss = await run_http(feeds, workdir)
+        rounds, server_rss = await run_http(feeds, workdir, scale.poll_limit)
+        in_flight = "all at once" if scale.poll_limit is None else f"{scale.poll_limit} at a time"
         report.section(
-            f"4. poll_feed over HTTP: {scale.feeds:,} feeds at once, server in another process"
-            f" on 127.0.0.1, FeedFetcher global_limit {GLOBAL_LIMIT}"
+            f"4. poll_feed over HTTP: {scale.feeds:,} feeds, {in_flight}, server in another"
+            f" process on 127.0.0.1, FeedFetcher global_limit {GLOBAL_LIMIT}"
         )
         http_rows(report, rounds, scale.feeds)
         rss_after_http = maxrss_mb()
@@ -994,8 +1040,12 @@ async def main_async(scale: Scale) -> Report:
     report.section("6. memory")
     report.add("peak RSS after parts 1-3", f"{rss_after_pipeline:,.0f} MiB", "ru_maxrss")
     report.add("peak RSS after part 4", f"{rss_after_http:,.0f} MiB", "this (client) process")
-    report.add("peak RSS after part 5", f"{rss_after_cluster:,.0f} MiB")
-    report.add("peak RSS of the HTTP server process", f"{server_rss:,.0f} MiB")
+    report.add(
+        "peak RSS after part 5",
+        f"{rss_after_cluster:,.0f} MiB",
+        "the benchmark's own preloaded fingerprints and StoryIndex included",
+    )
+    report.add("peak RSS of the HTTP server process", f"{server_rss:,.0f} MiB", "VmHWM")
     report.add(
         "tracemalloc peak, pipeline",
         f"{traced_peak / 2**20:,.1f} MiB",
@@ -1006,18 +1056,43 @@ async def main_async(scale: Scale) -> Report:
     return report
 
 
+async def profile_pipeline(feeds: list[synthetic.SyntheticFeed]) -> None:
+    """cProfile of part 1 over `feeds`, printed after the table."""
+    profiler = cProfile.Profile()
+    with tempfile.TemporaryDirectory(prefix="nkru-bench-") as tmp:
+        profiler.enable()
+        await run_pipeline(feeds, Path(tmp) / "p.db", timed_calls=False, with_feedparser=False)
+        profiler.disable()
+    print(f"\ncProfile of part 1 over {len(feeds)} feeds (main thread)")
+    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(20)
+
+
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument(
         "--quick", action="store_true", help="smoke check: 100 feeds, 1,000 and 10,000 stories"
     )
+    parser.add_argument(
+        "--all-at-once",
+        action="store_true",
+        help="part 4: start every poll at once (like app.poll_all_once) in every round",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help=f"also cProfile part 1 over {PROFILE_FEEDS} feeds"
+    )
     args = parser.parse_args()
-    scale = Scale(100, (1_000, 10_000)) if args.quick else Scale(1_000, (1_000, 100_000))
+    limit = None if args.all_at_once else POLL_CONCURRENCY
+    feeds, story_counts = (100, (1_000, 10_000)) if args.quick else (1_000, (1_000, 100_000))
+    scale = Scale(feeds, story_counts, limit)
     started = time.perf_counter()
     report = asyncio.run(main_async(scale))
     report.add("total run time", f"{time.perf_counter() - started:.0f} s")
     report.print()
+    if args.profile:
+        asyncio.run(profile_pipeline(synthetic.make_feeds(PROFILE_FEEDS, ITEMS_PER_FEED)))
 
 
 if __name__ == "__main__":
