@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+POOL_SIZE, POOL_OVERFLOW = 5, 5
 
 
 class StorageError(Exception):
@@ -26,6 +28,11 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time and a small pool: many concurrent polls would wait on
+        # its lock until "database is locked" or time out on the pool. Queue them here instead
+        # (PostgreSQL: as many transactions at once as the pool holds).
+        limit = 1 if engine.dialect.name == "sqlite" else POOL_SIZE + POOL_OVERFLOW
+        self._gate = asyncio.Semaphore(limit)
 
     @property
     def dialect(self) -> str:
@@ -54,8 +61,11 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self.engine.begin() as conn:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Never open a second transaction inside one (on SQLite that would wait forever).
+        """
+        async with self._gate, self.engine.begin() as conn:
             yield conn
 
     async def close(self) -> None:
@@ -66,7 +76,9 @@ class Store:
 def _create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})

@@ -18,6 +18,7 @@ from bot.core.models import Article, NewArticle
 from storage import articles as article_repo
 from storage import outbox as outbox_repo
 from storage import stories as story_repo
+from storage.locks import lock_ingest
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ async def ingest(
     alert: bool = True,
 ) -> IngestReport:
     """Insert what is new, put each new article in a story, queue alerts (unless `alert` is off)."""
+    await lock_ingest(conn)
     report = IngestReport(new_articles=await article_repo.insert_new(conn, candidates))
     placed = await _cluster(conn, report.new_articles, now, policy.story_window)
     alerted = await _alerted_stories(conn, placed, policy.destinations) if alert else {}

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.core import feed_health
 from bot.core.dedup import content_hash, item_key
 from bot.core.feed_health import PollPolicy
@@ -65,7 +67,22 @@ class PollReport:
 
 
 async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
-    """Poll one feed and record its health; never raises for feed problems."""
+    """Poll one feed and record its health; never raises for feed or database problems."""
+    try:
+        return await _poll(ctx, feed_id)
+    except SQLAlchemyError as exc:
+        # Nothing was half-written (each step is one transaction); the next poll retries it all.
+        log.exception("feed #%s: database error during the poll", feed_id)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return PollReport(
+            feed_id,
+            "?",
+            "failed",
+            error=f"database error: {reason} — the poll is retried on schedule; check the database",
+        )
+
+
+async def _poll(ctx: PollContext, feed_id: int) -> PollReport:
     async with ctx.store.transaction() as conn:
         feed = await feed_repo.get(conn, feed_id)
     if feed is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, text
 
 from bot.core import cluster
 from bot.core.feed_health import PollPolicy
@@ -454,3 +455,33 @@ async def test_entries_without_id_link_or_text_are_skipped_not_merged(
         "Other item with only a title",
         "Real item with only a title",
     ]
+
+
+async def test_many_feeds_polled_at_once_all_succeed(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    # Regression: 1,000 concurrent first polls on SQLite ran out of pool connections or hit
+    # "database is locked"; transactions now queue at the Store instead.
+    feed_ids = []
+    for n in range(40):
+        items = [Item(f"f{n}-{i}", f"Story {i} from feed {n}", link=f"https://w.example/{n}/{i}")
+                 for i in range(20)]  # fmt: skip
+        server.add_feed(f"/f{n}.xml", rss(items))
+        feed_ids.append(await add_feed(store, server.url(f"/f{n}.xml"), f"Feed {n}"))
+    ctx = context(store, fetcher, flood_guard=False)
+    reports = await asyncio.gather(*(poll_feed(ctx, feed_id) for feed_id in feed_ids))
+    assert {report.outcome for report in reports} == {"fetched"}
+    assert await count(store, articles) == 40 * 20
+
+
+async def test_database_error_is_reported_not_raised(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    server.add_feed("/feed.xml", rss(ITEMS))
+    feed_id = await add_feed(store, server.url("/feed.xml"))
+    async with store.transaction() as conn:
+        await conn.execute(text("DROP TABLE outbox"))
+    report = await poll_feed(context(store, fetcher, flood_guard=False), feed_id)
+    assert report.outcome == "failed"
+    assert report.error is not None and report.error.startswith("database error:")
+    assert await stored_titles(store) == []  # the ingest transaction was rolled back whole

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -270,3 +271,20 @@ async def test_claimed_alerts_are_not_claimed_again_until_the_lease_ends(store: 
         assert await outbox.claim_due(conn, NOW + timedelta(minutes=4), lease) == []
         [again] = await outbox.claim_due(conn, NOW + lease, lease)
     assert claimed.outbox_id == again.outbox_id
+
+
+async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store: Store) -> None:
+    # Regression: 1,000 concurrent polls on SQLite exhausted the pool / hit "database is locked".
+    inside = peak = 0
+
+    async def one() -> None:
+        nonlocal inside, peak
+        async with store.transaction() as conn:
+            inside += 1
+            peak = max(peak, inside)
+            await conn.execute(text("SELECT 1"))
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(one() for _ in range(40)))
+    assert peak == (1 if store.dialect == "sqlite" else 10)
