@@ -134,6 +134,10 @@ class NewArticle:
     fetched_at: datetime
     content_hash: str
     source_name: str = ""
+    # The story fingerprint (bot.core.cluster), when it was computed with the parse (off the
+    # event loop); ingest computes it itself when these are empty.
+    signature: bytes | None = None
+    band_keys: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
