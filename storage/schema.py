@@ -95,16 +95,6 @@ stories = Table(
     Column("signature", LargeBinary, nullable=False),
 )
 
-# The LSH index of layer-(b) dedup: one row per (band key, story); see bot.core.cluster.
-story_bands = Table(
-    "story_bands",
-    metadata,
-    Column("band_key", BigInteger, primary_key=True),
-    Column(
-        "story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, index=True
-    ),
-)
-
 articles = Table(
     "articles",
     metadata,

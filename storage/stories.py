@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,11 +10,10 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Story
-from storage.schema import articles, stories, story_bands
+from storage.schema import articles, stories
 
 # Band keys per IN list and stories per multi-row INSERT: well under the bound-parameter
 # limits (SQLite 32,766, asyncpg 32,767).
-_KEY_BATCH = 5000
 _STORY_BATCH = 500
 
 
@@ -30,40 +28,22 @@ class StoryView:
     outlets: list[str]
 
 
-async def candidates(
-    conn: AsyncConnection, band_keys: list[int], since: datetime
-) -> list[tuple[int, bytes]]:
-    """Stories seen since `since` that share at least one band key: (story id, signature)."""
-    if not band_keys:
-        return []
-    matching = select(story_bands.c.story_id).where(story_bands.c.band_key.in_(band_keys))
+async def signatures_after(
+    conn: AsyncConnection, after_id: int, since: datetime
+) -> list[tuple[int, bytes, datetime]]:
+    """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
     stmt = (
-        select(stories.c.id, stories.c.signature)
-        .where(stories.c.id.in_(matching.scalar_subquery()))
-        .where(stories.c.last_seen_at >= since)
+        select(stories.c.id, stories.c.signature, stories.c.last_seen_at)
+        .where(stories.c.id > after_id, stories.c.last_seen_at >= since)
+        .order_by(stories.c.id)
     )
-    return [(row[0], bytes(row[1])) for row in (await conn.execute(stmt)).all()]
+    return [(int(r[0]), bytes(r[1]), r[2]) for r in (await conn.execute(stmt)).all()]
 
 
-async def band_candidates(
-    conn: AsyncConnection, band_keys: Iterable[int], since: datetime
-) -> list[tuple[int, int, bytes]]:
-    """`candidates` for many articles in one query: (band key, story id, signature) rows.
-
-    One row per stored band whose key is in `band_keys`, of stories seen since `since`.
-    """
-    keys = sorted(set(band_keys))
-    found: list[tuple[int, int, bytes]] = []
-    for start in range(0, len(keys), _KEY_BATCH):
-        stmt = (
-            select(story_bands.c.band_key, stories.c.id, stories.c.signature)
-            .join(stories, stories.c.id == story_bands.c.story_id)
-            .where(story_bands.c.band_key.in_(keys[start : start + _KEY_BATCH]))
-            .where(stories.c.last_seen_at >= since)
-        )
-        rows = (await conn.execute(stmt)).all()
-        found.extend((int(row[0]), int(row[1]), bytes(row[2])) for row in rows)
-    return found
+async def seen_since(conn: AsyncConnection, since: datetime) -> list[tuple[int, datetime]]:
+    """(id, last seen) of stories that gained a report since `since`."""
+    stmt = select(stories.c.id, stories.c.last_seen_at).where(stories.c.last_seen_at >= since)
+    return [(int(r[0]), r[1]) for r in (await conn.execute(stmt)).all()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +53,6 @@ class NewStory:
     title: str
     lead_article_id: int
     signature: bytes
-    band_keys: Sequence[int]
 
 
 async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datetime) -> list[int]:
@@ -93,44 +72,14 @@ async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datet
         ]
         stmt = stories.insert().returning(stories.c.id, sort_by_parameter_order=True)
         ids.extend(int(row[0]) for row in (await conn.execute(stmt, rows)).all())
-    bands = [
-        {"band_key": key, "story_id": story_id}
-        for story, story_id in zip(new, ids, strict=True)
-        for key in sorted(set(story.band_keys))
-    ]
-    if bands:
-        await conn.execute(story_bands.insert(), bands)
     return ids
 
 
 async def create(
-    conn: AsyncConnection,
-    *,
-    title: str,
-    lead_article_id: int,
-    seen_at: datetime,
-    signature: bytes,
-    band_keys: list[int],
+    conn: AsyncConnection, *, title: str, lead_article_id: int, seen_at: datetime, signature: bytes
 ) -> int:
-    """Start a story from its first article; index its band keys."""
-    stmt = (
-        stories.insert()
-        .values(
-            title=title,
-            lead_article_id=lead_article_id,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-            article_count=1,
-            signature=signature,
-        )
-        .returning(stories.c.id)
-    )
-    story_id = int((await conn.execute(stmt)).scalar_one())
-    keys = sorted(set(band_keys))
-    if keys:
-        await conn.execute(
-            story_bands.insert(), [{"band_key": key, "story_id": story_id} for key in keys]
-        )
+    """Start a story from its first article."""
+    [story_id] = await create_many(conn, [NewStory(title, lead_article_id, signature)], seen_at)
     return story_id
 
 

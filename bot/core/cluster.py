@@ -1,10 +1,10 @@
 """Layer-(b) dedup: recognise one story reported by several outlets (MinHash + LSH).
 
-Pure code, no I/O. The storage layer keeps, per story, the `Fingerprint.signature` blob and
-one `story_bands(band_key BIGINT, story_id)` row per `Fingerprint.band_keys` entry. For each
-new article the pipeline calls `fingerprint`, fetches (story id, signature) of the stories
-seen within the window that share at least one band key, and lets `best_match` pick one or
-none. `StoryIndex` is the same thing in memory, for tests and benchmarks.
+Pure code, no I/O. The database keeps, per story, the `Fingerprint.signature` blob (the truth);
+`StoryIndex` maps band keys (`band_keys_of(signature)`) to the stories of the window in memory,
+kept in step with the database by `bot.core.story_cache`. For each new article the pipeline
+calls `fingerprint`, asks the index for the stories that share at least one band key, and
+lets `best_match` pick one or none: the cost per article does not grow with the window.
 
 Features. Title and summary are NFKC-normalised and casefolded; wire markers ("UPDATE 1-",
 "(LEAD)", "Reuters:", " - Outlet") are dropped, multi-word names joined ("N. Korea", "DPRK"
@@ -344,6 +344,13 @@ def fingerprint(title: str, summary: str) -> Fingerprint:
     return Fingerprint(sig.astype("<u4").tobytes(), _band_keys(sig), features)
 
 
+def band_keys_of(signature: bytes) -> tuple[int, ...]:
+    """The LSH band keys of a stored signature (what `fingerprint` returned with it)."""
+    if len(signature) != 4 * NUM_PERM or signature == _EMPTY_SIGNATURE:
+        return ()
+    return _band_keys(_as_u32(signature))
+
+
 def _as_u32(signature: bytes) -> _U32:
     return np.frombuffer(signature, dtype="<u4")
 
@@ -380,7 +387,7 @@ def best_match(
 
 
 class StoryIndex:
-    """In-memory mirror of the story_bands table: band key -> story ids, plus signatures."""
+    """Band key -> story ids, plus signatures: the LSH index of the stories in the window."""
 
     def __init__(self) -> None:
         # A band key almost always belongs to one story: a bare id saves a list per key,
@@ -430,6 +437,11 @@ class StoryIndex:
             later = self._later
             pairs += [(sid, f.signature) for sid in found for f in later.get(sid, ())]
         return pairs
+
+    def touch(self, story_id: int, seen_at: float) -> None:
+        """Record that a known story was seen again (it stays in the window longer)."""
+        if story_id in self._seen:
+            self._seen[story_id] = max(seen_at, self._seen[story_id])
 
     def remove_older_than(self, cutoff: float) -> int:
         """Forget stories last seen before `cutoff` (the window's start); return how many."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import cluster
 from bot.core.models import Article, NewArticle
+from bot.core.story_cache import StoryCache
 from storage import articles as article_repo
 from storage import outbox as outbox_repo
 from storage import stories as story_repo
@@ -47,11 +48,15 @@ async def ingest(
     policy: AlertPolicy,
     *,
     alert: bool = True,
+    cache: StoryCache | None = None,
 ) -> IngestReport:
     """Insert what is new, put each new article in a story, queue alerts (unless `alert` is off)."""
     await lock_ingest(conn)
+    cache = cache or StoryCache()
+    await cache.sync(conn, now, policy.story_window)
     report = IngestReport(new_articles=await article_repo.insert_new(conn, candidates))
-    placed = await _cluster(conn, report.new_articles, now, policy.story_window)
+    prints = _fingerprints(report.new_articles, candidates)
+    placed = await _cluster(conn, report.new_articles, prints, now, cache)
     alerted = await _alerted_stories(conn, placed, policy.destinations) if alert else {}
     entries: list[outbox_repo.OutboxEntry] = []
     for article, (story_id, joined) in zip(report.new_articles, placed, strict=True):
@@ -66,49 +71,52 @@ async def ingest(
 
 
 async def _cluster(
-    conn: AsyncConnection, articles: list[Article], now: datetime, window: timedelta
+    conn: AsyncConnection,
+    articles: list[Article],
+    fingerprints: list[cluster.Fingerprint],
+    now: datetime,
+    cache: StoryCache,
 ) -> list[tuple[int, bool]]:
     """Layer-(b) dedup, article by article: join the best near-duplicate story in the window
     (stored, or started by an earlier article of this batch), else start one.
 
-    Returns (story id, joined) per article. One query fetches the stored candidates of the
-    whole batch and the writes go out in bulk afterwards, instead of four round trips per
-    article. The decisions are those of a query per article: within the transaction nothing
-    else changes the stories, stories started here are matched in memory, an attached story
-    stays in the window, and candidates are offered in story-id order (as the per-article
-    query returns them; ties go to the earliest candidate).
+    Returns (story id, joined) per article. Stored stories come from the in-memory index
+    (synced with the database just before, under the ingest lock); stories started in this
+    batch are matched from a local index and written in bulk at the end. Candidates are
+    offered stored-first, in story-id order, so ties go to the oldest story.
     """
-    fingerprints = [cluster.fingerprint(a.title, a.summary) for a in articles]
-    stored = await story_repo.band_candidates(
-        conn, [key for fp in fingerprints for key in fp.band_keys], now - window
-    )
-    # A story is (0, stored id) or (1, index into `started`): that order is story-id order.
-    by_key: dict[int, set[tuple[int, int]]] = {}
-    signatures: dict[tuple[int, int], bytes] = {}
-    for key, story_id, signature in stored:
-        by_key.setdefault(key, set()).add((0, story_id))
-        signatures[(0, story_id)] = signature
+    batch = cluster.StoryIndex()  # stories started here, keyed -1, -2, … until they have ids
     started: list[story_repo.NewStory] = []
-    chosen: list[tuple[tuple[int, int], bool]] = []
+    chosen: list[tuple[int, bool]] = []
     for article, fp in zip(articles, fingerprints, strict=True):
-        found = sorted({story for key in fp.band_keys for story in by_key.get(key, ())})
-        match = cluster.best_match(fp, [(i, signatures[s]) for i, s in enumerate(found)])
+        found = sorted(cache.index.candidates(fp)) + sorted(batch.candidates(fp), reverse=True)
+        match = cluster.best_match(fp, found)
         if match is not None:
-            chosen.append((found[match], True))
+            chosen.append((match, True))
             continue
-        story = (1, len(started))
-        started.append(story_repo.NewStory(article.title, article.id, fp.signature, fp.band_keys))
-        signatures[story] = fp.signature
-        for key in fp.band_keys:
-            by_key.setdefault(key, set()).add(story)
-        chosen.append((story, False))
+        started.append(story_repo.NewStory(article.title, article.id, fp.signature))
+        batch.add(-len(started), fp)
+        chosen.append((-len(started), False))
     new_ids = await story_repo.create_many(conn, started, now)
-    placed = [(new_ids[n] if kind else n, joined) for (kind, n), joined in chosen]
+    placed = [(new_ids[-sid - 1] if sid < 0 else sid, joined) for sid, joined in chosen]
     await story_repo.attach_many(conn, [story_id for story_id, joined in placed if joined], now)
     await article_repo.set_stories(
         conn, [(a.id, story_id) for a, (story_id, _) in zip(articles, placed, strict=True)]
     )
     return placed
+
+
+def _fingerprints(stored: list[Article], candidates: list[NewArticle]) -> list[cluster.Fingerprint]:
+    """Fingerprints computed with the parse (off the event loop), else computed now."""
+    given = {a.item_key: a for a in candidates if a.signature is not None}
+    prints = []
+    for article in stored:
+        new = given.get(article.item_key)
+        if new is not None and new.signature is not None:
+            prints.append(cluster.Fingerprint(new.signature, new.band_keys))
+        else:
+            prints.append(cluster.fingerprint(article.title, article.summary))
+    return prints
 
 
 async def _alerted_stories(

@@ -120,7 +120,6 @@ class Stories:
                         lead_article_id=article.id,
                         seen_at=NOW,
                         signature=b"\x00" * 512,
-                        band_keys=[],
                     )
                 await article_repo.set_story(conn, article.id, story_id)
         return story_id

@@ -44,7 +44,7 @@ async def test_migrations_are_applied_and_idempotent(store: Store) -> None:
     await store.upgrade()  # a second upgrade is a no-op, not an error
     async with store.transaction() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0001"
+    assert version == "0002"
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
@@ -173,23 +173,31 @@ async def test_disabled_feed_is_never_due(store: Store) -> None:
         assert [f.id for f in await feeds.due(conn, NOW)] == [feed_id]
 
 
-async def test_story_band_lookup_respects_the_window(store: Store) -> None:
+async def test_story_signatures_after_an_id_within_the_window(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        [first] = await articles.insert_new(conn, [article("s1", feed_id)])
-        story_id = await stories.create(
-            conn,
-            title="t",
-            lead_article_id=first.id,
-            seen_at=NOW,
-            signature=b"sig",
-            band_keys=[-(2**63), 5, 2**63 - 1],
+        first, second = await articles.insert_new(
+            conn, [article("s1", feed_id), article("s2", feed_id)]
         )
-        assert await stories.candidates(conn, [5], NOW - timedelta(hours=72)) == [
-            (story_id, b"sig")
+        old = await stories.create(
+            conn,
+            title="old",
+            lead_article_id=first.id,
+            seen_at=NOW - timedelta(hours=80),
+            signature=b"old",
+        )
+        new = await stories.create(
+            conn, title="new", lead_article_id=second.id, seen_at=NOW, signature=b"new"
+        )
+        since = NOW - timedelta(hours=72)
+        assert await stories.signatures_after(conn, 0, since) == [(new, b"new", NOW)]
+        assert await stories.signatures_after(conn, new, since) == []
+        await stories.attach(conn, old, NOW)
+        assert sorted(await stories.seen_since(conn, NOW - timedelta(minutes=1))) == [
+            (old, NOW),
+            (new, NOW),
         ]
-        assert await stories.candidates(conn, [2**63 - 1], NOW + timedelta(seconds=1)) == []
-        assert await stories.candidates(conn, [6], NOW - timedelta(hours=72)) == []
+        assert [sid for sid, _, _ in await stories.signatures_after(conn, 0, since)] == [old, new]
 
 
 async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
@@ -208,7 +216,6 @@ async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
             lead_article_id=lead.id,
             seen_at=NOW,
             signature=b"s",
-            band_keys=[1],
         )
         for item in (lead, other):
             await articles.set_story(conn, item.id, story_id)
@@ -230,7 +237,7 @@ async def test_outbox_retry_sent_and_dead(store: Store) -> None:
         ids = []
         for item in (one, two):
             sid = await stories.create(
-                conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s", band_keys=[]
+                conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
             )
             ids.append(sid)
             await outbox.enqueue(conn, [outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
@@ -262,7 +269,7 @@ async def test_claimed_alerts_are_not_claimed_again_until_the_lease_ends(store: 
     async with store.transaction() as conn:
         [item] = await articles.insert_new(conn, [article("c1", feed_id)])
         sid = await stories.create(
-            conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s", band_keys=[]
+            conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
         )
         await outbox.enqueue(conn, [outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
     async with store.transaction() as conn:

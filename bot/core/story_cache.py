@@ -1,0 +1,45 @@
+"""The stories of the window, indexed in memory for layer-(b) dedup; the database stays the truth.
+
+Each ingest first calls `sync`, inside the ingest lock (`storage.locks.lock_ingest`): it adds
+the stories committed since the last sync (by this or any other process: story ids grow in
+commit order because only locked ingests create stories), refreshes the last-seen time of
+stories that gained reports, and forgets stories that left the window. Nothing is added from
+an uncommitted transaction, so a rollback cannot leave a phantom story behind.
+
+Why not an SQL index of band keys: 64 rows per story in a B-tree cost more than everything
+else the pipeline stores (see benchmarks/pipeline.py); in memory a lookup is microseconds.
+Memory: about 3.5 KB per story in the window (a 72 h window of 5,000 stories: ~17 MB).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core import cluster
+from storage import stories as story_repo
+
+
+class StoryCache:
+    """A process-local `cluster.StoryIndex` of the stories seen within the window."""
+
+    def __init__(self) -> None:
+        self.index = cluster.StoryIndex()
+        self._max_id = 0
+        self._synced_at: datetime | None = None
+
+    async def sync(self, conn: AsyncConnection, now: datetime, window: timedelta) -> None:
+        """Catch up with the database: new stories, re-seen stories, stories out of the window."""
+        since = now - window
+        for story_id, signature, seen in await story_repo.signatures_after(
+            conn, self._max_id, since
+        ):
+            keys = cluster.band_keys_of(signature)
+            self.index.add(story_id, cluster.Fingerprint(signature, keys), seen.timestamp())
+            self._max_id = max(self._max_id, story_id)
+        if self._synced_at is not None:
+            for story_id, seen in await story_repo.seen_since(conn, self._synced_at):
+                self.index.touch(story_id, seen.timestamp())
+        self._synced_at = now
+        self.index.remove_older_than(since.timestamp())
