@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
 from bot.core.pipeline import PollContext, PollReport, poll_feed, utcnow
+from bot.core.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.settings import Settings
 from storage import feeds as feed_repo
@@ -77,15 +79,30 @@ def make_fetcher(settings: Settings) -> FeedFetcher:
 async def open_runtime(
     settings: Settings, *, console: Console | None = None
 ) -> AsyncIterator[Runtime]:
-    """Open storage (migrating it) and the fetcher; close both on exit."""
+    """Open storage (migrating it), the fetcher and the parser pool; close them on exit.
+
+    With `parse_workers` > 0 parsing runs in that many worker processes, started by the first
+    poll (or `start_parser`), so commands that never poll start none; with 0 in a thread.
+    """
     store = await Store.open(settings.database_url)
     try:
-        async with make_fetcher(settings) as fetcher:
+        async with AsyncExitStack() as stack:
+            fetcher = await stack.enter_async_context(make_fetcher(settings))
             ctx = PollContext(store, fetcher, poll_policy(settings), alert_policy(settings))
+            if settings.parse_workers > 0:
+                pool = ProcessPoolParser(settings.parse_workers, lazy=True)
+                await stack.enter_async_context(pool)
+                ctx = dataclasses.replace(ctx, parser=pool)
             adapters: dict[str, DeliveryAdapter] = {"console": ConsoleAdapter(console)}
             yield Runtime(settings, store, ctx, adapters)
     finally:
         await store.close()
+
+
+async def start_parser(runtime: Runtime) -> None:
+    """Start and warm up the parser's worker processes now, if it has any."""
+    if isinstance(runtime.ctx.parser, ProcessPoolParser):
+        await runtime.ctx.parser.start()
 
 
 async def seed_feeds(runtime: Runtime) -> list[Feed]:
@@ -115,7 +132,11 @@ async def poll_all_once(
             on_done(report)
         return report
 
-    return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+    # The parser's workers start while the first bodies are being fetched.
+    starting = asyncio.create_task(start_parser(runtime))
+    reports = await asyncio.gather(*(one(feed) for feed in feeds))
+    await starting
+    return list(reports)
 
 
 def schedule_config(settings: Settings) -> ScheduleConfig:
@@ -139,6 +160,7 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await start_parser(runtime)
     scheduler = BotScheduler(runtime.ctx, runtime.adapters, schedule_config(runtime.settings))
     await scheduler.start()
     log.info("nkru-monitor running; press Ctrl+C to stop")

@@ -88,6 +88,8 @@ async def run_demo() -> None:
             flood_guard=False,  # the demo's point is to show alerts on the first poll
             alert_max_age=0,  # the sample items carry fixed dates
             destinations=["console"],
+            # Six small feeds: a thread parses them sooner than worker processes start (~0.6 s).
+            parse_workers=0,
         )
         server = DemoFeedServer(DEMO_DIR)
         async with server.running(), open_runtime(settings, console=console) as runtime:

@@ -66,6 +66,13 @@ def normalize_database_url(url: str) -> str:
     )
 
 
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 class DigestSchedule(BaseModel):
     """A scheduled digest: which destination gets it, when (cron), covering how long."""
 
@@ -113,6 +120,9 @@ class Settings(BaseSettings):
     fetch_global_concurrency: int = Field(default=20, ge=1)
     fetch_per_host_concurrency: int = Field(default=2, ge=1)
     user_agent: str = "nkru-monitor/0.1 (news monitoring bot; +https://github.com/nkru-monitor)"
+
+    # parsing: worker processes for parse + normalise + fingerprint; 0 = a thread of this process
+    parse_workers: int = Field(default_factory=_usable_cpus, ge=0)
 
     # dedup, retention, delivery
     story_window: Seconds = 72 * 3600.0

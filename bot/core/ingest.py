@@ -47,12 +47,11 @@ async def ingest(
     now: datetime,
     policy: AlertPolicy,
     *,
+    cache: StoryCache,
     alert: bool = True,
-    cache: StoryCache | None = None,
 ) -> IngestReport:
     """Insert what is new, put each new article in a story, queue alerts (unless `alert` is off)."""
     await lock_ingest(conn)
-    cache = cache or StoryCache()
     await cache.sync(conn, now, policy.story_window)
     report = IngestReport(new_articles=await article_repo.insert_new(conn, candidates))
     prints = _fingerprints(report.new_articles, candidates)

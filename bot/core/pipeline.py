@@ -1,12 +1,14 @@
 """Poll one feed by id: fetch → parse → normalise → store only what is new → stories → outbox.
 
+Parse and normalise (with dedup keys and story fingerprints) is `bot.core.prepare.prepare_feed`,
+run by `PollContext.parser` in a worker thread or a pool of worker processes.
+
 `poll_feed` is a standalone, idempotent unit of work: it takes an id and a storage handle, keeps
 no state in memory, and can run in any process (APScheduler only decides when).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,21 +17,14 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core import feed_health
-from bot.core.dedup import content_hash, item_key
 from bot.core.feed_health import PollPolicy
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy, ingest
-from bot.core.models import (
-    Feed,
-    FetchOutcome,
-    FetchRequest,
-    FetchResult,
-    NewArticle,
-    ParsedEntry,
-    ParsedFeed,
-    PollState,
-)
-from bot.core.parse import UNTITLED, parse_feed
+from bot.core.models import Feed, FetchOutcome, FetchRequest, FetchResult, ParsedFeed, PollState
+from bot.core.parse import parse_feed
+from bot.core.prepare import Parser, ThreadParser
+from bot.core.prepare import identifiable as identifiable
+from bot.core.story_cache import StoryCache
 from storage import feeds as feed_repo
 from storage.engine import Store
 
@@ -50,6 +45,17 @@ class PollContext:
     poll_policy: PollPolicy = field(default_factory=PollPolicy)
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     clock: Callable[[], datetime] = utcnow
+    # Where parsing, normalising and fingerprinting run: a worker thread unless the wiring
+    # code passes a bot.core.prepare.ProcessPoolParser (NKRU_PARSE_WORKERS).
+    parser: Parser = field(default_factory=lambda: ThreadParser(_parse))
+    # This process's index of the stories in the window (the database stays the truth).
+    stories: StoryCache = field(default_factory=StoryCache)
+
+
+def _parse(body: bytes, *, url: str, content_type: str | None, fetched_at: datetime) -> ParsedFeed:
+    # `parse_feed` looked up at call time: replacing `pipeline.parse_feed` (tests observe
+    # parsing that way) reaches the thread path. Worker processes use `prepare.parse_feed`.
+    return parse_feed(body, url=url, content_type=content_type, fetched_at=fetched_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,36 +108,40 @@ async def _poll(ctx: PollContext, feed_id: int) -> PollReport:
 
 async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> PollReport:
     fetched_at = ctx.clock()
-    parsed = await asyncio.to_thread(  # feedparser is CPU-bound: keep the event loop free
-        parse_feed,
+    # Parsing, dedup keys and fingerprints are CPU work: off the event loop (thread or process).
+    prepared = await ctx.parser.prepare(
         result.body or b"",
         url=result.final_url or feed.url,
         content_type=result.content_type,
         fetched_at=fetched_at,
+        feed_id=feed.id,
+        feed_url=feed.url,
+        source_name=feed.name,
     )
-    if parsed.fatal:
-        return await _record_failure(ctx, feed, parsed.problem or "not a feed", result)
+    if prepared.fatal:
+        return await _record_failure(ctx, feed, prepared.problem or "not a feed", result)
     guarded = ctx.poll_policy.flood_guard and not feed.first_fetch_done
     async with ctx.store.transaction() as conn:
         report = await ingest(
             conn,
-            _articles(feed, parsed, fetched_at),
+            prepared.articles,
             fetched_at,
             ctx.alert_policy,
             alert=not guarded,
+            cache=ctx.stories,
         )
         state = feed_health.succeeded(
             feed,
             result,
             fetched_at,
             ctx.poll_policy,
-            ttl_minutes=parsed.ttl_minutes,
-            problem=parsed.problem,
+            ttl_minutes=prepared.ttl_minutes,
+            problem=prepared.problem,
             new_items=len(report.new_articles),
         )
         await feed_repo.record_poll(conn, feed.id, state)
-    if parsed.problem:
-        log.warning("feed #%s %s: %s (items still read)", feed.id, feed.url, parsed.problem)
+    if prepared.problem:
+        log.warning("feed #%s %s: %s (items still read)", feed.id, feed.url, prepared.problem)
     return PollReport(
         feed.id,
         feed.name,
@@ -139,34 +149,8 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
         new_articles=len(report.new_articles),
         queued_alerts=report.queued_alerts,
         flood_guarded=guarded and bool(report.new_articles),
-        warning=parsed.problem,
+        warning=prepared.problem,
     )
-
-
-def _articles(feed: Feed, parsed: ParsedFeed, fetched_at: datetime) -> list[NewArticle]:
-    return [
-        NewArticle(
-            feed_id=feed.id,
-            item_key=item_key(entry, feed.url),
-            guid=entry.guid,
-            url=entry.link,
-            title=entry.title,
-            summary=entry.summary,
-            published_at=entry.published or fetched_at,
-            fetched_at=fetched_at,
-            content_hash=content_hash(entry.title, entry.summary),
-            source_name=feed.name,
-        )
-        for entry in parsed.entries
-        if identifiable(entry)
-    ]
-
-
-def identifiable(entry: ParsedEntry) -> bool:
-    """An entry with no id, no link and no text can be neither shown nor recognised again
-    (its dedup key would be the hash of nothing, shared by every such entry): skip it."""
-    has_text = entry.summary.strip() or entry.title not in ("", UNTITLED)
-    return bool(entry.guid or entry.link or has_text)
 
 
 async def _record_failure(
