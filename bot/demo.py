@@ -127,14 +127,15 @@ async def _summary(runtime: Runtime) -> None:
     async with runtime.store.transaction() as conn:
         stored = (await conn.execute(select(func.count()).select_from(articles))).scalar_one()
         story_count = (await conn.execute(select(func.count()).select_from(stories))).scalar_one()
-        sent = (
-            await conn.execute(
-                select(func.count()).select_from(outbox).where(outbox.c.status == "sent")
-            )
-        ).scalar_one()
+        alerts = select(func.count()).select_from(outbox).where(outbox.c.status == "sent")
+        sent = (await conn.execute(alerts.where(outbox.c.kind == "new"))).scalar_one()
+        folded = (await conn.execute(alerts.where(outbox.c.kind == "update"))).scalar_one()
         views = await story_repo.latest(conn, 1000)
     console.print(Rule("summary"))
-    console.print(f"{stored} articles stored, {story_count} stories, {sent} alerts delivered")
+    console.print(
+        f"{stored} articles stored, {story_count} stories, {sent} alerts delivered "
+        f"({folded} later reports shown as 'Also reported by' on their story's alert)"
+    )
     for view in views:
         if len(view.outlets) > 1:
             console.print(

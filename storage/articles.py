@@ -70,18 +70,37 @@ async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> No
     await conn.execute(stmt)
 
 
-async def set_stories(conn: AsyncConnection, pairs: list[tuple[int, int]]) -> None:
-    """`set_story` for many articles in one statement: (article id, story id) pairs."""
-    if not pairs:
+async def set_stories(conn: AsyncConnection, placed: list[tuple[int, int, bytes | None]]) -> None:
+    """Put articles in their stories: (article id, story id, signature if it joined) triples."""
+    if not placed:
         return
     stmt = (
         update(articles)
         .where(articles.c.id == bindparam("article_id_", type_=articles.c.id.type))
-        .values(story_id=bindparam("story_id_", type_=articles.c.story_id.type))
+        .values(
+            story_id=bindparam("story_id_", type_=articles.c.story_id.type),
+            signature=bindparam("signature_", type_=articles.c.signature.type),
+        )
     )
-    await conn.execute(
-        stmt, [{"article_id_": article_id, "story_id_": story_id} for article_id, story_id in pairs]
+    rows = [
+        {"article_id_": article_id, "story_id_": story_id, "signature_": signature}
+        for article_id, story_id, signature in placed
+    ]
+    await conn.execute(stmt, rows)
+
+
+async def member_signatures_after(
+    conn: AsyncConnection, after_id: int, since: datetime
+) -> list[tuple[int, int, bytes, datetime]]:
+    """(article id, story id, signature, fetched) of articles with id > `after_id` that joined
+    a story, fetched since `since`."""
+    stmt = (
+        select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
+        .where(articles.c.id > after_id, articles.c.signature.is_not(None))
+        .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= since)
+        .order_by(articles.c.id)
     )
+    return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in (await conn.execute(stmt)).all()]
 
 
 async def get(conn: AsyncConnection, article_id: int) -> Article | None:

@@ -109,6 +109,9 @@ articles = Table(
     Column("search_text", Text, nullable=False),  # casefolded title + summary for `search`
     Column("source_name", Text, nullable=False),
     Column("content_hash", Text, nullable=False),
+    # MinHash signature of an article that joined an existing story (the story's first
+    # article's is stories.signature): later reports are matched against every member.
+    Column("signature", LargeBinary),
     Column("published_at", UTCDateTime, nullable=False, index=True),
     Column("fetched_at", UTCDateTime, nullable=False, index=True),
 )

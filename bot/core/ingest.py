@@ -84,7 +84,8 @@ async def _cluster(
     batch are matched from a local index and written in bulk at the end. Candidates are
     offered stored-first, in story-id order, so ties go to the oldest story.
     """
-    batch = cluster.StoryIndex()  # stories started here, keyed -1, -2, … until they have ids
+    # Stories started here (keyed -1, -2, … until they have ids) and reports joined here.
+    batch = cluster.StoryIndex()
     started: list[story_repo.NewStory] = []
     chosen: list[tuple[int, bool]] = []
     for article, fp in zip(articles, fingerprints, strict=True):
@@ -92,6 +93,7 @@ async def _cluster(
         match = cluster.best_match(fp, found)
         if match is not None:
             chosen.append((match, True))
+            batch.add(match, fp)  # later articles of this batch may match this report
             continue
         started.append(story_repo.NewStory(article.title, article.id, fp.signature))
         batch.add(-len(started), fp)
@@ -100,7 +102,11 @@ async def _cluster(
     placed = [(new_ids[-sid - 1] if sid < 0 else sid, joined) for sid, joined in chosen]
     await story_repo.attach_many(conn, [story_id for story_id, joined in placed if joined], now)
     await article_repo.set_stories(
-        conn, [(a.id, story_id) for a, (story_id, _) in zip(articles, placed, strict=True)]
+        conn,
+        [
+            (article.id, story_id, fp.signature if joined and fp.band_keys else None)
+            for article, fp, (story_id, joined) in zip(articles, fingerprints, placed, strict=True)
+        ],
     )
     return placed
 

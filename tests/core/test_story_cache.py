@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.core import cluster
 from bot.core.ingest import AlertPolicy, ingest
@@ -12,6 +13,7 @@ from storage import stories as story_repo
 from storage.engine import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+DEMO_DIR = Path(__file__).resolve().parents[2] / "seeds" / "demo"
 WINDOW = timedelta(hours=72)
 BRIDGE = (
     "Russia and North Korea open first road bridge over Tumen River",
@@ -82,3 +84,33 @@ async def test_stories_leave_the_cache_with_the_window_unless_seen_again(store: 
     async with store.transaction() as conn:
         await cache.sync(conn, later + WINDOW + timedelta(seconds=1), WINDOW)
     assert len(cache.index) == 0
+
+
+async def test_a_report_close_to_a_later_member_joins_the_story(store: Store) -> None:
+    # The demo's bridge story: Pacific Dispatch words it unlike Border Monitor (the first
+    # report) but like Northeast Asia Wire (which joined it): it must join too.
+    from bot.core.parse import parse_feed
+
+    demo = DEMO_DIR
+
+    def tumen_item(name: str) -> tuple[str, str]:
+        parsed = parse_feed((demo / name).read_bytes(), url=f"http://x/{name}", fetched_at=NOW)
+        [entry] = [e for e in parsed.entries if "Tumen" in e.title]
+        return entry.title, entry.summary
+
+    first, member, late = (
+        tumen_item(n)
+        for n in ("border-monitor.json", "northeast-asia-wire.xml", "pacific-dispatch.xml")
+    )
+    sig = {k: cluster.fingerprint(*v).signature for k, v in
+           {"first": first, "member": member, "late": late}.items()}  # fmt: skip
+    assert cluster.similarity(sig["late"], sig["first"]) < cluster.THRESHOLD
+    assert cluster.similarity(sig["late"], sig["member"]) >= cluster.THRESHOLD
+    cache, policy = StoryCache(), AlertPolicy(destinations=(), story_window=WINDOW)
+    reports = []
+    for key, (title, summary) in zip("abc", (first, member, late), strict=True):
+        async with store.transaction() as conn:
+            reports.append(
+                await ingest(conn, [new_article(key, title, summary)], NOW, policy, cache=cache)
+            )
+    assert [(r.new_stories, r.joined_stories) for r in reports] == [(1, 0), (0, 1), (0, 1)]

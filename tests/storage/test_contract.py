@@ -44,7 +44,7 @@ async def test_migrations_are_applied_and_idempotent(store: Store) -> None:
     await store.upgrade()  # a second upgrade is a no-op, not an error
     async with store.transaction() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0002"
+    assert version == "0003"
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
