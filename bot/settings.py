@@ -12,7 +12,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -147,6 +154,16 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         return normalize_database_url(value)
 
+    @model_validator(mode="after")
+    def _retention_covers_the_window(self) -> Settings:
+        # Purging a story that a process still holds in its window would break its next match.
+        if self.retention < self.story_window:
+            raise ValueError(
+                "NKRU_RETENTION must be at least NKRU_STORY_WINDOW "
+                f"({self.retention:.0f}s < {self.story_window:.0f}s): raise the retention"
+            )
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -222,6 +239,8 @@ def _describe(exc: ValidationError) -> str:
     loc = [str(part) for part in error["loc"]]
     name = ENV_PREFIX + "__".join(loc).upper()
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:  # a rule across several settings: the message names them
+        return message
     if error["type"] == "extra_forbidden":
         return f"{name}: unknown setting — check the spelling (see README, 'Settings')"
     given = error.get("input")

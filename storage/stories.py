@@ -1,4 +1,4 @@
-"""Story repository: stories and the LSH band index used to find near-duplicates."""
+"""Story repository: stories (with the MinHash signature of their first report)."""
 
 from __future__ import annotations
 
@@ -156,6 +156,6 @@ async def count_seen_since(conn: AsyncConnection, since: datetime) -> int:
 
 
 async def purge_seen_before(conn: AsyncConnection, cutoff: datetime) -> int:
-    """Retention: delete stories not seen since the cutoff (band keys go with them)."""
+    """Retention: delete stories not seen since the cutoff (their articles stay, detached)."""
     result = await conn.execute(delete(stories).where(stories.c.last_seen_at < cutoff))
     return int(result.rowcount or 0)

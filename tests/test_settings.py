@@ -183,3 +183,12 @@ def test_bad_digest_cron_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> N
     message = str(caught.value)
     assert message.startswith("NKRU_DIGESTS__0__CRON:") and "'every morning'" in message
     assert "\n" not in message
+
+
+def test_retention_shorter_than_the_story_window_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NKRU_RETENTION", "1h")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("NKRU_RETENTION must be at least NKRU_STORY_WINDOW")

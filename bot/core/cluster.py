@@ -46,8 +46,9 @@ Candidates are the true matches plus a fixed share of the rest (the low end of t
 S-curve): 5% of same-topic and 0.05% of cross-topic stories on the labelled set, 0.6% of
 the synthetic benchmark's stories, whose unrelated pairs overlap more (mean J 0.035).
 So cost stays flat while that share of the window is small (a few thousand stories) and
-grows linearly beyond: about 600 candidates per lookup at 100,000 synthetic stories (see
-benchmarks/clustering.py). Flat cost at that size would need four rows, at the recall
+grows slowly beyond: benchmarks/pipeline.py (part 5, its own synthetic headlines) measures
+0.9 candidates per lookup at 1,000 stories and 74 at 100,000 (benchmarks/clustering.py, with
+a harsher vocabulary, about 600). Flat cost at that size would need four rows, at the recall
 cost above.
 
 Each band key is a multilinear hash of the band's three minima, top 56 bits, with the band
