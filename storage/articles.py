@@ -65,9 +65,8 @@ async def insert_new(conn: AsyncConnection, new: list[NewArticle]) -> list[Artic
 
 
 async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> None:
-    """Attach an article to its story."""
-    stmt = update(articles).where(articles.c.id == article_id).values(story_id=story_id)
-    await conn.execute(stmt)
+    """Attach an article to its story (as its first report: no signature kept)."""
+    await set_stories(conn, [(article_id, story_id, None)])
 
 
 async def set_stories(conn: AsyncConnection, placed: list[tuple[int, int, bytes | None]]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,22 +83,20 @@ async def stories_with_new_alert(
     return found
 
 
-async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Alert]:
-    """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
-    stmt = (
-        select(
-            outbox.c.id,
-            outbox.c.destination,
-            outbox.c.kind,
-            outbox.c.story_id,
-            outbox.c.created_at,
-        )
+def _due_ids(now: datetime, limit: int) -> Select[int]:
+    """Ids of pending alerts whose time has come, oldest first."""
+    return (
+        select(outbox.c.id)
         .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
-    rows = (await conn.execute(stmt)).mappings().all()
-    return [await _alert(conn, row) for row in rows]
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Alert]:
+    """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
+    ids = list((await conn.execute(_due_ids(now, limit))).scalars())
+    return await _alerts_by_id(conn, ids) if ids else []
 
 
 async def claim_due(
@@ -110,13 +108,7 @@ async def claim_due(
     `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
     the others. If this process dies mid-send, the lease runs out and the alert is retried.
     """
-    due_ids = (
-        select(outbox.c.id)
-        .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
-    ids = list((await conn.execute(due_ids)).scalars())
+    ids = list((await conn.execute(_due_ids(now, limit))).scalars())
     if not ids:
         return []
     stmt = (

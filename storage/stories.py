@@ -85,12 +85,7 @@ async def create(
 
 async def attach(conn: AsyncConnection, story_id: int, seen_at: datetime) -> None:
     """Count one more report of a story."""
-    stmt = (
-        update(stories)
-        .where(stories.c.id == story_id)
-        .values(article_count=stories.c.article_count + 1, last_seen_at=seen_at)
-    )
-    await conn.execute(stmt)
+    await attach_many(conn, [story_id], seen_at)
 
 
 async def attach_many(conn: AsyncConnection, story_ids: list[int], seen_at: datetime) -> None:
