@@ -403,7 +403,6 @@ class PipelineResult:
 INGEST_TARGETS: list[tuple[Any, str]] = [
     (article_repo, "insert_new"),
     (story_repo, "signatures_after"),
-    (story_repo, "seen_since"),
     (cluster.StoryIndex, "remove_older_than"),
     (cluster, "fingerprint"),
     (cluster.StoryIndex, "candidates"),

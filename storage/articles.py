@@ -53,15 +53,16 @@ def _row(article: NewArticle) -> dict[str, Any]:
 async def insert_new(conn: AsyncConnection, new: list[NewArticle]) -> list[Article]:
     """Insert articles whose item_key is not stored yet; return exactly those, in input order."""
     unique = list({article.item_key: article for article in reversed(new)}.values())[::-1]
-    stored: list[Article] = []
+    by_key: dict[str, Article] = {}
     for start in range(0, len(unique), _BATCH):
         chunk = [_row(article) for article in unique[start : start + _BATCH]]
-        stmt = insert_ignore(conn, articles, ["item_key"]).returning(
-            *COLUMNS, sort_by_parameter_order=True
-        )
+        # RETURNING order is not guaranteed, so rows are put back in input order by their key.
+        # (sort_by_parameter_order=True would do that for us, but on SQLite SQLAlchemy then
+        # sends one INSERT per row: four times slower for a feed of 50 items.)
+        stmt = insert_ignore(conn, articles, ["item_key"]).returning(*COLUMNS)
         rows = await conn.execute(stmt, chunk)
-        stored.extend(to_article(row) for row in rows.mappings())
-    return stored
+        by_key.update((row["item_key"], to_article(row)) for row in rows.mappings())
+    return [by_key[article.item_key] for article in unique if article.item_key in by_key]
 
 
 async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> None:

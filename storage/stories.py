@@ -40,12 +40,6 @@ async def signatures_after(
     return [(int(r[0]), bytes(r[1]), r[2]) for r in (await conn.execute(stmt)).all()]
 
 
-async def seen_since(conn: AsyncConnection, since: datetime) -> list[tuple[int, datetime]]:
-    """(id, last seen) of stories that gained a report since `since`."""
-    stmt = select(stories.c.id, stories.c.last_seen_at).where(stories.c.last_seen_at >= since)
-    return [(int(r[0]), r[1]) for r in (await conn.execute(stmt)).all()]
-
-
 @dataclass(frozen=True, slots=True)
 class NewStory:
     """A story to start: what `create` takes besides the time."""
@@ -56,7 +50,12 @@ class NewStory:
 
 
 async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datetime) -> list[int]:
-    """`create` for many stories in a few statements; returns their ids in input order."""
+    """`create` for many stories in a few statements; returns their ids in input order.
+
+    Each story must have its own lead article (ingest starts a story per new article).
+    """
+    if len({story.lead_article_id for story in new}) != len(new):
+        raise ValueError("two new stories share a lead article")
     ids: list[int] = []
     for start in range(0, len(new), _STORY_BATCH):
         rows = [
@@ -70,8 +69,12 @@ async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datet
             }
             for story in new[start : start + _STORY_BATCH]
         ]
-        stmt = stories.insert().returning(stories.c.id, sort_by_parameter_order=True)
-        ids.extend(int(row[0]) for row in (await conn.execute(stmt, rows)).all())
+        # Matched back by lead article (one story per lead), not by RETURNING order: see
+        # articles.insert_new for why not sort_by_parameter_order.
+        stmt = stories.insert().returning(stories.c.lead_article_id, stories.c.id)
+        result = await conn.execute(stmt, rows)
+        returned = {int(lead): int(story_id) for lead, story_id in result.all()}
+        ids.extend(returned[story.lead_article_id] for story in new[start : start + _STORY_BATCH])
     return ids
 
 

@@ -23,8 +23,6 @@ from bot.core import cluster
 from storage import articles as article_repo
 from storage import stories as story_repo
 
-SEEN_MARGIN = timedelta(minutes=15)
-
 
 class StoryCache:
     """A process-local `cluster.StoryIndex` of the stories seen within the window."""
@@ -33,10 +31,14 @@ class StoryCache:
         self.index = cluster.StoryIndex()
         self._max_id = 0
         self._max_member_id = 0
-        self._synced_at: datetime | None = None
 
     async def sync(self, conn: AsyncConnection, now: datetime, window: timedelta) -> None:
-        """Catch up with the database: new stories, re-seen stories, stories out of the window."""
+        """Catch up with the database: new stories, reports that joined one, the window's end.
+
+        Both reads are by id, so each costs what was committed since the last sync, not the
+        size of the window. A report that joined a story is also what makes the story "seen
+        again" (`StoryIndex.add` keeps the later time), so no scan of last-seen times is needed.
+        """
         since = now - window
         for story_id, signature, seen in await story_repo.signatures_after(
             conn, self._max_id, since
@@ -50,10 +52,4 @@ class StoryCache:
             keys = cluster.band_keys_of(signature)
             self.index.add(story_id, cluster.Fingerprint(signature, keys), seen.timestamp())
             self._max_member_id = max(self._max_member_id, article_id)
-        if self._synced_at is not None:
-            # A margin, because other processes stamp reports with their own (earlier) clocks.
-            since_last = self._synced_at - SEEN_MARGIN
-            for story_id, seen in await story_repo.seen_since(conn, since_last):
-                self.index.touch(story_id, seen.timestamp())
-        self._synced_at = now
         self.index.remove_older_than(since.timestamp())

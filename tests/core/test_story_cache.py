@@ -114,3 +114,23 @@ async def test_a_report_close_to_a_later_member_joins_the_story(store: Store) ->
                 await ingest(conn, [new_article(key, title, summary)], NOW, policy, cache=cache)
             )
     assert [(r.new_stories, r.joined_stories) for r in reports] == [(1, 0), (0, 1), (0, 1)]
+
+
+async def test_a_story_seen_again_by_another_process_stays_in_this_ones_window(
+    store: Store,
+) -> None:
+    # Process B learns that the story was seen again only from the report process A attached.
+    policy = AlertPolicy(destinations=(), story_window=WINDOW)
+    process_a, process_b = StoryCache(), StoryCache()
+    async with store.transaction() as conn:
+        await ingest(conn, [new_article("a", *BRIDGE)], NOW, policy, cache=process_a)
+        await process_b.sync(conn, NOW, WINDOW)
+    later = NOW + timedelta(hours=60)
+    async with store.transaction() as conn:
+        joined = await ingest(
+            conn, [new_article("b", *BRIDGE_AGAIN, at=later)], later, policy, cache=process_a
+        )
+    assert joined.joined_stories == 1
+    async with store.transaction() as conn:
+        await process_b.sync(conn, NOW + timedelta(hours=100), WINDOW)
+    assert len(process_b.index) == 1
