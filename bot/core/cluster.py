@@ -412,26 +412,30 @@ class StoryIndex:
             self._first[story_id] = fp
             self._signatures[story_id] = fp.signature
         self._seen[story_id] = max(seen_at, self._seen.get(story_id, seen_at))
+        # Inlined rather than a helper per key: 64 keys per report make this the hot loop of
+        # ingest (benchmarks/pipeline.py).
+        bands = self._bands
         for key in fp.band_keys:
-            self._link(key, story_id)
-
-    def _link(self, key: int, story_id: int) -> None:
-        held = self._bands.setdefault(key, story_id)
-        if isinstance(held, list):
-            if story_id not in held:
-                held.append(story_id)
-        elif held != story_id:
-            self._bands[key] = [held, story_id]
+            held = bands.setdefault(key, story_id)
+            if held == story_id:  # new key, or already this story's (a list never equals)
+                continue
+            if type(held) is list:
+                if story_id not in held:
+                    held.append(story_id)
+            else:
+                bands[key] = [held, story_id]
 
     def candidates(self, fp: Fingerprint) -> list[tuple[int, bytes]]:
         """(story id, signature) of every story sharing a band key with `fp`."""
         found: set[int] = set()
-        for key in fp.band_keys:
-            held = self._bands.get(key)
-            if isinstance(held, int):
-                found.add(held)
-            elif held is not None:
+        # Most keys miss: look them all up at C speed, then walk the few hits.
+        for held in map(self._bands.get, fp.band_keys):
+            if held is None:
+                continue
+            if type(held) is list:
                 found.update(held)
+            else:
+                found.add(held)
         signatures = self._signatures
         pairs = [(sid, signatures[sid]) for sid in found]
         if self._later:
