@@ -419,7 +419,7 @@ class StoryIndex:
             held = bands.setdefault(key, story_id)
             if held == story_id:  # new key, or already this story's (a list never equals)
                 continue
-            if type(held) is list:
+            if isinstance(held, list):
                 if story_id not in held:
                     held.append(story_id)
             else:
@@ -432,7 +432,7 @@ class StoryIndex:
         for held in map(self._bands.get, fp.band_keys):
             if held is None:
                 continue
-            if type(held) is list:
+            if isinstance(held, list):
                 found.update(held)
             else:
                 found.add(held)
