@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import itertools
 import re
 import unicodedata
@@ -398,6 +399,9 @@ class StoryIndex:
         self._later: dict[int, list[Fingerprint]] = {}  # articles attached afterwards
         self._first: dict[int, Fingerprint] = {}
         self._seen: dict[int, float] = {}
+        # (seen at, story id), a min-heap with stale entries left in place: finding the
+        # stories that left the window costs what leaves, not a scan of the whole window.
+        self._expiry: list[tuple[float, int]] = []
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -411,7 +415,7 @@ class StoryIndex:
         else:
             self._first[story_id] = fp
             self._signatures[story_id] = fp.signature
-        self._seen[story_id] = max(seen_at, self._seen.get(story_id, seen_at))
+        self._see(story_id, seen_at)
         # Inlined rather than a helper per key: 64 keys per report make this the hot loop of
         # ingest (benchmarks/pipeline.py).
         bands = self._bands
@@ -446,16 +450,28 @@ class StoryIndex:
     def touch(self, story_id: int, seen_at: float) -> None:
         """Record that a known story was seen again (it stays in the window longer)."""
         if story_id in self._seen:
-            self._seen[story_id] = max(seen_at, self._seen[story_id])
+            self._see(story_id, seen_at)
+
+    def _see(self, story_id: int, seen_at: float) -> None:
+        known = self._seen.get(story_id)
+        if known is None or seen_at > known:
+            self._seen[story_id] = seen_at
+            heapq.heappush(self._expiry, (seen_at, story_id))
 
     def remove_older_than(self, cutoff: float) -> int:
         """Forget stories last seen before `cutoff` (the window's start); return how many."""
-        old = [sid for sid, seen in self._seen.items() if seen < cutoff]
+        old = []
+        expiry, seen = self._expiry, self._seen
+        while expiry and expiry[0][0] < cutoff:
+            at, sid = heapq.heappop(expiry)
+            if seen.get(sid) == at:  # else stale: the story was seen again later, or is gone
+                del seen[sid]
+                old.append(sid)
         for sid in old:
             for fp in [self._first.pop(sid), *self._later.pop(sid, [])]:
                 for key in fp.band_keys:
                     self._unlink(key, sid)
-            del self._seen[sid], self._signatures[sid]
+            del self._signatures[sid]
         return len(old)
 
     def _unlink(self, key: int, story_id: int) -> None:

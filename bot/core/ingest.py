@@ -41,6 +41,14 @@ class IngestReport:
     queued_alerts: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class IngestBatch:
+    """One poll's candidates, and whether their new stories may alert (off: flood guard)."""
+
+    candidates: list[NewArticle]
+    alert: bool = True
+
+
 async def ingest(
     conn: AsyncConnection,
     candidates: list[NewArticle],
@@ -51,22 +59,54 @@ async def ingest(
     alert: bool = True,
 ) -> IngestReport:
     """Insert what is new, put each new article in a story, queue alerts (unless `alert` is off)."""
+    [report] = await ingest_many(conn, [IngestBatch(candidates, alert)], now, policy, cache=cache)
+    return report
+
+
+async def ingest_many(
+    conn: AsyncConnection,
+    batches: Sequence[IngestBatch],
+    now: datetime,
+    policy: AlertPolicy,
+    *,
+    cache: StoryCache,
+) -> list[IngestReport]:
+    """`ingest` for several polls in the same statements; one report per batch, in order.
+
+    An item offered by two batches (the same article in two feeds) is reported as new by the
+    first only, exactly as if the batches had been ingested one after the other.
+    """
     await lock_ingest(conn)
     await cache.sync(conn, now, policy.story_window)
-    report = IngestReport(new_articles=await article_repo.insert_new(conn, candidates))
-    prints = _fingerprints(report.new_articles, candidates)
-    placed = await _cluster(conn, report.new_articles, prints, now, cache)
-    alerted = await _alerted_stories(conn, placed, policy.destinations) if alert else {}
+    owner: dict[str, int] = {}
+    candidates: list[NewArticle] = []
+    for number, batch in enumerate(batches):
+        for candidate in batch.candidates:
+            owner.setdefault(candidate.item_key, number)
+        candidates += batch.candidates
+    stored = await article_repo.insert_new(conn, candidates)
+    prints = _fingerprints(stored, candidates)
+    placed = await _cluster(conn, stored, prints, now, cache)
+    alerting = any(batch.alert for batch in batches)
+    alerted = await _alerted_stories(conn, placed, policy.destinations) if alerting else {}
+    reports = [IngestReport() for _ in batches]
     entries: list[outbox_repo.OutboxEntry] = []
-    for article, (story_id, joined) in zip(report.new_articles, placed, strict=True):
+    for article, (story_id, joined) in zip(stored, placed, strict=True):
+        number = owner[article.item_key]
+        report = reports[number]
+        report.new_articles.append(article)
         if joined:
             report.joined_stories += 1
         else:
             report.new_stories += 1
-        if alert and _fresh(article, now, policy.alert_max_age):
-            entries += _alerts_for(article, story_id, joined, policy.destinations, alerted)
-    report.queued_alerts = await outbox_repo.enqueue(conn, entries, now)
-    return report
+        if batches[number].alert and _fresh(article, now, policy.alert_max_age):
+            queued = _alerts_for(article, story_id, joined, policy.destinations, alerted)
+            report.queued_alerts += len(queued)
+            entries += queued
+    # Every entry is for an article inserted just now, so none can conflict: the count per
+    # batch above is what enqueue stores.
+    await outbox_repo.enqueue(conn, entries, now)
+    return reports
 
 
 async def _cluster(

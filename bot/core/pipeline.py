@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import feed_health
 from bot.core.feed_health import PollPolicy
 from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy, ingest
+from bot.core.group_commit import GroupCommitter
+from bot.core.ingest import AlertPolicy, IngestReport
 from bot.core.models import Feed, FetchOutcome, FetchRequest, FetchResult, ParsedFeed, PollState
 from bot.core.parse import parse_feed
 from bot.core.prepare import Parser, ThreadParser
@@ -50,6 +52,13 @@ class PollContext:
     parser: Parser = field(default_factory=lambda: ThreadParser(_parse))
     # This process's index of the stories in the window (the database stays the truth).
     stories: StoryCache = field(default_factory=StoryCache)
+    # Stores the polls that finish together in one transaction (bot.core.group_commit).
+    committer: GroupCommitter = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Built here, not passed in: it must write with this context's store, policy and cache.
+        committer = GroupCommitter(self.store, self.alert_policy, self.stories)
+        object.__setattr__(self, "committer", committer)
 
 
 def _parse(body: bytes, *, url: str, content_type: str | None, fetched_at: datetime) -> ParsedFeed:
@@ -121,15 +130,8 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
     if prepared.fatal:
         return await _record_failure(ctx, feed, prepared.problem or "not a feed", result)
     guarded = ctx.poll_policy.flood_guard and not feed.first_fetch_done
-    async with ctx.store.transaction() as conn:
-        report = await ingest(
-            conn,
-            prepared.articles,
-            fetched_at,
-            ctx.alert_policy,
-            alert=not guarded,
-            cache=ctx.stories,
-        )
+
+    async def record(conn: AsyncConnection, report: IngestReport) -> None:
         state = feed_health.succeeded(
             feed,
             result,
@@ -140,6 +142,11 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
             new_items=len(report.new_articles),
         )
         await feed_repo.record_poll(conn, feed.id, state)
+
+    # The feed's new state is written in the same transaction as its articles.
+    report = await ctx.committer.ingest(
+        prepared.articles, fetched_at, alert=not guarded, after=record
+    )
     if prepared.problem:
         log.warning("feed #%s %s: %s (items still read)", feed.id, feed.url, prepared.problem)
     return PollReport(

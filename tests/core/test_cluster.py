@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import cluster
 from bot.core.cluster import (
     BANDS,
     NUM_PERM,
@@ -853,3 +854,26 @@ def test_fingerprint_is_a_value() -> None:
     fp = fingerprint(*STORIES[0][1][0])
     assert isinstance(fp, Fingerprint)
     assert fp == fingerprint(*STORIES[0][1][0])
+
+
+def test_the_window_forgets_only_stories_not_seen_again() -> None:
+    index = cluster.StoryIndex()
+    texts = [
+        ("Tumen River road bridge opens to lorries", "Khasan and Tumangang linked by road"),
+        ("Security Council veto ends sanctions panel", "Monitoring mandate expires in April"),
+        ("Freight trains resume to Rajin port", "Coal and containers move by rail again"),
+        ("Tourists fly from Vladivostok to Wonsan", "Beach resort receives its first groups"),
+    ]
+    prints = [cluster.fingerprint(title, summary) for title, summary in texts]
+    assert all(p.band_keys for p in prints)
+    for story_id, p in enumerate(prints, start=1):
+        index.add(story_id, p, seen_at=100.0)
+    index.touch(2, 300.0)  # seen again: stays
+    index.add(3, prints[2], seen_at=250.0)  # a later report of story 3: stays
+    assert index.remove_older_than(200.0) == 2  # stories 1 and 4
+    assert len(index) == 2
+    assert index.candidates(prints[0]) == [] and index.candidates(prints[3]) == []
+    assert {sid for sid, _ in index.candidates(prints[1])} == {2}
+    assert index.remove_older_than(200.0) == 0  # stale heap entries count nothing twice
+    assert index.remove_older_than(301.0) == 2
+    assert len(index) == 0
