@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,8 +22,11 @@ from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
 from bot.core.pipeline import PollContext, PollReport, poll_feed, utcnow
 from bot.core.prepare import ProcessPoolParser
+from bot.core.routing import Route, unknown_themes
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
-from bot.settings import Settings
+from bot.core.theme_hits import WatchlistMatcher
+from bot.core.watchlist.model import WatchlistError
+from bot.settings import RouteSettings, Settings
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
@@ -57,10 +60,37 @@ def alert_policy(settings: Settings) -> AlertPolicy:
     """Alert rules from the settings."""
     max_age = settings.alert_max_age
     return AlertPolicy(
-        destinations=tuple(settings.destinations),
+        destinations=(),
+        routes=tuple(route_of(r) for r in settings.routes),
         story_window=timedelta(seconds=settings.story_window),
         alert_max_age=timedelta(seconds=max_age) if max_age else None,
     )
+
+
+def route_of(spec: RouteSettings) -> Route:
+    """A configured route as the core's Route."""
+    themes = None if spec.unmatched else frozenset(spec.themes)
+    return Route(spec.destination, themes, spec.min_score, spec.mode)
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message says what to fix."""
+
+
+def load_matcher(settings: Settings, routes: Sequence[Route]) -> WatchlistMatcher | None:
+    """The watchlists' matcher, checked against the routes; None if no route needs one."""
+    if all(route.themes is None for route in routes):
+        return None
+    try:
+        matcher = WatchlistMatcher.load(settings.watchlists)
+    except WatchlistError as exc:
+        raise StartupError(f"the watchlist cannot be used (NKRU_WATCHLISTS): {exc}") from exc
+    if unknown := unknown_themes(routes, matcher.slugs):
+        raise StartupError(
+            f"NKRU_ROUTES names themes the watchlist does not define: {', '.join(unknown)}"
+            f" — use one of {', '.join(matcher.slugs)}"
+        )
+    return matcher
 
 
 def make_fetcher(settings: Settings) -> FeedFetcher:
@@ -88,7 +118,9 @@ async def open_runtime(
     try:
         async with AsyncExitStack() as stack:
             fetcher = await stack.enter_async_context(make_fetcher(settings))
-            ctx = PollContext(store, fetcher, poll_policy(settings), alert_policy(settings))
+            policy = alert_policy(settings)
+            matcher = load_matcher(settings, policy.routes)
+            ctx = PollContext(store, fetcher, poll_policy(settings), policy, matcher=matcher)
             if settings.parse_workers > 0:
                 pool = ProcessPoolParser(settings.parse_workers, lazy=True)
                 await stack.enter_async_context(pool)
@@ -145,7 +177,9 @@ def schedule_config(settings: Settings) -> ScheduleConfig:
         poll_jitter=settings.poll_jitter,
         delivery_interval=settings.delivery_interval,
         retention=timedelta(seconds=settings.retention),
-        digests=[DigestJob(d.destination, d.cron, d.since) for d in settings.digests],
+        digests=[
+            DigestJob(route_of(r), r.cron, r.since) for r in settings.routes if r.mode == "digest"
+        ],
         retry=RetryPolicy(
             settings.delivery_max_attempts,
             settings.delivery_backoff_base,

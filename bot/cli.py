@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.app import open_runtime, poll_all_once, run_until_stopped, seed_feeds
+from bot.adapters.console.adapter import render_digest
+from bot.app import open_runtime, poll_all_once, route_of, run_until_stopped, seed_feeds
 from bot.cli_feeds import feeds_app
 from bot.cli_support import UserError, ago, console, escape, load, run_async
+from bot.cli_watchlist import match, watchlist_app
 from bot.core.delivery import deliver_due
-from bot.core.pipeline import PollReport
-from bot.settings import SettingsError
+from bot.core.digest import build_digest
+from bot.core.pipeline import PollReport, utcnow
+from bot.core.routing import Route
+from bot.settings import Settings, SettingsError, parse_duration
 from storage import articles as article_repo
 from storage import stories as story_repo
 from storage.engine import Store
@@ -27,6 +32,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(db_app, name="db")
+app.add_typer(watchlist_app, name="watchlist")
+app.command("match")(match)
 
 
 @app.command()
@@ -129,6 +136,39 @@ async def search(
             f"  {escape(article.source_name)} · {when}  {escape(article.url or '')}",
             highlight=False,
         )
+
+
+@app.command()
+@run_async
+async def digest(
+    since: Annotated[str, typer.Option("--since", help="Period covered: 24h, 3d, 90m…")] = "24h",
+    destination: Annotated[
+        str | None,
+        typer.Option("--destination", help="Use this destination's route (themes, min score)"),
+    ] = None,
+) -> None:
+    """Print a digest now: the period's stories grouped by theme, best first."""
+    try:
+        period = parse_duration(since)
+    except ValueError as exc:
+        raise UserError(f"--since: {exc}") from None
+    settings = load()
+    route = _digest_route(settings, destination)
+    async with open_runtime(settings) as runtime:
+        built = await build_digest(runtime.store, route, utcnow() - timedelta(seconds=period))
+    console.print(render_digest(built))
+
+
+def _digest_route(settings: Settings, destination: str | None) -> Route:
+    """The route a digest follows: the destination's (a digest route first), else the first
+    digest route, else the first route."""
+    routes = sorted(settings.routes, key=lambda r: r.mode != "digest")
+    if destination is not None:
+        routes = [r for r in routes if r.destination == destination]
+        if not routes:
+            known = ", ".join(sorted({r.destination for r in settings.routes})) or "none"
+            raise UserError(f"no route for {destination!r} in NKRU_ROUTES (routes: {known})")
+    return route_of(routes[0]) if routes else Route("console")
 
 
 @db_app.command("upgrade")

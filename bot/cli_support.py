@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from bot.app import StartupError
 from bot.core.feedlist import FeedListError
 from bot.settings import Settings, SettingsError, load_settings
 from storage.engine import StorageError
@@ -61,7 +62,7 @@ def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return asyncio.run(func(*args, **kwargs))
-        except (SettingsError, StorageError, FeedListError, UserError) as exc:
+        except (SettingsError, StorageError, FeedListError, StartupError, UserError) as exc:
             fail(str(exc))
 
     return wrapper

@@ -3,6 +3,7 @@
 The feeds are served by a loopback HTTP server (with ETags, so the second poll exercises
 conditional GET), stored in a throw-away SQLite database, and alerts print to the console.
 A second poll serves seeds/demo/updates/ to show that an edited title is not a new alert.
+Only articles that match a theme of the default watchlist (watchlists/) alert, with the reason.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from storage.schema import articles, outbox, stories
 # The repository's seeds/demo (editable installs, checkouts), else ./seeds/demo (Docker image).
 _REPO_DEMO = Path(__file__).resolve().parents[1] / "seeds" / "demo"
 DEMO_DIR = _REPO_DEMO if _REPO_DEMO.is_dir() else Path("seeds/demo").resolve()
+_REPO_WATCHLISTS = Path(__file__).resolve().parents[1] / "watchlists"
+WATCHLISTS = _REPO_WATCHLISTS if _REPO_WATCHLISTS.is_dir() else Path("watchlists").resolve()
 FEED_SUFFIXES = {".xml": "application/rss+xml; charset=utf-8", ".json": "application/feed+json"}
 
 
@@ -87,7 +90,9 @@ async def run_demo() -> None:
             database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
             flood_guard=False,  # the demo's point is to show alerts on the first poll
             alert_max_age=0,  # the sample items carry fixed dates
-            destinations=["console"],
+            # Alerts only for articles on a watchlist theme, each saying why it fired.
+            routes=[{"destination": "console"}],
+            watchlists=WATCHLISTS,
             # Six small feeds: a thread parses them sooner than worker processes start (~0.6 s).
             parse_workers=0,
         )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -80,12 +81,18 @@ def _usable_cpus() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class DigestSchedule(BaseModel):
-    """A scheduled digest: which destination gets it, when (cron), covering how long."""
+class RouteSettings(BaseModel):
+    """A route: a destination, the watchlist themes it follows, and how it hears of them."""
 
-    destination: str = "console"
-    cron: str = "0 8 * * *"
-    since: Seconds = 86400.0
+    model_config = ConfigDict(extra="forbid")
+
+    destination: str = "console"  # "console", "slack:<channel id>", "discord:<channel id>"
+    themes: list[str] = Field(default_factory=list)  # theme slugs; empty = every theme
+    unmatched: bool = False  # also stories that match no theme (everything new)
+    min_score: float = Field(default=0.0, ge=0)
+    mode: Literal["instant", "digest"] = "instant"
+    cron: str = "0 8 * * *"  # digest mode: when (UTC)
+    since: Seconds = 86400.0  # digest mode: the period it covers
 
     @field_validator("cron")
     @classmethod
@@ -139,8 +146,9 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=12, ge=1)
     delivery_backoff_base: Seconds = 5.0
     delivery_backoff_cap: Seconds = 3600.0
-    destinations: list[str] = Field(default_factory=lambda: ["console"])
-    digests: list[DigestSchedule] = Field(default_factory=list)
+    # who hears about what: instant alerts and digests (see README, "Routes")
+    routes: list[RouteSettings] = Field(default_factory=lambda: [RouteSettings()])
+    watchlists: Path = Path("watchlists")  # a watchlist file, or a folder of *.toml files
 
     # secrets: no defaults, ever
     slack_bot_token: str | None = None

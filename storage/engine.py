@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.locks import lock_migrations
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 POOL_SIZE, POOL_OVERFLOW = 5, 5
@@ -55,8 +58,12 @@ class Store:
         return store
 
     async def upgrade(self) -> None:
-        """Apply Alembic migrations up to head."""
-        async with self.engine.begin() as conn:
+        """Apply Alembic migrations up to head; safe when several processes start at once.
+
+        The first to get the lock migrates; the others wait, then find the schema at head.
+        """
+        async with _migration_lock(self.engine), self.engine.begin() as conn:
+            await lock_migrations(conn)
             await conn.run_sync(_alembic_upgrade)
 
     @asynccontextmanager
@@ -71,6 +78,22 @@ class Store:
     async def close(self) -> None:
         """Release every pooled connection."""
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _migration_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """On a SQLite file, an exclusive lock on `<database>.migrate.lock` while migrating
+    (PostgreSQL: `locks.lock_migrations` inside the migration's transaction)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    lock_file = await asyncio.to_thread(open, f"{database}.migrate.lock", "a+b")
+    try:
+        await asyncio.to_thread(fcntl.flock, lock_file.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        lock_file.close()  # closing releases the lock
 
 
 def _create_engine(url: str) -> AsyncEngine:

@@ -19,3 +19,12 @@ async def lock_ingest(conn: AsyncConnection) -> None:
     """
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INGEST_LOCK_KEY})
+
+
+_MIGRATION_LOCK_KEY = 0x6E6B72756D6967  # "nkrumig"
+
+
+async def lock_migrations(conn: AsyncConnection) -> None:
+    """PostgreSQL: one process migrates at a time (the others then find the schema at head)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})

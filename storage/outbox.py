@@ -8,7 +8,7 @@ already posted (Slack metadata, Discord nonce) make it exactly-once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Alert
 from storage import articles as article_repo
+from storage import themes as theme_repo
 from storage.dialect import insert_ignore
 from storage.schema import articles, outbox, stories
 
@@ -134,7 +135,9 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
     )
     rows = (await conn.execute(stmt)).mappings().all()
-    return [await _alert(conn, row) for row in rows]
+    alerts = [await _alert(conn, row) for row in rows]
+    hits = await theme_repo.of_stories(conn, (alert.story_id for alert in alerts))
+    return [replace(alert, themes=hits.get(alert.story_id, [])) for alert in alerts]
 
 
 async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:

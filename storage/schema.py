@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -114,6 +116,18 @@ articles = Table(
     Column("signature", LargeBinary),
     Column("published_at", UTCDateTime, nullable=False, index=True),
     Column("fetched_at", UTCDateTime, nullable=False, index=True),
+)
+
+# Which watchlist themes an article matched when it was stored (bot.core.watchlist): `why` is
+# the one-line explanation shown in alerts, `explanation` the full one (`nkru match` format).
+article_themes = Table(
+    "article_themes",
+    metadata,
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme", Text, primary_key=True, index=True),
+    Column("score", Float, nullable=False),
+    Column("why", Text, nullable=False),
+    Column("explanation", JSON, nullable=False),
 )
 
 outbox = Table(

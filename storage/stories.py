@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Story
@@ -118,16 +119,36 @@ async def latest(
     conn: AsyncConnection, limit: int = 10, *, since: datetime | None = None
 ) -> list[StoryView]:
     """The most recent stories (first seen since `since`) with lead article and all outlets."""
-    stmt = (
-        select(stories, articles.c.url, articles.c.summary, articles.c.source_name)
-        .join(articles, articles.c.id == stories.c.lead_article_id)
-        .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
-        .limit(limit)
-    )
+    stmt = _views().order_by(stories.c.first_seen_at.desc(), stories.c.id.desc()).limit(limit)
     if since is not None:
         stmt = stmt.where(stories.c.first_seen_at >= since)
+    return await _to_views(conn, stmt)
+
+
+async def views(conn: AsyncConnection, story_ids: list[int]) -> list[StoryView]:
+    """The given stories (those that still exist), in no particular order."""
+    found: list[StoryView] = []
+    for start in range(0, len(story_ids), _STORY_BATCH):
+        chunk = story_ids[start : start + _STORY_BATCH]
+        found += await _to_views(conn, _views().where(stories.c.id.in_(chunk)))
+    return found
+
+
+async def ids_seen_since(conn: AsyncConnection, since: datetime) -> list[int]:
+    """Ids of the stories that gained a report since `since`."""
+    stmt = select(stories.c.id).where(stories.c.last_seen_at >= since)
+    return [int(story_id) for story_id in (await conn.execute(stmt)).scalars()]
+
+
+def _views() -> Select[Any]:
+    return select(stories, articles.c.url, articles.c.summary, articles.c.source_name).join(
+        articles, articles.c.id == stories.c.lead_article_id
+    )
+
+
+async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]:
     rows = (await conn.execute(stmt)).mappings().all()
-    views = []
+    found = []
     for row in rows:
         outlet_rows = await conn.execute(
             select(articles.c.source_name)
@@ -143,8 +164,8 @@ async def latest(
             lead_article_id=row["lead_article_id"],
         )
         outlets = list(dict.fromkeys(outlet_rows.scalars().all()))
-        views.append(StoryView(story, row["url"], row["summary"], row["source_name"], outlets))
-    return views
+        found.append(StoryView(story, row["url"], row["summary"], row["source_name"], outlets))
+    return found
 
 
 async def count_seen_since(conn: AsyncConnection, since: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from aiohttp import web
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.conftest import REPO_ROOT
 from tests.fakes.feed_server import FeedServer
 
 TITLES = [
@@ -89,6 +91,7 @@ def nkru(tmp_path: Path, server: FeedServer) -> Nkru:
     env |= {
         "NKRU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
         "NKRU_FEEDS_FILE": str(feeds),
+        "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
         "NKRU_LOG_LEVEL": "WARNING",
         "COLUMNS": "200",  # rich wraps tables at 80 columns when not on a terminal
     }
@@ -214,6 +217,10 @@ async def test_user_errors_are_one_line_with_exit_code_2(nkru: Nkru, tmp_path: P
         (["db", "upgrade"], {"NKRU_DATABASE_URL": f"sqlite:///{blocker}/sub/x.db"},
          "error: cannot open the database"),
         (["poll"], {}, "error: `nkru poll` needs --once; use `nkru run`"),
+        (["poll", "--once"], {"NKRU_ROUTES": '[{"themes": ["tumen-brige"]}]'},
+         "error: NKRU_ROUTES names themes the watchlist does not define: tumen-brige — use one of"),
+        (["poll", "--once"], {"NKRU_WATCHLISTS": str(tmp_path / "none")},
+         "error: the watchlist cannot be used (NKRU_WATCHLISTS):"),
     ]  # fmt: skip
     results = await asyncio.gather(*(nkru(*args, **env) for args, env, _ in cases))
     for (args, env, expected), result in zip(cases, results, strict=True):
@@ -224,7 +231,11 @@ async def test_user_errors_are_one_line_with_exit_code_2(nkru: Nkru, tmp_path: P
 async def test_demo(nkru: Nkru) -> None:
     result = await nkru("demo")
     assert result.code == 0, result.err
-    assert "ALERT" in result.out
+    expected = tomllib.loads((REPO_ROOT / "seeds/demo/expected.toml").read_text("utf-8"))
+    assert "ALERT · tumen-bridge" in result.out  # the alert names its theme…
+    assert "Tumen" in result.out.split("ALERT · tumen-bridge", 1)[1].split("tumen-bridge", 1)[1]
+    for offtopic in expected["offtopic"]:  # …and off-topic items alert nothing
+        assert offtopic["title"] not in result.out, offtopic
     assert "articles stored" in result.out
     assert "poll 2" in result.out
     assert not (nkru.cwd / "x.db").exists()  # the demo uses its own throw-away database
@@ -297,3 +308,19 @@ async def test_server_and_user_text_is_never_read_as_markup(nkru: Nkru, server: 
     assert status.code == 0, status.err
     assert "[/] [red]Hostile" in status.out
     assert "HTTP 500 Oops [/] [bold red]x[/bold red]" in status.out
+
+
+async def test_digest_prints_the_period_by_theme(nkru: Nkru) -> None:
+    assert (await nkru("poll", "--once")).code == 0
+    digest, empty, bad, unknown = await asyncio.gather(
+        nkru("digest", "--since", "3650d"),
+        nkru("digest", "--since", "1s"),
+        nkru("digest", "--since", "soon"),
+        nkru("digest", "--destination", "slack:C999"),
+    )
+    assert digest.code == 0, digest.err
+    assert "DIGEST" in digest.out and "tumen-bridge" in digest.out and "summits" in digest.out
+    assert TITLES[0] in digest.out and TITLES[1] in digest.out
+    assert empty.code == 0 and "No new stories in this period." in empty.out
+    assert error_line(bad).startswith("error: --since: 'soon' is not a duration")
+    assert error_line(unknown).startswith("error: no route for 'slack:C999' in NKRU_ROUTES")

@@ -43,7 +43,8 @@ def test_defaults_without_any_configuration() -> None:
     assert settings.database_url == "sqlite+aiosqlite:///storage/nkru.db"
     assert settings.poll_interval == 1800
     assert settings.flood_guard is True
-    assert settings.destinations == ["console"]
+    [route] = settings.routes
+    assert (route.destination, route.themes, route.mode) == ("console", [], "instant")
     assert settings.discord_token is None and settings.slack_bot_token is None
 
 
@@ -53,7 +54,7 @@ def test_environment_overrides_the_config_file(
     config = write(
         tmp_path / "elsewhere.toml",
         'poll_interval = "10m"\nlog_level = "debug"\nflood_guard = false\n'
-        'destinations = ["console", "slack:C0123"]\n',
+        '[[routes]]\ndestination = "slack:C0123"\nthemes = ["un-veto"]\nmin_score = 2\n',
     )
     monkeypatch.setenv("NKRU_CONFIG", str(config))
     monkeypatch.setenv("NKRU_POLL_INTERVAL", "90s")
@@ -63,14 +64,19 @@ def test_environment_overrides_the_config_file(
     assert settings.poll_interval == 90  # environment wins
     assert settings.log_level == "DEBUG"  # from the file, normalised
     assert settings.flood_guard is False
-    assert settings.destinations == ["console", "slack:C0123"]
+    [route] = settings.routes
+    assert (route.destination, route.themes, route.min_score) == ("slack:C0123", ["un-veto"], 2)
 
 
 def test_nkru_toml_in_the_working_directory_is_read(tmp_path: Path) -> None:
-    write(tmp_path / "nkru.toml", 'story_window = "2d"\n[[digests]]\ncron = "0 7 * * *"\n')
+    write(
+        tmp_path / "nkru.toml",
+        'story_window = "2d"\n[[routes]]\nmode = "digest"\ncron = "0 7 * * *"\n',
+    )
     settings = load_settings()
     assert settings.story_window == 2 * 86400
-    assert settings.digests[0].cron == "0 7 * * *" and settings.digests[0].since == 86400
+    [digest] = settings.routes
+    assert (digest.mode, digest.cron, digest.since) == ("digest", "0 7 * * *", 86400)
 
 
 def test_missing_named_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,11 +183,11 @@ def test_other_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_bad_digest_cron_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NKRU_DIGESTS", '[{"destination": "console", "cron": "every morning"}]')
+    monkeypatch.setenv("NKRU_ROUTES", '[{"mode": "digest", "cron": "every morning"}]')
     with pytest.raises(SettingsError) as caught:
         load_settings()
     message = str(caught.value)
-    assert message.startswith("NKRU_DIGESTS__0__CRON:") and "'every morning'" in message
+    assert message.startswith("NKRU_ROUTES__0__CRON:") and "'every morning'" in message
     assert "\n" not in message
 
 

@@ -1,4 +1,9 @@
-"""Digests: the stories of a period, newest first, capped in length (platform-neutral)."""
+"""Digests: a route's stories of a period, grouped by theme, best first, capped (platform-neutral).
+
+A story appears once, under the best-scoring theme its route follows. Within a theme stories
+rank by score, then number of outlets, then recency; themes rank by their best story. Past
+`per_theme` stories a theme says "and N more", past `limit` stories in all the digest does.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,49 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from bot.core.models import DeliveryReceipt
+from bot.core.models import DeliveryReceipt, ThemeHit
+from bot.core.routing import Route
 from storage import stories as story_repo
+from storage import themes as theme_repo
 from storage.engine import Store
 from storage.stories import StoryView
 
 log = logging.getLogger(__name__)
 DIGEST_LIMIT = 20
+PER_THEME = 5
+UNMATCHED = "other"  # the section of a firehose route's stories that match no theme
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One story in a digest, with the hit that put it in its section."""
+
+    view: StoryView
+    hit: ThemeHit | None  # None in the "other" section
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSection:
+    """The stories of one theme, best first, and how many more there were."""
+
+    theme: str
+    items: list[DigestItem]
+    more: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """Stories first seen since `since`, at most DIGEST_LIMIT, plus how many were left out."""
+    """A route's digest for the period since `since`."""
 
     destination: str
     since: datetime
-    stories: list[StoryView] = field(default_factory=list)
-    more: int = 0
+    sections: list[DigestSection] = field(default_factory=list)
+    more: int = 0  # stories left out past the digest's limit
+
+    @property
+    def story_count(self) -> int:
+        """Stories shown."""
+        return sum(len(section.items) for section in self.sections)
 
 
 @runtime_checkable
@@ -36,23 +67,61 @@ class DigestAdapter(Protocol):
         ...
 
 
-async def build_digest(store: Store, destination: str, since: datetime) -> Digest:
-    """Compose the digest of stories first seen since `since`."""
+async def build_digest(
+    store: Store,
+    route: Route,
+    since: datetime,
+    *,
+    limit: int = DIGEST_LIMIT,
+    per_theme: int = PER_THEME,
+) -> Digest:
+    """Compose the digest of `route` for the stories seen since `since`."""
     async with store.transaction() as conn:
-        views = await story_repo.latest(conn, DIGEST_LIMIT, since=since)
-        total = await story_repo.count_seen_since(conn, since)
-    shown = views[:DIGEST_LIMIT]
-    return Digest(destination, since, shown, more=max(0, total - len(shown)))
+        matched = await theme_repo.matched_stories_since(conn, since)
+        hits = await theme_repo.of_stories(conn, matched)
+        unmatched = await story_repo.ids_seen_since(conn, since) if route.themes is None else []
+        wanted = {sid for sid, found in hits.items() if _best(route, found)}
+        wanted.update(sid for sid in unmatched if sid not in hits)
+        views = {view.story.id: view for view in await story_repo.views(conn, sorted(wanted))}
+    grouped: dict[str, list[DigestItem]] = {}
+    for story_id, view in views.items():
+        hit = _best(route, hits.get(story_id, []))
+        grouped.setdefault(hit.theme if hit else UNMATCHED, []).append(DigestItem(view, hit))
+    for items in grouped.values():
+        items.sort(key=_rank)
+    ordered = sorted(grouped.items(), key=lambda pair: _rank(pair[1][0]))
+    sections, shown, more = [], 0, 0
+    for theme, items in ordered:
+        room = max(0, min(per_theme, limit - shown))
+        if room:
+            sections.append(DigestSection(theme, items[:room], more=max(0, len(items) - room)))
+        else:
+            more += len(items)
+        shown += min(room, len(items))
+    return Digest(route.destination, since, sections, more=more)
+
+
+def _best(route: Route, hits: list[ThemeHit]) -> ThemeHit | None:
+    """The route's best hit among a story's (hits come best first)."""
+    return next((h for h in hits if route.follows(h.theme) and h.score >= route.min_score), None)
+
+
+def _rank(item: DigestItem) -> tuple[float, int, float, int]:
+    score = item.hit.score if item.hit else 0.0
+    story = item.view.story
+    return (-score, -len(item.view.outlets), -story.last_seen_at.timestamp(), story.id)
 
 
 async def send_digest(
-    store: Store, adapters: Mapping[str, object], destination: str, since: datetime
+    store: Store, adapters: Mapping[str, object], route: Route, since: datetime
 ) -> Digest:
     """Build and post the digest to its destination's adapter."""
-    digest = await build_digest(store, destination, since)
-    adapter = adapters.get(destination.split(":", 1)[0])
+    digest = await build_digest(store, route, since)
+    adapter = adapters.get(route.destination.split(":", 1)[0])
     if not isinstance(adapter, DigestAdapter):
-        log.error("digest for %s: no adapter posts digests there — check NKRU_DIGESTS", destination)
+        log.error(
+            "digest for %s: no adapter posts digests there — check NKRU_ROUTES", route.destination
+        )
         return digest
     await adapter.send_digest(digest)
     return digest

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ingest import AlertPolicy, IngestBatch, IngestReport, ingest_many
 from bot.core.models import NewArticle
+from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
 from storage.engine import Store
 
@@ -59,6 +60,8 @@ class GroupCommitter:
     store: Store
     policy: AlertPolicy
     cache: StoryCache
+    # The watchlist matcher in force; replaced when the watchlist changes.
+    matcher: ThemeMatcher | None = None
     max_articles: int = MAX_GROUP_ARTICLES
     stats: GroupStats = field(default_factory=GroupStats)
     _queue: list[_Job] = field(default_factory=list)
@@ -137,7 +140,12 @@ class GroupCommitter:
     async def _write(self, conn: AsyncConnection, group: list[_Job]) -> list[IngestReport]:
         now = max(job.now for job in group)
         reports = await ingest_many(
-            conn, [job.batch for job in group], now, self.policy, cache=self.cache
+            conn,
+            [job.batch for job in group],
+            now,
+            self.policy,
+            cache=self.cache,
+            matcher=self.matcher,
         )
         for job, report in zip(group, reports, strict=True):
             if job.after is not None:

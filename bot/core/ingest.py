@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import cluster
 from bot.core.models import Article, NewArticle
+from bot.core.routing import Route, ThemeMatcher, firehose, instant_destinations
 from bot.core.story_cache import StoryCache
 from storage import articles as article_repo
 from storage import outbox as outbox_repo
 from storage import stories as story_repo
+from storage import themes as theme_repo
 from storage.locks import lock_ingest
 
 
@@ -26,9 +28,18 @@ from storage.locks import lock_ingest
 class AlertPolicy:
     """Who gets alerts and which new items deserve one."""
 
+    # Destinations alerted on every new story, matched or not (no watchlist needed).
     destinations: Sequence[str] = ("console",)
     story_window: timedelta = timedelta(hours=72)
     alert_max_age: timedelta | None = timedelta(days=7)  # older items are stored silently
+    # Destinations that follow watchlist themes (instant alerts or digests).
+    routes: Sequence[Route] = ()
+
+    @property
+    def instant_routes(self) -> list[Route]:
+        """The firehose destinations, then the instant theme routes."""
+        every = [*firehose(self.destinations), *self.routes]
+        return [route for route in every if route.mode == "instant"]
 
 
 @dataclass(slots=True)
@@ -39,6 +50,7 @@ class IngestReport:
     new_stories: int = 0
     joined_stories: int = 0
     queued_alerts: int = 0
+    matched_articles: int = 0  # new articles that matched a watchlist theme
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +69,11 @@ async def ingest(
     *,
     cache: StoryCache,
     alert: bool = True,
+    matcher: ThemeMatcher | None = None,
 ) -> IngestReport:
     """Insert what is new, put each new article in a story, queue alerts (unless `alert` is off)."""
-    [report] = await ingest_many(conn, [IngestBatch(candidates, alert)], now, policy, cache=cache)
+    batches = [IngestBatch(candidates, alert)]
+    [report] = await ingest_many(conn, batches, now, policy, cache=cache, matcher=matcher)
     return report
 
 
@@ -70,8 +84,12 @@ async def ingest_many(
     policy: AlertPolicy,
     *,
     cache: StoryCache,
+    matcher: ThemeMatcher | None = None,
 ) -> list[IngestReport]:
     """`ingest` for several polls in the same statements; one report per batch, in order.
+
+    With a `matcher`, each new article's watchlist themes are stored with it, and theme routes
+    alert the articles they accept.
 
     An item offered by two batches (the same article in two feeds) is reported as new by the
     first only, exactly as if the batches had been ingested one after the other.
@@ -87,20 +105,27 @@ async def ingest_many(
     stored = await article_repo.insert_new(conn, candidates)
     prints = _fingerprints(stored, candidates)
     placed = await _cluster(conn, stored, prints, now, cache)
-    alerting = any(batch.alert for batch in batches)
-    alerted = await _alerted_stories(conn, placed, policy.destinations) if alerting else {}
+    hits = {a.id: matcher.hits(a.title, a.summary) for a in stored} if matcher else {}
+    await theme_repo.add_many(conn, ((i, hit) for i, found in hits.items() for hit in found))
+    routes = policy.instant_routes
+    alerting = routes and any(batch.alert for batch in batches)
+    destinations = list(dict.fromkeys(route.destination for route in routes))
+    alerted = await _alerted_stories(conn, placed, destinations) if alerting else {}
+    posted: set[tuple[str, int]] = set()  # (destination, story) given a "new" entry here
     reports = [IngestReport() for _ in batches]
     entries: list[outbox_repo.OutboxEntry] = []
     for article, (story_id, joined) in zip(stored, placed, strict=True):
         number = owner[article.item_key]
         report = reports[number]
         report.new_articles.append(article)
+        report.matched_articles += bool(hits.get(article.id))
         if joined:
             report.joined_stories += 1
         else:
             report.new_stories += 1
-        if batches[number].alert and _fresh(article, now, policy.alert_max_age):
-            queued = _alerts_for(article, story_id, joined, policy.destinations, alerted)
+        if alerting and batches[number].alert and _fresh(article, now, policy.alert_max_age):
+            accepted = set(instant_destinations(routes, hits.get(article.id, [])))
+            queued = _alerts_for(article, story_id, joined, destinations, accepted, alerted, posted)
             report.queued_alerts += len(queued)
             entries += queued
     # Every entry is for an article inserted just now, so none can conflict: the count per
@@ -182,15 +207,20 @@ def _alerts_for(
     story_id: int,
     joined: bool,
     destinations: Sequence[str],
+    accepted: set[str],
     alerted: dict[str, set[int]],
+    posted: set[tuple[str, int]],
 ) -> list[outbox_repo.OutboxEntry]:
-    """A new story is a new alert; a later report of an alerted story is an update of it."""
+    """A later report of a story already alerted somewhere updates that alert; otherwise a
+    report its routes accept makes its story a new alert there (once per story and batch:
+    the first post shows every outlet known when it is sent)."""
     entries = []
     for destination in destinations:
-        if not joined:
-            entries.append(outbox_repo.OutboxEntry(destination, "new", story_id, article.id))
-        elif story_id in alerted.get(destination, ()):
+        if joined and story_id in alerted.get(destination, ()):
             entries.append(outbox_repo.OutboxEntry(destination, "update", story_id, article.id))
+        elif destination in accepted and (destination, story_id) not in posted:
+            posted.add((destination, story_id))
+            entries.append(outbox_repo.OutboxEntry(destination, "new", story_id, article.id))
     return entries
 
 

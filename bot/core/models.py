@@ -169,6 +169,16 @@ class Story:
 
 
 @dataclass(frozen=True, slots=True)
+class ThemeHit:
+    """A watchlist theme an article matched: its score, and why (one line, and in full)."""
+
+    theme: str
+    score: float
+    why: str
+    explanation: dict[str, object] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """What a delivery adapter renders: a story, its lead article and who else reported it."""
 
@@ -184,6 +194,7 @@ class Alert:
     also_reported_by: list[str] = field(default_factory=list)
     remote_id: str | None = None  # message id of the first post, for updates
     superseded: bool = False  # an update already shown by its story's first post: send nothing
+    themes: list[ThemeHit] = field(default_factory=list)  # best hit per theme over the story
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from bot.core.models import Feed, FetchOutcome, FetchRequest, FetchResult, Parse
 from bot.core.parse import parse_feed
 from bot.core.prepare import Parser, ThreadParser
 from bot.core.prepare import identifiable as identifiable
+from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
 from storage import feeds as feed_repo
 from storage.engine import Store
@@ -52,12 +53,14 @@ class PollContext:
     parser: Parser = field(default_factory=lambda: ThreadParser(_parse))
     # This process's index of the stories in the window (the database stays the truth).
     stories: StoryCache = field(default_factory=StoryCache)
+    # The watchlist's matcher (bot.core.watchlist): new articles get their themes from it.
+    matcher: ThemeMatcher | None = None
     # Stores the polls that finish together in one transaction (bot.core.group_commit).
     committer: GroupCommitter = field(init=False)
 
     def __post_init__(self) -> None:
         # Built here, not passed in: it must write with this context's store, policy and cache.
-        committer = GroupCommitter(self.store, self.alert_policy, self.stories)
+        committer = GroupCommitter(self.store, self.alert_policy, self.stories, self.matcher)
         object.__setattr__(self, "committer", committer)
 
 

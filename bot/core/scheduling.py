@@ -21,6 +21,7 @@ from bot.core.delivery import DeliveryAdapter, RetryPolicy, deliver_due
 from bot.core.digest import send_digest
 from bot.core.models import Feed
 from bot.core.pipeline import PollContext, poll_feed
+from bot.core.routing import Route
 from storage import articles as article_repo
 from storage import feeds as feed_repo
 from storage import stories as story_repo
@@ -30,9 +31,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class DigestJob:
-    """A digest for one destination on a cron schedule, covering `since` seconds."""
+    """A digest route on a cron schedule, covering `since` seconds."""
 
-    destination: str
+    route: Route
     cron: str
     since: float
 
@@ -195,7 +196,7 @@ class BotScheduler:
             await send_digest(
                 self.ctx.store,
                 self.adapters,
-                digest.destination,
+                digest.route,
                 since=self.ctx.clock() - timedelta(seconds=digest.since),
             )
 

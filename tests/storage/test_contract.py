@@ -8,12 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
 
 from bot.core.models import FeedStatus, NewArticle, PollState
 from storage import articles, feeds, outbox, stories
-from storage.engine import Store
+from storage.engine import MIGRATIONS, Store
 from storage.feeds import FeedExistsError, NewFeed
+from storage.schema import metadata
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -44,7 +48,16 @@ async def test_migrations_are_applied_and_idempotent(store: Store) -> None:
     await store.upgrade()  # a second upgrade is a no-op, not an error
     async with store.transaction() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0003"
+    assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+async def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -> None:
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return list(compare_metadata(context, metadata))
+
+    async with store.transaction() as conn:
+        assert await conn.run_sync(differences) == []
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
@@ -291,3 +304,17 @@ async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store
 
     await asyncio.gather(*(one() for _ in range(40)))
     assert peak == (1 if store.dialect == "sqlite" else 10)
+
+
+@pytest.mark.timeout(60)  # without the lock this could also hang on SQLite's file lock
+async def test_processes_starting_together_on_a_new_sqlite_file_migrate_once(
+    tmp_path: Path,
+) -> None:
+    # Without the migration lock the second raced the first: "table feeds already exists".
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    opened = await asyncio.gather(*(Store.open(url) for _ in range(4)))
+    for store in opened:
+        async with store.transaction() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        await store.close()
+        assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()

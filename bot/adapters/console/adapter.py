@@ -30,15 +30,24 @@ class ConsoleAdapter:
 
 
 def render_digest(digest: Digest) -> Panel:
-    """Numbered stories with their outlets, and how many more there were."""
+    """Stories grouped by theme, numbered, with outlets and why; how many more there were."""
     body = Text()
-    for number, view in enumerate(digest.stories, start=1):
-        body.append(f"{number}. ", style="bold")
-        body.append(view.story.title)
-        body.append(f"  ({', '.join(view.outlets) or view.source_name})\n", style="dim")
+    number = 0
+    for section in digest.sections:
+        body.append(f"{section.theme}\n", style="bold magenta")
+        for item in section.items:
+            number += 1
+            body.append(f"{number}. ", style="bold")
+            body.append(item.view.story.title)
+            outlets = ", ".join(item.view.outlets) or item.view.source_name
+            body.append(f"  ({outlets})\n", style="dim")
+            if item.hit:
+                body.append(f"   {item.hit.score:.1f}: {item.hit.why}\n", style="magenta")
+        if section.more:
+            body.append(f"   …and {section.more} more on {section.theme}\n", style="italic")
     if digest.more:
-        body.append(f"…and {digest.more} more\n", style="italic")
-    if not digest.stories:
+        body.append(f"…and {digest.more} more stories\n", style="italic")
+    if not digest.sections:
         body.append("No new stories in this period.", style="dim")
     since = digest.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return Panel(body, title=f"DIGEST · since {since}", title_align="left")
@@ -56,8 +65,17 @@ def render_alert(alert: Alert) -> Panel:
         body.append("\n" + alert.url, style="blue underline")
     if alert.also_reported_by:
         body.append("\nAlso reported by: " + ", ".join(alert.also_reported_by), style="green")
+    for hit in alert.themes:
+        body.append(f"\n{hit.theme}", style="bold magenta")
+        body.append(f" {hit.score:.1f}: {hit.why}", style="magenta")
     label = "UPDATE" if alert.kind == "update" else "ALERT"
-    return Panel(body, title=f"{label} · story #{alert.story_id}", title_align="left")
+    themes = ", ".join(hit.theme for hit in alert.themes)
+    title = (
+        f"{label} · {themes} · story #{alert.story_id}"
+        if themes
+        else f"{label} · story #{alert.story_id}"
+    )
+    return Panel(body, title=title, title_align="left")
 
 
 def _clip(text: str, limit: int) -> str:

@@ -1,0 +1,66 @@
+"""Routes: which destinations hear about which articles, and how (instant alert or digest).
+
+A route names a destination ("console", "slack:C0123", "discord:1234"), the watchlist themes
+it follows, a minimum score and a mode. Ingest asks `instant_destinations` which destinations
+a new article must alert now; digests (bot.core.digest) select stories with `Route.accepts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from bot.core.models import ThemeHit
+
+Mode = Literal["instant", "digest"]
+
+
+class ThemeMatcher(Protocol):
+    """What ingest needs of the watchlist matcher (bot.core.watchlist)."""
+
+    def hits(self, title: str, summary: str) -> list[ThemeHit]:
+        """The themes this article matches, best first; empty when none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One destination's subscription.
+
+    `themes` None means every new story, matched or not (a firehose: no watchlist needed);
+    an empty set means any theme of the watchlist; otherwise those theme slugs only.
+    """
+
+    destination: str
+    themes: frozenset[str] | None = frozenset()
+    min_score: float = 0.0
+    mode: Mode = "instant"
+
+    def accepts(self, hits: Sequence[ThemeHit]) -> bool:
+        """Whether an article with these theme hits belongs to this route."""
+        if self.themes is None:
+            return True
+        return any(self.follows(hit.theme) and hit.score >= self.min_score for hit in hits)
+
+    def follows(self, theme: str) -> bool:
+        """Whether this route follows a theme (a firehose follows all)."""
+        return not self.themes or theme in self.themes
+
+
+def firehose(destinations: Iterable[str]) -> tuple[Route, ...]:
+    """Instant routes for every new story, to each destination."""
+    return tuple(Route(destination, themes=None) for destination in destinations)
+
+
+def instant_destinations(routes: Sequence[Route], hits: Sequence[ThemeHit]) -> list[str]:
+    """Destinations with an instant route that accepts the article, each once, in route order."""
+    chosen = (r.destination for r in routes if r.mode == "instant" and r.accepts(hits))
+    return list(dict.fromkeys(chosen))
+
+
+def unknown_themes(routes: Sequence[Route], known: Iterable[str]) -> list[str]:
+    """Theme slugs that routes name but the watchlist does not define (a configuration error)."""
+    known_set = set(known)
+    named = (theme for route in routes for theme in sorted(route.themes or ()))
+    return sorted({theme for theme in named if theme not in known_set})

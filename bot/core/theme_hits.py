@@ -1,0 +1,34 @@
+"""The watchlist matcher (bot.core.watchlist) as ingest's `ThemeMatcher`: hits for storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.models import ThemeHit
+from bot.core.watchlist.load import load_watchlists
+from bot.core.watchlist.matcher import Matcher
+from bot.core.watchlist.scoring import explain_text
+
+
+class WatchlistMatcher:
+    """Matches articles against the watchlists' themes; what ingest stores is `hits`."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+
+    @classmethod
+    def load(cls, path: Path | str) -> WatchlistMatcher:
+        """Load a watchlist file or folder (raises WatchlistError naming file, line, field)."""
+        return cls(Matcher.from_watchlists(load_watchlists(path)))
+
+    @property
+    def slugs(self) -> list[str]:
+        """The theme slugs, as defined."""
+        return list(self.matcher.themes)
+
+    def hits(self, title: str, summary: str) -> list[ThemeHit]:
+        """The themes this article matches, best first, with their explanations."""
+        return [
+            ThemeHit(match.slug, match.score, explain_text(match), dict(match.explanation))
+            for match in self.matcher.match(title, summary)
+        ]

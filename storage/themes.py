@@ -1,0 +1,73 @@
+"""Article themes: the watchlist matches of stored articles (score and explanation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import ThemeHit
+from storage.schema import article_themes, articles
+
+_ID_BATCH = 5000  # ids per IN list, well under the bound-parameter limits
+
+
+async def add_many(conn: AsyncConnection, matched: Iterable[tuple[int, ThemeHit]]) -> None:
+    """Store (article id, hit) pairs."""
+    rows = [
+        {
+            "article_id": article_id,
+            "theme": hit.theme,
+            "score": hit.score,
+            "why": hit.why,
+            "explanation": hit.explanation,
+        }
+        for article_id, hit in matched
+    ]
+    if rows:
+        await conn.execute(article_themes.insert(), rows)
+
+
+def _hit(row: tuple[object, ...]) -> ThemeHit:
+    theme, score, why, explanation = row
+    return ThemeHit(str(theme), float(score), str(why), dict(explanation))  # type: ignore[arg-type,call-overload]
+
+
+async def of_stories(conn: AsyncConnection, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
+    """Per story, its best hit per theme over all its articles, best score first."""
+    ids = sorted(set(story_ids))
+    best: dict[int, dict[str, ThemeHit]] = {}
+    for start in range(0, len(ids), _ID_BATCH):
+        stmt = (
+            select(
+                articles.c.story_id,
+                article_themes.c.theme,
+                article_themes.c.score,
+                article_themes.c.why,
+                article_themes.c.explanation,
+            )
+            .join(articles, articles.c.id == article_themes.c.article_id)
+            .where(articles.c.story_id.in_(ids[start : start + _ID_BATCH]))
+        )
+        for story_id, *rest in (await conn.execute(stmt)).all():
+            hit = _hit(tuple(rest))
+            kept = best.setdefault(int(story_id), {})
+            if hit.theme not in kept or hit.score > kept[hit.theme].score:
+                kept[hit.theme] = hit
+    return {
+        story_id: sorted(hits.values(), key=lambda h: (-h.score, h.theme))
+        for story_id, hits in best.items()
+    }
+
+
+async def matched_stories_since(conn: AsyncConnection, since: datetime) -> list[int]:
+    """Ids of stories with a matched article fetched since `since`."""
+    stmt = (
+        select(articles.c.story_id)
+        .join(article_themes, article_themes.c.article_id == articles.c.id)
+        .where(articles.c.fetched_at >= since, articles.c.story_id.is_not(None))
+        .distinct()
+    )
+    return [int(story_id) for story_id in (await conn.execute(stmt)).scalars()]
