@@ -1,0 +1,246 @@
+"""Watchlist matching speed: articles/s for 10 to 10,000 terms, against feedparser's parse rate.
+
+Run: .venv/bin/python benchmarks/matching.py [--articles N] [--reference N]
+
+The same articles are matched by watchlists of 10, 100, 1,000 and 10,000 terms: synthetic
+agency copy from benchmarks/_synthetic.py (its headlines name Pyongyang, the Kremlin, the
+Tumen River…) with one article in ten replaced by a real-style North Korea–Russia item in
+English, Russian or Korean, so context groups, indicators and exclusions all fire.
+
+The watchlists are the default watchlists/nkru.toml (cut down for 10 and 100 terms) plus,
+for 1,000 and 10,000 terms, synthetic themes whose terms are made-up names: some are words
+the articles use (exact hits), some are one typo away from them (fuzzy hits), most occur
+nowhere (the usual case for a long list of names).
+
+feedparser's rate is measured on the very same articles serialised as RSS 2.0, so the ratio
+comes from one run on one machine. Aims: 10,000 terms at most 5x slower than 10 terms; at
+1,000 terms, matching at least 20x faster than feedparser parses.
+
+Quality: the fast matcher must give the same themes and scores as the brute-force
+ReferenceMatcher (every term against every window with rapidfuzz) on the labelled set
+(tests/data/labelled.jsonl, if present) and on a sample of the benchmark articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import feedparser
+
+from benchmarks import _synthetic as synthetic
+from bot.core.normalize import html_to_text
+from bot.core.watchlist import Matcher, load_watchlist
+from bot.core.watchlist.model import Term, Theme, Watchlist
+from bot.core.watchlist.reference import ReferenceMatcher
+from bot.core.watchlist.terms import default_fuzzy, default_mode
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELLED = ROOT / "tests" / "data" / "labelled.jsonl"
+SIZES = (10, 100, 1_000, 10_000)
+ITEMS_PER_FEED = 100
+Article = tuple[str, str]  # title, plain-text summary
+
+REAL_STYLE = [
+    ("Russia and North Korea open Tumen River road bridge at Khasan",
+     "The first road crossing between the two countries links Khasan in Primorye with "
+     "Tumangang, beside the Soviet-era Friendship rail bridge, officials in Moscow said."),
+    ("North Korean artillery shells and KN-23 missiles keep Russia's guns firing",
+     "Ukrainian intelligence says Pyongyang has shipped millions of rounds to Russia by rail "
+     "and sea from Rajin, in breach of UN sanctions."),
+    ("Lavrov meets Choe Son Hui in Wonsan, praises treaty",
+     "The Russian foreign minister arrived in North Korea for talks on the Comprehensive "
+     "Strategic Partnership treaty signed during Putin's visit to Pyongyang."),
+    ("US vetoes Security Council draft on Gaza ceasefire",
+     "The United States blocked the resolution; thirteen members voted in favour."),
+    ("Tyumen region expands grain exports to China",
+     "Farmers in western Siberia shipped record volumes of wheat by rail this autumn."),
+    ("China and North Korea to open new Yalu River bridge",
+     "The bridge between Dandong and Sinuiju has stood unused for a decade."),
+    ("Мост через реку Туманную: КНДР и Россия завершили опоры",
+     "Строители с российской и северокорейской стороны у Хасана завершили опоры "
+     "автомобильного моста, сообщил губернатор Приморья."),
+    ("Россия поставила КНДР нефтепродукты сверх лимита ООН",
+     "Танкеры из порта Восточный доставили в Северную Корею более миллиона баррелей."),
+    ("북한군 러시아 쿠르스크 파병…공병 1천명 추가",
+     "북한은 러시아 쿠르스크 지역에 공병과 군사 건설 인력을 추가로 보내기로 했다고 "
+     "쇼이구 러시아 안보회의 서기가 밝혔다."),
+    ("러, 北에 방공체계 제공…정찰위성 기술 이전 우려",
+     "러시아가 북한에 판치르 방공 체계를 넘기고 정찰위성 기술을 지원했다는 분석이 나왔다."),
+]  # fmt: skip
+
+
+def make_articles(count: int) -> tuple[list[synthetic.Item], list[Article]]:
+    """``count`` feed items and their (title, plain-text summary), one in ten real-style."""
+    now = datetime.now(UTC)
+    rng = random.Random(synthetic.SEED)
+    items: list[synthetic.Item] = []
+    for feed in range((count + ITEMS_PER_FEED - 1) // ITEMS_PER_FEED):
+        items += synthetic.make_items(feed, ITEMS_PER_FEED, now, f"news{feed}.example", [])
+    items = items[:count]
+    for i in range(0, count, 10):
+        title, summary = REAL_STYLE[rng.randrange(len(REAL_STYLE))]
+        old = items[i]
+        items[i] = synthetic.Item(
+            old.guid, old.guid_is_permalink, old.link, title, f"<p>{summary}</p>", old.published
+        )
+    return items, [(item.title, html_to_text(item.description_html)) for item in items]
+
+
+def _term(text: str, weight: float = 1.0) -> Term:
+    mode = default_mode(text)
+    return Term(text, mode, default_fuzzy(text, mode), weight)
+
+
+def cut_down(nkru: Watchlist, size: int) -> list[Theme]:
+    """Themes of nkru cut to ``size`` term entries: one theme under 50 terms, else all."""
+    themes = nkru.themes[:1] if size < 50 else nkru.themes
+    per_group = max(3, size // 10)
+    groups = {g.name: replace(g, terms=g.terms[:per_group]) for t in themes for g in t.require}
+    budget = size - sum(len(g.terms) for g in groups.values())
+    out = []
+    for index, theme in enumerate(themes):
+        share = budget // len(themes) + (1 if index < budget % len(themes) else 0)
+        require = tuple(groups[g.name] for g in theme.require)
+        out.append(replace(theme, terms=theme.terms[:share], require=require, exclude=()))
+    return out
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + rng.choice("aeioukrt") + word[i + 1 :]
+
+
+def synthetic_themes(nkru: Watchlist, terms: int, seed: int) -> list[Theme]:
+    """Themes of made-up names needing North Korea and Russia: ``terms`` indicators in all."""
+    rng = random.Random(seed)
+    tail = synthetic._TAIL
+    groups = nkru.themes[0].require
+    names: list[Term] = []
+    while len(names) < terms:
+        roll = rng.random()
+        word = rng.choice(tail)
+        if roll < 0.10:  # a word the articles use: exact hits
+            names.append(_term(word.capitalize(), 0.5))
+        elif roll < 0.20 and len(word) >= 8:  # one typo away: fuzzy hits
+            names.append(_term(_typo(rng, word).capitalize(), 0.5))
+        else:  # company and vessel names that do not occur
+            parts = [rng.choice(tail) for _ in range(rng.choice((1, 2, 2, 3)))]
+            names.append(_term(" ".join(p.capitalize() for p in parts) + " Trading", 1.5))
+    themes = []
+    for n, start in enumerate(range(0, terms, 100)):
+        chunk = tuple(dict.fromkeys(names[start : start + 100]))
+        themes.append(
+            Theme(f"synthetic-{n}", f"Synthetic {n}", "", "#777777", chunk, groups, (), 1.0)
+        )
+    return themes
+
+
+def watchlist_of(nkru: Watchlist, size: int) -> Watchlist:
+    """A watchlist of about ``size`` term entries."""
+    if size <= nkru.term_count():
+        themes = cut_down(nkru, size)
+    else:
+        themes = [*nkru.themes, *synthetic_themes(nkru, size - nkru.term_count(), size)]
+    return Watchlist(f"bench-{size}", f"{size} terms", nkru.path, tuple(themes))
+
+
+def best_of(runs: int, func: Callable[[], object]) -> float:
+    """Fastest wall time of ``runs`` calls, in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def time_matching(watchlist: Watchlist, articles: list[Article]) -> tuple[float, float, int]:
+    """(compile seconds, match seconds for all articles, articles with a theme)."""
+    started = time.perf_counter()
+    matcher = Matcher.from_watchlists([watchlist])
+    compiled = time.perf_counter() - started
+    hits = sum(1 for title, summary in articles if matcher.match(title, summary))
+    seconds = best_of(3, lambda: [matcher.match(t, s) for t, s in articles])
+    return compiled, seconds, hits
+
+
+def time_feedparser(items: list[synthetic.Item]) -> float:
+    """Seconds feedparser takes to parse ``items`` serialised as RSS (100 items a feed)."""
+    now = datetime.now(UTC)
+    bodies = [
+        synthetic.rss(f"Feed {i}", f"news{i}.example", items[i : i + ITEMS_PER_FEED], now)
+        for i in range(0, len(items), ITEMS_PER_FEED)
+    ]
+    return best_of(2, lambda: [feedparser.parse(body) for body in bodies])
+
+
+def same_results(fast: Matcher, ref: ReferenceMatcher, articles: list[Article]) -> int:
+    """How many articles get the same themes and scores from both matchers."""
+    same = 0
+    for title, summary in articles:
+        a = [(m.slug, m.score) for m in fast.match(title, summary)]
+        b = [(m.slug, m.score) for m in ref.match(title, summary)]
+        same += a == b
+    return same
+
+
+def quality(nkru: Watchlist, articles: list[Article], sample: int) -> None:
+    """Fast matcher vs brute-force reference on the labelled set and on benchmark articles."""
+    print("\nfast matcher vs brute-force ReferenceMatcher (same themes and scores):")
+    if LABELLED.exists():
+        rows = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
+        labelled = [(r["title"], r["summary"]) for r in rows]
+        fast, ref = Matcher.from_watchlists([nkru]), ReferenceMatcher.from_watchlists([nkru])
+        print(
+            f"  labelled set, nkru.toml:       {same_results(fast, ref, labelled)}/{len(labelled)}"
+        )
+    else:
+        print(f"  labelled set: {LABELLED} is missing, skipped")
+    big = watchlist_of(nkru, 1_000)
+    fast, ref = Matcher.from_watchlists([big]), ReferenceMatcher.from_watchlists([big])
+    picked = articles[:sample]
+    print(f"  benchmark articles, 1,000 terms: {same_results(fast, ref, picked)}/{len(picked)}")
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--reference", type=int, default=300, help="articles checked vs reference")
+    args = parser.parse_args()
+    nkru = load_watchlist(ROOT / "watchlists" / "nkru.toml")
+    items, articles = make_articles(args.articles)
+    chars = sum(len(t) + len(s) for t, s in articles) / len(articles)
+    print(f"{len(articles)} articles, {chars:.0f} characters of title + summary on average")
+    parse = time_feedparser(items) / len(items)
+    print(f"feedparser.parse: {len(items) / (parse * len(items)):,.0f} articles/s "
+          f"({parse * 1e6:.0f} µs/article)\n")  # fmt: skip
+    print(f"{'terms':>7} {'distinct':>8} {'compile':>8} {'articles/s':>11} {'µs/article':>10} "
+          f"{'vs 10 terms':>11} {'vs feedparser':>13} {'matched':>8}")  # fmt: skip
+    base = None
+    for size in SIZES:
+        watchlist = watchlist_of(nkru, size)
+        compiled, seconds, hits = time_matching(watchlist, articles)
+        per = seconds / len(articles)
+        base = base or per
+        distinct = len(Matcher.from_watchlists([watchlist]).compiled.slots)
+        print(
+            f"{watchlist.term_count():>7,} {distinct:>8,} {compiled:>7.2f}s "
+            f"{1 / per:>11,.0f} {per * 1e6:>10.1f} {per / base:>10.2f}x "
+            f"{parse / per:>12.1f}x {hits:>8,}"
+        )
+    quality(nkru, articles, args.reference)
+
+
+if __name__ == "__main__":
+    main()

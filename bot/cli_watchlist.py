@@ -1,0 +1,179 @@
+"""`nkru watchlist check|show` and `nkru match`: watchlists from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.table import Table
+
+from bot.cli_support import UserError, console, errors, escape, fail
+from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError, load_watchlists
+
+DEFAULT_PATH = "watchlists"
+watchlist_app = typer.Typer(help="Check and show the watchlists.", no_args_is_help=True)
+
+PathArgument = Annotated[
+    str, typer.Argument(help="A watchlist file, or a directory of *.toml files")
+]
+
+
+def _load(path: str) -> list[Watchlist]:
+    """The watchlists at ``path``; problems go to stderr, one per line, and exit code 2."""
+    try:
+        return load_watchlists(path)
+    except WatchlistError as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+
+
+def _report_problems(exc: WatchlistError) -> None:
+    for problem in exc.problems:
+        errors.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+
+
+@watchlist_app.command("check")
+def check(path: PathArgument = DEFAULT_PATH) -> None:
+    """Validate watchlists: every problem with file, line, field and fix (exit 1 if any)."""
+    try:
+        watchlists = load_watchlists(path)
+    except WatchlistError as exc:
+        _report_problems(exc)
+        raise typer.Exit(1) from None
+    themes = sum(len(w.themes) for w in watchlists)
+    terms = sum(w.term_count() for w in watchlists)
+    files = f"{len(watchlists)} file{'s' if len(watchlists) != 1 else ''}"
+    console.print(f"ok: {themes} themes, {terms} terms in {files}", highlight=False)
+
+
+@watchlist_app.command("show")
+def show(
+    path: PathArgument = DEFAULT_PATH,
+    theme: Annotated[str | None, typer.Option(help="Only this theme (its slug)")] = None,
+) -> None:
+    """Print the effective rules: every term with its mode, fuzziness and weight."""
+    themes = [t for w in _load(path) for t in w.themes]
+    chosen = [t for t in themes if theme is None or t.slug == theme]
+    if not chosen:
+        fail(f"no theme {theme!r} — the themes are: {', '.join(t.slug for t in themes)}")
+    for item in chosen:
+        console.print(_theme_table(item))
+
+
+def _theme_table(theme: Theme) -> Table:
+    table = Table(
+        title=f"{escape(theme.slug)}: {escape(theme.title)}",
+        show_header=False,
+        title_justify="left",
+    )
+    table.add_column("rule", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_row("description", escape(theme.description))
+    table.add_row("colour", f"[{theme.colour}]■[/] {theme.colour}")
+    table.add_row("matches when", _rule(theme))
+    for group in theme.require:
+        table.add_row(f"require {escape(group.title or group.name)}", _terms(group.terms))
+    table.add_row("terms", _terms(theme.terms))
+    if theme.exclude:
+        table.add_row("exclude", _terms(theme.exclude))
+    return table
+
+
+def _rule(theme: Theme) -> str:
+    groups = " and ".join(escape(g.title or g.name) for g in theme.require) or "nothing"
+    return (
+        f"context has {groups}; no exclusion; score ≥ {theme.min_score:g} "
+        "(weight × 2 in the title, × 1 in the summary, each term once)"
+    )
+
+
+def _terms(terms: Iterable[Term]) -> str:
+    return ", ".join(escape(_term(t)) for t in terms)
+
+
+def _term(term: Term) -> str:
+    options: list[str] = [term.mode]
+    if term.fuzzy:
+        options.append("fuzzy")
+    if term.weight != 1.0:
+        options.append(f"×{term.weight:g}")
+    return f"{term.text} [{' '.join(options)}]"
+
+
+def match(
+    file: Annotated[str, typer.Argument(help="JSON Lines file of articles, or - for stdin")],
+    watchlist: Annotated[
+        str, typer.Option("--watchlist", help="Watchlist file or directory")
+    ] = DEFAULT_PATH,
+) -> None:
+    """Match articles (JSON Lines: id, title, summary) and print one JSON line per article.
+
+    Output lines, in input order: {"id": …, "themes": [slugs, best first], "why": {slug:
+    explanation}}. A bad input line is reported on stderr with its number and skipped; the
+    others are still matched, and the exit code is then 1.
+    """
+    matcher = Matcher.from_watchlists(_load(watchlist))
+    if file == "-":
+        bad = _match_stream(matcher, sys.stdin, "stdin")
+    else:
+        try:
+            with Path(file).open(encoding="utf-8") as stream:
+                bad = _match_stream(matcher, stream, file)
+        except OSError as exc:
+            fail(f"cannot read {file}: {exc.strerror or exc}")
+        except UnicodeDecodeError as exc:
+            fail(f"{file} is not UTF-8 text ({exc.reason}) — save it as UTF-8")
+    if bad:
+        errors.print(f"{bad} bad line{'s' if bad != 1 else ''} skipped", highlight=False)
+        raise typer.Exit(1)
+
+
+def _match_stream(matcher: Matcher, stream: TextIO, source: str) -> int:
+    """Write a result line per input line; return how many lines were bad."""
+    bad = 0
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue  # blank lines (a trailing newline, spacing) carry no article
+        try:
+            ident, title, summary = _article(line)
+        except UserError as exc:
+            bad += 1
+            errors.print(
+                f"[bold red]error:[/] {escape(f'{source}:{number}: {exc}')}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            continue
+        found = matcher.match(title, summary)
+        result = {
+            "id": ident,
+            "themes": [m.slug for m in found],
+            "why": {m.slug: m.explanation for m in found},
+        }
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return bad
+
+
+def _article(line: str) -> tuple[str | int | float, str, str]:
+    """(id, title, summary) of one input line, or a UserError saying what is wrong."""
+    fix = 'each line must be one JSON object such as {"id": "a1", "title": "…", "summary": "…"}'
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"not valid JSON ({exc.msg} at column {exc.colno}) — {fix}") from None
+    if not isinstance(item, dict):
+        raise UserError(f"a JSON {type(item).__name__}, not an object — {fix}")
+    ident = item.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int | float) or ident == "":
+        raise UserError(f'"id" is missing or not a string or number — {fix}')
+    title = item.get("title")
+    if not isinstance(title, str):
+        raise UserError(f'"title" is missing or not a string — {fix}')
+    summary = item.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise UserError(f'"summary" is not a string — {fix}')
+    return ident, title, summary or ""

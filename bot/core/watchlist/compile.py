@@ -1,0 +1,167 @@
+"""Watchlists compiled for matching: distinct terms ("slots") and who uses each.
+
+A slot is one distinct term — the same normalised text, mode and fuzziness — however
+many themes, groups or exclusion lists name it, so each is searched for once per article.
+Both matchers (the fast one and the brute-force reference) find slots; ``scoring`` turns
+found slots into theme matches, so the two differ only in how they find terms.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.core.watchlist.model import Group, Term, TermMode, Theme, Watchlist
+from bot.core.watchlist.normalize import normalize_term
+from bot.core.watchlist.pieces import Piece, choose_pieces
+
+DEFAULT_FUZZY_THRESHOLD = 85.0
+MAX_EDITS = 1  # typos per term: more would need more, shorter, unanchored pieces (pieces.py)
+_HYPHENS = ("-", "\u2010", "\u2011")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One distinct term to find."""
+
+    index: int
+    term: Term  # as first written (shown in explanations)
+    text: str  # normalised
+    variants: tuple[str, ...]  # normalised forms to find exactly: text, then hyphen-joined
+    mode: TermMode
+    tokens: int  # words in ``text``
+    max_edits: int  # 0: exact only
+    threshold: float  # minimum similarity (0-100) of a fuzzy hit
+    pieces: tuple[Piece, ...]  # indexed to find fuzzy candidates (see pieces.py)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTheme:
+    """A theme in slot terms."""
+
+    theme: Theme
+    indicators: tuple[tuple[int, float], ...]  # (slot, weight)
+    require: tuple[int, ...]  # group ids
+    exclude: tuple[int, ...]  # slots
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """Every slot, theme and group of a set of watchlists."""
+
+    slots: tuple[Slot, ...]
+    themes: tuple[CompiledTheme, ...]
+    groups: tuple[Group, ...]
+    group_of_slot: tuple[tuple[int, ...], ...]  # slot -> group ids it belongs to
+    indicator_of_slot: tuple[tuple[tuple[int, float], ...], ...]  # slot -> (theme, weight)
+    exclude_of_slot: tuple[tuple[int, ...], ...]  # slot -> themes it vetoes
+
+
+def max_edits(text: str, threshold: float) -> int:
+    """Most typos a fuzzy hit on ``text`` can have at ``threshold`` % similarity.
+
+    Similarity is ``1 - distance / max(len(term), len(window))``, so d typos are possible
+    when d / (len + d) ≤ 1 - threshold/100. Capped at ``MAX_EDITS``.
+    """
+    edits = 0
+    for d in range(1, MAX_EDITS + 1):
+        if d / (len(text) + d) <= 1 - threshold / 100 + 1e-12:
+            edits = d
+    return edits
+
+
+def fuzzy_plan(text: str, threshold: float, used: Counter[str]) -> tuple[int, tuple[Piece, ...]]:
+    """(typos allowed, pieces to index) for a fuzzy term: (0, ()) if it cannot have one."""
+    pieces = choose_pieces(text, used) if max_edits(text, threshold) else None
+    return (1, pieces) if pieces else (0, ())
+
+
+def _variants(term: Term) -> tuple[str, ...]:
+    """The normalised term, then its hyphen-joined form ("KN-23" also finds "KN23")."""
+    text = normalize_term(term.text)
+    joined = term.text
+    for hyphen in _HYPHENS:
+        joined = joined.replace(hyphen, "")
+    other = normalize_term(joined)
+    return (text,) if other == text or not other else (text, other)
+
+
+class _Builder:
+    """Accumulates slots and their uses."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.pieces_used: Counter[str] = Counter()
+        self.slots: list[Slot] = []
+        self.by_key: dict[tuple[str, TermMode, bool], int] = {}
+        self.groups: list[Group] = []
+        self.group_ids: dict[tuple[int, str], int] = {}
+        self.uses_group: list[list[int]] = []
+        self.uses_indicator: list[list[tuple[int, float]]] = []
+        self.uses_exclude: list[list[int]] = []
+
+    def slot(self, term: Term) -> int:
+        variants = _variants(term)
+        key = (variants[0], term.mode, term.fuzzy)
+        if key in self.by_key:
+            return self.by_key[key]
+        edits, pieces = (
+            fuzzy_plan(variants[0], self.threshold, self.pieces_used) if term.fuzzy else (0, ())
+        )
+        index, words = len(self.slots), variants[0].count(" ") + 1
+        self.slots.append(
+            Slot(
+                index, term, variants[0], variants, term.mode, words, edits, self.threshold, pieces
+            )
+        )
+        self.by_key[key] = index
+        self.uses_group.append([])
+        self.uses_indicator.append([])
+        self.uses_exclude.append([])
+        return index
+
+    def group(self, file_index: int, group: Group) -> int:
+        key = (file_index, group.name)
+        if key not in self.group_ids:
+            gid = self.group_ids[key] = len(self.groups)
+            self.groups.append(group)
+            for term in group.terms:
+                uses = self.uses_group[self.slot(term)]
+                if gid not in uses:
+                    uses.append(gid)
+        return self.group_ids[key]
+
+    def theme(self, file_index: int, theme_index: int, theme: Theme) -> CompiledTheme:
+        indicators = []
+        for term in theme.terms:
+            slot = self.slot(term)
+            indicators.append((slot, term.weight))
+            self.uses_indicator[slot].append((theme_index, term.weight))
+        exclude = []
+        for term in theme.exclude:
+            slot = self.slot(term)
+            exclude.append(slot)
+            self.uses_exclude[slot].append(theme_index)
+        require = tuple(self.group(file_index, g) for g in theme.require)
+        return CompiledTheme(theme, tuple(indicators), require, tuple(exclude))
+
+
+def compile_watchlists(
+    watchlists: list[Watchlist], threshold: float = DEFAULT_FUZZY_THRESHOLD
+) -> Compiled:
+    """Slots and uses of every theme of ``watchlists`` (slugs are unique: load checked)."""
+    if not 50 <= threshold <= 100:
+        raise ValueError(f"fuzzy threshold {threshold} is not between 50 and 100 (percent)")
+    builder = _Builder(threshold)
+    themes: list[CompiledTheme] = []
+    for file_index, watchlist in enumerate(watchlists):
+        for theme in watchlist.themes:
+            themes.append(builder.theme(file_index, len(themes), theme))
+    return Compiled(
+        slots=tuple(builder.slots),
+        themes=tuple(themes),
+        groups=tuple(builder.groups),
+        group_of_slot=tuple(tuple(u) for u in builder.uses_group),
+        indicator_of_slot=tuple(tuple(u) for u in builder.uses_indicator),
+        exclude_of_slot=tuple(tuple(u) for u in builder.uses_exclude),
+    )

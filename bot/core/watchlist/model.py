@@ -1,0 +1,90 @@
+"""What a watchlist is once loaded: frozen, validated, independent of TOML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+TermMode = Literal["word", "phrase", "prefix"]
+MODES: tuple[TermMode, ...] = ("word", "phrase", "prefix")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One search term.
+
+    ``word``: whole words on token boundaries; the last word may carry a plural or
+    possessive "s" ("bridge" finds "bridges", "Korea's"). ``phrase``: the same without
+    that tolerance. ``prefix``: every word of the term starts a word of the text
+    ("Туманн" finds "Туманной"; "북한" finds "북한은").
+    """
+
+    text: str
+    mode: TermMode
+    fuzzy: bool
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A context group: present when any of its terms occurs in the title or summary."""
+
+    name: str
+    title: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """A theme: indicator terms score, every ``require`` group must be present, no exclusion."""
+
+    slug: str
+    title: str
+    description: str
+    colour: str
+    terms: tuple[Term, ...]
+    require: tuple[Group, ...]
+    exclude: tuple[Term, ...]
+    min_score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    """The themes of one watchlist file."""
+
+    name: str
+    title: str
+    path: Path
+    themes: tuple[Theme, ...]
+
+    def term_count(self) -> int:
+        """Term entries as written: indicators, exclusions, and each context group once."""
+        groups = {g.name: g for theme in self.themes for g in theme.require}
+        return sum(len(t.terms) + len(t.exclude) for t in self.themes) + sum(
+            len(g.terms) for g in groups.values()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a watchlist file, with where and how to fix it."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message} — {self.fix}"
+
+
+class WatchlistError(Exception):
+    """A watchlist could not be loaded; ``problems`` says where and how to fix each issue."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems

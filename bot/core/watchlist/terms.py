@@ -1,0 +1,133 @@
+"""Parsing and validating terms: a string, or an inline table {text, mode, fuzzy, weight}."""
+
+from __future__ import annotations
+
+from bot.core.watchlist.checker import Checker, show
+from bot.core.watchlist.model import MODES, Term, TermMode
+from bot.core.watchlist.normalize import letters, normalize_term, scripts
+from bot.core.watchlist.toml_lines import Path
+
+FUZZY_MIN_LETTERS = 7  # shorter words have look-alikes one typo away (Tumen/Tyumen, Rajin/Ravin)
+TERM_KEYS = ("text", "mode", "fuzzy", "weight")
+MAX_WEIGHT = 100.0
+
+
+def default_mode(text: str) -> TermMode:
+    """Prefix for Cyrillic and Hangul (inflections, particles), whole words otherwise."""
+    return "prefix" if scripts(text) & {"CYRILLIC", "HANGUL"} else "word"
+
+
+def default_fuzzy(text: str, mode: TermMode) -> bool:
+    """Typo tolerance by default only for Latin names (a capital) with a word of 7+ letters.
+
+    Names are where typos and transliteration variants occur (Pyongayng, Pyeongyang).
+    Short words never get it: they have look-alikes one edit away (Tumen/Tyumen, Kim Jong
+    Il). Lowercase vocabulary does not either: its pieces would be common fragments
+    ("ion ", " tra") found in every article, each costing a comparison. Set
+    ``fuzzy = true`` on a term to override.
+    """
+    longest = max(letters(word) for word in normalize_term(text).split(" "))
+    return (
+        mode != "prefix"
+        and scripts(text) == {"LATIN"}
+        and text != text.lower()
+        and longest >= FUZZY_MIN_LETTERS
+    )
+
+
+def term_list(checker: Checker, value: object, path: Path, non_empty: bool) -> tuple[Term, ...]:
+    """A list of terms; repeats (the same words once normalised) are problems."""
+    items = checker.typed(value, list, path, "a list of terms", 'write ["term", …]')
+    if items is None:
+        return ()
+    if non_empty and not items:
+        checker.report(path, "the list of terms is empty", "add at least one term")
+    terms: list[Term] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        term = parse_term(checker, item, (*path, index))
+        if term is None:
+            continue
+        key = (normalize_term(term.text), term.mode)
+        if key in seen:
+            checker.report(
+                (*path, index),
+                f"{term.text!r} repeats item {seen[key]} (the same words once normalised)",
+                "remove one of them",
+            )
+            continue
+        seen[key] = index
+        terms.append(term)
+    return tuple(terms)
+
+
+def parse_term(checker: Checker, item: object, path: Path) -> Term | None:
+    """One term with its defaults filled in, or None (reported)."""
+    if isinstance(item, str):
+        if not _has_words(checker, item, path):
+            return None
+        mode = default_mode(item)
+        return Term(item, mode, default_fuzzy(item, mode), 1.0)
+    spec = checker.table(item, path, 'write "term" or { text = "term", mode = "prefix" }')
+    if spec is None:
+        return None
+    checker.keys(spec, path, TERM_KEYS)
+    text = checker.text(spec, path, "text", required=True)
+    if text is None or not _has_words(checker, text, (*path, "text")):
+        return None
+    mode = _mode(checker, spec, path, default_mode(text))
+    fuzzy = _fuzzy(checker, spec, path, text, mode)
+    return Term(text, mode, fuzzy, _weight(checker, spec, path))
+
+
+def _has_words(checker: Checker, text: str, path: Path) -> bool:
+    if not normalize_term(text):
+        checker.report(path, f"{text!r} has no letters or digits", "give a word to look for")
+        return False
+    return True
+
+
+def _mode(checker: Checker, spec: dict[str, object], path: Path, default: TermMode) -> TermMode:
+    value = spec.get("mode", default)
+    for mode in MODES:
+        if value == mode:
+            return mode
+    checker.report(
+        (*path, "mode"), f"{show(value)} is not a mode", 'use "word", "phrase", "prefix"'
+    )
+    return default
+
+
+def _fuzzy(
+    checker: Checker, spec: dict[str, object], path: Path, text: str, mode: TermMode
+) -> bool:
+    default = default_fuzzy(text, mode)
+    if "fuzzy" not in spec:
+        return default
+    value = checker.typed(spec["fuzzy"], bool, (*path, "fuzzy"), "true or false", "fuzzy = true")
+    if not value:
+        return False if value is False else default
+    if mode == "prefix":
+        checker.report(
+            (*path, "fuzzy"), "prefix terms cannot be fuzzy", 'drop fuzzy or use mode = "word"'
+        )
+        return False
+    if letters(text) < FUZZY_MIN_LETTERS:
+        checker.report(
+            (*path, "fuzzy"),
+            f"{text!r} is too short for fuzzy matching (under {FUZZY_MIN_LETTERS} letters):"
+            " it would match look-alikes such as Tyumen for Tumen",
+            "drop fuzzy = true and list spelling variants as separate terms",
+        )
+        return False
+    return True
+
+
+def _weight(checker: Checker, spec: dict[str, object], path: Path) -> float:
+    if "weight" not in spec:
+        return 1.0
+    number = checker.number(spec["weight"], (*path, "weight"), "a number", "write weight = 1.5")
+    if number is not None and not 0 < number <= MAX_WEIGHT:
+        checker.report((*path, "weight"), f"{number:g} is out of range", "use 0 < weight ≤ 100")
+        return 1.0
+    return 1.0 if number is None else number
