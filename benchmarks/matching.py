@@ -8,9 +8,9 @@ Tumen River…) with one article in ten replaced by a real-style North Korea–R
 English, Russian or Korean, so context groups, indicators and exclusions all fire.
 
 The watchlists are the default watchlists/nkru.toml (cut down for 10 and 100 terms) plus,
-for 1,000 and 10,000 terms, synthetic themes whose terms are made-up names: some are words
-the articles use (exact hits), some are one typo away from them (fuzzy hits), most occur
-nowhere (the usual case for a long list of names).
+for 1,000 and 10,000 terms, synthetic themes of made-up names (people, companies, vessels,
+as on a sanctions list): a few are words the articles use (exact hits) or one typo away
+from them (fuzzy hits), most occur nowhere.
 
 feedparser's rate is measured on the very same articles serialised as RSS 2.0, so the ratio
 comes from one run on one machine. Aims: 10,000 terms at most 5x slower than 10 terms; at
@@ -115,34 +115,78 @@ def cut_down(nkru: Watchlist, size: int) -> list[Theme]:
     return out
 
 
+_KOREAN_FAMILY = ("Kim", "Ri", "Pak", "Choe", "Jong", "Kang", "Han", "Yun", "Jang", "Hwang", "O")
+_KOREAN_SYLLABLES = (
+    "chol", "song", "myong", "hyok", "il", "su", "nam", "jin", "kwang", "yong", "hak", "chan",
+    "ho", "min", "sok", "gyu", "bong", "rim", "hui", "sun", "dok", "ung", "thae", "gun",
+)  # fmt: skip
+_RUSSIAN_STEMS = (
+    "Ivan", "Petr", "Sidor", "Kuzn", "Smirn", "Volk", "Sokol", "Lebed", "Morozov", "Belyak",
+    "Orlov", "Zaits", "Pavl", "Semen", "Golub", "Vinogr", "Bogdan", "Vorob", "Fedor", "Mikhail",
+)  # fmt: skip
+_RUSSIAN_ENDS = ("ov", "ev", "in", "sky", "enko", "ykh", "ovich")
+_COMPANY_WORDS = (
+    "Ryonbong", "Kumgang", "Taesong", "Chosun", "Sungri", "Paekho", "Namgang", "Kwangson",
+    "Dalnevostok", "Primtrans", "Sibmash", "Amurstal", "Vostokflot", "Tikhookean", "Baikalnef",
+)  # fmt: skip
+_COMPANY_KINDS = ("Trading", "Shipping", "Logistics", "Energy", "Mining", "Marine", "Machinery")
+_COMPANY_FORMS = ("Co", "LLC", "Ltd", "Corporation", "JSC", "Group")
+_VESSEL_WORDS = ("Sea", "Star", "Dragon", "Ocean", "Pearl", "Glory", "Fortune", "Amur", "Polar")
+
+
 def _typo(rng: random.Random, word: str) -> str:
     i = rng.randrange(1, len(word) - 1)
     return word[:i] + rng.choice("aeioukrt") + word[i + 1 :]
 
 
+def _name(rng: random.Random) -> str:
+    """A made-up person, company or vessel name of the kind sanctions lists hold."""
+    kind = rng.randrange(4)
+    if kind == 0:
+        given = rng.choice(_KOREAN_SYLLABLES).capitalize() + "-" + rng.choice(_KOREAN_SYLLABLES)
+        return f"{rng.choice(_KOREAN_FAMILY)} {given}"
+    if kind == 1:
+        return (
+            rng.choice(_RUSSIAN_STEMS)
+            + rng.choice(_RUSSIAN_ENDS)
+            + " "
+            + rng.choice(_RUSSIAN_STEMS)
+            + rng.choice(("a", "ich", "ovna", ""))
+        )
+    if kind == 2:
+        return " ".join(
+            (rng.choice(_COMPANY_WORDS) + rng.choice(("", "-" + str(rng.randrange(1, 99)))),
+             rng.choice(_COMPANY_KINDS), rng.choice(_COMPANY_FORMS))
+        )  # fmt: skip
+    return f"{rng.choice(_VESSEL_WORDS)} {rng.choice(_VESSEL_WORDS)} {rng.randrange(1, 999)}"
+
+
 def synthetic_themes(nkru: Watchlist, terms: int, seed: int) -> list[Theme]:
-    """Themes of made-up names needing North Korea and Russia: ``terms`` indicators in all."""
+    """Themes of made-up names needing North Korea and Russia: ``terms`` indicators in all.
+
+    2 % are words the articles use (exact hits), 2 % are one typo away from such words
+    (fuzzy hits), the rest are names of people, companies and vessels, which mostly occur
+    nowhere: the usual case for a long list of names.
+    """
     rng = random.Random(seed)
-    tail = synthetic._TAIL
+    tail = [w for w in synthetic._TAIL if len(w) >= 8]
     groups = nkru.themes[0].require
-    names: list[Term] = []
+    names: dict[str, Term] = {}
     while len(names) < terms:
         roll = rng.random()
-        word = rng.choice(tail)
-        if roll < 0.10:  # a word the articles use: exact hits
-            names.append(_term(word.capitalize(), 0.5))
-        elif roll < 0.20 and len(word) >= 8:  # one typo away: fuzzy hits
-            names.append(_term(_typo(rng, word).capitalize(), 0.5))
-        else:  # company and vessel names that do not occur
-            parts = [rng.choice(tail) for _ in range(rng.choice((1, 2, 2, 3)))]
-            names.append(_term(" ".join(p.capitalize() for p in parts) + " Trading", 1.5))
-    themes = []
-    for n, start in enumerate(range(0, terms, 100)):
-        chunk = tuple(dict.fromkeys(names[start : start + 100]))
-        themes.append(
-            Theme(f"synthetic-{n}", f"Synthetic {n}", "", "#777777", chunk, groups, (), 1.0)
-        )
-    return themes
+        if roll < 0.02:
+            text = rng.choice(tail).capitalize()
+        elif roll < 0.04:
+            text = _typo(rng, rng.choice(tail)).capitalize()
+        else:
+            text = _name(rng)
+        names.setdefault(text.casefold(), _term(text, 1.5))
+    unique = list(names.values())
+    return [
+        Theme(f"synthetic-{n}", f"Synthetic {n}", "", "#777777", tuple(unique[i : i + 100]),
+              groups, (), 1.0)
+        for n, i in enumerate(range(0, len(unique), 100))
+    ]  # fmt: skip
 
 
 def watchlist_of(nkru: Watchlist, size: int) -> Watchlist:

@@ -40,7 +40,7 @@ class CompiledTheme:
     """A theme in slot terms."""
 
     theme: Theme
-    indicators: tuple[tuple[int, float], ...]  # (slot, weight)
+    weights: dict[int, float]  # indicator slot -> weight
     require: tuple[int, ...]  # group ids
     exclude: tuple[int, ...]  # slots
 
@@ -132,10 +132,10 @@ class _Builder:
         return self.group_ids[key]
 
     def theme(self, file_index: int, theme_index: int, theme: Theme) -> CompiledTheme:
-        indicators = []
+        weights = {}
         for term in theme.terms:
             slot = self.slot(term)
-            indicators.append((slot, term.weight))
+            weights[slot] = term.weight
             self.uses_indicator[slot].append((theme_index, term.weight))
         exclude = []
         for term in theme.exclude:
@@ -143,7 +143,7 @@ class _Builder:
             exclude.append(slot)
             self.uses_exclude[slot].append(theme_index)
         require = tuple(self.group(file_index, g) for g in theme.require)
-        return CompiledTheme(theme, tuple(indicators), require, tuple(exclude))
+        return CompiledTheme(theme, weights, require, tuple(exclude))
 
 
 def compile_watchlists(

@@ -96,21 +96,21 @@ def normalize_term(text: str) -> str:
     return normalize(text).strip(" ")
 
 
-def word_spans(text: str) -> list[tuple[int, int]] | None:
-    """Where each word of ``normalize(text)`` is in ``text``, as (start, end) pairs.
+def word_spans(text: str, words: str) -> list[tuple[int, int]] | None:
+    """Where each word of ``words`` (``normalize(text)`` stripped) is in ``text``.
 
-    Words are runs of non-separators in the original, so the n-th run is the n-th word
-    of the normalised text — unless NFKC split or joined words (rare: "½" becomes "1⁄2"),
-    in which case the counts differ and None says so.
+    Words are runs of non-separators in the original, so the n-th run is the n-th word of
+    the normalised text — unless NFKC split or joined words (rare: "½" becomes "1⁄2"), in
+    which case the counts differ and None says so.
     """
     spans = [m.span() for m in _RUNS.finditer(text)]
-    words = normalize(text).strip(" ")
     return spans if len(spans) == (words.count(" ") + 1 if words else 0) else None
 
 
-def surface(text: str, start: int, end: int, spans: list[tuple[int, int]] | None) -> str:
-    """The original words behind ``normalize(text).strip()[start:end]`` (whole words)."""
-    words = normalize(text).strip(" ")
+def surface(
+    text: str, words: str, start: int, end: int, spans: list[tuple[int, int]] | None
+) -> str:
+    """The original words behind ``words[start:end]``, whole words (see ``word_spans``)."""
     first, last = words.count(" ", 0, start), words.count(" ", 0, max(start, end - 1))
     if spans is None or last >= len(spans):
         stop = words.find(" ", end)

@@ -11,7 +11,9 @@ points counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Literal, TypedDict
 
 from bot.core.watchlist.compile import Compiled, CompiledTheme
@@ -47,13 +49,22 @@ class Explanation(TypedDict):
     context: dict[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ThemeMatch:
-    """A theme that an article matches."""
+    """A theme that an article matches; ``explanation`` is worked out when first read.
+
+    Most matched articles are only routed by slug; finding the original words of each hit
+    costs more than the matching itself, so it waits until someone asks why.
+    """
 
     slug: str
     score: float
-    explanation: Explanation
+    _explain: Callable[[], Explanation] = field(repr=False, compare=False)
+
+    @cached_property
+    def explanation(self) -> Explanation:
+        """Which terms hit, where, for how many points, and the context found."""
+        return self._explain()
 
 
 @dataclass
@@ -66,48 +77,47 @@ class Article:
 
     def surface(self, which: int, start: int, end: int) -> str:
         """Original words of a hit, up to the end of its last word."""
+        text, words = self.originals[which], self.normalized[which]
         if which not in self._spans:
-            self._spans[which] = word_spans(self.originals[which])
-        return surface(self.originals[which], start, end, self._spans[which])
+            self._spans[which] = word_spans(text, words)
+        return surface(text, words, start, end, self._spans[which])
 
 
 def score(compiled: Compiled, found: Found, article: Article) -> list[ThemeMatch]:
     """Theme matches for the found slots, best score first."""
-    points = _indicator_points(compiled, found)
-    if not points:
-        return []
     groups: set[int] = set()
     vetoed: set[int] = set()
+    candidates: set[int] = set()
     for key in found:
-        groups.update(compiled.group_of_slot[key >> 1])
-        vetoed.update(compiled.exclude_of_slot[key >> 1])
+        slot = key >> 1
+        groups.update(compiled.group_of_slot[slot])
+        vetoed.update(compiled.exclude_of_slot[slot])
+        candidates.update(theme for theme, _ in compiled.indicator_of_slot[slot])
     matches = []
-    for theme_index, candidates in points.items():
+    for theme_index in candidates:
         compiled_theme = compiled.themes[theme_index]
-        by_slot = _without_overlaps(candidates, found)
+        if theme_index in vetoed or not groups.issuperset(compiled_theme.require):
+            continue  # cheap tests first: most candidates lack a context group
+        by_slot = _without_overlaps(_points(compiled_theme, found), found)
         total = sum(p for p, _ in by_slot.values())
-        if (
-            theme_index in vetoed
-            or total < compiled_theme.theme.min_score - 1e-9
-            or not groups.issuperset(compiled_theme.require)
-        ):
+        if total < compiled_theme.theme.min_score - 1e-9:
             continue
-        why = _explain(compiled, compiled_theme, by_slot, total, found, article)
+        why = partial(_explain, compiled, compiled_theme, by_slot, total, found, article)
         matches.append(ThemeMatch(compiled_theme.theme.slug, round(total, 3), why))
     matches.sort(key=lambda m: (-m.score, m.slug))
     return matches
 
 
-def _indicator_points(compiled: Compiled, found: Found) -> dict[int, dict[int, tuple[float, int]]]:
-    """theme -> slot -> (points, key of the hit that gave them), best field per slot."""
-    points: dict[int, dict[int, tuple[float, int]]] = {}
-    for key, (similarity, _, _) in found.items():
-        uses = compiled.indicator_of_slot[key >> 1]
-        for theme_index, weight in uses:
-            value = weight * FIELD_FACTOR[key & 1] * similarity / EXACT
-            by_slot = points.setdefault(theme_index, {})
-            if value > by_slot.get(key >> 1, (0.0, 0))[0]:
-                by_slot[key >> 1] = (value, key)
+def _points(theme: CompiledTheme, found: Found) -> dict[int, tuple[float, int]]:
+    """slot -> (points, key of the hit that gave them) for the theme's indicators found."""
+    points: dict[int, tuple[float, int]] = {}
+    weights = theme.weights
+    for key, hit in found.items():
+        weight = weights.get(key >> 1)
+        if weight is not None:
+            value = weight * FIELD_FACTOR[key & 1] * hit[0] / EXACT
+            if value > points.get(key >> 1, (0.0, 0))[0]:
+                points[key >> 1] = (value, key)
     return points
 
 

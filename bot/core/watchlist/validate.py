@@ -150,7 +150,8 @@ def _require(
     for index, item in enumerate(items or []):
         if isinstance(item, list):
             terms = term_list(checker, item, (*path, index), True)
-            out.append(Group(f"{slug}.require[{index}]", "", terms))
+            title = terms[0].text if terms else ""  # shown as the context's name
+            out.append(Group(f"{slug}.require[{index}]", title, terms))
         elif isinstance(item, str) and item in groups:
             if any(g.name == item for g in out):
                 checker.report((*path, index), f'group "{item}" is listed twice', "remove one")
