@@ -143,7 +143,7 @@ def _match_stream(matcher: Matcher, stream: TextIO, source: str) -> int:
         except UserError as exc:
             bad += 1
             errors.print(
-                f"[bold red]error:[/] {escape(f'{source}:{number}: {exc}')}",
+                f"[bold red]error:[/] {escape(f'{source}, line {number}: {exc}')}",
                 highlight=False,
                 soft_wrap=True,
             )

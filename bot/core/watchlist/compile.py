@@ -8,7 +8,9 @@ found slots into theme matches, so the two differ only in how they find terms.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.watchlist.model import Group, Term, TermMode, Theme, Watchlist
@@ -17,7 +19,6 @@ from bot.core.watchlist.pieces import Piece, choose_pieces
 
 DEFAULT_FUZZY_THRESHOLD = 85.0
 MAX_EDITS = 1  # typos per term: more would need more, shorter, unanchored pieces (pieces.py)
-_HYPHENS = ("-", "\u2010", "\u2011")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class CompiledTheme:
     theme: Theme
     weights: dict[int, float]  # indicator slot -> weight
     require: tuple[int, ...]  # group ids
+    require_bits: int  # the same as a bit set
     exclude: tuple[int, ...]  # slots
 
 
@@ -53,8 +55,10 @@ class Compiled:
     themes: tuple[CompiledTheme, ...]
     groups: tuple[Group, ...]
     group_of_slot: tuple[tuple[int, ...], ...]  # slot -> group ids it belongs to
-    indicator_of_slot: tuple[tuple[tuple[int, float], ...], ...]  # slot -> (theme, weight)
-    exclude_of_slot: tuple[tuple[int, ...], ...]  # slot -> themes it vetoes
+    # Bit sets (Python ints) per slot, so that scoring an article is a few integer ORs:
+    group_bits: tuple[int, ...]  # bit g: the slot belongs to group g
+    theme_bits: tuple[int, ...]  # bit t: the slot is an indicator of theme t
+    exclude_bits: tuple[int, ...]  # bit t: the slot vetoes theme t
 
 
 def max_edits(text: str, threshold: float) -> int:
@@ -77,13 +81,25 @@ def fuzzy_plan(text: str, threshold: float, used: Counter[str]) -> tuple[int, tu
 
 
 def _variants(term: Term) -> tuple[str, ...]:
-    """The normalised term, then its hyphen-joined form ("KN-23" also finds "KN23")."""
-    text = normalize_term(term.text)
-    joined = term.text
-    for hyphen in _HYPHENS:
-        joined = joined.replace(hyphen, "")
-    other = normalize_term(joined)
-    return (text,) if other == text or not other else (text, other)
+    """The normalised term, then other spellings of it that normalise differently.
+
+    Normalising deletes periods, so "N. Korea" reads "n korea" but "N.Korea" "nkorea":
+    both are searched, whichever way the term is written. Hyphens read as spaces, so
+    "KN-23" is also searched as "kn23".
+    """
+    text = term.text
+    forms = (
+        text,
+        re.sub("[-\u2010\u2011]", "", text),  # KN-23 -> KN23
+        re.sub(r"(?<=[.,])\s+", "", text),  # N. Korea -> N.Korea
+        re.sub(r"[.,](?=\w)", ". ", text),  # N.Korea -> N. Korea
+    )
+    out: list[str] = []
+    for form in forms:
+        normalised = normalize_term(form)
+        if normalised and normalised not in out:
+            out.append(normalised)
+    return tuple(out)
 
 
 class _Builder:
@@ -143,7 +159,14 @@ class _Builder:
             exclude.append(slot)
             self.uses_exclude[slot].append(theme_index)
         require = tuple(self.group(file_index, g) for g in theme.require)
-        return CompiledTheme(theme, weights, require, tuple(exclude))
+        return CompiledTheme(theme, weights, require, _bits(require), tuple(exclude))
+
+
+def _bits(indexes: Iterable[int]) -> int:
+    out = 0
+    for index in indexes:
+        out |= 1 << index
+    return out
 
 
 def compile_watchlists(
@@ -162,6 +185,7 @@ def compile_watchlists(
         themes=tuple(themes),
         groups=tuple(builder.groups),
         group_of_slot=tuple(tuple(u) for u in builder.uses_group),
-        indicator_of_slot=tuple(tuple(u) for u in builder.uses_indicator),
-        exclude_of_slot=tuple(tuple(u) for u in builder.uses_exclude),
+        group_bits=tuple(_bits(u) for u in builder.uses_group),
+        theme_bits=tuple(_bits(t for t, _ in u) for u in builder.uses_indicator),
+        exclude_bits=tuple(_bits(u) for u in builder.uses_exclude),
     )

@@ -1,23 +1,30 @@
-"""Text as the matcher sees it: NFKC, case-folded, ё→е, every non-word character a space.
+"""Text as the matcher sees it: NFKC, case-folded, ё→е, words separated by single spaces.
 
-``normalize`` is on the hot path (every article, title and summary), so it has two routes.
-Python's ``re`` costs about 10 ns a character whatever the pattern, 5-7 µs for a summary,
-while one ``bytes.translate`` lower-cases and blanks punctuation in about 2 µs. So ASCII
-text — including English copy whose only non-ASCII characters are curly quotes and dashes,
-which are blanked first with a few ``str.replace`` — takes the ``bytes.translate`` route;
-other text (Russian, Korean) goes through NFKC, ``casefold`` and one regex whose character
-class lists every separator explicitly.
+Two kinds of punctuation:
 
-Both give the same result for the same text: runs of punctuation, hyphens and dashes of
-any kind, quotes, apostrophes and whitespace become one space, so "Khasan–Tumangang",
-"N.Korea", "Kim Jong-un" and "Korea's" read "khasan tumangang", "n korea", "kim jong un",
-"korea s". Soft hyphens and zero-width characters are deleted (they sit inside words).
-Combining marks stay word characters. Outside the Basic Multilingual Plane only emoji
-and tag characters are treated as separators (building the class for all of Unicode would
-cost a third of a second at start-up for scripts no watchlist uses).
+* Marks that sit against a word — ``. , ; : ! ?``, quotes, apostrophes, brackets — are
+  deleted: "N. Korea", "(KCNA)" and "Korea's" read "n korea", "kcna" and "koreas" (a
+  possessive reads as a plural, which word terms accept).
+* Everything else that is not a letter or digit — whitespace, hyphens and dashes of any
+  kind, slashes, middle dots, symbols — becomes a space: "Khasan–Tumangang", "Kim Jong-un"
+  and "북·러" read "khasan tumangang", "kim jong un", "북 러".
 
-``surface`` maps a span of normalised text back to the words of the original text, for
-explanations.
+Why delete rather than blank: a period or comma is nearly always followed by a space, and
+blanking it would leave two spaces to collapse, which costs more than the rest of the
+normalisation (``str.replace`` ≈ 2 µs on a summary). The price: "N.Korea" reads
+"nkorea" — the watchlist compiler adds that spelling for terms written "N. Korea".
+
+``normalize`` is on the hot path (every article), so it has two routes. ASCII text —
+including English whose only non-ASCII characters are curly quotes and dashes, handled
+first with a few ``str.replace`` — takes one ``bytes.translate`` (lower-casing, deleting and
+blanking in one C pass, ≈ 0.6 µs a summary). Other text (Russian, Korean) also goes through
+NFKC, ``casefold`` and one regex whose class lists the non-ASCII separators explicitly
+(``re`` costs ≈ 10 ns a character whatever the pattern). Soft hyphens and zero-width
+characters are deleted; combining marks stay word characters; outside the Basic
+Multilingual Plane only emoji and tag characters are separators (listing all of Unicode
+would cost a third of a second at start-up for scripts no watchlist uses).
+
+``surface`` maps normalised words back to the original words, for explanations.
 """
 
 from __future__ import annotations
@@ -26,13 +33,23 @@ import re
 import sys
 import unicodedata
 
+FIELD_BREAK = "\x1f"  # between title and summary in the matching text; kept by normalize
+_ASCII_DELETED = b".,;:!?'\"`()[]{}<>"
+# ASCII: upper case to lower, letters, digits and FIELD_BREAK kept, the rest a space (the
+# deleted marks are removed by translate's ``delete`` argument before the table applies).
 _ASCII_TABLE = bytes(
-    c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128) else 32
+    c + 32
+    if 65 <= c <= 90
+    else c
+    if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128 or c == ord(FIELD_BREAK))
+    else 32
     for c in range(256)
 )
-_DELETED = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
-# The non-ASCII characters of ordinary English copy; blanking them keeps it on the fast route.
-_TYPOGRAPHIC = ("\u2019", "\u2018", "\u201c", "\u201d", "\u2013", "\u2014")
+_FORMAT = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # inside words
+# Quotes and apostrophes are deleted like their ASCII forms; dashes become spaces.
+_QUOTES = ("\u2019", "\u2018", "\u201c", "\u201d", "\u00ab", "\u00bb", "\u201e", "\u2039", "\u203a")
+_DASHES = ("\u2013", "\u2014")
+_KEPT_IN_WORDS = frozenset(_FORMAT + _QUOTES + (FIELD_BREAK, " "))
 _ASTRAL_SEPARATORS = ((0x1F000, 0x1FAFF), (0xE0000, 0xE007F))
 
 
@@ -40,15 +57,14 @@ def _is_separator(char: str) -> bool:
     return (
         not char.isalnum()
         and not unicodedata.category(char).startswith("M")
-        and char != " "
-        and char not in _DELETED
+        and char not in _KEPT_IN_WORDS
     )
 
 
-def _separator_class() -> re.Pattern[str]:
-    """One character class listing every separator of the BMP (as ranges) plus emoji."""
+def _class_body(start: int) -> str:
+    """The separators from ``start`` up in the BMP, plus emoji, as regex class ranges."""
     ranges: list[tuple[int, int]] = []
-    for code in range(sys.maxunicode if sys.maxunicode < 0x10000 else 0x10000):
+    for code in range(start, min(sys.maxunicode, 0xFFFF) + 1):
         if 0xD800 <= code <= 0xDFFF or not _is_separator(chr(code)):
             continue
         if ranges and ranges[-1][1] == code - 1:
@@ -56,52 +72,72 @@ def _separator_class() -> re.Pattern[str]:
         else:
             ranges.append((code, code))
     ranges.extend(_ASTRAL_SEPARATORS)
-    body = "".join(
+    return "".join(
         re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
         for a, b in ranges
     )
-    # No "+": runs are collapsed afterwards anyway, and sre is faster on single characters.
-    return re.compile(f"[{body}]")
 
 
-_SEPARATORS = _separator_class()
-# Runs of word characters in original text: neither a separator nor a space (deleted
-# characters such as soft hyphens are not separators: they sit inside words).
-_RUNS = re.compile(f"[^ {_SEPARATORS.pattern[1:-1]}]+")
+_NON_ASCII_BODY = _class_body(0x80)
+# No "+": runs are collapsed afterwards anyway, and sre is faster on single characters.
+_SEPARATORS = re.compile(f"[{_NON_ASCII_BODY}]")
+_ASCII_SPACING = "".join(
+    re.escape(chr(c))
+    for c in range(128)
+    if not chr(c).isalnum() and bytes([c]) not in _ASCII_DELETED and chr(c) != FIELD_BREAK
+)
+# Words of the original text: runs of anything that normalize does not turn into a space.
+_RUNS = re.compile(f"[^{_ASCII_SPACING}{_NON_ASCII_BODY}]+")
+_MARKS = _ASCII_DELETED.decode() + "".join(_QUOTES)
 
 
 def normalize(text: str) -> str:
     """Matching form of ``text``: words separated by single spaces (maybe one at each end)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).casefold()
-        for char in _DELETED:
+        for char in _FORMAT + _QUOTES:
             if char in text:
                 text = text.replace(char, "")
-        for char in _TYPOGRAPHIC:
+        for char in _DASHES:
             if char in text:
                 text = text.replace(char, " ")
         if "ё" in text:
             text = text.replace("ё", "е")
     if text.isascii():
-        text = text.encode("ascii").translate(_ASCII_TABLE).decode("ascii")
+        text = text.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETED).decode("ascii")
     else:
+        text = text.encode().translate(_ASCII_TABLE, _ASCII_DELETED).decode()
         text = _SEPARATORS.sub(" ", text)
     while "  " in text:
         text = text.replace("  ", " ")
     return text
 
 
+def matching_text(title: str, summary: str) -> tuple[str, int]:
+    """Title and summary normalised in one pass as " title \\x1f summary ", and where the
+    summary's words start. Every word has a space on each side."""
+    if FIELD_BREAK in title or FIELD_BREAK in summary:  # a control character: a separator
+        title, summary = title.replace(FIELD_BREAK, " "), summary.replace(FIELD_BREAK, " ")
+    text = normalize(f" {title} {FIELD_BREAK} {summary} ")
+    return text, text.index(FIELD_BREAK) + 2
+
+
+def fields(text: str, split: int) -> tuple[str, str]:
+    """The normalised title and summary words of a ``matching_text``."""
+    return text[1 : split - 3], text[split:-1]
+
+
 def normalize_term(text: str) -> str:
     """Matching form of a watchlist term: ``normalize`` without the edge spaces."""
-    return normalize(text).strip(" ")
+    return normalize(text.replace(FIELD_BREAK, " ")).strip(" ")
 
 
 def word_spans(text: str, words: str) -> list[tuple[int, int]] | None:
     """Where each word of ``words`` (``normalize(text)`` stripped) is in ``text``.
 
-    Words are runs of non-separators in the original, so the n-th run is the n-th word of
-    the normalised text — unless NFKC split or joined words (rare: "½" becomes "1⁄2"), in
-    which case the counts differ and None says so.
+    Words are runs of characters that normalize does not turn into spaces, so the n-th run
+    is the n-th word — unless a run is only deleted marks ("...") or NFKC split a word
+    ("½" reads "1⁄2"); then the counts differ and None says so.
     """
     spans = [m.span() for m in _RUNS.finditer(text)]
     return spans if len(spans) == (words.count(" ") + 1 if words else 0) else None
@@ -115,7 +151,7 @@ def surface(
     if spans is None or last >= len(spans):
         stop = words.find(" ", end)
         return words[start : len(words) if stop < 0 else stop]
-    return text[spans[first][0] : spans[last][1]]
+    return text[spans[first][0] : spans[last][1]].strip(_MARKS) or words[start:end]
 
 
 def letters(text: str) -> int:

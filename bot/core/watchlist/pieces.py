@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-MIN_LETTERS = 3  # per piece: shorter pieces occur in most articles
+MIN_LETTERS = 4  # per piece: shorter pieces occur in most articles
 _RARITY_PER_LETTER = 0.35
 _COMMON_WORDS = frozenset(
     ("a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",

@@ -12,12 +12,11 @@ points counts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import partial
 from typing import Literal, TypedDict
 
 from bot.core.watchlist.compile import Compiled, CompiledTheme
-from bot.core.watchlist.normalize import normalize_term, surface, word_spans
+from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
 
 TITLE, SUMMARY = 0, 1
 FIELD_NAMES: tuple[Literal["title"], Literal["summary"]] = ("title", "summary")
@@ -49,31 +48,51 @@ class Explanation(TypedDict):
     context: dict[str, str]
 
 
-@dataclass(frozen=True)
 class ThemeMatch:
     """A theme that an article matches; ``explanation`` is worked out when first read.
 
     Most matched articles are only routed by slug; finding the original words of each hit
-    costs more than the matching itself, so it waits until someone asks why.
+    costs more than the matching itself, so it waits until someone asks why. (A plain
+    class with slots: a frozen dataclass's ``__init__`` costs a microsecond an article.)
     """
 
-    slug: str
-    score: float
-    _explain: Callable[[], Explanation] = field(repr=False, compare=False)
+    __slots__ = ("_explain", "_explanation", "score", "slug")
 
-    @cached_property
+    def __init__(self, slug: str, score: float, explain: Callable[[], Explanation]) -> None:
+        self.slug = slug
+        self.score = score
+        self._explain = explain
+        self._explanation: Explanation | None = None
+
+    @property
     def explanation(self) -> Explanation:
         """Which terms hit, where, for how many points, and the context found."""
-        return self._explain()
+        if self._explanation is None:
+            self._explanation = self._explain()
+        return self._explanation
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ThemeMatch) and (self.slug, self.score) == (
+            other.slug,
+            other.score,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.slug, self.score))
+
+    def __repr__(self) -> str:
+        return f"ThemeMatch(slug={self.slug!r}, score={self.score!r})"
 
 
-@dataclass
 class Article:
     """Title and summary, original and normalised (word positions found only if needed)."""
 
-    originals: tuple[str, str]
-    normalized: tuple[str, str]
-    _spans: dict[int, list[tuple[int, int]] | None] = field(default_factory=dict)
+    __slots__ = ("_spans", "normalized", "originals")
+
+    def __init__(self, originals: tuple[str, str], normalized: tuple[str, str]) -> None:
+        self.originals = originals
+        self.normalized = normalized
+        self._spans: dict[int, list[tuple[int, int]] | None] = {}
 
     def surface(self, which: int, start: int, end: int) -> str:
         """Original words of a hit, up to the end of its last word."""
@@ -83,25 +102,38 @@ class Article:
         return surface(text, words, start, end, self._spans[which])
 
 
-def score(compiled: Compiled, found: Found, article: Article) -> list[ThemeMatch]:
-    """Theme matches for the found slots, best score first."""
-    groups: set[int] = set()
-    vetoed: set[int] = set()
-    candidates: set[int] = set()
+def score(
+    compiled: Compiled, found: Found, originals: tuple[str, str], text: str, split: int
+) -> list[ThemeMatch]:
+    """Theme matches for the found slots, best score first.
+
+    ``originals`` are the title and summary as given, ``text`` and ``split`` their
+    ``matching_text``: only needed if someone reads an explanation.
+    """
+    groups = vetoed = candidates = 0
+    group_bits, theme_bits, exclude_bits = (
+        compiled.group_bits,
+        compiled.theme_bits,
+        compiled.exclude_bits,
+    )
     for key in found:
-        slot = key >> 1
-        groups.update(compiled.group_of_slot[slot])
-        vetoed.update(compiled.exclude_of_slot[slot])
-        candidates.update(theme for theme, _ in compiled.indicator_of_slot[slot])
-    matches = []
-    for theme_index in candidates:
-        compiled_theme = compiled.themes[theme_index]
-        if theme_index in vetoed or not groups.issuperset(compiled_theme.require):
+        groups |= group_bits[key >> 1]
+        vetoed |= exclude_bits[key >> 1]
+        candidates |= theme_bits[key >> 1]
+    candidates &= ~vetoed
+    matches: list[ThemeMatch] = []
+    article: Article | None = None
+    while candidates:
+        lowest = candidates & -candidates
+        candidates ^= lowest
+        compiled_theme = compiled.themes[lowest.bit_length() - 1]
+        if groups & compiled_theme.require_bits != compiled_theme.require_bits:
             continue  # cheap tests first: most candidates lack a context group
         by_slot = _without_overlaps(_points(compiled_theme, found), found)
         total = sum(p for p, _ in by_slot.values())
         if total < compiled_theme.theme.min_score - 1e-9:
             continue
+        article = article or Article(originals, fields(text, split))
         why = partial(_explain, compiled, compiled_theme, by_slot, total, found, article)
         matches.append(ThemeMatch(compiled_theme.theme.slug, round(total, 3), why))
     matches.sort(key=lambda m: (-m.score, m.slug))

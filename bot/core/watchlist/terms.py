@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bot.core.watchlist.checker import Checker, show
 from bot.core.watchlist.model import MODES, Term, TermMode
 from bot.core.watchlist.normalize import letters, normalize_term, scripts
+from bot.core.watchlist.pieces import choose_pieces
 from bot.core.watchlist.toml_lines import Path
 
-FUZZY_MIN_LETTERS = 7  # shorter words have look-alikes one typo away (Tumen/Tyumen, Rajin/Ravin)
+FUZZY_MIN_LETTERS = 9  # two 4-letter pieces and the letter between (see pieces.py)
+LONG_WORD = 7  # default fuzziness needs one word this long: short words have look-alikes
 TERM_KEYS = ("text", "mode", "fuzzy", "weight")
 MAX_WEIGHT = 100.0
 
@@ -17,21 +21,30 @@ def default_mode(text: str) -> TermMode:
     return "prefix" if scripts(text) & {"CYRILLIC", "HANGUL"} else "word"
 
 
+def fuzzy_possible(text: str) -> bool:
+    """Whether ``text`` is long enough to index for one typo (two pieces of 4+ letters)."""
+    return choose_pieces(normalize_term(text), Counter()) is not None
+
+
 def default_fuzzy(text: str, mode: TermMode) -> bool:
-    """Typo tolerance by default only for Latin names (a capital) with a word of 7+ letters.
+    """Typo tolerance by default only for Latin names (a capital) with a word of 7+ letters
+    and 9+ letters in all.
 
     Names are where typos and transliteration variants occur (Pyongayng, Pyeongyang).
-    Short words never get it: they have look-alikes one edit away (Tumen/Tyumen, Kim Jong
-    Il). Lowercase vocabulary does not either: its pieces would be common fragments
-    ("ion ", " tra") found in every article, each costing a comparison. Set
-    ``fuzzy = true`` on a term to override.
+    Shorter terms never get it: they have look-alikes one edit away (Tumen/Tyumen), and
+    their pieces would be found in most articles; nor do names made of short words (Kim
+    Jong Un is one letter from Kim Jong Il). Lowercase vocabulary does not either: its
+    pieces would be common fragments ("ation ", " stra"), each find costing a comparison.
+    Set ``fuzzy = true`` on a term to override.
     """
     longest = max(letters(word) for word in normalize_term(text).split(" "))
     return (
         mode != "prefix"
         and scripts(text) == {"LATIN"}
         and text != text.lower()
-        and longest >= FUZZY_MIN_LETTERS
+        and longest >= LONG_WORD
+        and letters(text) >= FUZZY_MIN_LETTERS
+        and fuzzy_possible(text)
     )
 
 
@@ -112,11 +125,11 @@ def _fuzzy(
             (*path, "fuzzy"), "prefix terms cannot be fuzzy", 'drop fuzzy or use mode = "word"'
         )
         return False
-    if letters(text) < FUZZY_MIN_LETTERS:
+    if letters(text) < FUZZY_MIN_LETTERS or not fuzzy_possible(text):
         checker.report(
             (*path, "fuzzy"),
-            f"{text!r} is too short for fuzzy matching (under {FUZZY_MIN_LETTERS} letters):"
-            " it would match look-alikes such as Tyumen for Tumen",
+            f"{text!r} is too short for fuzzy matching (it needs {FUZZY_MIN_LETTERS}+ letters,"
+            " 4+ on each side of one): short words have look-alikes, such as Tyumen for Tumen",
             "drop fuzzy = true and list spelling variants as separate terms",
         )
         return False

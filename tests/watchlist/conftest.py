@@ -1,0 +1,48 @@
+"""Helpers for the watchlist tests: small TOML watchlists written to tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+DEFAULT_WATCHLISTS = REPO_ROOT / "watchlists"
+LABELLED = REPO_ROOT / "tests" / "data" / "labelled.jsonl"
+
+MINIMAL = """\
+[watchlist]
+name = "mini"
+title = "Mini"
+
+[groups.north-korea]
+title = "North Korea"
+terms = ["North Korea", "DPRK", "Pyongyang", "КНДР", "북한"]
+
+[groups.russia]
+title = "Russia"
+terms = ["Russia", "Moscow", "Росси", "러시아"]
+
+[[themes]]
+slug = "tumen-bridge"
+title = "Tumen bridge"
+description = "The road bridge over the Tumen"
+colour = "#2e86de"
+require = ["north-korea", "russia"]
+terms = [{ text = "Tumen", weight = 1.5 }, "road bridge", "Tumangang", "Туманн", "두만강"]
+exclude = ["Yalu"]
+"""
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a watchlist file into tmp_path and return its path."""
+
+    def _write(text: str, name: str = "list.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write
