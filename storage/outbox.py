@@ -115,7 +115,7 @@ async def claim_due(
     stmt = (
         update(outbox)
         .where(outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
-        .values(next_attempt_at=now + lease)
+        .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1)
         .returning(outbox.c.id)
     )
     claimed = set((await conn.execute(stmt)).scalars())
@@ -130,6 +130,7 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
             outbox.c.kind,
             outbox.c.story_id,
             outbox.c.created_at,
+            outbox.c.claims,
         )
         .where(outbox.c.id.in_(ids))
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
@@ -168,6 +169,7 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         also_reported_by=[name for name in outlets if name != lead["source_name"]],
         remote_id=first["remote_id"] if first else None,
         superseded=row["kind"] == "update" and _shown_by_first_post(first, row["created_at"]),
+        redelivery=row["claims"] > 1,
     )
 
 

@@ -140,6 +140,9 @@ outbox = Table(
     Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("status", Text, nullable=False, default="pending"),  # pending | sent | dead
     Column("attempts", Integer, nullable=False, default=0),
+    # How often a delivery worker took the entry; above 1 the previous taker may have sent it
+    # and died before recording that, so adapters check the platform before posting again.
+    Column("claims", Integer, nullable=False, default=0, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
     Column("remote_id", Text),
@@ -148,4 +151,16 @@ outbox = Table(
     UniqueConstraint("destination", "article_id"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_story", "story_id", "destination"),
+)
+
+# Per-channel mutes (`/nkru mute <theme> <duration>`): alerts on a muted theme are not sent to
+# that destination until `until`.
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("destination", Text, primary_key=True),
+    Column("theme", Text, primary_key=True),
+    Column("until", UTCDateTime, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

@@ -195,6 +195,9 @@ class Alert:
     remote_id: str | None = None  # message id of the first post, for updates
     superseded: bool = False  # an update already shown by its story's first post: send nothing
     themes: list[ThemeHit] = field(default_factory=list)  # best hit per theme over the story
+    # An earlier delivery attempt may have posted this and died before recording it: adapters
+    # that can (Slack metadata, Discord nonce) make sure they do not post it twice.
+    redelivery: bool = False
 
 
 @dataclass(frozen=True, slots=True)

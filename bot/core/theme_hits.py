@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.core.commands.model import ThemeCatalog, ThemeInfo
 from bot.core.models import ThemeHit
 from bot.core.watchlist.load import load_watchlists
 from bot.core.watchlist.matcher import Matcher
@@ -25,6 +26,15 @@ class WatchlistMatcher:
     def slugs(self) -> list[str]:
         """The theme slugs, as defined."""
         return list(self.matcher.themes)
+
+    def catalog(self) -> ThemeCatalog:
+        """The themes' titles, descriptions and colours, for commands and rendering."""
+        return ThemeCatalog.of(
+            [
+                ThemeInfo(t.slug, t.title, t.description, t.colour)
+                for t in self.matcher.themes.values()
+            ]
+        )
 
     def hits(self, title: str, summary: str) -> list[ThemeHit]:
         """The themes this article matches, best first, with their explanations."""

@@ -1,0 +1,1 @@
+"""`/nkru` commands, implemented once for every platform (see `model` for the contract)."""
