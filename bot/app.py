@@ -22,6 +22,7 @@ from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
 from bot.core.pipeline import PollContext, PollReport, poll_feed, utcnow
 from bot.core.prepare import ProcessPoolParser
+from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route, unknown_themes
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.theme_hits import WatchlistMatcher
@@ -70,7 +71,8 @@ def alert_policy(settings: Settings) -> AlertPolicy:
 def route_of(spec: RouteSettings) -> Route:
     """A configured route as the core's Route."""
     themes = None if spec.unmatched else frozenset(spec.themes)
-    return Route(spec.destination, themes, spec.min_score, spec.mode)
+    quiet = QuietHours.parse(spec.quiet_hours, spec.timezone) if spec.quiet_hours else None
+    return Route(spec.destination, themes, spec.min_score, spec.mode, quiet)
 
 
 class StartupError(Exception):

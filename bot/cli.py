@@ -69,7 +69,12 @@ async def poll(
                 progress.advance(task)
 
             reports = await poll_all_once(runtime, advance)
-        await deliver_due(runtime.store, runtime.adapters, runtime.ctx.clock)
+        await deliver_due(
+            runtime.store,
+            runtime.adapters,
+            runtime.ctx.clock,
+            routes=runtime.ctx.alert_policy.routes,
+        )
     console.print(_poll_table(reports))
 
 

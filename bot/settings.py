@@ -93,6 +93,29 @@ class RouteSettings(BaseModel):
     mode: Literal["instant", "digest"] = "instant"
     cron: str = "0 8 * * *"  # digest mode: when (UTC)
     since: Seconds = 86400.0  # digest mode: the period it covers
+    quiet_hours: str | None = None  # instant mode: e.g. "22:00-07:00"; alerts wait until the end
+    timezone: str = "UTC"  # of quiet_hours
+
+    @field_validator("destination")
+    @classmethod
+    def _known_destination(cls, value: str) -> str:
+        platform, _, channel = value.partition(":")
+        if platform == "console" and not channel:
+            return value
+        if platform in {"slack", "discord"} and channel.strip():
+            return value
+        raise ValueError(
+            f"{value!r} is not a destination: use console, slack:<channel id> or "
+            "discord:<channel id>"
+        )
+
+    @model_validator(mode="after")
+    def _valid_quiet_hours(self) -> RouteSettings:
+        from bot.core.quiet_hours import QuietHours
+
+        if self.quiet_hours is not None:
+            QuietHours.parse(self.quiet_hours, self.timezone)
+        return self
 
     @field_validator("cron")
     @classmethod
@@ -149,6 +172,14 @@ class Settings(BaseSettings):
     # who hears about what: instant alerts and digests (see README, "Routes")
     routes: list[RouteSettings] = Field(default_factory=lambda: [RouteSettings()])
     watchlists: Path = Path("watchlists")  # a watchlist file, or a folder of *.toml files
+
+    # chat platforms: which adapters start depends on which secrets are set (README, "Slack",
+    # "Discord"); the API URLs are for proxies and for tests
+    slack_api_url: str = "https://slack.com/api/"
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_guild_id: int | None = None  # register /nkru in this guild at once (else globally)
+    http_host: str = "127.0.0.1"  # the HTTP listener: /healthz, and /slack/events in HTTP mode
+    http_port: int = Field(default=8080, ge=0, le=65535)
 
     # secrets: no defaults, ever
     slack_bot_token: str | None = None

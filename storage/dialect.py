@@ -14,3 +14,14 @@ def insert_ignore(
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+def upsert(
+    conn: AsyncConnection, table: Table, conflict_columns: list[str], update_columns: list[str]
+) -> sqlite.Insert | postgresql.Insert:
+    """`INSERT … ON CONFLICT (cols) DO UPDATE SET col = excluded.col` for `update_columns`."""
+    insert = postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=conflict_columns,
+        set_={name: insert.excluded[name] for name in update_columns},
+    )

@@ -21,7 +21,7 @@ from storage import themes as theme_repo
 from storage.dialect import insert_ignore
 from storage.schema import articles, outbox, stories
 
-PENDING, SENT, DEAD = "pending", "sent", "dead"
+PENDING, SENT, DEAD, MUTED = "pending", "sent", "dead", "muted"
 _ID_BATCH = 5000  # story ids per IN list, well under the bound-parameter limits
 
 
@@ -187,7 +187,7 @@ async def _first_post(conn: AsyncConnection, story_id: int, destination: str) ->
 def _shown_by_first_post(first: RowMapping | None, queued_at: datetime) -> bool:
     """The first post renders every outlet known when it is sent, so a later report that was
     queued before that moment (or while it is still pending) needs no update of its own."""
-    if first is None or first["status"] == DEAD:
+    if first is None or first["status"] in (DEAD, MUTED):
         return False
     return bool(first["status"] == PENDING or first["sent_at"] >= queued_at)
 
@@ -213,6 +213,24 @@ async def mark_failed(
     else:
         values["next_attempt_at"] = retry_at
     await conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
+
+
+async def postpone(conn: AsyncConnection, outbox_id: int, until: datetime) -> None:
+    """Hold a claimed entry until `until` (quiet hours); the claim does not count as a try."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id)
+        .values(next_attempt_at=until, claims=outbox.c.claims - 1)
+    )
+
+
+async def mark_muted(conn: AsyncConnection, outbox_id: int, now: datetime) -> None:
+    """Record that the entry was not sent because its themes are muted in that channel."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id)
+        .values(status=MUTED, last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC")
+    )
 
 
 async def attempts(conn: AsyncConnection, outbox_id: int) -> int:

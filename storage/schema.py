@@ -138,7 +138,7 @@ outbox = Table(
     Column("kind", Text, nullable=False),  # new | update
     Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-    Column("status", Text, nullable=False, default="pending"),  # pending | sent | dead
+    Column("status", Text, nullable=False, default="pending"),  # pending | sent | dead | muted
     Column("attempts", Integer, nullable=False, default=0),
     # How often a delivery worker took the entry; above 1 the previous taker may have sent it
     # and died before recording that, so adapters check the platform before posting again.

@@ -198,3 +198,33 @@ def test_retention_shorter_than_the_story_window_is_refused(
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert str(caught.value).startswith("NKRU_RETENTION must be at least NKRU_STORY_WINDOW")
+
+
+def test_route_destination_must_name_a_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NKRU_ROUTES", '[{"destination": "#general"}]')
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("NKRU_ROUTES__0__DESTINATION:")
+    assert "slack:<channel id>" in message
+
+
+def test_route_quiet_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "NKRU_ROUTES",
+        '[{"destination": "slack:C1", "quiet_hours": "22:00-07:00", "timezone": "Asia/Seoul"}]',
+    )
+    [route] = load_settings().routes
+    assert (route.quiet_hours, route.timezone) == ("22:00-07:00", "Asia/Seoul")
+    monkeypatch.setenv("NKRU_ROUTES", '[{"destination": "slack:C1", "quiet_hours": "night"}]')
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "'night' is not a time window" in str(caught.value)
+
+
+def test_chat_platform_settings_have_public_defaults() -> None:
+    settings = load_settings()
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.discord_api_url == "https://discord.com/api/v10"
+    assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
+    assert settings.slack_bot_token is None and settings.discord_token is None

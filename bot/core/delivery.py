@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.models import Alert, DeliveryReceipt
 from bot.core.polling_policy import failure_backoff
+from bot.core.routing import Route, followed_themes
+from storage import mutes as mute_repo
 from storage import outbox as outbox_repo
 from storage.engine import Store
 
@@ -57,6 +59,8 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    held: int = 0  # waiting for a destination's quiet hours to end
+    muted: int = 0  # every theme the destination follows in it is muted there
 
 
 def adapter_name(destination: str) -> str:
@@ -70,16 +74,47 @@ async def deliver_due(
     now: Callable[[], datetime],
     policy: RetryPolicy = RetryPolicy(),
     *,
+    routes: Sequence[Route] = (),
     limit: int = 100,
 ) -> DeliveryReport:
-    """Send every due outbox entry once; each outcome is recorded in its own transaction."""
+    """Send every due outbox entry once; each outcome is recorded in its own transaction.
+
+    `routes` bring quiet hours (the alert waits until they end) and mutes (`/nkru mute`: an
+    alert whose every followed theme is muted in that channel is not sent).
+    """
     report = DeliveryReport()
     async with store.transaction() as conn:
         alerts = await outbox_repo.claim_due(conn, now(), policy.claim_lease, limit)
+        muted = await mute_repo.muted_themes(conn, {a.destination for a in alerts}, now())
     for alert in alerts:
-        outcome = await _deliver(store, adapters, alert, now, policy)
+        if until := _quiet_until(routes, alert.destination, now()):
+            async with store.transaction() as conn:
+                await outbox_repo.postpone(conn, alert.outbox_id, until)
+            outcome = "held"
+        elif _is_muted(routes, alert, muted.get(alert.destination, set())):
+            async with store.transaction() as conn:
+                await outbox_repo.mark_muted(conn, alert.outbox_id, now())
+            outcome = "muted"
+        else:
+            outcome = await _deliver(store, adapters, alert, now, policy)
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
+
+
+def _quiet_until(routes: Sequence[Route], destination: str, now: datetime) -> datetime | None:
+    """The end of the destination's quiet hours if they are on now."""
+    for route in routes:
+        if route.destination == destination and route.quiet and (end := route.quiet.ends_at(now)):
+            return end
+    return None
+
+
+def _is_muted(routes: Sequence[Route], alert: Alert, muted: set[str]) -> bool:
+    """Muted when the channel follows some of the story's themes and has muted all of those."""
+    if not muted:
+        return False
+    followed = followed_themes(routes, alert.destination, alert.themes)
+    return bool(followed) and followed <= muted
 
 
 async def _deliver(

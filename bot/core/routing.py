@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from bot.core.models import ThemeHit
+from bot.core.quiet_hours import QuietHours
 
 Mode = Literal["instant", "digest"]
 
@@ -36,6 +37,7 @@ class Route:
     themes: frozenset[str] | None = frozenset()
     min_score: float = 0.0
     mode: Mode = "instant"
+    quiet: QuietHours | None = None  # instant alerts wait while these hours last
 
     def accepts(self, hits: Sequence[ThemeHit]) -> bool:
         """Whether an article with these theme hits belongs to this route."""
@@ -64,3 +66,16 @@ def unknown_themes(routes: Sequence[Route], known: Iterable[str]) -> list[str]:
     known_set = set(known)
     named = (theme for route in routes for theme in sorted(route.themes or ()))
     return sorted({theme for theme in named if theme not in known_set})
+
+
+def followed_themes(
+    routes: Sequence[Route], destination: str, hits: Sequence[ThemeHit]
+) -> set[str]:
+    """The themes among `hits` for which an instant route of `destination` alerts."""
+    mine = [r for r in routes if r.destination == destination and r.mode == "instant"]
+    return {
+        hit.theme
+        for hit in hits
+        for route in mine
+        if route.themes is not None and route.follows(hit.theme) and hit.score >= route.min_score
+    }

@@ -181,7 +181,13 @@ class BotScheduler:
     async def deliver(self) -> None:
         """Send what is due in the outbox."""
         async with self._delivery_lock:
-            await deliver_due(self.ctx.store, self.adapters, self.ctx.clock, self.config.retry)
+            await deliver_due(
+                self.ctx.store,
+                self.adapters,
+                self.ctx.clock,
+                self.config.retry,
+                routes=self.ctx.alert_policy.routes,
+            )
 
     async def purge(self) -> None:
         """Retention: drop articles and stories older than the retention period."""

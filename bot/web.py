@@ -1,0 +1,72 @@
+"""The bot's HTTP listener (NKRU_HTTP_HOST / NKRU_HTTP_PORT): `/healthz`, and Slack's
+`/slack/events` when Slack runs in HTTP mode (mounted by bot.adapters.slack)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy import text
+
+from storage import feeds as feed_repo
+from storage import outbox as outbox_repo
+from storage.engine import Store
+
+log = logging.getLogger(__name__)
+STORE_KEY = web.AppKey("store", Store)
+ADAPTERS_KEY = web.AppKey("adapters", list[str])
+CLOCK_KEY: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+
+
+def build_web_app(
+    store: Store, adapters: Mapping[str, object], clock: Callable[[], datetime]
+) -> web.Application:
+    """An aiohttp application serving `/healthz`; platform adapters add their own routes."""
+    app = web.Application(client_max_size=1024 * 1024)  # Slack's payloads are small
+    app[STORE_KEY] = store
+    app[ADAPTERS_KEY] = sorted(adapters)
+    app[CLOCK_KEY] = clock
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 with a summary when the database answers; 503 when it does not (for probes)."""
+    store = request.app[STORE_KEY]
+    try:
+        async with store.transaction() as conn:
+            await conn.execute(text("SELECT 1"))
+            feeds = await feed_repo.count_by_status(conn)
+            backlog = await outbox_repo.count_by_status(conn)
+    except Exception as exc:  # any database failure means "unhealthy", never a 500 page
+        log.warning("healthz: database unreachable: %s", exc)
+        return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
+    return web.json_response(
+        {
+            "ok": True,
+            "time": request.app[CLOCK_KEY]().isoformat(),
+            "adapters": request.app[ADAPTERS_KEY],
+            "feeds": {str(status): count for status, count in feeds.items()},
+            "outbox": backlog,
+        }
+    )
+
+
+async def start_http(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve `app` on host:port until the returned runner is cleaned up."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("HTTP listener on http://%s:%s (/healthz)", host, bound_port(runner) or port)
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int | None:
+    """The port actually bound (useful with port 0)."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None

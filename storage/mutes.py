@@ -1,0 +1,66 @@
+"""Per-channel mutes (`/nkru mute <theme> <duration>`): a theme is silent in a channel until."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.dialect import upsert
+from storage.schema import mutes
+
+
+async def mute(
+    conn: AsyncConnection,
+    destination: str,
+    theme: str,
+    until: datetime,
+    created_by: str,
+    now: datetime,
+) -> None:
+    """Mute `theme` in `destination` until `until` (replacing an earlier mute of it)."""
+    row = {
+        "destination": destination,
+        "theme": theme,
+        "until": until,
+        "created_by": created_by,
+        "created_at": now,
+    }
+    await conn.execute(
+        upsert(conn, mutes, ["destination", "theme"], ["until", "created_by", "created_at"]),
+        [row],
+    )
+
+
+async def unmute(conn: AsyncConnection, destination: str, theme: str) -> bool:
+    """Lift a mute; False if the theme was not muted there."""
+    result = await conn.execute(
+        delete(mutes).where(mutes.c.destination == destination, mutes.c.theme == theme)
+    )
+    return bool(result.rowcount)
+
+
+async def active(conn: AsyncConnection, destination: str, now: datetime) -> dict[str, datetime]:
+    """The themes muted in `destination` now, with when each mute ends."""
+    stmt = select(mutes.c.theme, mutes.c.until).where(
+        mutes.c.destination == destination, mutes.c.until > now
+    )
+    return {theme: until for theme, until in (await conn.execute(stmt)).all()}
+
+
+async def muted_themes(
+    conn: AsyncConnection, destinations: Iterable[str], now: datetime
+) -> dict[str, set[str]]:
+    """For each destination with active mutes, the muted themes (the delivery worker's view)."""
+    wanted = sorted(set(destinations))
+    if not wanted:
+        return {}
+    stmt = select(mutes.c.destination, mutes.c.theme).where(
+        mutes.c.destination.in_(wanted), mutes.c.until > now
+    )
+    found: dict[str, set[str]] = {}
+    for destination, theme in (await conn.execute(stmt)).all():
+        found.setdefault(destination, set()).add(theme)
+    return found
