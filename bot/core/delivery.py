@@ -6,6 +6,7 @@ the part before the colon picks the adapter.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -86,19 +87,39 @@ async def deliver_due(
     async with store.transaction() as conn:
         alerts = await outbox_repo.claim_due(conn, now(), policy.claim_lease, limit)
         muted = await mute_repo.muted_themes(conn, {a.destination for a in alerts}, now())
+    by_destination: dict[str, list[Alert]] = {}
     for alert in alerts:
-        if until := _quiet_until(routes, alert.destination, now()):
-            async with store.transaction() as conn:
-                await outbox_repo.postpone(conn, alert.outbox_id, until)
-            outcome = "held"
-        elif _is_muted(routes, alert, muted.get(alert.destination, set())):
-            async with store.transaction() as conn:
-                await outbox_repo.mark_muted(conn, alert.outbox_id, now())
-            outcome = "muted"
-        else:
-            outcome = await _deliver(store, adapters, alert, now, policy)
-        setattr(report, outcome, getattr(report, outcome) + 1)
+        by_destination.setdefault(alert.destination, []).append(alert)
+
+    async def one_destination(queue: list[Alert]) -> None:
+        for alert in queue:  # in order: a channel reads its alerts oldest first
+            outcome = await _one(store, adapters, alert, now, policy, routes, muted)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+
+    # Destinations are independent: a rate-limited or slow channel must not hold up the others.
+    await asyncio.gather(*(one_destination(queue) for queue in by_destination.values()))
     return report
+
+
+async def _one(
+    store: Store,
+    adapters: Mapping[str, DeliveryAdapter],
+    alert: Alert,
+    now: Callable[[], datetime],
+    policy: RetryPolicy,
+    routes: Sequence[Route],
+    muted: Mapping[str, set[str]],
+) -> str:
+    """Hold, skip or send one claimed alert; returns the DeliveryReport field to count it in."""
+    if until := _quiet_until(routes, alert.destination, now()):
+        async with store.transaction() as conn:
+            await outbox_repo.postpone(conn, alert.outbox_id, until)
+        return "held"
+    if _is_muted(routes, alert, muted.get(alert.destination, set())):
+        async with store.transaction() as conn:
+            await outbox_repo.mark_muted(conn, alert.outbox_id, now())
+        return "muted"
+    return await _deliver(store, adapters, alert, now, policy)
 
 
 def _quiet_until(routes: Sequence[Route], destination: str, now: datetime) -> datetime | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.core.delivery import deliver_due
-from bot.core.models import ThemeHit
+from bot.core.models import Alert, DeliveryReceipt, ThemeHit
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route
 from storage import mutes as mute_repo
@@ -134,3 +135,33 @@ async def test_redelivery_flag_after_a_lost_claim(store: Store, stories: Stories
             await conn.execute(select(outbox.c.claims).where(outbox.c.id == entry))
         ).scalar_one()
     assert claims == 2
+
+
+class WaitsForOtherChannel:
+    """Sending to C1 waits until C2 has been sent: only concurrent destinations finish."""
+
+    def __init__(self) -> None:
+        self.c2_sent = asyncio.Event()
+        self.order: list[str] = []
+
+    async def send(self, alert: Alert) -> DeliveryReceipt:
+        if alert.destination == DEST:
+            await self.c2_sent.wait()
+        else:
+            self.c2_sent.set()
+        self.order.append(alert.destination)
+        return DeliveryReceipt(f"m-{alert.outbox_id}")
+
+
+async def test_a_slow_destination_does_not_hold_up_the_others(
+    store: Store, stories: Stories
+) -> None:
+    story_id = await stories.story("Two channels", ["Wire"])
+    await stories.queue(story_id, destination=DEST)  # queued first, and blocked
+    await stories.queue(story_id, destination="fake:C2")
+    adapter = WaitsForOtherChannel()
+
+    report = await asyncio.wait_for(deliver_due(store, {"fake": adapter}, Clock()), timeout=10)
+
+    assert report.sent == 2
+    assert adapter.order == ["fake:C2", DEST]
