@@ -8,12 +8,15 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from rich.console import Console
 
 from bot.adapters.console.adapter import ConsoleAdapter
+from bot.chat import ChatMode, ChatPlatforms, ChatSetupError, open_chat
+from bot.core.commands.model import ThemeCatalog
+from bot.core.commands.service import CommandService
 from bot.core.delivery import DeliveryAdapter, RetryPolicy
 from bot.core.feed_health import PollPolicy
 from bot.core.feedlist import load_feed_list
@@ -28,6 +31,7 @@ from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.model import WatchlistError
 from bot.settings import RouteSettings, Settings
+from bot.web import build_web_app
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
@@ -43,6 +47,18 @@ class Runtime:
     store: Store
     ctx: PollContext
     adapters: dict[str, DeliveryAdapter]
+    commands: CommandService
+    chat: ChatPlatforms = field(default_factory=ChatPlatforms)
+
+
+def catalog_source(ctx: PollContext) -> Callable[[], ThemeCatalog]:
+    """The current watchlist's themes, read when asked (the watchlist may be replaced)."""
+
+    def catalog() -> ThemeCatalog:
+        matcher = ctx.matcher
+        return matcher.catalog() if isinstance(matcher, WatchlistMatcher) else ThemeCatalog()
+
+    return catalog
 
 
 def poll_policy(settings: Settings) -> PollPolicy:
@@ -109,12 +125,14 @@ def make_fetcher(settings: Settings) -> FeedFetcher:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, console: Console | None = None
+    settings: Settings, *, console: Console | None = None, chat: ChatMode = "none"
 ) -> AsyncIterator[Runtime]:
-    """Open storage (migrating it), the fetcher and the parser pool; close them on exit.
+    """Open storage (migrating it), the fetcher, the parser pool and the chat platforms; close
+    them on exit.
 
     With `parse_workers` > 0 parsing runs in that many worker processes, started by the first
     poll (or `start_parser`), so commands that never poll start none; with 0 in a thread.
+    `chat` says how much of Slack and Discord to open (bot.chat): none, send, or serve.
     """
     store = await Store.open(settings.database_url)
     try:
@@ -128,7 +146,24 @@ async def open_runtime(
                 await stack.enter_async_context(pool)
                 ctx = dataclasses.replace(ctx, parser=pool)
             adapters: dict[str, DeliveryAdapter] = {"console": ConsoleAdapter(console)}
-            yield Runtime(settings, store, ctx, adapters)
+            routes, catalog = policy.routes, catalog_source(ctx)
+            commands = CommandService(store, catalog, routes, ctx.clock)
+            web_app = build_web_app(store, adapters, ctx.clock) if chat == "serve" else None
+            try:
+                platforms = await stack.enter_async_context(
+                    open_chat(
+                        settings,
+                        chat,
+                        handler=commands,
+                        catalog=catalog,
+                        routes=routes,
+                        web_app=web_app,
+                    )
+                )
+            except ChatSetupError as exc:
+                raise StartupError(str(exc)) from exc
+            adapters.update(platforms.adapters)
+            yield Runtime(settings, store, ctx, adapters, commands, platforms)
     finally:
         await store.close()
 

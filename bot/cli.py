@@ -10,7 +10,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.adapters.console.adapter import render_digest
-from bot.app import open_runtime, poll_all_once, route_of, run_until_stopped, seed_feeds
+from bot.app import (
+    Runtime,
+    open_runtime,
+    poll_all_once,
+    route_of,
+    run_until_stopped,
+    seed_feeds,
+)
 from bot.cli_feeds import feeds_app
 from bot.cli_support import UserError, ago, console, escape, load, run_async
 from bot.cli_watchlist import match, watchlist_app
@@ -41,14 +48,29 @@ app.command("match")(match)
 async def run() -> None:
     """Run the bot: poll feeds on schedule and deliver alerts until Ctrl+C / SIGTERM."""
     settings = load()
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, chat="serve") as runtime:
         await seed_feeds(runtime)
-        outputs = ", ".join(sorted(runtime.adapters))
-        console.print(
-            f"nkru-monitor: database {escape(_shown(settings.database_url))}, "
-            f"alerts to {outputs} (no chat tokens set: alerts print here). Ctrl+C stops."
-        )
+        console.print(_started(runtime), highlight=False)
         await run_until_stopped(runtime)
+
+
+def _started(runtime: Runtime) -> str:
+    """One line on what this process serves."""
+    chat = runtime.chat
+    outputs = ", ".join(sorted(runtime.adapters))
+    if chat.listening:
+        heard = "; commands: " + ", ".join(chat.listening)
+    elif set(runtime.adapters) == {"console"}:
+        heard = " (no chat tokens set: alerts print here)"
+    else:
+        heard = ""
+    http = (
+        f"; http://{runtime.settings.http_host}:{chat.http_port}/healthz" if chat.http_port else ""
+    )
+    return (
+        f"nkru-monitor: database {escape(_shown(runtime.settings.database_url))}, "
+        f"alerts to {escape(outputs)}{escape(heard)}{escape(http)}. Ctrl+C stops."
+    )
 
 
 @app.command()
@@ -60,7 +82,7 @@ async def poll(
     if not once:
         raise UserError("`nkru poll` needs --once; use `nkru run` to keep polling on schedule")
     settings = load()
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings, chat="send") as runtime:
         await seed_feeds(runtime)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("polling feeds", total=None)

@@ -16,7 +16,7 @@ from storage.engine import Store
 
 log = logging.getLogger(__name__)
 STORE_KEY = web.AppKey("store", Store)
-ADAPTERS_KEY = web.AppKey("adapters", list[str])
+ADAPTERS_KEY: web.AppKey[Mapping[str, object]] = web.AppKey("adapters")
 CLOCK_KEY: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 
 
@@ -26,7 +26,7 @@ def build_web_app(
     """An aiohttp application serving `/healthz`; platform adapters add their own routes."""
     app = web.Application(client_max_size=1024 * 1024)  # Slack's payloads are small
     app[STORE_KEY] = store
-    app[ADAPTERS_KEY] = sorted(adapters)
+    app[ADAPTERS_KEY] = adapters  # read per request: platforms register after the app is built
     app[CLOCK_KEY] = clock
     app.router.add_get("/healthz", healthz)
     return app
@@ -43,11 +43,12 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # any database failure means "unhealthy", never a 500 page
         log.warning("healthz: database unreachable: %s", exc)
         return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
+    adapters = request.app[ADAPTERS_KEY]
     return web.json_response(
         {
             "ok": True,
             "time": request.app[CLOCK_KEY]().isoformat(),
-            "adapters": request.app[ADAPTERS_KEY],
+            "adapters": sorted(adapters),
             "feeds": {str(status): count for status, count in feeds.items()},
             "outbox": backlog,
         }

@@ -1,0 +1,187 @@
+"""Chat platforms in one process: which start is decided by which secrets are set.
+
+* Slack: `NKRU_SLACK_BOT_TOKEN` posts alerts and digests; `/nkru` arrives over Socket Mode when
+  `NKRU_SLACK_APP_TOKEN` is set, else over HTTP (`/slack/events`, verified with
+  `NKRU_SLACK_SIGNING_SECRET`).
+* Discord: `NKRU_DISCORD_TOKEN` runs the gateway bot (alerts, digests, `/nkru`);
+  `NKRU_DISCORD_WEBHOOK_URL` alone posts alerts and digests to that webhook's channel.
+* The console adapter is always there: routes to `console` print on this terminal.
+
+`send` mode opens only what delivery needs (e.g. `nkru poll --once`); `serve` mode also
+listens for commands and serves the HTTP listener (`nkru run`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiohttp import web
+
+from bot.adapters.discord import (
+    DiscordDelivery,
+    DiscordSetupError,
+    DiscordWebhookDelivery,
+    start_discord_bot,
+)
+from bot.adapters.slack import (
+    SlackDelivery,
+    SlackSetupError,
+    add_slack_routes,
+    build_slack_app,
+    socket_mode_handler,
+    start_socket_mode,
+    stop_socket_mode,
+)
+from bot.core.commands.model import CommandHandler, ThemeCatalog
+from bot.core.delivery import DeliveryAdapter
+from bot.core.routing import Route
+from bot.settings import Settings
+from bot.web import bound_port, start_http
+
+log = logging.getLogger(__name__)
+ChatMode = Literal["none", "send", "serve"]
+PLATFORM_SECRETS = {
+    "slack": "NKRU_SLACK_BOT_TOKEN",
+    "discord": "NKRU_DISCORD_TOKEN or NKRU_DISCORD_WEBHOOK_URL",
+}
+
+
+class ChatSetupError(Exception):
+    """A chat platform cannot start as configured; the message says which setting to fix."""
+
+
+@dataclass(slots=True)
+class ChatPlatforms:
+    """What the chat platforms opened: delivery adapters, and where commands are heard."""
+
+    adapters: dict[str, DeliveryAdapter] = field(default_factory=dict)
+    listening: list[str] = field(default_factory=list)  # e.g. "Slack /nkru (Socket Mode)"
+    http_port: int | None = None
+
+
+def check_routes(settings: Settings, routes: Sequence[Route]) -> None:
+    """Every route's platform must have its secret set, or its alerts could never go out."""
+    configured = {
+        "console": True,
+        "slack": bool(settings.slack_bot_token),
+        "discord": bool(settings.discord_token or settings.discord_webhook_url),
+    }
+    for route in routes:
+        platform = route.destination.partition(":")[0]
+        if not configured.get(platform, False):
+            raise ChatSetupError(
+                f"NKRU_ROUTES sends to {route.destination} but {PLATFORM_SECRETS[platform]} is "
+                "not set — set it, or remove that route"
+            )
+
+
+@asynccontextmanager
+async def open_chat(
+    settings: Settings,
+    mode: ChatMode,
+    *,
+    handler: CommandHandler,
+    catalog: Callable[[], ThemeCatalog],
+    routes: Sequence[Route],
+    web_app: web.Application | None = None,
+) -> AsyncIterator[ChatPlatforms]:
+    """Open the configured platforms; close them all on exit (also when start-up fails)."""
+    platforms = ChatPlatforms()
+    if mode == "none":
+        yield platforms
+        return
+    check_routes(settings, routes)
+    async with AsyncExitStack() as stack:
+        try:
+            await _open_slack(settings, mode, handler, catalog, platforms, stack, web_app)
+            await _open_discord(settings, mode, handler, catalog, platforms, stack)
+        except (SlackSetupError, DiscordSetupError) as exc:
+            raise ChatSetupError(str(exc)) from exc
+        if mode == "serve" and web_app is not None:
+            where = f"{settings.http_host}:{settings.http_port}"
+            try:
+                runner = await start_http(web_app, settings.http_host, settings.http_port)
+            except OSError as exc:
+                problem = f"NKRU_HTTP_PORT: cannot listen on {where} ({exc.strerror})"
+                if any("HTTP" in what for what in platforms.listening):
+                    raise ChatSetupError(f"{problem} — pick a free port") from exc
+                # Only /healthz would be served: the bot is still useful without it.
+                log.warning("%s — /healthz is off; pick a free port to serve it", problem)
+            else:
+                stack.push_async_callback(runner.cleanup)
+                platforms.http_port = bound_port(runner)
+        yield platforms
+
+
+async def _open_slack(
+    settings: Settings,
+    mode: ChatMode,
+    handler: CommandHandler,
+    catalog: Callable[[], ThemeCatalog],
+    platforms: ChatPlatforms,
+    stack: AsyncExitStack,
+    web_app: web.Application | None,
+) -> None:
+    token = settings.slack_bot_token
+    if not token:
+        if settings.slack_app_token or settings.slack_signing_secret:
+            raise ChatSetupError(
+                "NKRU_SLACK_BOT_TOKEN is not set, but other Slack settings are: set the bot "
+                "token (xoxb-…, api.slack.com/apps → OAuth & Permissions) or unset them"
+            )
+        return
+    api_url = settings.slack_api_url
+    platforms.adapters["slack"] = SlackDelivery.from_token(token, api_url=api_url, catalog=catalog)
+    if mode != "serve":
+        return
+    bolt = build_slack_app(token, settings.slack_signing_secret, api_url, handler, catalog)
+    if settings.slack_app_token:
+        socket = socket_mode_handler(bolt, settings.slack_app_token, api_url)
+        await start_socket_mode(socket)
+        stack.push_async_callback(stop_socket_mode, socket)
+        platforms.listening.append("Slack /nkru (Socket Mode)")
+    elif settings.slack_signing_secret and web_app is not None:
+        add_slack_routes(web_app, bolt, path="/slack/events")
+        platforms.listening.append("Slack /nkru (HTTP, /slack/events)")
+    else:
+        log.warning(
+            "Slack: alerts only — /nkru needs NKRU_SLACK_APP_TOKEN (Socket Mode) or "
+            "NKRU_SLACK_SIGNING_SECRET (HTTP mode)"
+        )
+
+
+async def _open_discord(
+    settings: Settings,
+    mode: ChatMode,
+    handler: CommandHandler,
+    catalog: Callable[[], ThemeCatalog],
+    platforms: ChatPlatforms,
+    stack: AsyncExitStack,
+) -> None:
+    api_url = settings.discord_api_url
+    if settings.discord_token:
+        if mode == "serve":
+            bot = await start_discord_bot(
+                settings.discord_token,
+                handler,
+                catalog,
+                api_url=api_url,
+                guild_id=settings.discord_guild_id,
+            )
+            stack.push_async_callback(bot.shutdown)
+            platforms.adapters["discord"] = DiscordDelivery(bot, catalog)
+            platforms.listening.append("Discord /nkru (gateway)")
+        else:
+            delivery = await DiscordDelivery.connect(
+                settings.discord_token, catalog, api_url=api_url
+            )
+            stack.push_async_callback(delivery.close)
+            platforms.adapters["discord"] = delivery
+    elif settings.discord_webhook_url:
+        webhook = DiscordWebhookDelivery(settings.discord_webhook_url, catalog, api_url=api_url)
+        stack.push_async_callback(webhook.close)
+        platforms.adapters["discord"] = webhook

@@ -1,0 +1,65 @@
+"""The built-in `/nkru` commands, in the order `help` lists them."""
+
+from __future__ import annotations
+
+from bot.core.commands.args import (
+    no_args,
+    parse_digest,
+    parse_latest,
+    parse_mute,
+    parse_search,
+    parse_unmute,
+)
+from bot.core.commands.guide import parse_help, run_help, run_themes
+from bot.core.commands.muting import run_mute, run_unmute
+from bot.core.commands.news import run_digest, run_latest, run_search
+from bot.core.commands.registry import Command, Registry
+from bot.core.commands.status import run_status
+
+
+def builtin_commands() -> Registry:
+    """A new registry of the commands every channel may use (admin ones are added to it)."""
+    return Registry(
+        [
+            Command(
+                "latest",
+                "[theme] [n]",
+                "the newest stories that matched a watchlist theme (5, at most 20)",
+                parse_latest,
+                run_latest,
+            ),
+            Command(
+                "search",
+                "<words>",
+                "stored articles containing every word, newest first",
+                parse_search,
+                run_search,
+            ),
+            Command("themes", "", "the watchlist themes and what each covers", no_args, run_themes),
+            Command(
+                "digest",
+                "[since]",
+                "this channel's digest now, over the last 24h or e.g. 3d, 90m",
+                parse_digest,
+                run_digest,
+            ),
+            Command(
+                "status",
+                "",
+                "feed health, last poll, alerts waiting and deliveries that failed",
+                no_args,
+                run_status,
+            ),
+            Command(
+                "mute",
+                "<theme> <duration>",
+                "silence a theme in this channel, e.g. arms-transfers 3d (alone: list mutes)",
+                parse_mute,
+                run_mute,
+            ),
+            Command(
+                "unmute", "<theme>", "lift a theme's mute in this channel", parse_unmute, run_unmute
+            ),
+            Command("help", "[command]", "this list, or one command's usage", parse_help, run_help),
+        ]
+    )

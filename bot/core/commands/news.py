@@ -1,0 +1,122 @@
+"""`latest`, `search` and `digest`: what the bot has stored, as story lines or a digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.commands.args import LATEST_MAX, DigestArgs, LatestArgs, SearchArgs
+from bot.core.commands.model import Reply, StoryLine
+from bot.core.commands.registry import Context
+from bot.core.commands.text import span, when
+from bot.core.digest import build_digest
+from bot.core.models import Article, ThemeHit
+from bot.core.routing import Route
+from storage import articles as article_repo
+from storage import reports as report_repo
+from storage import stories as story_repo
+from storage import themes as theme_repo
+from storage.stories import StoryView
+
+SEARCH_MAX = 10
+# Articles read to fill SEARCH_MAX lines: a story told by several outlets has several matching
+# articles but gets one line.
+_SEARCH_READ = SEARCH_MAX * 5
+
+
+async def run_latest(ctx: Context, args: LatestArgs) -> Reply:
+    """The newest stories that matched a watchlist theme (or the one asked for)."""
+    async with ctx.store.transaction() as conn:
+        ids = await report_repo.latest_matched_story_ids(conn, args.count, args.theme)
+        views = {view.story.id: view for view in await story_repo.views(conn, ids)}
+        hits = await theme_repo.of_stories(conn, ids)
+    stories = tuple(_view_line(views[i], hits.get(i, [])) for i in ids if i in views)
+    subject = ctx.catalog.get(args.theme).title if args.theme else None
+    title = f"Latest stories on {subject}" if subject else "Latest stories"
+    empty = f"No story has matched {args.theme or 'a watchlist theme'} yet."
+    footer = (
+        f"You asked for {args.asked}; latest shows at most {LATEST_MAX}." if args.clamped else None
+    )
+    return Reply(title, lines=() if stories else (empty,), stories=stories, footer=footer)
+
+
+async def run_search(ctx: Context, args: SearchArgs) -> Reply:
+    """Stored articles containing every word, newest first, one line per story."""
+    query = " ".join(args.words)
+    async with ctx.store.transaction() as conn:
+        found = await article_repo.search(conn, query, _SEARCH_READ + 1)
+        picked = _one_per_story(found[:_SEARCH_READ])
+        shown = picked[:SEARCH_MAX]
+        story_ids = [a.story_id for a in shown if a.story_id is not None]
+        hits = await theme_repo.of_stories(conn, story_ids)
+        outlets = {sid: await article_repo.outlets(conn, sid) for sid in story_ids}
+    stories = tuple(_article_line(a, outlets, hits) for a in shown)
+    more = len(picked) > SEARCH_MAX or len(found) > _SEARCH_READ
+    footer = f"More than {SEARCH_MAX} matches: add words to narrow the search." if more else None
+    empty = f"No stored article contains every word of: {query}"
+    return Reply(
+        f"Search: {query}",
+        lines=() if stories else (empty,),
+        stories=stories,
+        footer=footer,
+        ephemeral=True,  # a personal look-up: the channel need not see it
+    )
+
+
+async def run_digest(ctx: Context, args: DigestArgs) -> Reply:
+    """The digest this channel's route would get now, over the period asked for."""
+    route = route_for(ctx.routes, ctx.invocation.destination)
+    since = ctx.now - args.period
+    digest = await build_digest(ctx.store, route, since)
+    empty = f"Nothing new on the themes followed here since {when(since)}."
+    return Reply(
+        f"Digest of the last {span(args.period)}",
+        lines=() if digest.story_count or digest.more else (empty,),
+        digest=digest,
+    )
+
+
+def route_for(routes: Sequence[Route], destination: str) -> Route:
+    """The destination's digest route, else its instant one, else every watchlist theme."""
+    mine = [route for route in routes if route.destination == destination]
+    digest_first = sorted(mine, key=lambda route: route.mode != "digest")
+    return digest_first[0] if digest_first else Route(destination, frozenset())
+
+
+def _view_line(view: StoryView, hits: list[ThemeHit]) -> StoryLine:
+    return StoryLine(
+        story_id=view.story.id,
+        title=view.story.title,
+        url=view.url,
+        source_name=view.source_name,
+        when=view.story.first_seen_at,
+        outlets=tuple(name for name in view.outlets if name != view.source_name),
+        themes=tuple(hits),
+    )
+
+
+def _article_line(
+    article: Article, outlets: dict[int, list[str]], hits: dict[int, list[ThemeHit]]
+) -> StoryLine:
+    story = article.story_id
+    others = outlets.get(story, []) if story is not None else []
+    return StoryLine(
+        story_id=story,
+        title=article.title,
+        url=article.url,
+        source_name=article.source_name,
+        when=article.published_at,
+        outlets=tuple(name for name in others if name != article.source_name),
+        themes=tuple(hits.get(story, [])) if story is not None else (),
+    )
+
+
+def _one_per_story(found: list[Article]) -> list[Article]:
+    """The newest matching article of each story (articles without a story stand alone)."""
+    seen: set[int] = set()
+    kept = []
+    for article in found:
+        if article.story_id is None or article.story_id not in seen:
+            kept.append(article)
+            if article.story_id is not None:
+                seen.add(article.story_id)
+    return kept

@@ -1,0 +1,296 @@
+"""The `/nkru` slash command through the real Bolt AsyncApp: HTTP mode on loopback, Socket Mode.
+
+Requests are real form bodies signed like Slack signs them; answers go to a response_url on the
+fake Slack, which records them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.adapters.slack.app import (
+    add_slack_routes,
+    build_slack_app,
+    socket_mode_handler,
+    start_socket_mode,
+    stop_socket_mode,
+)
+from bot.adapters.slack.errors import SlackSetupError
+from bot.core.commands.model import Invocation, Reply, StoryLine
+from bot.core.models import ThemeHit
+from tests.adapters.slack.samples import (
+    CATALOG,
+    CHANNEL,
+    HOSTILE_TITLE,
+    WHEN,
+    assert_inert,
+    assert_within_limits,
+    texts,
+)
+from tests.fakes.slack_api import FakeSlackApi
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+Client = TestClient[web.Request, web.Application]
+
+
+class ScriptedHandler:
+    """A small CommandHandler: `help`, `latest`, `boom` (crashes); anything else is an error."""
+
+    def __init__(self) -> None:
+        self.invocations: list[Invocation] = []
+
+    async def handle(self, invocation: Invocation) -> Reply:
+        self.invocations.append(invocation)
+        if invocation.command == "help":
+            return Reply("nkru commands", lines=("latest [N] — the latest stories", "<!channel>"))
+        if invocation.command == "latest":
+            story = StoryLine(
+                7,
+                HOSTILE_TITLE,
+                "https://news.example/7",
+                "Example News",
+                WHEN,
+                outlets=("Yonhap", "TASS"),
+                themes=(ThemeHit("tumen-bridge", 6.0, "Tumen (title)"),),
+            )
+            return Reply("Latest stories", stories=(story,), footer="…and 3 more")
+        if invocation.command == "boom":
+            raise RuntimeError("kaput")
+        return Reply(
+            "Unknown command", lines=(f"{invocation.command}: try /nkru help",), error=True
+        )
+
+
+def command_form(slack: FakeSlackApi, text: str, key: str = "r1") -> dict[str, str]:
+    """What Slack posts for `/nkru <text>` typed by U0USER in CHANNEL."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": "T0TEST",
+        "team_domain": "nkru-test",
+        "channel_id": CHANNEL,
+        "channel_name": "news",
+        "user_id": "U0USER",
+        "user_name": "analyst",
+        "command": "/nkru",
+        "text": text,
+        "api_app_id": "A0TEST",
+        "response_url": slack.response_url(key),
+        "trigger_id": "1.2.3",
+    }
+
+
+def signed(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}")."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Stands for the bot's own routes, which must keep working beside Slack's."""
+    return web.json_response({"ok": True})
+
+
+@pytest.fixture
+def handler() -> ScriptedHandler:
+    return ScriptedHandler()
+
+
+@pytest.fixture
+async def http(slack: FakeSlackApi, handler: ScriptedHandler) -> AsyncIterator[Client]:
+    """Bolt mounted on an aiohttp Application of our own, served on 127.0.0.1."""
+    bolt = build_slack_app(slack.bot_token, SECRET, slack.api_url, handler, lambda: CATALOG)
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", healthz)
+    add_slack_routes(web_app, bolt)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        yield client
+
+
+async def post_command(
+    http: Client,
+    slack: FakeSlackApi,
+    text: str,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+) -> ClientResponse:
+    body = urlencode(command_form(slack, text))
+    headers = signed(body, secret=secret, timestamp=timestamp)
+    return await http.post("/slack/events", data=body, headers=headers)
+
+
+async def test_help_is_acknowledged_then_answered_in_channel(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    response = await post_command(http, slack, "help")
+
+    assert response.status == 200
+    assert (await response.text()) == ""  # the bare ack; the answer follows on response_url
+    await slack.wait_for(lambda: len(slack.responses) == 1)
+    [answer] = slack.responses
+    assert answer.key == "r1"
+    assert answer.body["response_type"] == "in_channel"
+    assert_within_limits(answer.body)
+    assert "latest [N] — the latest stories\n&lt;!channel&gt;" in texts(answer.body["blocks"])
+    assert_inert(answer.raw)
+    [invocation] = handler.invocations
+    assert invocation.destination == f"slack:{CHANNEL}"
+    assert invocation.command == "help" and invocation.args == ()
+    assert invocation.caller.platform == "slack"
+    assert invocation.caller.user_id == "U0USER" and invocation.caller.user_name == "analyst"
+    assert invocation.caller.roles == frozenset()
+    assert [c.method for c in slack.calls] == ["auth.test"]  # Bolt's single-workspace check
+
+
+async def test_latest_renders_stories_escaped_with_links(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    await post_command(http, slack, "latest 5")
+
+    await slack.wait_for(lambda: len(slack.responses) == 1)
+    body = slack.responses[0].body
+    shown = "\n".join(texts(body["blocks"]))
+    assert "*<https://news.example/7|@\u2060everyone &lt;!channel&gt;" in shown
+    assert "also Yonhap, TASS" in shown
+    assert "Tumen River bridge: Tumen (title)" in shown
+    assert "…and 3 more" in shown
+    assert_inert(slack.responses[0].raw)
+    assert handler.invocations[0].args == ("5",)
+
+
+async def test_error_reply_is_ephemeral(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    await post_command(http, slack, "frobnicate")
+
+    await slack.wait_for(lambda: len(slack.responses) == 1)
+    body = slack.responses[0].body
+    assert body["response_type"] == "ephemeral"
+    assert texts(body["blocks"])[0] == ":warning: *Unknown command*"
+
+
+async def test_a_crashing_handler_still_answers_ephemerally(
+    http: Client, slack: FakeSlackApi
+) -> None:
+    response = await post_command(http, slack, "boom")
+
+    assert response.status == 200
+    await slack.wait_for(lambda: len(slack.responses) == 1)
+    body = slack.responses[0].body
+    assert body["response_type"] == "ephemeral"
+    assert "Something went wrong" in "\n".join(texts(body["blocks"]))
+
+
+async def test_refused_answer_falls_back_to_a_plain_apology(
+    http: Client, slack: FakeSlackApi
+) -> None:
+    slack.response_status = 500
+
+    await post_command(http, slack, "help")
+
+    await slack.wait_for(lambda: len(slack.responses) == 2)
+    apology = slack.responses[1].body
+    assert apology["response_type"] == "ephemeral"
+    assert "failed" in apology["text"]
+    assert "blocks" not in apology
+
+
+async def test_bad_signature_is_refused(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    response = await post_command(http, slack, "help", secret="not-the-secret")
+
+    assert response.status == 401
+    assert handler.invocations == []
+    assert slack.responses == [] and slack.calls == []
+
+
+async def test_stale_timestamp_is_refused(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    response = await post_command(http, slack, "help", timestamp=int(time.time()) - 6 * 60)
+
+    assert response.status == 401
+    assert handler.invocations == []
+
+
+async def test_unsigned_request_is_refused(http: Client, handler: ScriptedHandler) -> None:
+    response = await http.post("/slack/events", data="command=%2Fnkru&text=help")
+
+    assert response.status == 401
+    assert handler.invocations == []
+
+
+async def test_other_routes_of_the_application_keep_working(http: Client) -> None:
+    response = await http.get("/healthz")
+
+    assert response.status == 200
+    assert (await response.json()) == {"ok": True}
+
+
+async def test_without_signing_secret_http_requests_fail_closed(
+    slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    bolt = build_slack_app(slack.bot_token, None, slack.api_url, handler, lambda: CATALOG)
+    web_app = web.Application()
+    add_slack_routes(web_app, bolt)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        body = urlencode(command_form(slack, "help"))
+        # Whatever secret a caller guesses, the app has none to match it.
+        for guess in (SECRET, "", "0"):
+            response = await client.post(
+                "/slack/events", data=body, headers=signed(body, secret=guess)
+            )
+            assert response.status == 401
+    assert handler.invocations == []
+
+
+async def test_socket_mode_acknowledges_and_answers(
+    slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    bolt = build_slack_app(slack.bot_token, None, slack.api_url, handler, lambda: CATALOG)
+    connection = socket_mode_handler(bolt, slack.app_token, slack.api_url)
+    try:
+        await start_socket_mode(connection)
+        envelope_id = await slack.send_envelope(command_form(slack, "help", key="socket"))
+
+        await slack.wait_for(lambda: bool(slack.acks(envelope_id)))
+        await slack.wait_for(lambda: len(slack.responses) == 1)
+    finally:
+        await stop_socket_mode(connection)
+
+    assert slack.acks(envelope_id) == [{"envelope_id": envelope_id}]
+    [opened] = slack.calls_to("apps.connections.open")
+    assert opened.token == slack.app_token
+    assert slack.responses[0].key == "socket"
+    assert slack.responses[0].body["response_type"] == "in_channel"
+    assert handler.invocations[0].command == "help"
+
+
+async def test_socket_mode_with_a_refused_app_token_stops_with_advice(
+    slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    bolt = build_slack_app(slack.bot_token, None, slack.api_url, handler, lambda: CATALOG)
+    connection = socket_mode_handler(bolt, "xapp-wrong", slack.api_url)
+    try:
+        with pytest.raises(SlackSetupError) as caught:
+            await start_socket_mode(connection)
+    finally:
+        await stop_socket_mode(connection)
+
+    assert "invalid_auth" in str(caught.value)
+    assert "connections:write" in str(caught.value)
+    assert len(slack.calls_to("apps.connections.open")) == 1  # no endless retrying

@@ -1,0 +1,65 @@
+"""`/nkru search`: stored articles with every word, newest first, one line per story."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.core.commands.conftest import (
+    BRIDGE_AGAIN,
+    NOW,
+    SNOW,
+    TANKER,
+    TROOPS,
+    VETO,
+    World,
+    titles,
+)
+
+
+async def test_search_finds_articles_with_every_word_newest_first(news: World) -> None:
+    reply = await news.run("search north korea")
+
+    assert (reply.error, reply.ephemeral, reply.footer) == (False, True, None)
+    assert reply.title == "Search: north korea"
+    # Every article naming both words, newest first; the bridge story once, as its newest report.
+    assert titles(reply)[:3] == [TROOPS[0], TANKER[0], VETO[0]]
+    assert titles(reply)[3] == BRIDGE_AGAIN[0]
+    assert SNOW[0] not in titles(reply)
+    whens = [line.when for line in reply.stories]
+    assert whens == sorted(whens, reverse=True)
+
+
+async def test_search_shows_a_storys_other_outlets_and_themes(news: World) -> None:
+    reply = await news.run("search tumen")
+
+    [line] = reply.stories  # two articles, one story
+    assert (line.title, line.source_name, line.outlets) == (BRIDGE_AGAIN[0], "Yonhap", ("TASS",))
+    assert line.when == NOW - timedelta(hours=3.5)
+    assert [hit.theme for hit in line.themes] == ["tumen-bridge"]
+
+
+async def test_search_matches_every_word_case_insensitively_and_ignores_quotes(
+    news: World,
+) -> None:
+    assert titles(await news.run('search "HOKKAIDO" snow')) == [SNOW[0]]
+    assert titles(await news.call("search", "Hokkaido tanker")) == []  # both words needed
+
+
+async def test_search_with_no_match_says_so(news: World) -> None:
+    reply = await news.run("search pyongyang marathon")
+
+    assert reply.stories == ()
+    assert reply.lines == ("No stored article contains every word of: pyongyang marathon",)
+
+
+async def test_search_caps_the_lines_and_says_there_are_more(world: World) -> None:
+    for number in range(12):
+        text = (f"Convoy k{number}a k{number}b k{number}c", f"Details q{number}x q{number}y")
+        await world.publish(f"bulk-{number}", text, "Wire", NOW - timedelta(minutes=60 - number))
+
+    reply = await world.run("search convoy")
+
+    assert len(reply.stories) == 10
+    assert reply.stories[0].title.startswith("Convoy k11a")
+    assert reply.stories[-1].title.startswith("Convoy k2a")
+    assert reply.footer == "More than 10 matches: add words to narrow the search."
