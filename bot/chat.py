@@ -170,6 +170,7 @@ async def _open_discord(
                 handler,
                 catalog,
                 api_url=api_url,
+                gateway_url=settings.discord_gateway_url,
                 guild_id=settings.discord_guild_id,
             )
             stack.push_async_callback(bot.shutdown)

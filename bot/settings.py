@@ -177,6 +177,7 @@ class Settings(BaseSettings):
     # "Discord"); the API URLs are for proxies and for tests
     slack_api_url: str = "https://slack.com/api/"
     discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None  # None: discord.py's own (wss://gateway.discord.gg)
     discord_guild_id: int | None = None  # register /nkru in this guild at once (else globally)
     http_host: str = "127.0.0.1"  # the HTTP listener: /healthz, and /slack/events in HTTP mode
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
@@ -26,6 +28,16 @@ def use_api_base(url: str | None) -> None:
     """
     if url:
         Route.BASE = url.rstrip("/")
+
+
+def use_gateway(url: str | None) -> None:
+    """Point discord.py's gateway connection elsewhere (a gateway proxy, tests); None leaves it.
+
+    discord.py connects to the class attribute `DiscordWebSocket.DEFAULT_GATEWAY` (it does not
+    ask `/gateway/bot`), so, like the API base, this is process-wide.
+    """
+    if url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
 
 def no_mentions() -> discord.AllowedMentions:

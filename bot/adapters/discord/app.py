@@ -101,11 +101,13 @@ async def start_discord_bot(
     catalog: CatalogSource,
     *,
     api_url: str | None = None,
+    gateway_url: str | None = None,
     guild_id: int | None = None,
     connect: bool = True,
 ) -> DiscordBot:
     """Build, log in and (unless `connect` is False) connect the bot; stop it with `shutdown`."""
     api.use_api_base(api_url)
+    api.use_gateway(gateway_url)
     bot = DiscordBot(handler, catalog, guild_id=guild_id)
     if connect:
         await bot.launch(token)

@@ -66,8 +66,9 @@ class StoryLine:
 class Reply:
     """A command's answer, platform-neutral.
 
-    `ephemeral` replies are shown only to the caller (usage errors, refusals, mute
-    confirmations); others are posted to the channel. `lines` are plain text lines;
+    `ephemeral` replies are shown only to the caller (usage errors, refusals, the caller's own
+    look-ups such as search and status); others, mute confirmations included, are posted to
+    the channel. `lines` are plain text lines;
     `stories` and `digest` are rendered as the adapter renders alerts and digests.
     """
 
