@@ -18,7 +18,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import discord
+import discord  # noqa: TID251 - to restore the API base the in-process restart sets
 import pytest
 
 from bot.app import open_runtime
@@ -29,6 +29,7 @@ from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.waiting import wait_until
 
 SLACK_CHANNEL = "C0NKRU"
 DISCORD_CHANNEL = 111_222_333
@@ -106,9 +107,7 @@ async def world(
         {"destination": f"discord:{DISCORD_CHANNEL}"},
     ]
     async with FakeSlackApi() as slack, FakeDiscord() as fake_discord:
-        env = {
-            key: value for key, value in os.environ.items() if not key.startswith("NKRU_")
-        } | {
+        env = {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")} | {
             "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
             "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
             "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
@@ -180,9 +179,7 @@ async def test_killed_between_send_and_record_posts_once_per_channel(world: Worl
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
-        async with asyncio.timeout(60):
-            while not (world.slack_posts() and world.discord_posts()):
-                await asyncio.sleep(0.05)
+        await wait_until(lambda: world.slack_posts() and world.discord_posts())
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()

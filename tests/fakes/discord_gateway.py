@@ -62,9 +62,9 @@ class FakeGateway:
         """What NKRU_DISCORD_GATEWAY_URL should say."""
         return f"ws://127.0.0.1:{self._port}/"
 
-    async def wait_identified(self, timeout: float = 30.0) -> Json:
-        """Wait until a bot has identified and been sent READY; its IDENTIFY payload."""
-        async with asyncio.timeout(timeout), self._changed:
+    async def wait_identified(self) -> Json:
+        """Wait (up to 30 s) until a bot has identified and been sent READY; its IDENTIFY."""
+        async with asyncio.timeout(30), self._changed:
             await self._changed.wait_for(lambda: bool(self.identified))
         return self.identified[-1]
 
