@@ -16,6 +16,7 @@ from rich.console import Console
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.chat import ChatMode, ChatPlatforms, ChatSetupError, open_chat
 from bot.core.commands.model import ThemeCatalog
+from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.delivery import DeliveryAdapter, RetryPolicy
 from bot.core.feed_health import PollPolicy
@@ -84,6 +85,17 @@ def alert_policy(settings: Settings) -> AlertPolicy:
     )
 
 
+def admin_policy(settings: Settings) -> AdminPolicy:
+    """Who is an admin, from the settings."""
+    return AdminPolicy(
+        discord_manage_guild=settings.discord_admins_manage_guild,
+        discord_role_ids=frozenset(settings.discord_admin_role_ids),
+        slack_user_ids=frozenset(settings.slack_admin_user_ids),
+        slack_usergroup_ids=frozenset(settings.slack_admin_usergroup_ids),
+        slack_workspace_admins=settings.slack_workspace_admins,
+    )
+
+
 def route_of(spec: RouteSettings) -> Route:
     """A configured route as the core's Route."""
     themes = None if spec.unmatched else frozenset(spec.themes)
@@ -147,7 +159,9 @@ async def open_runtime(
                 ctx = dataclasses.replace(ctx, parser=pool)
             adapters: dict[str, DeliveryAdapter] = {"console": ConsoleAdapter(console)}
             routes, catalog = policy.routes, catalog_source(ctx)
-            commands = CommandService(store, catalog, routes, ctx.clock)
+            commands = CommandService(
+                store, catalog, routes, ctx.clock, admin=admin_policy(settings)
+            )
             web_app = build_web_app(store, adapters, ctx.clock) if chat == "serve" else None
             try:
                 platforms = await stack.enter_async_context(

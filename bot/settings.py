@@ -182,6 +182,13 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"  # the HTTP listener: /healthz, and /slack/events in HTTP mode
     http_port: int = Field(default=8080, ge=0, le=65535)
 
+    # who may run admin commands from chat (README, "Admins"); checked by the bot itself
+    discord_admins_manage_guild: bool = True  # members with Manage Server are admins
+    discord_admin_role_ids: list[str] = Field(default_factory=list)
+    slack_admin_user_ids: list[str] = Field(default_factory=list)
+    slack_admin_usergroup_ids: list[str] = Field(default_factory=list)
+    slack_workspace_admins: bool = False  # Slack workspace admins and owners are admins too
+
     # secrets: no defaults, ever
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None

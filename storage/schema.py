@@ -164,3 +164,35 @@ mutes = Table(
     Column("created_by", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Every admin action from chat or the CLI, refused ones included (`nkru audit`, `/nkru audit`).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("platform", Text, nullable=False),  # slack | discord | console | cli | file
+    Column("user_id", Text, nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("destination", Text, nullable=False),  # where it was typed ("" for cli/file)
+    Column("action", Text, nullable=False),  # e.g. "watch add", "feeds remove"
+    Column("target", Text, nullable=False),  # e.g. the theme slug or feed URL
+    Column("detail", Text, nullable=False),  # what changed, or why it was refused
+    Column("outcome", Text, nullable=False),  # ok | refused | invalid | failed
+)
+
+# The effective watchlist as numbered versions: the newest is live. `document` is the whole
+# watchlist file (TOML) as it stood after the change; `change` says what changed, in one line.
+watchlist_versions = Table(
+    "watchlist_versions",
+    metadata,
+    Column("version", Id, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),  # the watchlist file's stem, e.g. "nkru"
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("author_id", Text, nullable=False),
+    Column("author_name", Text, nullable=False),
+    Column("change", Text, nullable=False),
+    Column("source", Text, nullable=False),  # seed | file | chat | import | undo
+)

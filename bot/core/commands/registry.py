@@ -8,16 +8,18 @@ are added with `Registry.add`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from bot.core.commands.model import Invocation, Reply, ThemeCatalog
+from bot.core.commands.permissions import AdminPolicy
 from bot.core.routing import Route
 from storage.engine import Store
 
 A = TypeVar("A")
+S = TypeVar("S")
 
 
 class UsageError(Exception):
@@ -39,6 +41,16 @@ class Context:
     now: datetime
     invocation: Invocation
     commands: Registry
+    admin: AdminPolicy = field(default_factory=AdminPolicy)
+    # Services the admin commands need (watchlist editing, feed adding…), looked up by type.
+    services: Mapping[type, object] = field(default_factory=dict)
+
+    def service(self, kind: type[S]) -> S:
+        """The configured service of this type; LookupError if the bot was built without it."""
+        found = self.services.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"{kind.__name__} is not configured in this process")
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.core.commands.admin import AdminPolicy, Refused, refusal
 from bot.core.commands.args import words_of
 from bot.core.commands.builtin import builtin_commands
 from bot.core.commands.model import CommandHandler, Invocation, Reply, ThemeCatalog
@@ -34,12 +35,17 @@ class CommandService:
         now: Callable[[], datetime],
         *,
         commands: Registry | None = None,
+        admin: AdminPolicy | None = None,
+        services: Sequence[object] = (),
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.routes = routes
         self.now = now
         self.commands = commands if commands is not None else builtin_commands()
+        self.admin = admin or AdminPolicy()
+        # Looked up by type from commands (Context.service), so each is optional.
+        self.services: dict[type, object] = {type(service): service for service in services}
 
     async def handle(self, invocation: Invocation) -> Reply:
         """Answer the invocation; never raises for user input."""
@@ -53,6 +59,8 @@ class CommandService:
             return await command.run(context, args)
         except UsageError as error:
             return usage_error(command, error)
+        except Refused as error:
+            return refusal(error)
         except Exception:
             # Not the caller's fault: keep the traceback in the log, out of the channel.
             log.exception(
@@ -71,6 +79,8 @@ class CommandService:
             now=self.now(),
             invocation=invocation,
             commands=self.commands,
+            admin=self.admin,
+            services=self.services,
         )
 
 
