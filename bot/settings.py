@@ -188,6 +188,12 @@ class Settings(BaseSettings):
     slack_admin_user_ids: list[str] = Field(default_factory=list)
     slack_admin_usergroup_ids: list[str] = Field(default_factory=list)
     slack_workspace_admins: bool = False  # Slack workspace admins and owners are admins too
+    # Feeds added from chat may not reach private, loopback, link-local or metadata addresses,
+    # except these networks (CIDR, e.g. "10.20.0.0/16") — the operator's own CLI and config
+    # file are trusted and may name any address.
+    chat_feed_allow_networks: list[str] = Field(default_factory=list)
+    # How often each process checks for a new watchlist version (database or watchlists/ files).
+    watchlist_check_interval: Seconds = 30.0
 
     # secrets: no defaults, ever
     slack_bot_token: str | None = None
