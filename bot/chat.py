@@ -28,6 +28,7 @@ from bot.adapters.discord import (
     start_discord_bot,
 )
 from bot.adapters.slack import (
+    Lookups,
     SlackDelivery,
     SlackSetupError,
     add_slack_routes,
@@ -138,7 +139,11 @@ async def _open_slack(
     platforms.adapters["slack"] = SlackDelivery.from_token(token, api_url=api_url, catalog=catalog)
     if mode != "serve":
         return
-    bolt = build_slack_app(token, settings.slack_signing_secret, api_url, handler, catalog)
+    lookups = Lookups(
+        usergroups=bool(settings.slack_admin_usergroup_ids),
+        workspace_admins=settings.slack_workspace_admins,
+    )
+    bolt = build_slack_app(token, settings.slack_signing_secret, api_url, handler, catalog, lookups)
     if settings.slack_app_token:
         socket = socket_mode_handler(bolt, settings.slack_app_token, api_url)
         await start_socket_mode(socket)

@@ -156,6 +156,8 @@ class FakeSlackApi:
         self.missing_channels: set[str] = set()  # answered with channel_not_found
         self.socket_messages: list[dict[str, Any]] = []  # what Socket Mode clients sent
         self.response_status = 200  # what response_url answers
+        self.usergroups: dict[str, list[str]] = {}  # user-group id → member user ids
+        self.users: dict[str, dict[str, Any]] = {}  # user id → users.info "user" object
         # Store posts but never answer them: the sender dies between sending and recording.
         self.hang_after_post = False
         self._scripts: dict[str, list[Scripted]] = {}
@@ -269,7 +271,23 @@ class FakeSlackApi:
             "chat.update": self._update,
             "conversations.history": self._history,
             "apps.connections.open": self._connections_open,
+            "usergroups.list": self._usergroups_list,
+            "users.info": self._users_info,
         }
+
+    def _usergroups_list(self, args: dict[str, Any]) -> web.Response:
+        with_users = str(args.get("include_users", "")).lower() in {"1", "true"}
+        groups = [
+            {"id": group_id, "handle": group_id.lower()} | ({"users": users} if with_users else {})
+            for group_id, users in self.usergroups.items()
+        ]
+        return _ok(usergroups=groups)
+
+    def _users_info(self, args: dict[str, Any]) -> web.Response:
+        user_id = str(args.get("user", ""))
+        if user_id not in self.users:
+            return _error("user_not_found")
+        return _ok(user={"id": user_id, "is_admin": False, "is_owner": False} | self.users[user_id])
 
     def _auth_test(self, args: dict[str, Any]) -> web.Response:
         return _ok(

@@ -17,11 +17,13 @@ from bot.adapters.slack.app import (
     start_socket_mode,
     stop_socket_mode,
 )
+from bot.adapters.slack.callers import Lookups
 from bot.adapters.slack.delivery import DEFAULT_API_URL, SlackDelivery, make_web_client
 from bot.adapters.slack.errors import SlackSetupError
 
 __all__ = [
     "DEFAULT_API_URL",
+    "Lookups",
     "SlackDelivery",
     "SlackSetupError",
     "add_slack_routes",

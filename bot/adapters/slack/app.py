@@ -23,6 +23,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.callers import CallerFacts, Lookups
 from bot.adapters.slack.delivery import DEFAULT_API_URL, make_web_client
 from bot.adapters.slack.errors import SlackSetupError, slack_error_code
 from bot.adapters.slack.pacing import retry_handlers
@@ -51,6 +52,7 @@ def build_slack_app(
     api_url: str,
     handler: CommandHandler,
     catalog: Callable[[], ThemeCatalog],
+    lookups: Lookups | None = None,
 ) -> AsyncApp:
     """A Bolt app answering `/nkru` with `handler`.
 
@@ -62,35 +64,43 @@ def build_slack_app(
         client=make_web_client(bot_token, api_url),
         signing_secret=signing_secret or secrets.token_hex(32),
     )
-    app.command(COMMAND)(slash_command_listener(handler, catalog))
+    facts = CallerFacts(app.client, lookups or Lookups())
+    app.command(COMMAND)(slash_command_listener(handler, catalog, facts))
     return app
 
 
 def slash_command_listener(
-    handler: CommandHandler, catalog: Callable[[], ThemeCatalog]
+    handler: CommandHandler, catalog: Callable[[], ThemeCatalog], facts: CallerFacts | None = None
 ) -> Listener:
     """The Bolt listener: ack at once, run the command, answer through response_url."""
 
     # Bolt passes arguments by parameter name: these must stay `ack`, `command`, `respond`.
     async def on_nkru(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        reply = await run_command(handler, command)
+        reply = await run_command(handler, command, facts)
         await answer(respond, reply, catalog)
 
     return on_nkru
 
 
-def invocation_of(command: dict[str, Any]) -> Invocation:
-    """The core's Invocation for a slash-command payload (Slack sends no user groups: no roles)."""
-    caller = Caller("slack", str(command.get("user_id", "")), str(command.get("user_name", "")))
+def invocation_of(command: dict[str, Any], caller: Caller | None = None) -> Invocation:
+    """The core's Invocation for a slash-command payload (Slack sends no user groups: the
+    caller's facts come from `CallerFacts` when the admin settings need them)."""
+    user_id, user_name = str(command.get("user_id", "")), str(command.get("user_name", ""))
     destination = f"slack:{command.get('channel_id', '')}"
-    return Invocation.from_text(caller, destination, str(command.get("text", "")))
+    who = caller or Caller("slack", user_id, user_name)
+    return Invocation.from_text(who, destination, str(command.get("text", "")))
 
 
-async def run_command(handler: CommandHandler, command: dict[str, Any]) -> Reply:
+async def run_command(
+    handler: CommandHandler, command: dict[str, Any], facts: CallerFacts | None = None
+) -> Reply:
     """The handler's reply; a crash becomes an ephemeral apology (and a logged traceback)."""
     invocation = invocation_of(command)
     try:
+        if facts is not None:
+            caller = await facts.caller(invocation.caller.user_id, invocation.caller.user_name)
+            invocation = invocation_of(command, caller)
         return await handler.handle(invocation)
     except Exception:  # the user must get an answer whatever broke
         log.exception("/nkru %s failed for %s", invocation.command, invocation.caller.user_id)

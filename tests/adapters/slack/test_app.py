@@ -23,8 +23,10 @@ from bot.adapters.slack.app import (
     start_socket_mode,
     stop_socket_mode,
 )
+from bot.adapters.slack.callers import Lookups
 from bot.adapters.slack.errors import SlackSetupError
 from bot.core.commands.model import Invocation, Reply, StoryLine
+from bot.core.commands.permissions import WORKSPACE_ADMIN
 from bot.core.models import ThemeHit
 from tests.adapters.slack.samples import (
     CATALOG,
@@ -294,3 +296,24 @@ async def test_socket_mode_with_a_refused_app_token_stops_with_advice(
     assert "invalid_auth" in str(caught.value)
     assert "connections:write" in str(caught.value)
     assert len(slack.calls_to("apps.connections.open")) == 1  # no endless retrying
+
+
+async def test_the_callers_user_groups_reach_the_handler(
+    slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    """With user-group admins configured, the slash command's caller carries their groups."""
+    slack.usergroups = {"S0EDITORS": ["U0USER"]}
+    slack.users = {"U0USER": {"is_admin": True}}
+    lookups = Lookups(usergroups=True, workspace_admins=True)
+    bolt = build_slack_app(
+        slack.bot_token, SECRET, slack.api_url, handler, lambda: CATALOG, lookups
+    )
+    web_app = web.Application()
+    add_slack_routes(web_app, bolt)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        response = await post_command(client, slack, "help")
+        assert response.status == 200
+        await slack.wait_for(lambda: len(slack.responses) == 1)
+    [invocation] = handler.invocations
+    assert invocation.caller.roles == frozenset({"S0EDITORS"})
+    assert invocation.caller.permissions == frozenset({WORKSPACE_ADMIN})
