@@ -2,7 +2,8 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    NKRU_DATABASE_URL=sqlite+aiosqlite:////data/nkru.db
+    NKRU_DATABASE_URL=sqlite+aiosqlite:////data/nkru.db \
+    NKRU_HTTP_HOST=0.0.0.0 NKRU_HTTP_PORT=8080
 WORKDIR /app
 
 COPY pyproject.toml README.md ./
@@ -15,6 +16,10 @@ COPY watchlists ./watchlists
 
 USER nkru
 VOLUME ["/data"]
+# /healthz (and /slack/events in Slack HTTP mode)
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"
 # Settings come from NKRU_* variables or a mounted nkru.toml (NKRU_CONFIG=/app/nkru.toml).
 ENTRYPOINT ["nkru"]
 CMD ["run"]
