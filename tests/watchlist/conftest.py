@@ -11,6 +11,7 @@ from tests.conftest import REPO_ROOT
 
 DEFAULT_WATCHLISTS = REPO_ROOT / "watchlists"
 LABELLED = REPO_ROOT / "tests" / "data" / "labelled.jsonl"
+HELDOUT = REPO_ROOT / "tests" / "data" / "heldout.jsonl"
 
 MINIMAL = """\
 [watchlist]

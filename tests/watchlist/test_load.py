@@ -151,7 +151,10 @@ def test_every_problem_is_reported_at_once(write: Write) -> None:
     ("term", "message"),
     [
         ('{ text = "Tumen", fuzzy = true }', "too short for fuzzy matching"),
-        ('{ text = "Туманная", fuzzy = true }', "prefix terms cannot be fuzzy"),
+        ('{ text = "Туманн", fuzzy = true }', "one word of 7+ letters"),
+        ('{ text = "Северн Коре", fuzzy = true }', "one word of 7+ letters"),
+        ('{ text = "북한", except = ["북"] }', "does not start with the term"),
+        ('{ text = "북한", except = "북한산" }', "is not a list of strings"),
         ('{ text = "Tumen", weight = 0 }', "out of range"),
         ('{ text = "Tumen", weight = true }', "true is not a number"),
         ('"—"', "has no letters or digits"),

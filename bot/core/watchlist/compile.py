@@ -34,6 +34,8 @@ class Slot:
     max_edits: int  # 0: exact only
     threshold: float  # minimum similarity (0-100) of a fuzzy hit
     pieces: tuple[Piece, ...]  # indexed to find fuzzy candidates (see pieces.py)
+    # A hit where this matches the text (from the hit's first word on) does not count.
+    exceptions: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +76,13 @@ def max_edits(text: str, threshold: float) -> int:
     return edits
 
 
-def fuzzy_plan(text: str, threshold: float, used: Counter[str]) -> tuple[int, tuple[Piece, ...]]:
+def fuzzy_plan(
+    text: str, threshold: float, used: Counter[str], mode: TermMode = "word"
+) -> tuple[int, tuple[Piece, ...]]:
     """(typos allowed, pieces to index) for a fuzzy term: (0, ()) if it cannot have one."""
-    pieces = choose_pieces(text, used) if max_edits(text, threshold) else None
-    return (1, pieces) if pieces else (0, ())
+    edits = max_edits(text, threshold)
+    pieces = choose_pieces(text, used, prefix=mode == "prefix") if edits else None
+    return (edits, pieces) if pieces else (0, ())
 
 
 def _variants(term: Term) -> tuple[str, ...]:
@@ -102,6 +107,27 @@ def _variants(term: Term) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _exception_pattern(exceptions: tuple[str, ...], mode: TermMode) -> re.Pattern[str] | None:
+    """A regex matching the text at a hit that one of ``exceptions`` rules out.
+
+    They are read like the term: for a prefix term each of their words starts a word of
+    the text ("북한산" rules out 북한산에, 북한산국립공원), otherwise the text starts with
+    them ("satellite image" rules out "satellite images" and "satellite imagery").
+    """
+    if not exceptions:
+        return None
+    forms = []
+    for exception in exceptions:
+        words = exception.split(" ")
+        if mode == "prefix":
+            forms.append(
+                "".join(re.escape(w) + "[^ ]* " for w in words[:-1]) + re.escape(words[-1])
+            )
+        else:
+            forms.append(re.escape(exception))
+    return re.compile("|".join(forms))
+
+
 class _Builder:
     """Accumulates slots and their uses."""
 
@@ -109,7 +135,7 @@ class _Builder:
         self.threshold = threshold
         self.pieces_used: Counter[str] = Counter()
         self.slots: list[Slot] = []
-        self.by_key: dict[tuple[str, TermMode, bool], int] = {}
+        self.by_key: dict[tuple[str, TermMode, bool, tuple[str, ...]], int] = {}
         self.groups: list[Group] = []
         self.group_ids: dict[tuple[int, str], int] = {}
         self.uses_group: list[list[int]] = []
@@ -118,16 +144,28 @@ class _Builder:
 
     def slot(self, term: Term) -> int:
         variants = _variants(term)
-        key = (variants[0], term.mode, term.fuzzy)
+        exceptions = tuple(normalize_term(e) for e in term.exceptions)
+        key = (variants[0], term.mode, term.fuzzy, exceptions)
         if key in self.by_key:
             return self.by_key[key]
         edits, pieces = (
-            fuzzy_plan(variants[0], self.threshold, self.pieces_used) if term.fuzzy else (0, ())
+            fuzzy_plan(variants[0], self.threshold, self.pieces_used, term.mode)
+            if term.fuzzy
+            else (0, ())
         )
         index, words = len(self.slots), variants[0].count(" ") + 1
         self.slots.append(
             Slot(
-                index, term, variants[0], variants, term.mode, words, edits, self.threshold, pieces
+                index,
+                term,
+                variants[0],
+                variants,
+                term.mode,
+                words,
+                edits,
+                self.threshold,
+                pieces,
+                _exception_pattern(exceptions, term.mode),
             )
         )
         self.by_key[key] = index

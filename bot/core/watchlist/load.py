@@ -119,3 +119,18 @@ def _duplicates(
             )
         slug_at.setdefault(theme.slug, f"{file}:{line}")
     return problems
+
+
+def load_watchlist_text(text: str, name: Path | str) -> Watchlist:
+    """Validate a watchlist document given as text (a stored version, an edit before it is
+    saved); problems name `name` as their file. WatchlistError lists every problem."""
+    path = Path(name)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WatchlistError([_syntax_problem(path, exc)]) from None
+    checker = Checker(str(path), LineIndex(text))
+    watchlist = build_watchlist(doc, path, checker)
+    if watchlist is None:
+        raise WatchlistError(checker.problems)
+    return watchlist

@@ -1,4 +1,4 @@
-"""The fast matcher: one Aho-Corasick automaton over every term of every theme.
+"""The fast matcher: Aho-Corasick automata over every term of every theme.
 
 The title and summary are normalised together as ``" title \\x1f summary "`` (words
 separated by single spaces). Every key in the automaton starts with a space, so it can only
@@ -13,15 +13,21 @@ hits are few:
   to the same ("Korea's" reads "koreas").
 * ``prefix`` keys need no check for one word; several words are confirmed by a regex at
   the hit ("северн коре" finds "северной кореи").
+* A term's exceptions ("북한산" for "북한") are checked at its hits: they are rare.
 * Fuzzy terms add two pieces to the automaton, a head anchored at a word start and a tail
   anchored at a word end (see ``pieces.py``): a window one typo away from the term starts
   with the head or ends with the tail. Piece hits are kept aside during the scan;
   afterwards, for terms not already found exactly in that field, each yields the window of
-  the term's word count where the term could be, and only that window is scored with
-  rapidfuzz (OSA distance: a swap of neighbours is one typo, so "Pyongayng" is one edit
-  from "Pyongyang"). Windows that cross from title to summary are ignored.
+  the term's word count where the term could be (prefix terms: the word), and ``fuzzy.py``
+  decides whether it is a hit. Windows that cross from title to summary are ignored. The
+  same words come up in article after article (most piece hits are other words sharing a
+  head or tail: "Primorye" for "Primorsky"), so verdicts are cached per term and window.
 
-The automaton is ``ahocorasick_rs`` (Rust) over UTF-8 bytes: its DFA scanned this workload
+Keys are split by script into two automata: Latin text, most of the feeds, is scanned only
+by the automaton of ASCII keys, whose DFA is smaller (fewer byte classes, so more of it
+stays in the CPU caches); text with other letters is scanned by both.
+
+The automata are ``ahocorasick_rs`` (Rust) over UTF-8 bytes: its DFA scanned this workload
 two to three times as fast as pyahocorasick (benchmarks/matching.py).
 """
 
@@ -29,52 +35,67 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Any
 
 from ahocorasick_rs import BytesAhoCorasick, Implementation
-from rapidfuzz.distance import OSA
 
 from bot.core.watchlist.compile import DEFAULT_FUZZY_THRESHOLD, Compiled, Slot, compile_watchlists
+from bot.core.watchlist.fuzzy import prefix_similarity, similarity
 from bot.core.watchlist.model import Theme, Watchlist
 from bot.core.watchlist.normalize import FIELD_BREAK, matching_text
-from bot.core.watchlist.scoring import EXACT, Found, ThemeMatch, score
+from bot.core.watchlist.scoring import EXACT, Found, Scorer, ThemeMatch
 
-_EXACT, _WORD, _PREFIX_WORDS, _PIECE = range(4)
+# Action kinds. Pieces sort last (kind >= _HEAD) so the hit loop tells them apart with one
+# comparison.
+_EXACT, _WORD, _PREFIX_WORDS, _HEAD, _TAIL, _PREFIX_HEAD, _PREFIX_TAIL = range(7)
 # The DFA is the fastest scanner at every size measured, but it is big: about 2.5 KB a key
 # (10,000 terms: 17,500 keys, 43 MB). Past this many keys the contiguous NFA (40 % slower,
 # a tenth of the memory) is used instead.
 _DFA_MAX_KEYS = 20_000
+_CACHE_SIZE = 100_000  # fuzzy verdicts kept (then forgotten at once: simpler than an LRU)
 
-
-@dataclass(frozen=True, slots=True)
-class _Action:
-    """What to do when the automaton finds a key."""
-
-    kind: int
-    slot: Slot
-    index: int  # of the slot
-    length: int = 0  # _EXACT: of the matched words, without the key's spaces or plural "s"
-    offset: int = 0  # _PIECE: of the piece in the padded term " text " (0: the head)
-    verify: re.Pattern[str] | None = None  # _PREFIX_WORDS: the whole term
+# What to do when the automaton finds a key, as a plain tuple (the hit loop unpacks it
+# faster than it reads attributes): (kind, slot index, length, extra, exceptions).
+# length: _EXACT/_WORD, of the matched words without the key's spaces or plural "s".
+# extra: the regex of a _PREFIX_WORDS term, the _PieceInfo of a piece.
+_Action = tuple[int, int, int, Any, re.Pattern[str] | None]
+# A piece's kind, slot index, words, the term's length, typos allowed, and where the
+# window ends after the key (_TAIL: the key's length less its space) or where the tail
+# sits in the word (_PREFIX_TAIL), then the slot.
+_PieceInfo = tuple[int, int, int, int, int, int, Slot]
+_Piece = tuple[int, _PieceInfo]  # where the key starts in the text, what it is
 
 
 def _actions(slot: Slot) -> Iterable[tuple[str, _Action]]:
     """(automaton key, action) pairs that find ``slot``."""
+    index, exceptions = slot.index, slot.exceptions
     for variant in slot.variants:
-        exact = _Action(_EXACT, slot, slot.index, len(variant))
         if slot.mode == "prefix" and " " in variant:
             words = variant.split(" ")
             pattern = "".join(re.escape(w) + "[^ ]* " for w in words[:-1]) + re.escape(words[-1])
             verify = re.compile(pattern)
-            yield " " + words[0], _Action(_PREFIX_WORDS, slot, slot.index, verify=verify)
+            yield " " + words[0], (_PREFIX_WORDS, index, 0, verify, exceptions)
         elif slot.mode == "prefix":
-            yield " " + variant, exact
+            yield " " + variant, (_EXACT, index, len(variant), None, exceptions)
         elif slot.mode == "phrase":
-            yield f" {variant} ", exact
+            yield f" {variant} ", (_EXACT, index, len(variant), None, exceptions)
         else:  # checked after the hit: a space or "s " must follow (see find)
-            yield " " + variant, _Action(_WORD, slot, slot.index, len(variant))
+            yield " " + variant, (_WORD, index, len(variant), None, exceptions)
     for offset, piece in slot.pieces:
-        yield piece, _Action(_PIECE, slot, slot.index, offset=offset)
+        if slot.mode == "prefix":
+            kind, at = (_PREFIX_TAIL, offset - 1) if offset else (_PREFIX_HEAD, 0)
+        else:
+            kind, at = (_TAIL, len(piece) - 1) if offset else (_HEAD, 0)
+        info = (kind, index, slot.tokens, len(slot.text), slot.max_edits, at, slot)
+        yield piece, (kind, index, 0, info, None)
+
+
+def _automaton(keys: list[str]) -> BytesAhoCorasick | None:
+    """An automaton reporting every key (a key twice: both), or None if there are none."""
+    if not keys:
+        return None
+    implementation = Implementation.DFA if len(set(keys)) <= _DFA_MAX_KEYS else None
+    return BytesAhoCorasick([key.encode() for key in keys], implementation=implementation)
 
 
 class Matcher:
@@ -83,18 +104,20 @@ class Matcher:
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
         self.themes: dict[str, Theme] = {t.theme.slug: t.theme for t in compiled.themes}
-        table: dict[str, list[_Action]] = {}
+        self._scorer = Scorer(compiled)
+        # One key per action (a key that several actions share is given once for each: the
+        # automaton reports them all, and the hit loop needs no inner loop), the Latin
+        # automaton's first, then the other's.
+        latin: list[tuple[str, _Action]] = []
+        other: list[tuple[str, _Action]] = []
         for slot in compiled.slots:
             for key, action in _actions(slot):
-                table.setdefault(key, []).append(action)
-        self._actions = [tuple(actions) for actions in table.values()]
-        self._key_sizes = [len(key) for key in table]
-        implementation = Implementation.DFA if len(table) <= _DFA_MAX_KEYS else None
-        self._automaton = (
-            BytesAhoCorasick([key.encode() for key in table], implementation=implementation)
-            if table
-            else None
-        )
+                (latin if key.isascii() else other).append((key, action))
+        self._actions = [action for _, action in (*latin, *other)]
+        self._offset = len(latin)
+        self._latin = _automaton([key for key, _ in latin])
+        self._other = _automaton([key for key, _ in other])
+        self._verdicts: dict[tuple[int, str], tuple[float, int]] = {}
 
     @classmethod
     def from_watchlists(
@@ -107,102 +130,125 @@ class Matcher:
         """The themes that this title and summary match, best score first."""
         text, split = matching_text(title, summary)
         found = self.find(text, split)
-        return score(self.compiled, found, (title, summary), text, split) if found else []
+        return self._scorer.score(found, (title, summary), text, split) if found else []
 
     def find(self, text: str, split: int) -> Found:
         """Best hit per slot and field in a ``matching_text`` whose summary starts at split."""
         found: Found = {}
-        if self._automaton is None:
-            return found
-        pieces: list[tuple[int, int, _Action]] = []
+        pieces: list[_Piece] = []
         table = self._actions
-        for index, start, stop in self._hits(text):
-            for action in table[index]:
-                kind = action.kind
-                first = start + 1  # keys start with a space: the words start after it
-                end = first + action.length
-                if kind == _WORD:  # a whole word, or the word and a plural "s"
-                    after = text[end]
-                    if after != " " and (after != "s" or text[end + 1] != " "):
-                        continue
-                elif kind == _PREFIX_WORDS:
-                    verified = action.verify.match(text, first) if action.verify else None
-                    if verified is None:
-                        continue
-                    end = verified.end()
-                elif kind == _PIECE:
-                    pieces.append((start, stop, action))  # later: an exact hit may make it moot
+        for index, start, _ in self._hits(text):
+            kind, slot, length, extra, exceptions = table[index]
+            if kind >= _HEAD:
+                pieces.append((start, extra))  # later: exact hits first
+                continue
+            first = start + 1  # keys start with a space: the words start after it
+            end = first + length
+            if kind == _WORD:  # a whole word, or the word and a plural "s"
+                after = text[end]
+                if after != " " and (after != "s" or text[end + 1] != " "):
                     continue
-                field = 0 if first < split else 1
-                local = first - (1 if field == 0 else split)
-                key = action.index << 1 | field
-                hit = found.get(key)
-                if hit is None or hit[0] < EXACT or local < hit[1]:  # the first exact hit
-                    found[key] = (EXACT, local, local + end - first)
+            elif kind == _PREFIX_WORDS:
+                verified = extra.match(text, first)
+                if verified is None:
+                    continue
+                end = verified.end()
+            if exceptions is not None and exceptions.match(text, first):
+                continue
+            if first < split:
+                key, local = slot << 1, first - 1
+            else:
+                key, local = slot << 1 | 1, first - split
+            hit = found.get(key)
+            if hit is None or hit[0] < EXACT or local < hit[1]:  # the first exact hit
+                found[key] = (EXACT, local, local + end - first)
         if pieces:
-            _fuzzy(text, split, pieces, found)
+            self._fuzzy(text, split, pieces, found)
         return found
 
     def _hits(self, text: str) -> list[tuple[int, int, int]]:
-        """(key, start, stop) of every key found in ``text``, in character offsets.
+        """(action index, start, stop) of every key found in ``text``; start in characters.
 
-        The automaton scans UTF-8 bytes: that skips the byte-to-character conversion of
-        every offset that the ``str`` interface makes, a microsecond an article. For ASCII
-        text they are the same; otherwise each hit's start is converted (keys start on a
-        character boundary, as UTF-8 lead bytes never occur inside a character).
+        The automata scan UTF-8 bytes: that skips the byte-to-character conversion of every
+        offset that the ``str`` interface makes, a microsecond an article. For ASCII text
+        they are the same, and only the Latin automaton can find anything; otherwise each
+        hit's start is converted (keys start with a space, so on a character boundary).
         """
-        assert self._automaton is not None
         if text.isascii():
-            return self._automaton.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
+            return (
+                self._latin.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
+                if self._latin
+                else []
+            )
         data = text.encode()
         hits = []
-        for index, start, _ in self._automaton.find_matches_as_indexes(data, overlapping=True):
-            first = len(data[:start].decode())
-            hits.append((index, first, first + self._key_sizes[index]))
+        for automaton, offset in ((self._latin, 0), (self._other, self._offset)):
+            if automaton is None:
+                continue
+            for index, start, stop in automaton.find_matches_as_indexes(data, overlapping=True):
+                hits.append((index + offset, len(data[:start].decode()), stop))
         return hits
 
+    def _fuzzy(self, text: str, split: int, pieces: list[_Piece], found: Found) -> None:
+        """Judge the windows that piece hits point at, unless the term was found exactly there.
 
-def _fuzzy(text: str, split: int, pieces: list[tuple[int, int, _Action]], found: Found) -> None:
-    """Score the windows that piece hits point at, unless the term was found exactly there.
+        A hit on the head fixes where the window starts, a hit on the tail where it ends;
+        the window has the term's word count (prefix terms: it is the word). Most piece
+        hits are other words that share a head or a tail, so the window's length is
+        checked before anything else.
+        """
+        verdicts = self._verdicts
+        for start, (kind, index, tokens, size, edits, at, slot) in pieces:
+            # The piece is in the window, so it tells the field (a window across the two
+            # fields is no hit anyway).
+            key = index << 1 | (start + 1 >= split)
+            hit = found.get(key)
+            if hit is not None and hit[0] == EXACT:
+                continue  # a fuzzy hit cannot beat an exact one in the same field
+            if kind == _HEAD:  # the window starts after the head's leading space
+                begin = start + 1
+                end = text.find(" ", begin + 1)
+                if tokens > 1:
+                    for _ in range(tokens - 1):
+                        end = text.find(" ", end + 1)
+                if abs(end - begin - size) > edits:
+                    continue
+            elif kind == _TAIL:  # it ends with the space at the end of the tail
+                end = start + at
+                begin = text.rfind(" ", 0, end)
+                if tokens > 1:
+                    for _ in range(tokens - 1):
+                        begin = text.rfind(" ", 0, begin)
+                begin += 1
+                if abs(end - begin - size) > edits:
+                    continue
+            elif kind == _PREFIX_HEAD:
+                begin = start + 1
+                end = text.find(" ", begin)
+            else:  # _PREFIX_TAIL: inside a word, where the term's tail would be, ± a letter
+                begin = text.rfind(" ", 0, start) + 1
+                if abs(start - begin - at) > edits:
+                    continue
+                end = text.find(" ", begin)
+            window = text[begin:end]
+            verdict = verdicts.get((index, window))
+            if verdict is None:
+                verdict = self._judge(slot, window, kind)
+                if len(verdicts) >= _CACHE_SIZE:
+                    verdicts.clear()
+                verdicts[index, window] = verdict
+            if not verdict[0] or (slot.exceptions and slot.exceptions.match(text, begin)):
+                continue
+            value = verdict[0]
+            local = begin - 1 if key & 1 == 0 else begin - split
+            if hit is None or hit[0] < value or (hit[0] == value and local < hit[1]):
+                found[key] = (value, local, local + verdict[1])
 
-    A hit on the head fixes where the window starts, a hit on the tail where it ends; the
-    window has the term's word count. Most piece hits are other words that share a head
-    or a tail, so the window's length is checked before rapidfuzz is called.
-    """
-    tried: set[tuple[int, int]] = set()
-    for start, stop, action in pieces:
-        slot = action.slot
-        hit = found.get(slot.index << 1 | (0 if start + 1 < split else 1))
-        if hit is not None and hit[0] == EXACT:
-            continue  # a fuzzy hit cannot beat an exact one in the same field
-        if action.offset == 0:  # the head: the window starts after its leading space
-            begin = start + 1
-            end = text.find(" ", begin + 1)
-            for _ in range(slot.tokens - 1):
-                end = text.find(" ", end + 1)
-        else:  # the tail: it ends with the space after the window
-            end = stop - 1
-            begin = text.rfind(" ", 0, end)
-            for _ in range(slot.tokens - 1):
-                begin = text.rfind(" ", 0, begin)
-            begin += 1
-        if abs(end - begin - len(slot.text)) > slot.max_edits or (slot.index, begin) in tried:
-            continue
-        tried.add((slot.index, begin))
-        _score_window(text[begin:end], begin, split, slot, found)
-
-
-def _score_window(window: str, begin: int, split: int, slot: Slot, found: Found) -> None:
-    """Record ``window`` (starting at ``begin``) as a fuzzy hit of ``slot`` if close enough."""
-    if FIELD_BREAK in window or window == slot.text:
-        return  # it straddles title and summary, or it is an exact hit
-    distance = OSA.distance(slot.text, window, score_cutoff=slot.max_edits)
-    similarity = EXACT * (1 - distance / max(len(slot.text), len(window)))
-    if distance > slot.max_edits or similarity < slot.threshold:
-        return
-    field = 0 if begin < split else 1
-    local = begin - (1 if field == 0 else split)
-    key = slot.index << 1 | field
-    hit = found.get(key)
-    if hit is None or hit[0] < similarity or (hit[0] == similarity and local < hit[1]):
-        found[key] = (similarity, local, local + len(window))
+    @staticmethod
+    def _judge(slot: Slot, window: str, kind: int) -> tuple[float, int]:
+        """(similarity, length matched) of a window; (0.0, 0) if it is no hit."""
+        if FIELD_BREAK in window:
+            return 0.0, 0  # it straddles title and summary
+        if kind >= _PREFIX_HEAD:
+            return prefix_similarity(slot, window)
+        return similarity(slot, window), len(window)

@@ -17,13 +17,15 @@ class Term:
     ``word``: whole words on token boundaries; the last word may carry a plural or
     possessive "s" ("bridge" finds "bridges", "Korea's"). ``phrase``: the same without
     that tolerance. ``prefix``: every word of the term starts a word of the text
-    ("Туманн" finds "Туманной"; "북한" finds "북한은").
+    ("Туманн" finds "Туманной"; "북한" finds "북한은"). ``exceptions``: a hit does not count
+    where the text there starts with one of these ("북한" except "북한산", Bukhansan).
     """
 
     text: str
     mode: TermMode
     fuzzy: bool
     weight: float
+    exceptions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,11 @@ costs a rapidfuzz comparison). ``_cost`` estimates that: every letter makes a pi
 three times rarer, while a common word or ending ("with ", "ing ") counts as one letter, and
 a piece already used by other terms costs more (one find would wake them all up: think of
 a thousand "… Trading" company names). The cut with the lowest total is chosen.
+
+Prefix terms (a Russian stem, "пхеньян") end inside a word, so only the head is anchored
+(" пхе" + н + "ьян"): the tail is found anywhere in a word, and the matcher checks that it
+sits where the term's tail would. As a stem of seven letters is enough to be worth a typo,
+their pieces may have three letters each; the head's anchor keeps it rare.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 
 MIN_LETTERS = 4  # per piece: shorter pieces occur in most articles
+MIN_PREFIX_LETTERS = 3  # per piece of a one-word prefix term (see the module doc)
 _RARITY_PER_LETTER = 0.35
 _COMMON_WORDS = frozenset(
     ("a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
@@ -53,16 +59,22 @@ def _cost(piece: str, used: int) -> float:
     return rarity * (1 + used)
 
 
-def choose_pieces(text: str, used: Counter[str]) -> tuple[Piece, Piece] | None:
+def choose_pieces(
+    text: str, used: Counter[str], prefix: bool = False
+) -> tuple[Piece, Piece] | None:
     """Head and tail of normalised ``text`` (see the module doc), or None if too short.
 
-    ``used`` counts the pieces already chosen for other terms; it is updated.
+    ``used`` counts the pieces already chosen for other terms; it is updated. ``prefix``:
+    the term ends inside a word (one word only), so the tail has no space after it.
     """
-    padded = f" {text} "
+    if prefix and " " in text:
+        return None
+    padded = f" {text}" if prefix else f" {text} "
+    least = MIN_PREFIX_LETTERS if prefix else MIN_LETTERS
     best: tuple[float, Piece, Piece] | None = None
     for gap in range(1, len(padded) - 1):
         head, tail = padded[:gap], padded[gap + 1 :]
-        if min(len(head.replace(" ", "")), len(tail.replace(" ", ""))) < MIN_LETTERS:
+        if min(len(head.replace(" ", "")), len(tail.replace(" ", ""))) < least:
             continue
         cost = _cost(head, used[head]) + _cost(tail, used[tail])
         if best is None or cost < best[0]:

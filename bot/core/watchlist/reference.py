@@ -3,9 +3,9 @@
 It exists to check the fast matcher (tests and ``benchmarks/matching.py`` require the same
 themes and scores on the labelled set) and is far too slow for production: it compares each
 of the N terms with each window of the text, and scores every window of every fuzzy term
-with rapidfuzz (one ``cdist`` call per term and field). It shares the normalisation, the
-compiled terms and the scoring with ``Matcher``, so a difference can only come from how
-terms are found.
+with rapidfuzz (one ``cdist`` call per term and field; the windows within one typo are then
+judged by ``fuzzy.py``). It shares the normalisation, the compiled terms, the fuzzy rules
+and the scoring with ``Matcher``, so a difference can only come from how terms are found.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.watchlist.compile import DEFAULT_FUZZY_THRESHOLD, Compiled, Slot, compile_watchlists
+from bot.core.watchlist.fuzzy import prefix_similarity, similarity
 from bot.core.watchlist.model import Watchlist
 from bot.core.watchlist.normalize import fields, matching_text
-from bot.core.watchlist.scoring import EXACT, Found, ThemeMatch, score
+from bot.core.watchlist.scoring import EXACT, Found, Scorer, ThemeMatch
 
 
 class ReferenceMatcher:
@@ -26,6 +27,7 @@ class ReferenceMatcher:
 
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
+        self._scorer = Scorer(compiled)
 
     @classmethod
     def from_watchlists(
@@ -38,7 +40,7 @@ class ReferenceMatcher:
         """The themes that this title and summary match, best score first."""
         text, split = matching_text(title, summary)
         found = self.find(text, split)
-        return score(self.compiled, found, (title, summary), text, split) if found else []
+        return self._scorer.score(found, (title, summary), text, split) if found else []
 
     def find(self, text: str, split: int) -> Found:
         """Best hit per slot and field, as ``Matcher.find``."""
@@ -88,25 +90,46 @@ def _exact_hit(slot: Slot, field: _Field) -> tuple[float, int, int] | None:
             continue  # a shortcut only: no window can start with it
         for i in range(len(tokens) - len(words) + 1):
             window = tokens[i : i + len(words)]
-            if (first is None or starts[i] < first[1]) and _exact(slot, words, window):
+            if (
+                (first is None or starts[i] < first[1])
+                and _exact(slot, words, window)
+                and not _excepted(slot, field, starts[i])
+            ):
                 first = (EXACT, starts[i], starts[i] + _matched(slot, words, window))
                 break
     return first
+
+
+def _excepted(slot: Slot, field: _Field, start: int) -> bool:
+    """Whether one of the slot's exceptions rules out a hit at ``start``."""
+    return slot.exceptions is not None and slot.exceptions.match(field.text, start) is not None
 
 
 def _fuzzy_hit(slot: Slot, field: _Field) -> tuple[float, int, int] | None:
     """The most similar window (the first of equals), scoring every window with rapidfuzz."""
     if not slot.max_edits:
         return None
+    if slot.mode == "prefix":
+        return _fuzzy_prefix_hit(slot, field)
     best: tuple[float, int, int] | None = None
     windows = field.windows_of(slot.tokens)
     distances = process.cdist([slot.text], windows, scorer=OSA.distance)[0] if windows else []
     for i, distance in enumerate(distances):
-        size = max(len(slot.text), len(windows[i]))
-        similarity = EXACT * (1 - int(distance) / size)
-        good = distance <= slot.max_edits and similarity >= slot.threshold
-        if good and (best is None or similarity > best[0]):
-            best = (similarity, field.starts[i], field.starts[i] + len(windows[i]))
+        if distance > slot.max_edits or _excepted(slot, field, field.starts[i]):
+            continue
+        value = similarity(slot, windows[i])
+        if value and (best is None or value > best[0]):
+            best = (value, field.starts[i], field.starts[i] + len(windows[i]))
+    return best
+
+
+def _fuzzy_prefix_hit(slot: Slot, field: _Field) -> tuple[float, int, int] | None:
+    """The word whose start is most similar to a one-word prefix term (the first of equals)."""
+    best: tuple[float, int, int] | None = None
+    for token, start in zip(field.tokens, field.starts, strict=True):
+        value, size = prefix_similarity(slot, token)
+        if value and not _excepted(slot, field, start) and (best is None or value > best[0]):
+            best = (value, start, start + size)
     return best
 
 

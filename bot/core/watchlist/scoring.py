@@ -102,63 +102,85 @@ class Article:
         return surface(text, words, start, end, self._spans[which])
 
 
+class Scorer:
+    """``score`` with what it needs laid out per slot, built once per matcher."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled = compiled
+        self._group_bits = compiled.group_bits
+        self._exclude_bits = compiled.exclude_bits
+        self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
+        uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
+        for index, theme in enumerate(compiled.themes):
+            for slot, weight in theme.weights.items():
+                uses[slot].append((index, weight, theme.require_bits))
+        # slot -> (theme, weight, the theme's context groups) for each theme it indicates
+        self._uses = [tuple(u) for u in uses]
+
+    def score(
+        self, found: Found, originals: tuple[str, str], text: str, split: int
+    ) -> list[ThemeMatch]:
+        """Theme matches for the found slots, best score first.
+
+        ``originals`` are the title and summary as given, ``text`` and ``split`` their
+        ``matching_text``: only needed if someone reads an explanation.
+        """
+        groups = vetoed = 0
+        group_bits, exclude_bits = self._group_bits, self._exclude_bits
+        for key in found:
+            groups |= group_bits[key >> 1]
+            if exclude_bits[key >> 1]:
+                vetoed |= exclude_bits[key >> 1]
+        # Points per theme whose context is all there and that nothing vetoes: slot ->
+        # (points, key of the best hit). The context test comes first: it is the cheaper.
+        points_of: dict[int, dict[int, tuple[float, int]]] = {}
+        uses = self._uses
+        for key, hit in found.items():
+            for theme, weight, need in uses[key >> 1]:
+                if groups & need != need or (vetoed and vetoed >> theme & 1):
+                    continue
+                value = weight * FIELD_FACTOR[key & 1] * hit[0] / EXACT
+                points = points_of.get(theme)
+                if points is None:
+                    points_of[theme] = {key >> 1: (value, key)}
+                else:
+                    old = points.get(key >> 1)
+                    if old is None or value > old[0]:
+                        points[key >> 1] = (value, key)
+        matches: list[ThemeMatch] = []
+        article: Article | None = None
+        for theme, points in points_of.items():
+            if len(points) == 1:
+                ((total, _),) = points.values()
+                if total < self._min_score[theme]:
+                    continue
+            else:
+                if sum([p for p, _ in points.values()]) < self._min_score[theme]:
+                    continue  # overlaps only take points away
+                points = _without_overlaps(points, found)
+                total = sum([p for p, _ in points.values()])
+                if total < self._min_score[theme]:
+                    continue
+            compiled_theme = self.compiled.themes[theme]
+            article = article or Article(originals, fields(text, split))
+            why = partial(_explain, self.compiled, compiled_theme, points, total, found, article)
+            matches.append(ThemeMatch(compiled_theme.theme.slug, round(total, 3), why))
+        if len(matches) > 1:
+            matches.sort(key=lambda m: (-m.score, m.slug))
+        return matches
+
+
 def score(
     compiled: Compiled, found: Found, originals: tuple[str, str], text: str, split: int
 ) -> list[ThemeMatch]:
-    """Theme matches for the found slots, best score first.
-
-    ``originals`` are the title and summary as given, ``text`` and ``split`` their
-    ``matching_text``: only needed if someone reads an explanation.
-    """
-    groups = vetoed = candidates = 0
-    group_bits, theme_bits, exclude_bits = (
-        compiled.group_bits,
-        compiled.theme_bits,
-        compiled.exclude_bits,
-    )
-    for key in found:
-        groups |= group_bits[key >> 1]
-        vetoed |= exclude_bits[key >> 1]
-        candidates |= theme_bits[key >> 1]
-    candidates &= ~vetoed
-    matches: list[ThemeMatch] = []
-    article: Article | None = None
-    while candidates:
-        lowest = candidates & -candidates
-        candidates ^= lowest
-        compiled_theme = compiled.themes[lowest.bit_length() - 1]
-        if groups & compiled_theme.require_bits != compiled_theme.require_bits:
-            continue  # cheap tests first: most candidates lack a context group
-        by_slot = _without_overlaps(_points(compiled_theme, found), found)
-        total = sum(p for p, _ in by_slot.values())
-        if total < compiled_theme.theme.min_score - 1e-9:
-            continue
-        article = article or Article(originals, fields(text, split))
-        why = partial(_explain, compiled, compiled_theme, by_slot, total, found, article)
-        matches.append(ThemeMatch(compiled_theme.theme.slug, round(total, 3), why))
-    matches.sort(key=lambda m: (-m.score, m.slug))
-    return matches
-
-
-def _points(theme: CompiledTheme, found: Found) -> dict[int, tuple[float, int]]:
-    """slot -> (points, key of the hit that gave them) for the theme's indicators found."""
-    points: dict[int, tuple[float, int]] = {}
-    weights = theme.weights
-    for key, hit in found.items():
-        weight = weights.get(key >> 1)
-        if weight is not None:
-            value = weight * FIELD_FACTOR[key & 1] * hit[0] / EXACT
-            if value > points.get(key >> 1, (0.0, 0))[0]:
-                points[key >> 1] = (value, key)
-    return points
+    """Theme matches for the found slots, best score first (see ``Scorer.score``)."""
+    return Scorer(compiled).score(found, originals, text, split)
 
 
 def _without_overlaps(
     candidates: dict[int, tuple[float, int]], found: Found
 ) -> dict[int, tuple[float, int]]:
     """The hits that count: best points first, skipping any that overlaps one kept."""
-    if len(candidates) == 1:
-        return candidates
     kept: dict[int, tuple[float, int]] = {}
     spans: list[tuple[int, int, int]] = []
     for slot, (value, key) in sorted(candidates.items(), key=lambda kv: (-kv[1][0], kv[0])):

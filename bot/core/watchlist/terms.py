@@ -6,13 +6,13 @@ from collections import Counter
 
 from bot.core.watchlist.checker import Checker, show
 from bot.core.watchlist.model import MODES, Term, TermMode
-from bot.core.watchlist.normalize import letters, normalize_term, scripts
+from bot.core.watchlist.normalize import letters, normalize_term, scripts, word_spans
 from bot.core.watchlist.pieces import choose_pieces
 from bot.core.watchlist.toml_lines import Path
 
 FUZZY_MIN_LETTERS = 9  # two 4-letter pieces and the letter between (see pieces.py)
 LONG_WORD = 7  # default fuzziness needs one word this long: short words have look-alikes
-TERM_KEYS = ("text", "mode", "fuzzy", "weight")
+TERM_KEYS = ("text", "mode", "fuzzy", "weight", "except")
 MAX_WEIGHT = 100.0
 
 
@@ -21,28 +21,35 @@ def default_mode(text: str) -> TermMode:
     return "prefix" if scripts(text) & {"CYRILLIC", "HANGUL"} else "word"
 
 
-def fuzzy_possible(text: str) -> bool:
-    """Whether ``text`` is long enough to index for one typo (two pieces of 4+ letters)."""
-    return choose_pieces(normalize_term(text), Counter()) is not None
+def fuzzy_possible(text: str, mode: TermMode = "word") -> bool:
+    """Whether ``text`` is long enough to index for one typo (two pieces, see pieces.py)."""
+    return choose_pieces(normalize_term(text), Counter(), prefix=mode == "prefix") is not None
 
 
 def default_fuzzy(text: str, mode: TermMode) -> bool:
-    """Typo tolerance by default only for Latin names (a capital) with a word of 7+ letters
-    and 9+ letters in all.
+    """Typo tolerance by default only for Latin names: a capitalised word of 7+ letters, and
+    9+ letters in all.
 
     Names are where typos and transliteration variants occur (Pyongayng, Pyeongyang).
     Shorter terms never get it: they have look-alikes one edit away (Tumen/Tyumen), and
     their pieces would be found in most articles; nor do names made of short words (Kim
-    Jong Un is one letter from Kim Jong Il). Lowercase vocabulary does not either: its
-    pieces would be common fragments ("ation ", " stra"), each find costing a comparison.
-    Set ``fuzzy = true`` on a term to override.
+    Jong Un is one letter from Kim Jong Il). Lowercase vocabulary does not either, even
+    beside a capital ("UN sanctions": the long word is not a name): its pieces would be
+    common fragments ("tions ", " stra"), each find costing a comparison.
+    Set ``fuzzy = true`` on a term to override. Prefix terms (Russian stems, Korean words)
+    are never fuzzy by default: a stem has inflected look-alikes one letter away ("Советск",
+    Soviet, and "светск", secular), and a typo in Hangul changes a whole syllable, a third
+    of a word. A one-word prefix name of 7+ letters may be made fuzzy ("Пхеньян" then finds
+    "Пхеняне").
     """
-    longest = max(letters(word) for word in normalize_term(text).split(" "))
+    spans = word_spans(text, normalize_term(text)) or []
+    name = any(
+        text[start].isupper() and letters(text[start:end]) >= LONG_WORD for start, end in spans
+    )
     return (
         mode != "prefix"
         and scripts(text) == {"LATIN"}
-        and text != text.lower()
-        and longest >= LONG_WORD
+        and name
         and letters(text) >= FUZZY_MIN_LETTERS
         and fuzzy_possible(text)
     )
@@ -90,7 +97,8 @@ def parse_term(checker: Checker, item: object, path: Path) -> Term | None:
         return None
     mode = _mode(checker, spec, path, default_mode(text))
     fuzzy = _fuzzy(checker, spec, path, text, mode)
-    return Term(text, mode, fuzzy, _weight(checker, spec, path))
+    exceptions = _exceptions(checker, spec, path, text, mode)
+    return Term(text, mode, fuzzy, _weight(checker, spec, path), exceptions)
 
 
 def _has_words(checker: Checker, text: str, path: Path) -> bool:
@@ -121,10 +129,16 @@ def _fuzzy(
     if not value:
         return False if value is False else default
     if mode == "prefix":
-        checker.report(
-            (*path, "fuzzy"), "prefix terms cannot be fuzzy", 'drop fuzzy or use mode = "word"'
-        )
-        return False
+        words = normalize_term(text).split(" ")
+        if len(words) > 1 or letters(text) < LONG_WORD or not fuzzy_possible(text, mode):
+            checker.report(
+                (*path, "fuzzy"),
+                f"a fuzzy prefix term must be one word of {LONG_WORD}+ letters, not {text!r}:"
+                " shorter stems have inflected look-alikes one letter away",
+                'drop fuzzy or use mode = "word"',
+            )
+            return False
+        return True
     if letters(text) < FUZZY_MIN_LETTERS or not fuzzy_possible(text):
         checker.report(
             (*path, "fuzzy"),
@@ -134,6 +148,47 @@ def _fuzzy(
         )
         return False
     return True
+
+
+def _exceptions(
+    checker: Checker, spec: dict[str, object], path: Path, text: str, mode: TermMode
+) -> tuple[str, ...]:
+    """Longer forms of the term that do not count ("북한산" for "북한"), read like the term:
+    a prefix term's exception is words whose starts are the text's, any other term's a
+    start of the text at the hit."""
+    if "except" not in spec:
+        return ()
+    items = checker.typed(
+        spec["except"], list, (*path, "except"), "a list of strings", 'write except = ["…"]'
+    )
+    base = normalize_term(text)
+    out: list[str] = []
+    for index, item in enumerate(items or []):
+        where = (*path, "except", index)
+        value = checker.typed(item, str, where, "a string", 'write "…"')
+        if value is None:
+            continue
+        if not _extends(normalize_term(value), base, mode):
+            checker.report(
+                where,
+                f"{value!r} does not start with the term {text!r} and go on: it would never apply",
+                f'write a longer form of the text at a hit, e.g. "{text}…"',
+            )
+            continue
+        out.append(value)
+    return tuple(out)
+
+
+def _extends(exception: str, term: str, mode: TermMode) -> bool:
+    """Whether ``exception`` is a longer form of ``term``, so that it can ever apply."""
+    if exception == term:
+        return False
+    if mode != "prefix":
+        return exception.startswith(term)
+    ours, theirs = term.split(" "), exception.split(" ")
+    return len(theirs) >= len(ours) and all(
+        b.startswith(a) for a, b in zip(ours, theirs[: len(ours)], strict=True)
+    )
 
 
 def _weight(checker: Checker, spec: dict[str, object], path: Path) -> float:
