@@ -9,7 +9,7 @@ import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.console import Console
 
@@ -20,6 +20,8 @@ from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.delivery import DeliveryAdapter, RetryPolicy
 from bot.core.feed_health import PollPolicy
+from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
+from bot.core.feed_safety.probe import ChatFeeds
 from bot.core.feedlist import load_feed_list
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
@@ -31,6 +33,8 @@ from bot.core.routing import Route, unknown_themes
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.model import WatchlistError
+from bot.core.watchlists_admin import LiveWatchlist, NoWatchlist, WatchlistEditor
+from bot.core.watchlists_admin.files import WatchedFile
 from bot.settings import RouteSettings, Settings
 from bot.web import build_web_app
 from storage import feeds as feed_repo
@@ -50,6 +54,7 @@ class Runtime:
     adapters: dict[str, DeliveryAdapter]
     commands: CommandService
     chat: ChatPlatforms = field(default_factory=ChatPlatforms)
+    watchlist: LiveWatchlist | None = None  # the stored watchlist in force, kept current
 
 
 def catalog_source(ctx: PollContext) -> Callable[[], ThemeCatalog]:
@@ -107,20 +112,48 @@ class StartupError(Exception):
     """The bot cannot start as configured; the message says what to fix."""
 
 
-def load_matcher(settings: Settings, routes: Sequence[Route]) -> WatchlistMatcher | None:
-    """The watchlists' matcher, checked against the routes; None if no route needs one."""
-    if all(route.themes is None for route in routes):
-        return None
+async def load_matcher(
+    settings: Settings,
+    store: Store,
+    routes: Sequence[Route],
+    clock: Callable[[], datetime] = utcnow,
+) -> LiveWatchlist:
+    """The watchlist in force, checked against the routes (bot.core.watchlists_admin).
+
+    It is the newest version stored in the database: NKRU_WATCHLISTS is stored as version 1 on
+    first start, and edits of that file become new versions (at start and while running).
+    Without a usable watchlist start-up stops, unless no route needs one (no themes then).
+    """
+    routed = frozenset(theme for route in routes for theme in route.themes or ())
+    editor = WatchlistEditor(store, clock, routed_themes=routed)
+    live = LiveWatchlist(editor, WatchedFile(settings.watchlists))
+    needed = any(route.themes is not None for route in routes)
     try:
-        matcher = WatchlistMatcher.load(settings.watchlists)
-    except WatchlistError as exc:
-        raise StartupError(f"the watchlist cannot be used (NKRU_WATCHLISTS): {exc}") from exc
-    if unknown := unknown_themes(routes, matcher.slugs):
+        await live.start()
+    except (WatchlistError, NoWatchlist) as exc:
+        if needed:
+            raise StartupError(f"the watchlist cannot be used (NKRU_WATCHLISTS): {exc}") from exc
+        log.warning("no watchlist, so no themes (NKRU_WATCHLISTS): %s", exc)
+        return live
+    if live.matcher is None and needed:
+        raise StartupError(
+            "the watchlist cannot be used (NKRU_WATCHLISTS): the newest stored version does not "
+            "load (see the log) — fix it with `nkru watchlist import FILE`"
+        )
+    if unknown := unknown_themes(routes, live.slugs):
         raise StartupError(
             f"NKRU_ROUTES names themes the watchlist does not define: {', '.join(unknown)}"
-            f" — use one of {', '.join(matcher.slugs)}"
+            f" — use one of {', '.join(live.slugs)}"
         )
-    return matcher
+    return live
+
+
+def network_guard(settings: Settings) -> NetworkGuard:
+    """What feeds added from chat may reach: public addresses and the allowed networks."""
+    try:
+        return NetworkGuard(parse_networks(settings.chat_feed_allow_networks, ALLOW_SETTING))
+    except ValueError as exc:
+        raise StartupError(str(exc)) from exc
 
 
 def make_fetcher(settings: Settings) -> FeedFetcher:
@@ -132,6 +165,7 @@ def make_fetcher(settings: Settings) -> FeedFetcher:
         max_body_bytes=settings.fetch_max_body_bytes,
         global_limit=settings.fetch_global_concurrency,
         per_host_limit=settings.fetch_per_host_concurrency,
+        network_guard=network_guard(settings),
     )
 
 
@@ -151,16 +185,25 @@ async def open_runtime(
         async with AsyncExitStack() as stack:
             fetcher = await stack.enter_async_context(make_fetcher(settings))
             policy = alert_policy(settings)
-            matcher = load_matcher(settings, policy.routes)
-            ctx = PollContext(store, fetcher, poll_policy(settings), policy, matcher=matcher)
+            watchlist = await load_matcher(settings, store, policy.routes)
+            ctx = PollContext(
+                store, fetcher, poll_policy(settings), policy, matcher=watchlist.matcher
+            )
             if settings.parse_workers > 0:
                 pool = ProcessPoolParser(settings.parse_workers, lazy=True)
                 await stack.enter_async_context(pool)
                 ctx = dataclasses.replace(ctx, parser=pool)
+            watchlist.on_change(ctx.set_matcher)  # new versions reach the polls
             adapters: dict[str, DeliveryAdapter] = {"console": ConsoleAdapter(console)}
             routes, catalog = policy.routes, catalog_source(ctx)
+            chat_feeds = ChatFeeds(fetcher, int(settings.poll_interval), settings.flood_guard)
             commands = CommandService(
-                store, catalog, routes, ctx.clock, admin=admin_policy(settings)
+                store,
+                catalog,
+                routes,
+                ctx.clock,
+                admin=admin_policy(settings),
+                services=[chat_feeds, watchlist.editor, watchlist],
             )
             web_app = build_web_app(store, adapters, ctx.clock) if chat == "serve" else None
             try:
@@ -177,7 +220,7 @@ async def open_runtime(
             except ChatSetupError as exc:
                 raise StartupError(str(exc)) from exc
             adapters.update(platforms.adapters)
-            yield Runtime(settings, store, ctx, adapters, commands, platforms)
+            yield Runtime(settings, store, ctx, adapters, commands, platforms, watchlist)
     finally:
         await store.close()
 
@@ -236,6 +279,7 @@ def schedule_config(settings: Settings) -> ScheduleConfig:
             settings.delivery_backoff_base,
             settings.delivery_backoff_cap,
         ),
+        watchlist_check_interval=settings.watchlist_check_interval,
     )
 
 
@@ -246,7 +290,9 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await start_parser(runtime)
-    scheduler = BotScheduler(runtime.ctx, runtime.adapters, schedule_config(runtime.settings))
+    check = runtime.watchlist.refresh if runtime.watchlist else None
+    config = schedule_config(runtime.settings)
+    scheduler = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=check)
     await scheduler.start()
     log.info("nkru-monitor running; press Ctrl+C to stop")
     try:

@@ -18,6 +18,7 @@ from bot.app import (
     run_until_stopped,
     seed_feeds,
 )
+from bot.cli_audit import audit
 from bot.cli_feeds import feeds_app
 from bot.cli_support import UserError, ago, console, escape, load, run_async
 from bot.cli_watchlist import match, watchlist_app
@@ -41,6 +42,7 @@ app.add_typer(feeds_app, name="feeds")
 app.add_typer(db_app, name="db")
 app.add_typer(watchlist_app, name="watchlist")
 app.command("match")(match)
+app.command("audit")(audit)
 
 
 @app.command()

@@ -1,7 +1,13 @@
-"""`nkru watchlist check|show` and `nkru match`: watchlists from the command line."""
+"""`nkru watchlist check|show|import|export` and `nkru match`: watchlists from the command line.
+
+`check`, `show` and `match` read files. `import` and `export` move the stored watchlist (the
+versions in the database, see bot.core.watchlists_admin) to and from a file exactly, comments
+included: export, edit, import; running bots adopt the new version on their next check.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Iterable
@@ -11,11 +17,21 @@ from typing import Annotated, TextIO
 import typer
 from rich.table import Table
 
-from bot.cli_support import UserError, console, errors, escape, fail
+from bot.app import route_of
+from bot.cli_support import UserError, console, errors, escape, fail, load, run_async
+from bot.core.pipeline import utcnow
 from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError, load_watchlists
+from bot.core.watchlists_admin import NoWatchlist, WatchlistEditor, When
+from bot.core.watchlists_admin.files import read_watchlist_file
+from storage import watchlist_versions as version_repo
+from storage.engine import Store
+from storage.watchlist_versions import Author
 
 DEFAULT_PATH = "watchlists"
-watchlist_app = typer.Typer(help="Check and show the watchlists.", no_args_is_help=True)
+watchlist_app = typer.Typer(
+    help="Check and show watchlist files; import and export the stored watchlist.",
+    no_args_is_help=True,
+)
 
 PathArgument = Annotated[
     str, typer.Argument(help="A watchlist file, or a directory of *.toml files")
@@ -177,3 +193,80 @@ def _article(line: str) -> tuple[str | int | float, str, str]:
     if summary is not None and not isinstance(summary, str):
         raise UserError(f'"summary" is not a string — {fix}')
     return ident, title, summary or ""
+
+
+@watchlist_app.command("export")
+@run_async
+async def export(
+    to: Annotated[
+        Path | None, typer.Option("--to", help="Write to this file instead of printing")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="This version, not the one in force")
+    ] = None,
+) -> None:
+    """The stored watchlist as TOML, exactly as stored (comments included)."""
+    store = await Store.open(load().database_url)
+    try:
+        async with store.transaction() as conn:
+            if version is None:
+                found = await version_repo.latest(conn)
+            else:
+                found = await version_repo.get(conn, version)
+    finally:
+        await store.close()
+    if found is None:
+        raise UserError(f"there is no version {version}" if version else str(NoWatchlist()))
+    if to is None:
+        sys.stdout.write(found.document)
+        return
+    try:
+        to.write_text(found.document, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {to}: {exc.strerror or exc}") from None
+    console.print(f"wrote watchlist v{found.version} to {escape(str(to))}", highlight=False)
+
+
+@watchlist_app.command("import")
+@run_async
+async def import_(
+    file: Annotated[Path, typer.Argument(help="A watchlist file (TOML) to store")],
+) -> None:
+    """Store FILE as the next version of the watchlist; running bots adopt it on their next
+    check. Refused, with every problem, if it is not valid or drops a theme NKRU_ROUTES follows."""
+    settings = load()
+    try:
+        found = read_watchlist_file(file)
+    except WatchlistError as exc:
+        _report_problems(exc)
+        raise typer.Exit(2) from None
+    routed = frozenset(t for r in settings.routes for t in route_of(r).themes or ())
+    store = await Store.open(settings.database_url)
+    try:
+        editor = WatchlistEditor(store, utcnow, routed_themes=routed)
+        author = _cli_author()
+        try:
+            saved = await editor.store_document(
+                found.text, file, author, source="import", when=When.CHANGED
+            )
+        except WatchlistError as exc:
+            await editor.audit_invalid(author, "watchlist import", str(file), exc)
+            _report_problems(exc)
+            raise typer.Exit(2) from None
+    finally:
+        await store.close()
+    if saved is None:
+        console.print(f"unchanged: {escape(str(file))} is the watchlist in force", highlight=False)
+        return
+    console.print(
+        f"stored watchlist v{saved.info.version}: {escape(saved.info.change)}", highlight=False
+    )
+
+
+def _cli_author() -> Author:
+    """The operator at the terminal, as the audit log and the history name them."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        user = "cli"
+    return Author("cli", user, user)

@@ -98,6 +98,13 @@ async def get(conn: AsyncConnection, feed_id: int) -> Feed | None:
     return _to_feed(row) if row else None
 
 
+async def origin_of(conn: AsyncConnection, feed_id: int) -> str | None:
+    """Who added the feed: "seed", "cli", "chat"… (None if it does not exist)."""
+    stmt = select(feeds.c.origin).where(feeds.c.id == feed_id)
+    origin: str | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return origin
+
+
 async def get_by_url(conn: AsyncConnection, url: str) -> Feed | None:
     """The feed with this URL."""
     row = (await conn.execute(select(feeds).where(feeds.c.url == url))).mappings().first()

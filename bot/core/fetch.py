@@ -4,6 +4,10 @@
 FAILED and a one-line `error` that tells an operator what to do.  Bugs (anything that is not a
 network/HTTP/URL problem) are logged with a traceback and reported as FAILED too, so one broken
 feed can never stop the poller; cancellation is never swallowed.
+
+`fetch(request, guarded=True)` is for feeds added from chat: it uses a second session whose
+connector resolves host names through `bot.core.feed_safety`'s guard, and checks literal IP
+hosts on every hop, so such a feed can only reach public addresses (see that package).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Self
 import aiohttp
 from yarl import URL
 
+from bot.core.feed_safety import AddressRefused, GuardedResolver, NetworkGuard
 from bot.core.models import FetchOutcome, FetchRequest, FetchResult
 
 logger = logging.getLogger(__name__)
@@ -77,6 +82,7 @@ class FeedFetcher:
         global_limit: int = 20,
         per_host_limit: int = 2,
         url_guard: UrlGuard | None = None,
+        network_guard: NetworkGuard | None = None,
     ) -> None:
         self._session = session
         self._owns_session = session is None
@@ -91,6 +97,10 @@ class FeedFetcher:
         self._per_host_limit = per_host_limit
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._url_guard = url_guard
+        # Guarded fetches always have a guard: without one configured, only public addresses.
+        self._network_guard = network_guard or NetworkGuard()
+        self._guarded_session: aiohttp.ClientSession | None = None
+        self._guarded_resolver: GuardedResolver | None = None
 
     async def __aenter__(self) -> Self:
         self._get_session()
@@ -105,16 +115,26 @@ class FeedFetcher:
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session if this fetcher created it."""
+        """Close the HTTP session if this fetcher created it, and the guarded session."""
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
+        if self._guarded_session is not None:
+            await self._guarded_session.close()
+            self._guarded_session = None
+        if self._guarded_resolver is not None:
+            await self._guarded_resolver.close()  # a connector never closes a resolver it got
+            self._guarded_resolver = None
 
-    async def fetch(self, request: FetchRequest) -> FetchResult:
-        """Poll one feed; always returns a FetchResult (elapsed includes waiting for a slot)."""
+    async def fetch(self, request: FetchRequest, *, guarded: bool = False) -> FetchResult:
+        """Poll one feed; always returns a FetchResult (elapsed includes waiting for a slot).
+
+        `guarded` fetches (feeds added from chat) may only connect to addresses the network
+        guard accepts; a refusal is a FAILED result whose error says what and why.
+        """
         started = time.monotonic()
         try:
-            result = await self._follow(request)
+            result = await self._follow(request, guarded)
         except Exception as exc:  # a bug must not stop the poller; it is logged loudly instead
             logger.exception("unexpected error while fetching %s", request.url)
             result = _failed(
@@ -125,14 +145,16 @@ class FeedFetcher:
             )
         return dataclasses.replace(result, elapsed=time.monotonic() - started)
 
-    async def _follow(self, request: FetchRequest) -> FetchResult:
+    async def _follow(self, request: FetchRequest, guarded: bool) -> FetchResult:
         """Run hops, following redirects by hand so every target passes the URL guard."""
         url = request.url
         for _ in range(self._max_redirects + 1):
             try:
-                answer = await self._hop(request, url)
+                answer = await self._hop(request, url, guarded)
             except FetchError as exc:
                 return _failed(request, str(exc), final_url=url, http_status=exc.http_status)
+            except AddressRefused as exc:  # before connecting: nothing was sent to that address
+                return _failed(request, exc.describe(url), final_url=url)
             except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
                 return _failed(request, self._describe(exc, url), final_url=url)
             if isinstance(answer, FetchResult):
@@ -146,14 +168,16 @@ class FeedFetcher:
             final_url=url,
         )
 
-    async def _hop(self, request: FetchRequest, url: str) -> FetchResult | _Redirect:
+    async def _hop(self, request: FetchRequest, url: str, guarded: bool) -> FetchResult | _Redirect:
         """Request one URL (one redirect hop) and interpret its response."""
         parsed = _check_url(url)
         await self._guard(url)
+        if guarded:  # literal IPs skip the resolver, so they are checked here
+            self._network_guard.check_host(parsed.host or "")
         # Host slot first, then the global one, so requests queued behind a busy host do not
         # hold global slots that other hosts could use.
         async with self._host_slot(parsed.host or ""), self._global:
-            session = self._get_session()
+            session = self._get_guarded_session() if guarded else self._get_session()
             async with session.get(
                 parsed,
                 headers=self._headers(request),
@@ -240,6 +264,21 @@ class FeedFetcher:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
+
+    def _get_guarded_session(self) -> aiohttp.ClientSession:
+        """The session for guarded fetches: its connector resolves through the network guard."""
+        if self._guarded_session is None:
+            self._guarded_resolver = self._network_guard.guarded_resolver()
+            # No DNS cache and no kept-alive connections: each guarded fetch resolves, checks
+            # and connects afresh (polls are minutes apart, so this costs nothing), and a name
+            # moved to a private address is refused on the very next poll.
+            connector = aiohttp.TCPConnector(
+                resolver=self._guarded_resolver, use_dns_cache=False, force_close=True
+            )
+            self._guarded_session = aiohttp.ClientSession(
+                timeout=self._timeout, connector=connector
+            )
+        return self._guarded_session
 
     def _describe(self, exc: BaseException, url: str) -> str:
         """A one-line, actionable message for a network-level failure."""

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core import feed_health
 from bot.core.feed_health import PollPolicy
+from bot.core.feed_safety import needs_guard
 from bot.core.fetch import FeedFetcher
 from bot.core.group_commit import GroupCommitter
 from bot.core.ingest import AlertPolicy, IngestReport
@@ -63,6 +64,15 @@ class PollContext:
         committer = GroupCommitter(self.store, self.alert_policy, self.stories, self.matcher)
         object.__setattr__(self, "committer", committer)
 
+    def set_matcher(self, matcher: ThemeMatcher | None) -> None:
+        """Match with a new watchlist from now on (bot.core.watchlists_admin swaps it in).
+
+        The context is shared by every poll, so this is the one place the matcher changes: the
+        committer reads it once per group, so each stored group is matched by one watchlist.
+        """
+        object.__setattr__(self, "matcher", matcher)
+        self.committer.matcher = matcher
+
 
 def _parse(body: bytes, *, url: str, content_type: str | None, fetched_at: datetime) -> ParsedFeed:
     # `parse_feed` looked up at call time: replacing `pipeline.parse_feed` (tests observe
@@ -103,12 +113,14 @@ async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
 async def _poll(ctx: PollContext, feed_id: int) -> PollReport:
     async with ctx.store.transaction() as conn:
         feed = await feed_repo.get(conn, feed_id)
+        origin = await feed_repo.origin_of(conn, feed_id)
     if feed is None:
         return PollReport(feed_id, "?", "missing", error=f"feed #{feed_id} no longer exists")
     if not feed.enabled:  # a stale job (disabled by another process): keep its state as it is
         return PollReport(feed.id, feed.name, "disabled", error=feed.disabled_reason)
     request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
-    result = await ctx.fetcher.fetch(request)
+    # Feeds added from chat may only reach public addresses, checked on every poll (DNS moves).
+    result = await ctx.fetcher.fetch(request, guarded=needs_guard(origin))
     if result.outcome is FetchOutcome.FAILED:
         return await _record_failure(ctx, feed, result.error or "unknown error", result)
     if result.outcome is not FetchOutcome.FETCHED:

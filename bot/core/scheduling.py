@@ -2,7 +2,8 @@
 
 One job per feed (its own interval, with jitter; moved to the feed's next_poll_at after each
 poll so backoff, Retry-After and Cache-Control are honoured), a delivery job, digest jobs, a
-retention job, and a feed-sync job that notices feeds added or removed by another process.
+retention job, a feed-sync job that notices feeds added or removed by another process, and a
+watchlist check that adopts new watchlist versions (bot.core.watchlists_admin).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class ScheduleConfig:
     retention: timedelta = timedelta(days=90)
     digests: list[DigestJob] = field(default_factory=list)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    watchlist_check_interval: float = 30.0
 
 
 class BotScheduler:
@@ -58,10 +60,14 @@ class BotScheduler:
         ctx: PollContext,
         adapters: Mapping[str, DeliveryAdapter],
         config: ScheduleConfig,
+        *,
+        watchlist_check: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.adapters = adapters
         self.config = config
+        # LiveWatchlist.refresh: stores an edited watchlist file, adopts newer stored versions.
+        self.watchlist_check = watchlist_check
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._inflight: set[asyncio.Task[object]] = set()
         self._stopping = False
@@ -82,6 +88,9 @@ class BotScheduler:
             "feed-sync", self.sync_feeds, IntervalTrigger(seconds=self.config.feed_sync_interval)
         )
         self._add("retention", self.purge, CronTrigger(hour=3, minute=30, timezone="UTC"))
+        if self.watchlist_check is not None:
+            interval = IntervalTrigger(seconds=self.config.watchlist_check_interval)
+            self._add("watchlist-check", self.watchlist_check, interval)
         for number, digest in enumerate(self.config.digests):
             self._add(
                 f"digest:{number}",

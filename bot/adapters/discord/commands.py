@@ -14,8 +14,10 @@ from discord import app_commands
 
 from bot.adapters.discord import text
 from bot.adapters.discord.api import no_mentions
+from bot.adapters.discord.feeds_commands import FeedsCommands
 from bot.adapters.discord.render import ERROR_COLOUR, CatalogSource, catalog_getter
 from bot.adapters.discord.respond import Interaction, Responder
+from bot.adapters.discord.watch_commands import add_watch_commands
 from bot.core.commands.args import LATEST_MAX
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,8 @@ class NkruCommands(
         super().__init__()
         self.responder = responder
         self.catalog = catalog_getter(catalog)
+        self.add_command(FeedsCommands(responder))  # /nkru feeds …
+        add_watch_commands(self, responder, catalog)  # /nkru watch …, /nkru audit
 
     @app_commands.command(description="The latest stories, of every theme or of one")
     @app_commands.describe(

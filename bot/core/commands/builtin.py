@@ -10,11 +10,15 @@ from bot.core.commands.args import (
     parse_search,
     parse_unmute,
 )
+from bot.core.commands.audit_command import parse_audit, run_audit
+from bot.core.commands.feeds import USAGE as FEEDS_USAGE
+from bot.core.commands.feeds import parse_feeds, run_feeds
 from bot.core.commands.guide import parse_help, run_help, run_themes
 from bot.core.commands.muting import run_mute, run_unmute
 from bot.core.commands.news import run_digest, run_latest, run_search
 from bot.core.commands.registry import Command, Registry
 from bot.core.commands.status import run_status
+from bot.core.commands.watch import parse_watch, run_watch
 
 
 def builtin_commands() -> Registry:
@@ -60,6 +64,21 @@ def builtin_commands() -> Registry:
             Command(
                 "unmute", "<theme>", "lift a theme's mute in this channel", parse_unmute, run_unmute
             ),
+            Command(
+                "watch",
+                "<list|show|test|history|add|remove|exclude|new|delete|undo> …",
+                "see, test and (admins) edit the watchlist; changes can be undone",
+                parse_watch,
+                run_watch,
+            ),
+            Command(
+                "feeds",
+                FEEDS_USAGE,
+                "the feeds and their health; admins add, remove, enable and disable them",
+                parse_feeds,
+                run_feeds,
+            ),
+            Command("audit", "[n]", "the latest admin actions (admins)", parse_audit, run_audit),
             Command("help", "[command]", "this list, or one command's usage", parse_help, run_help),
         ]
     )

@@ -89,7 +89,10 @@ async def test_commands_are_registered_as_one_group(fake: FakeDiscord, bot: Disc
     assert group["name"] == "nkru" and group["dm_permission"] is False  # server channels only
     assert set(subcommands) == {
         "latest", "search", "themes", "digest", "status", "mute", "unmute", "help",
+        "watch", "feeds", "audit",
     }  # fmt: skip
+    # watch and feeds are subcommand groups of their own (Discord nests at most two levels)
+    assert {o["name"] for o in subcommands["watch"]["options"]} >= {"add", "remove", "undo"}
     latest = {option["name"]: option for option in subcommands["latest"]["options"]}
     assert latest["theme"]["autocomplete"] is True
     assert (latest["n"]["type"], latest["n"]["min_value"], latest["n"]["max_value"]) == (4, 1, 20)

@@ -15,7 +15,10 @@ from bot.core.commands.registry import Command, Context, UsageError
 from bot.core.commands.service import CommandService
 from tests.core.commands.conftest import ANA, CHANNEL, TROOPS, World, titles
 
-NAMES = ["latest", "search", "themes", "digest", "status", "mute", "unmute", "help"]
+NAMES = [
+    "latest", "search", "themes", "digest", "status", "mute", "unmute",
+    "watch", "feeds", "audit", "help",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", ["", "help", "  HELP  "])
@@ -144,22 +147,22 @@ async def admin_only(ctx: Context, _args: NoArgs) -> Reply:
 
 async def test_new_commands_join_the_same_registry(world: World) -> None:
     commands = builtin_commands()
-    commands.add(Command("watch", "<words>", "follow words (admin)", parse_words, echo_words))
-    commands.add(Command("audit", "", "who changed what (admin)", no_args, admin_only))
+    commands.add(Command("follow", "<words>", "follow words (admin)", parse_words, echo_words))
+    commands.add(Command("whodid", "", "who changed what (admin)", no_args, admin_only))
     service = CommandService(world.store, world.matcher.catalog, [], world.clock, commands=commands)
 
-    said = await service.handle(Invocation(ANA, CHANNEL, "watch", ("Rason", "port")))
-    refused = await service.handle(Invocation(ANA, CHANNEL, "audit"))
-    empty = await service.handle(Invocation(ANA, CHANNEL, "watch"))
+    said = await service.handle(Invocation(ANA, CHANNEL, "follow", ("Rason", "port")))
+    refused = await service.handle(Invocation(ANA, CHANNEL, "whodid"))
+    empty = await service.handle(Invocation(ANA, CHANNEL, "follow"))
     listed = await service.handle(Invocation(ANA, CHANNEL, "help"))
 
-    assert said.title == "watch: Rason port"
+    assert said.title == "follow: Rason port"
     assert (refused.title, refused.error, refused.ephemeral) == (
         "only admins may audit",
         True,
         True,
     )
-    assert empty.lines == ("usage: /nkru watch <words>",)
-    assert [line.split()[1] for line in listed.lines] == [*NAMES, "watch", "audit"]
+    assert empty.lines == ("usage: /nkru follow <words>",)
+    assert [line.split()[1] for line in listed.lines] == [*NAMES, "follow", "whodid"]
     with pytest.raises(ValueError, match="already registered"):
         commands.add(Command("latest", "", "again", no_args, admin_only))

@@ -1,0 +1,165 @@
+"""`LiveWatchlist`: the watchlist this process matches with, kept current.
+
+The database is the truth: the newest stored version is the watchlist in force. Each process
+compiles it into a matcher and, on every check (`refresh`, scheduled every
+NKRU_WATCHLIST_CHECK_INTERVAL), does two cheap things:
+
+1. the watchlist file: if it changed on disk (mtime, size, then hash) and its text is not a
+   version already stored, it is validated and stored as a new version (source "file"); a
+   broken file is logged and audited ("invalid") once, and the version in force stays;
+2. the newest version number: if it moved (an edit from chat, an import, another process's
+   file check), that version is loaded, compiled in a worker thread and swapped in.
+
+So every process sharing a database picks up a change within one check, and edits made in this
+process apply at once (the editor tells us). A file that is merely identical to some stored
+version (the seed, an export) is not a change: after a chat edit the file on disk is older than
+the database, and reading it again must not undo the edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot.core.theme_hits import WatchlistMatcher
+from bot.core.watchlist.matcher import Matcher
+from bot.core.watchlist.model import Watchlist, WatchlistError
+from bot.core.watchlists_admin.editor import FILE_AUTHOR, NoWatchlist, WatchlistEditor, When
+from bot.core.watchlists_admin.files import FileText, WatchedFile
+from storage.watchlist_versions import VersionInfo
+
+log = logging.getLogger(__name__)
+Apply = Callable[[WatchlistMatcher], None]
+
+
+def compile_matcher(watchlist: Watchlist) -> WatchlistMatcher:
+    """The matcher of one watchlist (CPU work: run it in a thread)."""
+    return WatchlistMatcher(Matcher.from_watchlists([watchlist]))
+
+
+class LiveWatchlist:
+    """The compiled newest version, refreshed from the file and the database."""
+
+    def __init__(self, editor: WatchlistEditor, file: WatchedFile | None) -> None:
+        self.editor = editor
+        self.file = file
+        self.version: int | None = None
+        self.matcher: WatchlistMatcher | None = None
+        self._apply: list[Apply] = []
+        self._refreshing = asyncio.Lock()
+        self._reported: set[str] = set()  # problems already logged (a broken file, a bad version)
+        editor.on_saved(self._saved)
+
+    def on_change(self, apply: Apply) -> None:
+        """Call `apply` with each new matcher (e.g. `PollContext.set_matcher`)."""
+        self._apply.append(apply)
+
+    @property
+    def slugs(self) -> list[str]:
+        """The theme slugs in force."""
+        return self.matcher.slugs if self.matcher else []
+
+    async def start(self) -> None:
+        """At start-up: store the file as version 1 if nothing is stored (else as a new version
+        if it changed while the bot was stopped), then load the newest version.
+
+        Raises WatchlistError (or NoWatchlist) only when there is no version to run with.
+        """
+        if self.file is not None:
+            try:
+                found = self.file.read_if_changed()
+            except WatchlistError:
+                if await self.editor.latest_number() is None:
+                    raise  # nothing stored and no file to seed from
+                found = None
+            if found is not None:
+                await self._store_first(found)
+        await self._adopt_latest()
+
+    async def refresh(self) -> bool:
+        """The periodic check (see the module docstring); True if the matcher changed."""
+        async with self._refreshing:
+            if self.file is not None:
+                await self._check_file()
+            number = await self.editor.latest_number()
+            if number is None or number == self.version:
+                return False
+            return await self._adopt_latest()
+
+    async def _store_first(self, found: FileText) -> None:
+        if await self.editor.latest_number() is None:
+            saved = await self.editor.store_document(
+                found.text, found.path, FILE_AUTHOR, source="seed", when=When.EMPTY
+            )
+            if saved is not None:
+                log.info("watchlist v%s stored from %s", saved.info.version, found.path)
+                return
+        await self._store_file(found)
+
+    async def _check_file(self) -> None:
+        assert self.file is not None
+        try:
+            found = self.file.read_if_changed()
+        except WatchlistError as exc:
+            self._report(str(exc), "the watchlist file cannot be read (NKRU_WATCHLISTS)")
+            return
+        if found is not None:
+            await self._store_file(found)
+
+    async def _store_file(self, found: FileText) -> None:
+        """Store an edited file as a new version, or log and audit why it was rejected."""
+        try:
+            saved = await self.editor.store_document(
+                found.text, found.path, FILE_AUTHOR, source="file", when=When.UNSEEN
+            )
+        except WatchlistError as exc:
+            if self._report(str(exc), f"{found.path} changed but is not a valid watchlist"):
+                await self.editor.audit_invalid(FILE_AUTHOR, "watchlist file", str(found.path), exc)
+            return
+        if saved is not None:
+            log.info("watchlist v%s from %s: %s", saved.info.version, found.path, saved.info.change)
+
+    async def _adopt_latest(self) -> bool:
+        try:
+            version, watchlist = await self.editor.latest()
+        except WatchlistError as exc:  # stored, but this version of the code cannot read it
+            self._report(str(exc), "the newest stored watchlist cannot be loaded")
+            return False
+        return await self._adopt(version.info, watchlist)
+
+    async def _saved(self, info: VersionInfo, watchlist: Watchlist) -> None:
+        await self._adopt(info, watchlist)
+
+    async def _adopt(self, info: VersionInfo, watchlist: Watchlist) -> bool:
+        if self.version is not None and info.version <= self.version:
+            return False
+        matcher = await asyncio.to_thread(compile_matcher, watchlist)
+        if self.version is not None and info.version <= self.version:
+            return False  # a newer one was adopted while this one compiled
+        starting = self.version is None
+        self.version, self.matcher = info.version, matcher
+        for apply in self._apply:
+            apply(matcher)
+        missing = sorted(self.editor.routed_themes - set(matcher.slugs))
+        # At start-up the app refuses such routes with one line of its own (`build_watchlist`);
+        # later, a version without them is only possible from outside the editor (a file).
+        if missing and not starting:
+            log.error(
+                "watchlist v%s lacks themes NKRU_ROUTES follows (%s): those routes get no alerts",
+                info.version,
+                ", ".join(missing),
+            )
+        log.info("watchlist v%s in force (%s)", info.version, info.change)
+        return True
+
+    def _report(self, problem: str, what: str) -> bool:
+        """Log a problem once (the check runs every few seconds); True the first time."""
+        if problem in self._reported:
+            return False
+        self._reported.add(problem)
+        log.error("%s; keeping watchlist v%s: %s", what, self.version, problem)
+        return True
+
+
+__all__ = ["LiveWatchlist", "NoWatchlist", "compile_matcher"]

@@ -1,0 +1,151 @@
+"""`/nkru feeds …` on Discord: INTERACTION_CREATE payloads with the `feeds` subcommand group.
+
+The payload is what Discord sends for a subcommand of a group (type 2, SUB_COMMAND_GROUP,
+wrapping the type 1 subcommand); it runs through discord.py's command tree into the real
+CommandService, fetcher and store. The loopback feed server is allowed for these tests
+(127.0.0.1/32) so it can stand in for a public feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord import DiscordBot, api
+from bot.core.commands.model import ThemeCatalog
+from bot.core.commands.permissions import AdminPolicy
+from bot.core.commands.service import CommandService
+from bot.core.feed_safety.probe import ChatFeeds
+from bot.core.fetch import FeedFetcher
+from storage import feeds as feed_repo
+from storage.engine import Store
+from tests.adapters.discord.factories import until
+from tests.adapters.discord.payloads import (
+    MANAGE_GUILD,
+    SEND_AND_VIEW,
+    guild_create,
+    slash_command,
+)
+from tests.core.commands.conftest import NOW
+from tests.core.test_feed_safety import guard
+from tests.core.test_pipeline import ITEMS, rss
+from tests.fakes.discord_api import APP_ID, TOKEN, FakeDiscord, InteractionState
+from tests.fakes.feed_server import FeedServer
+
+Json = dict[str, Any]
+
+
+def feeds_command(
+    fake: FakeDiscord, subcommand: str, options: dict[str, str | int] | None = None, **kw: Any
+) -> tuple[Json, InteractionState]:
+    """INTERACTION_CREATE for `/nkru feeds <subcommand> <options>`."""
+    payload, state = slash_command(fake, subcommand, options, **kw)
+    inner = payload["data"]["options"]  # [{"name": subcommand, "type": 1, "options": […]}]
+    payload["data"]["options"] = [{"name": "feeds", "type": 2, "options": inner}]
+    return payload, state
+
+
+@dataclass
+class Served:
+    """A logged-in bot over the real core, the feed server and the store."""
+
+    bot: DiscordBot
+    feeds: FeedServer
+    store: Store
+
+    async def invoke(
+        self, fake: FakeDiscord, subcommand: str, options: dict[str, str | int], **kw: Any
+    ) -> tuple[bool, Json]:
+        """Deliver the command as the gateway would; the first thing the user is shown."""
+        payload, state = feeds_command(fake, subcommand, options, **kw)
+        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        await until(fake, lambda: bool(state.shown))
+        await asyncio.sleep(0.05)  # let any stray extra request arrive before we assert
+        assert len(state.shown) == 1
+        return state.shown[0]
+
+    async def stored(self) -> list[tuple[str, str]]:
+        async with self.store.transaction() as conn:
+            return [(f.url, f.name) for f in await feed_repo.list_all(conn)]
+
+
+@pytest.fixture
+async def served(fake: FakeDiscord, store: Store) -> AsyncIterator[Served]:
+    async with (
+        FeedServer() as feeds,
+        FeedFetcher(network_guard=guard(allow="127.0.0.1/32")) as fetcher,
+    ):
+        feeds.add_feed("/feed.xml", rss(ITEMS))
+        service = CommandService(
+            store,
+            ThemeCatalog,
+            (),
+            lambda: NOW,
+            admin=AdminPolicy(discord_manage_guild=True),
+            services=[ChatFeeds(fetcher, 1800, True)],
+        )
+        bot = DiscordBot(service, ThemeCatalog())
+        await api.login(bot, TOKEN)
+        bot._connection.parse_guild_create(guild_create())
+        try:
+            yield Served(bot, feeds, store)
+        finally:
+            await bot.shutdown()
+
+
+async def test_feeds_is_registered_as_a_subcommand_group(fake: FakeDiscord, served: Served) -> None:
+    (group,) = fake.commands[None]
+    assert fake.rejected == []
+    [feeds] = [option for option in group["options"] if option["name"] == "feeds"]
+    subcommands = {option["name"]: option for option in feeds["options"]}
+    assert feeds["type"] == 2
+    assert set(subcommands) == {"list", "status", "add", "remove", "enable", "disable"}
+    add = {option["name"]: option for option in subcommands["add"]["options"]}
+    assert add["url"]["required"] is True and add["name"].get("required", False) is False
+    assert fake.calls("PUT", f"/applications/{APP_ID}/commands")
+
+
+async def test_a_member_without_manage_server_is_refused_privately(
+    fake: FakeDiscord, served: Served
+) -> None:
+    url = served.feeds.url("/feed.xml")
+
+    ephemeral, message = await served.invoke(fake, "add", {"url": url, "name": "Wire"})
+
+    assert ephemeral
+    assert message["embeds"][0]["title"] == "Not allowed"
+    assert "Only admins can feeds add." in message["embeds"][0]["description"]
+    assert await served.stored() == [] and served.feeds.hits("/feed.xml") == 0
+
+
+async def test_a_server_manager_adds_a_feed_in_the_channel(
+    fake: FakeDiscord, served: Served
+) -> None:
+    url = served.feeds.url("/feed.xml")
+    manager = SEND_AND_VIEW | MANAGE_GUILD
+
+    ephemeral, message = await served.invoke(
+        fake, "add", {"url": url, "name": "Korea Wire"}, permissions=manager
+    )
+
+    assert not ephemeral
+    embed = message["embeds"][0]
+    assert embed["title"].startswith("Added feed #1 Korea Wire (")
+    assert "It has 2 items now" in embed["description"]
+    assert await served.stored() == [(url, "Korea Wire")]
+    assert served.feeds.hits("/feed.xml") == 1
+
+
+async def test_anyone_sees_the_feed_status_privately(fake: FakeDiscord, served: Served) -> None:
+    manager = SEND_AND_VIEW | MANAGE_GUILD
+    await served.invoke(fake, "add", {"url": served.feeds.url("/feed.xml")}, permissions=manager)
+
+    ephemeral, message = await served.invoke(fake, "status", {})
+
+    assert ephemeral
+    assert message["embeds"][0]["title"] == "Feed status: 1 ok, 0 failing, 0 disabled"
+    assert "#1 Test Wire: ok · last poll never · 0 items" in message["embeds"][0]["description"]
