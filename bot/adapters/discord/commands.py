@@ -15,14 +15,17 @@ from discord import app_commands
 from bot.adapters.discord import text
 from bot.adapters.discord.api import no_mentions
 from bot.adapters.discord.feeds_commands import FeedsCommands
-from bot.adapters.discord.render import ERROR_COLOUR, CatalogSource, catalog_getter
+from bot.adapters.discord.render import (
+    ERROR_COLOUR,
+    CatalogSource,
+    catalog_getter,
+    theme_choices,
+)
 from bot.adapters.discord.respond import Interaction, Responder
 from bot.adapters.discord.watch_commands import add_watch_commands
 from bot.core.commands.args import LATEST_MAX
 
 log = logging.getLogger(__name__)
-MAX_CHOICES = 25  # Discord shows at most 25 autocomplete choices
-CHOICE_TEXT = 100  # and each name or value has at most 100 characters
 
 
 def _args(*values: object) -> tuple[str, ...]:
@@ -106,13 +109,7 @@ class NkruCommands(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Themes whose slug or title contains what the user has typed so far."""
-        typed = current.casefold().strip()
-        return [
-            app_commands.Choice(name=f"{info.title} ({info.slug})"[:CHOICE_TEXT], value=info.slug)
-            for info in self.catalog().all()
-            if len(info.slug) <= CHOICE_TEXT
-            and (typed in info.slug.casefold() or typed in info.title.casefold())
-        ][:MAX_CHOICES]
+        return theme_choices(self.catalog(), current)
 
 
 async def on_tree_error(interaction: Interaction, error: app_commands.AppCommandError) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 import discord
+from discord import app_commands
 
 from bot.adapters.discord import text
 from bot.core.commands.model import Reply, StoryLine, ThemeCatalog, ThemeInfo
@@ -29,6 +30,20 @@ MAX_THEME_FIELDS = 10
 ITEM_TITLE = 250  # a story's title in a digest or reply list
 ITEM_WHY = 200
 CONTINUED = " (continued)"
+
+
+MAX_CHOICES, CHOICE_TEXT = 25, 100  # Discord's autocomplete limits: choices, characters each
+
+
+def theme_choices(catalog: ThemeCatalog, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete: themes whose slug or title contains what the user has typed so far."""
+    typed = current.casefold().strip()
+    return [
+        app_commands.Choice(name=f"{info.title} ({info.slug})"[:CHOICE_TEXT], value=info.slug)
+        for info in catalog.all()
+        if len(info.slug) <= CHOICE_TEXT
+        and (typed in info.slug.casefold() or typed in info.title.casefold())
+    ][:MAX_CHOICES]
 
 
 def catalog_getter(source: CatalogSource | None) -> Callable[[], ThemeCatalog]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from discord import app_commands
 
-from bot.adapters.discord.render import CatalogSource, catalog_getter
+from bot.adapters.discord.render import CatalogSource, catalog_getter, theme_choices
 from bot.adapters.discord.respond import Interaction, Responder
 from bot.core.commands.audit_command import AUDIT_MAX
 
-MAX_CHOICES, CHOICE_TEXT = 25, 100  # Discord's autocomplete limits
 TERMS_HELP = 'Terms separated by spaces; quote a term with spaces: "Tumannaya River" Rason'
 
 
@@ -130,10 +129,4 @@ class WatchCommands(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Themes whose slug or title contains what the user has typed so far."""
-        typed = current.casefold().strip()
-        return [
-            app_commands.Choice(name=f"{info.title} ({info.slug})"[:CHOICE_TEXT], value=info.slug)
-            for info in self.catalog().all()
-            if len(info.slug) <= CHOICE_TEXT
-            and (typed in info.slug.casefold() or typed in info.title.casefold())
-        ][:MAX_CHOICES]
+        return theme_choices(self.catalog(), current)
