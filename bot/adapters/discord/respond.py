@@ -24,7 +24,19 @@ log = logging.getLogger(__name__)
 DEFER_AFTER = 1.5  # seconds; Discord's 3 s include the gateway and callback round trips
 # Commands the core answers privately (when this file was written): only a guess for slow
 # answers, corrected by deleting the "thinking…" message when the reply says otherwise.
-EPHEMERAL_COMMANDS = frozenset({"search", "themes", "status", "help"})
+EPHEMERAL_COMMANDS = frozenset({"search", "themes", "status", "help", "audit"})
+# Subcommands answered privately: the read-only ones (changes are announced in the channel).
+EPHEMERAL_SUBCOMMANDS = {
+    "watch": frozenset({"list", "show", "test", "history"}),
+    "feeds": frozenset({"list", "status"}),
+}
+
+
+def answered_privately(command: str, args: tuple[str, ...]) -> bool:
+    """The guess for a deferred answer: will the core's reply be ephemeral?"""
+    if command in EPHEMERAL_SUBCOMMANDS:
+        return bool(args) and args[0] in EPHEMERAL_SUBCOMMANDS[command]
+    return command in EPHEMERAL_COMMANDS
 Interaction = discord.Interaction[discord.Client]
 
 
@@ -74,7 +86,7 @@ class Responder:
             if work in done:
                 await self._respond(interaction, work.result())
             else:
-                await self._defer_then_follow(interaction, command, work)
+                await self._defer_then_follow(interaction, answered_privately(command, args), work)
         except (discord.HTTPException, *NETWORK_ERRORS) as exc:  # e.g. 10062: too late
             log.warning("could not answer /nkru %s: %s", command, exc)
             await work  # the command's effects (a mute…) still complete
@@ -100,9 +112,8 @@ class Responder:
         await self._follow(interaction, reply, rest)
 
     async def _defer_then_follow(
-        self, interaction: Interaction, command: str, work: asyncio.Future[Reply]
+        self, interaction: Interaction, deferred_ephemeral: bool, work: asyncio.Future[Reply]
     ) -> None:
-        deferred_ephemeral = command in EPHEMERAL_COMMANDS
         await interaction.response.defer(ephemeral=deferred_ephemeral, thinking=True)
         reply = await work
         if reply.ephemeral != deferred_ephemeral:

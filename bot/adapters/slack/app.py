@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.callers import CallerFacts, Lookups
 from bot.adapters.slack.delivery import DEFAULT_API_URL, make_web_client
 from bot.adapters.slack.errors import SlackSetupError, slack_error_code
+from bot.adapters.slack.escape import unescape
 from bot.adapters.slack.pacing import retry_handlers
 from bot.adapters.slack.render import render_reply
 from bot.core.commands.model import Caller, CommandHandler, Invocation, Reply, ThemeCatalog
@@ -89,7 +90,7 @@ def invocation_of(command: dict[str, Any], caller: Caller | None = None) -> Invo
     user_id, user_name = str(command.get("user_id", "")), str(command.get("user_name", ""))
     destination = f"slack:{command.get('channel_id', '')}"
     who = caller or Caller("slack", user_id, user_name)
-    return Invocation.from_text(who, destination, str(command.get("text", "")))
+    return Invocation.from_text(who, destination, unescape(str(command.get("text", ""))))
 
 
 async def run_command(

@@ -29,6 +29,12 @@ def escape(text: str) -> str:
     return _BROADCAST.sub("@" + _WORD_JOINER, text.translate(_ENTITIES))
 
 
+def unescape(text: str) -> str:
+    """Undo Slack's own escaping of typed text (slash-command `text` arrives with `&`, `<`,
+    `>` as `&amp;`, `&lt;`, `&gt;`): what the user typed, e.g. a term such as "AT&T"."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def neutral(text: str) -> str:
     """`escape`, and mrkdwn formatting characters swapped for look-alikes; for mrkdwn text."""
     return escape(text.translate(_FORMATTING))

@@ -239,9 +239,12 @@ async def _change(ctx: Context, action: str, target: str, change: Callable[[str]
 
 
 async def _saving(ctx: Context, action: str, target: str, saving: Awaitable[Saved]) -> Reply:
-    """Await the change; audit it (or the validation problems that refused it) and answer."""
+    """Await the change; audit it (or why it could not be made) and answer."""
     try:
         saved = await saving
+    except EditError as error:  # e.g. an unknown theme, a term already there: the caller is told
+        await audit(ctx, action, target, error.message, outcome="failed")
+        raise
     except WatchlistError as error:
         problems = [str(problem) for problem in error.problems]
         await audit(ctx, action, target, "; ".join(problems), outcome="invalid")

@@ -48,7 +48,8 @@ class LiveWatchlist:
         self.matcher: WatchlistMatcher | None = None
         self._apply: list[Apply] = []
         self._refreshing = asyncio.Lock()
-        self._reported: set[str] = set()  # problems already logged (a broken file, a bad version)
+        self._reported: set[str] = set()  # problems already logged (a bad stored version)
+        self._file_reported: set[str] = set()  # the file's, forgotten once it is valid again
         editor.on_saved(self._saved)
 
     def on_change(self, apply: Apply) -> None:
@@ -80,12 +81,13 @@ class LiveWatchlist:
     async def refresh(self) -> bool:
         """The periodic check (see the module docstring); True if the matcher changed."""
         async with self._refreshing:
+            before = self.version
             if self.file is not None:
-                await self._check_file()
+                await self._check_file()  # a version stored from the file is adopted at once
             number = await self.editor.latest_number()
-            if number is None or number == self.version:
-                return False
-            return await self._adopt_latest()
+            if number is not None and number != self.version:
+                await self._adopt_latest()
+            return self.version != before
 
     async def _store_first(self, found: FileText) -> None:
         if await self.editor.latest_number() is None:
@@ -102,7 +104,8 @@ class LiveWatchlist:
         try:
             found = self.file.read_if_changed()
         except WatchlistError as exc:
-            self._report(str(exc), "the watchlist file cannot be read (NKRU_WATCHLISTS)")
+            what = "the watchlist file cannot be read (NKRU_WATCHLISTS)"
+            self._report(str(exc), what, self._file_reported)
             return
         if found is not None:
             await self._store_file(found)
@@ -114,9 +117,11 @@ class LiveWatchlist:
                 found.text, found.path, FILE_AUTHOR, source="file", when=When.UNSEEN
             )
         except WatchlistError as exc:
-            if self._report(str(exc), f"{found.path} changed but is not a valid watchlist"):
+            what = f"{found.path} changed but is not a valid watchlist"
+            if self._report(str(exc), what, self._file_reported):
                 await self.editor.audit_invalid(FILE_AUTHOR, "watchlist file", str(found.path), exc)
             return
+        self._file_reported.clear()  # valid again: breaking it again is news
         if saved is not None:
             log.info("watchlist v%s from %s: %s", saved.info.version, found.path, saved.info.change)
 
@@ -153,11 +158,12 @@ class LiveWatchlist:
         log.info("watchlist v%s in force (%s)", info.version, info.change)
         return True
 
-    def _report(self, problem: str, what: str) -> bool:
+    def _report(self, problem: str, what: str, seen: set[str] | None = None) -> bool:
         """Log a problem once (the check runs every few seconds); True the first time."""
-        if problem in self._reported:
+        seen = self._reported if seen is None else seen
+        if problem in seen:
             return False
-        self._reported.add(problem)
+        seen.add(problem)
         log.error("%s; keeping watchlist v%s: %s", what, self.version, problem)
         return True
 

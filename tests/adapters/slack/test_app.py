@@ -157,6 +157,18 @@ async def test_help_is_acknowledged_then_answered_in_channel(
     assert [c.method for c in slack.calls] == ["auth.test"]  # Bolt's single-workspace check
 
 
+async def test_slacks_escaping_of_typed_text_is_undone(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler
+) -> None:
+    # Slack sends typed `&`, `<`, `>` entity-escaped; the core must see what the user typed.
+    response = await post_command(http, slack, "search AT&amp;T &lt;b&gt;")
+
+    assert response.status == 200
+    await slack.wait_for(lambda: len(slack.responses) == 1)
+    [invocation] = handler.invocations
+    assert invocation.command == "search" and invocation.args == ("AT&T", "<b>")
+
+
 async def test_latest_renders_stories_escaped_with_links(
     http: Client, slack: FakeSlackApi, handler: ScriptedHandler
 ) -> None:
