@@ -37,6 +37,8 @@ def answered_privately(command: str, args: tuple[str, ...]) -> bool:
     if command in EPHEMERAL_SUBCOMMANDS:
         return bool(args) and args[0] in EPHEMERAL_SUBCOMMANDS[command]
     return command in EPHEMERAL_COMMANDS
+
+
 Interaction = discord.Interaction[discord.Client]
 
 
