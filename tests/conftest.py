@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.fetch import FeedFetcher
@@ -18,6 +20,46 @@ from tests.fakes.feed_server import FeedServer
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 PG_URL_VARIABLE = "NKRU_TEST_DATABASE_URL"
+
+
+# Each test run gets a database of its own on the configured server, created on first use and
+# dropped at the end: two runs sharing one server (a developer's and CI's, or two worktrees)
+# never drop each other's tables. Without the right to create databases, the configured one is
+# used as it is.
+_RUN_DATABASE = f"nkru_test_{os.getpid()}"
+_created: dict[str, str] = {}  # configured URL -> this run's URL
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def run_database(url: str) -> str:
+    """This run's own database on the server of `url` (created once per run)."""
+    if url not in _created:
+        try:
+            await _admin(url, f'DROP DATABASE IF EXISTS "{_RUN_DATABASE}"')
+            await _admin(url, f'CREATE DATABASE "{_RUN_DATABASE}"')
+        except DBAPIError:
+            _created[url] = url  # no CREATEDB right: share the configured database
+        else:
+            _created[url] = make_url(url).set(database=_RUN_DATABASE).render_as_string(False)
+    return _created[url]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_run_databases() -> Iterator[None]:
+    """Drop the databases this run created."""
+    yield
+    for configured, own in _created.items():
+        if own != configured:
+            statement = f'DROP DATABASE IF EXISTS "{_RUN_DATABASE}" WITH (FORCE)'
+            asyncio.run(_admin(configured, statement))
 
 
 async def reset_postgres(url: str) -> None:
@@ -46,6 +88,7 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database on each backend."""
     url = database_url(request.param, tmp_path)
     if request.param == "postgresql":
+        url = await run_database(url)
         await reset_postgres(url)
     return url
 
