@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC
 
 from bot.core.watchlist.model import Group, Term, Theme, Watchlist
-from bot.core.watchlist.scoring import ThemeMatch, explain_text
+from bot.core.watchlist.scoring import ThemeMatch
 from bot.core.watchlists_admin.diff import describe_term
 from storage.watchlist_versions import VersionInfo
 
@@ -52,9 +52,10 @@ def match_lines(matches: Sequence[ThemeMatch], titles: dict[str, str]) -> list[s
     lines = []
     for match in matches:
         why = match.explanation
+        # The terms and context follow one per line, so the head line is only the verdict.
         lines.append(
             f"{match.slug} ({titles.get(match.slug, match.slug)}): score {match.score:g} "
-            f"(needs {why['min_score']:g}) — {explain_text(match)}"
+            f"(needs {why['min_score']:g})"
         )
         for hit in why["hits"]:
             kind = "exact" if hit["kind"] == "exact" else f"fuzzy, {hit['similarity']:g}%"

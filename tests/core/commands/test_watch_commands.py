@@ -230,7 +230,7 @@ async def test_test_explains_like_nkru_match(desk: Desk, tmp_path: Path) -> None
     assert reply.ephemeral and reply.title == "1 theme match (watchlist v1)"
     why = expected["why"]["tumen-bridge"]  # type: ignore[index]
     head, *details = reply.lines
-    assert head.startswith(
+    assert head == (
         f"tumen-bridge (Tumen River bridge): score {why['score']:g} (needs {why['min_score']:g})"
     )
     hits = [
