@@ -74,6 +74,34 @@ def guard(
     return NetworkGuard(parse_networks([n for n in allow.split(",") if n], "test"), factory)
 
 
+# The four ways in: a loopback literal, the metadata address, a name that resolves to a
+# private address, and a public feed that redirects inward (127.0.0.1 stands in for a public
+# host there, so only that case allows it).
+PRIVATE_WAYS_IN = [
+    pytest.param(
+        "http://127.0.0.1/feed.xml", guard(), "is 127.0.0.1, a loopback address", id="loopback"
+    ),
+    pytest.param(
+        "http://169.254.169.254/latest/meta-data/",
+        guard(),
+        "is 169.254.169.254, a cloud metadata address",
+        id="metadata",
+    ),
+    pytest.param(
+        "http://intranet.example/rss",
+        guard({"intranet.example": ["10.0.0.1"]}),
+        "resolves to 10.0.0.1, a private address",
+        id="name-to-private",
+    ),
+    pytest.param(
+        "http://public.example:{port}/moved",
+        guard({"public.example": ["127.0.0.1"]}, allow="127.0.0.1/32"),
+        "http://10.0.0.1/feed.xml is 10.0.0.1, a private address",
+        id="redirect-inward",
+    ),
+]
+
+
 @pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     async with FeedServer() as server:

@@ -19,6 +19,7 @@ from bot.adapters.discord import DiscordBot, api
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
+from bot.core.feed_safety import NetworkGuard
 from bot.core.feed_safety.probe import ChatFeeds
 from bot.core.fetch import FeedFetcher
 from storage import feeds as feed_repo
@@ -31,7 +32,7 @@ from tests.adapters.discord.payloads import (
     slash_command,
 )
 from tests.core.commands.conftest import NOW
-from tests.core.test_feed_safety import guard
+from tests.core.test_feed_safety import PRIVATE_WAYS_IN, guard
 from tests.core.test_pipeline import ITEMS, rss
 from tests.fakes.discord_api import APP_ID, TOKEN, FakeDiscord, InteractionState
 from tests.fakes.feed_server import FeedServer
@@ -74,12 +75,21 @@ class Served:
 
 
 @pytest.fixture
-async def served(fake: FakeDiscord, store: Store) -> AsyncIterator[Served]:
+def network_guard() -> NetworkGuard:
+    """The loopback feed server stands in for a public feed (tests override this)."""
+    return guard(allow="127.0.0.1/32")
+
+
+@pytest.fixture
+async def served(
+    fake: FakeDiscord, store: Store, network_guard: NetworkGuard
+) -> AsyncIterator[Served]:
     async with (
         FeedServer() as feeds,
-        FeedFetcher(network_guard=guard(allow="127.0.0.1/32")) as fetcher,
+        FeedFetcher(network_guard=network_guard) as fetcher,
     ):
         feeds.add_feed("/feed.xml", rss(ITEMS))
+        feeds.add_redirect("/moved", "http://10.0.0.1/feed.xml", status=302)
         service = CommandService(
             store,
             ThemeCatalog,
@@ -149,3 +159,19 @@ async def test_anyone_sees_the_feed_status_privately(fake: FakeDiscord, served: 
     assert ephemeral
     assert message["embeds"][0]["title"] == "Feed status: 1 ok, 0 failing, 0 disabled"
     assert "#1 Test Wire: ok · last poll never · 0 items" in message["embeds"][0]["description"]
+
+
+@pytest.mark.parametrize(("url", "network_guard", "why"), PRIVATE_WAYS_IN)
+async def test_every_way_to_a_private_address_is_refused_from_discord(
+    fake: FakeDiscord, served: Served, url: str, why: str
+) -> None:
+    url = url.format(port=served.feeds.port)
+
+    ephemeral, message = await served.invoke(
+        fake, "add", {"url": url}, permissions=SEND_AND_VIEW | MANAGE_GUILD
+    )
+
+    assert ephemeral
+    assert why in message["embeds"][0]["description"] + message["embeds"][0]["title"]
+    assert await served.stored() == []
+    assert served.feeds.hits("/feed.xml") == 0  # the inward target was never reached

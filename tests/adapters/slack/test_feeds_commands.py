@@ -18,6 +18,7 @@ from bot.adapters.slack.app import add_slack_routes, build_slack_app
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
+from bot.core.feed_safety import NetworkGuard
 from bot.core.feed_safety.probe import ChatFeeds
 from bot.core.fetch import FeedFetcher
 from storage import feeds as feed_repo
@@ -25,7 +26,7 @@ from storage.engine import Store
 from tests.adapters.slack.samples import assert_within_limits, texts
 from tests.adapters.slack.test_app import SECRET, command_form, signed
 from tests.core.commands.conftest import NOW
-from tests.core.test_feed_safety import guard
+from tests.core.test_feed_safety import PRIVATE_WAYS_IN, guard
 from tests.core.test_pipeline import ITEMS, rss
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
@@ -44,12 +45,21 @@ class Served:
 
 
 @pytest.fixture
-async def served(store: Store, slack: FakeSlackApi) -> AsyncIterator[Served]:
+def network_guard() -> NetworkGuard:
+    """The loopback feed server stands in for a public feed (tests override this)."""
+    return guard(allow="127.0.0.1/32")
+
+
+@pytest.fixture
+async def served(
+    store: Store, slack: FakeSlackApi, network_guard: NetworkGuard
+) -> AsyncIterator[Served]:
     async with (
         FeedServer() as feeds,
-        FeedFetcher(network_guard=guard(allow="127.0.0.1/32")) as fetcher,
+        FeedFetcher(network_guard=network_guard) as fetcher,
     ):
         feeds.add_feed("/feed.xml", rss(ITEMS))
+        feeds.add_redirect("/moved", "http://10.0.0.1/feed.xml", status=302)
         service = CommandService(
             store,
             ThemeCatalog,
@@ -117,3 +127,17 @@ async def test_a_private_address_is_refused_from_slack_too(
     assert answer["response_type"] == "ephemeral"
     assert "is 10.1.2.3, a private address" in "\n".join(texts(answer))
     assert await stored_urls(served.store) == []
+
+
+@pytest.mark.parametrize(("url", "network_guard", "why"), PRIVATE_WAYS_IN)
+async def test_every_way_to_a_private_address_is_refused_from_slack(
+    served: Served, slack: FakeSlackApi, url: str, why: str
+) -> None:
+    url = url.format(port=served.feeds.port)
+
+    answer = await slash(served, slack, f"feeds add {url}", user=ADMIN)
+
+    assert answer["response_type"] == "ephemeral"
+    assert why in "\n".join(texts(answer))
+    assert await stored_urls(served.store) == []
+    assert served.feeds.hits("/feed.xml") == 0  # the inward target was never reached
