@@ -297,21 +297,24 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(text: str, limit: int | None = None) -> list[str]:
+    """The feature tokens of `text`, in order; only the first `limit` if given."""
     if "US" in text or "U.S" in text:
         text = _US_RE.sub(" usa ", text)  # before casefold, which would make it "us"
     text = text.casefold().replace("'s ", " ").replace("’s ", " ")
     joined = " " + text.translate(_TO_SPACES)
     for phrase, replacement in _PHRASES:
         joined = joined.replace(phrase, replacement)
-    return list(itertools.chain.from_iterable(map(_stems, joined.split())))
+    # Lazily: words past the first `limit` tokens are never stemmed.
+    tokens = itertools.chain.from_iterable(map(_stems, joined.split()))
+    return list(itertools.islice(tokens, limit))
 
 
 def _features(title: str, summary: str) -> frozenset[str]:
     title_tokens = _tokens(_clean_title(unicodedata.normalize("NFKC", title)))
     # Only the lead of a long summary is read: later text diverges between outlets.
     lead = unicodedata.normalize("NFKC", summary[:_SUMMARY_CHARS])
-    return frozenset(title_tokens).union(_tokens(lead)[:SUMMARY_TOKENS])
+    return frozenset(title_tokens).union(_tokens(lead, SUMMARY_TOKENS))
 
 
 def _minhash(features: Iterable[str]) -> _U32:
