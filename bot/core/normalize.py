@@ -6,6 +6,7 @@ empty or best-effort string (text) or the fallback (dates) — never an exceptio
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -59,8 +60,34 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
         return None
 
 
+# An absolute http(s) URL that is canonical but for its query: lower-case host name without
+# port, user or trailing dot, a path of unreserved characters only, no fragment. Most feed
+# links look like this, and for them the general path below changes nothing but the query.
+_SIMPLE_URL_RE = re.compile(
+    r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9\-._~/]*)?(?:\?([^#\x00-\x20\x7f]*))?"
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _joinable(base: str) -> bool:
+    """Whether urljoin accepts `base` (a bad IPv6 literal makes it raise). Bases are feed URLs:
+    a few, each used for every entry of its feed."""
+    try:
+        urlsplit(base.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _canonical_url(url: str, base: str | None) -> str | None:
     url = url.strip()
+    simple = _SIMPLE_URL_RE.fullmatch(url)
+    if simple and (not base or _joinable(base)):
+        # urljoin returns such a URL as it is (it has a scheme and a host), and splitting,
+        # lower-casing and quoting leave it alone: only tracking parameters can go.
+        scheme, host, path, raw_query = simple.groups()
+        query = _strip_tracking(raw_query) if raw_query else ""
+        return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
     if not url or _CONTROL_RE.search(url):
         return None
     if base:
