@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, select, update
+from sqlalchemy import Insert, Select, and_, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +28,30 @@ COLUMNS = (
 )
 # Stay well under SQLite's 32,766 bound-parameter limit per statement.
 _BATCH = 500
+
+# The statements every ingest runs are built once, with their values as parameters (see
+# storage.stories: building and keying one per call cost more than running it).
+_SET_STORIES = (
+    update(articles)
+    .where(articles.c.id == bindparam("article_id_", type_=articles.c.id.type))
+    .values(
+        story_id=bindparam("story_id_", type_=articles.c.story_id.type),
+        signature=bindparam("signature_", type_=articles.c.signature.type),
+    )
+)
+_MEMBER_SIGNATURES_AFTER = (
+    select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
+    .where(articles.c.id > bindparam("after_id"), articles.c.signature.is_not(None))
+    .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= bindparam("since"))
+    .order_by(articles.c.id)
+)
+
+
+@functools.cache
+def _insert_new_statement(dialect: str) -> Insert:
+    return insert_ignore(dialect, articles, ["item_key"]).returning(
+        articles.c.item_key, articles.c.id
+    )
 
 
 def to_article(row: RowMapping) -> Article:
@@ -76,10 +101,7 @@ async def insert_new(conn: AsyncConnection, new: list[NewArticle]) -> list[Artic
         # sends one INSERT per row: four times slower for a feed of 50 items.) Only the id
         # comes back: the rest of each Article is what was just inserted, and reading it back
         # (datetimes parsed from text on SQLite) was most of this function's time.
-        stmt = insert_ignore(conn, articles, ["item_key"]).returning(
-            articles.c.item_key, articles.c.id
-        )
-        rows = await conn.execute(stmt, chunk)
+        rows = await conn.execute(_insert_new_statement(conn.dialect.name), chunk)
         ids.update((item_key, int(article_id)) for item_key, article_id in rows.all())
     return [_stored(a, ids[a.item_key]) for a in unique if a.item_key in ids]
 
@@ -93,19 +115,11 @@ async def set_stories(conn: AsyncConnection, placed: list[tuple[int, int, bytes 
     """Put articles in their stories: (article id, story id, signature if it joined) triples."""
     if not placed:
         return
-    stmt = (
-        update(articles)
-        .where(articles.c.id == bindparam("article_id_", type_=articles.c.id.type))
-        .values(
-            story_id=bindparam("story_id_", type_=articles.c.story_id.type),
-            signature=bindparam("signature_", type_=articles.c.signature.type),
-        )
-    )
     rows = [
         {"article_id_": article_id, "story_id_": story_id, "signature_": signature}
         for article_id, story_id, signature in placed
     ]
-    await conn.execute(stmt, rows)
+    await conn.execute(_SET_STORIES, rows)
 
 
 async def member_signatures_after(
@@ -113,13 +127,8 @@ async def member_signatures_after(
 ) -> list[tuple[int, int, bytes, datetime]]:
     """(article id, story id, signature, fetched) of articles with id > `after_id` that joined
     a story, fetched since `since`."""
-    stmt = (
-        select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
-        .where(articles.c.id > after_id, articles.c.signature.is_not(None))
-        .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= since)
-        .order_by(articles.c.id)
-    )
-    return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in (await conn.execute(stmt)).all()]
+    rows = await conn.execute(_MEMBER_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
+    return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
 
 
 async def get(conn: AsyncConnection, article_id: int) -> Article | None:
