@@ -93,10 +93,20 @@ async def add_missing(conn: AsyncConnection, new: list[NewFeed], now: datetime) 
     return [_to_feed(row) for row in rows.mappings()]
 
 
+# Built once: every poll reads its feed (see storage.stories on building per call).
+_GET = select(feeds).where(feeds.c.id == bindparam("feed_id"))
+
+
 async def get(conn: AsyncConnection, feed_id: int) -> Feed | None:
     """The feed with this id."""
-    row = (await conn.execute(select(feeds).where(feeds.c.id == feed_id))).mappings().first()
+    row = (await conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
     return _to_feed(row) if row else None
+
+
+async def get_with_origin(conn: AsyncConnection, feed_id: int) -> tuple[Feed, str] | None:
+    """The feed with this id and who added it (`origin_of`), in one query."""
+    row = (await conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
+    return (_to_feed(row), row["origin"]) if row else None
 
 
 async def origin_of(conn: AsyncConnection, feed_id: int) -> str | None:
