@@ -39,6 +39,18 @@ class OneTripConnection(aiosqlite.Connection):
         """A cursor; nothing is sent to the thread until it executes."""
         return OneTripCursor(self)
 
+    async def commit(self) -> None:
+        """Commit, without a trip to the thread when no transaction is open (sqlite3 would do
+        nothing: a read-only transaction never began one, as sqlite3 begins before DML)."""
+        if self.in_transaction:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back, without a trip when no transaction is open (SQLAlchemy's pool rolls back
+        every connection it is handed back, after its commit too)."""
+        if self.in_transaction:
+            await super().rollback()
+
     async def run(self, function: Callable[..., _Outcome], *args: Any) -> _Outcome:
         """`function(sqlite3 connection, *args)` in the connection's thread (one trip)."""
         outcome: _Outcome = await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]

@@ -61,3 +61,19 @@ async def test_errors_reach_sqlalchemy_and_roll_back(sqlite_store: Store) -> Non
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
         # The connection is still usable after the failed statement.
         await conn.execute(text("INSERT INTO t (name) VALUES ('y')"))
+
+
+async def test_commit_and_rollback_apply_to_writes_and_skip_reads(sqlite_store: Store) -> None:
+    async with sqlite_store.transaction() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(raw, sqlite_driver.OneTripConnection)
+        await conn.execute(text("SELECT count(*) FROM t"))
+        assert not raw.in_transaction  # sqlite3 begins before DML only: nothing to commit
+        await conn.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        assert raw.in_transaction
+    async with sqlite_store.engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t (name) VALUES ('dropped')"))
+        await conn.rollback()
+    async with sqlite_store.transaction() as conn:
+        names = (await conn.execute(text("SELECT name FROM t"))).scalars().all()
+    assert names == ["kept"]
