@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import functools
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, select, update
+from sqlalchemy import Insert, Select, and_, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,6 +28,30 @@ COLUMNS = (
 )
 # Stay well under SQLite's 32,766 bound-parameter limit per statement.
 _BATCH = 500
+
+# The statements every ingest runs are built once, with their values as parameters (see
+# storage.stories: building and keying one per call cost more than running it).
+_SET_STORIES = (
+    update(articles)
+    .where(articles.c.id == bindparam("article_id_", type_=articles.c.id.type))
+    .values(
+        story_id=bindparam("story_id_", type_=articles.c.story_id.type),
+        signature=bindparam("signature_", type_=articles.c.signature.type),
+    )
+)
+_MEMBER_SIGNATURES_AFTER = (
+    select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
+    .where(articles.c.id > bindparam("after_id"), articles.c.signature.is_not(None))
+    .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= bindparam("since"))
+    .order_by(articles.c.id)
+)
+
+
+@functools.cache
+def _insert_new_statement(dialect: str) -> Insert:
+    return insert_ignore(dialect, articles, ["item_key"]).returning(
+        articles.c.item_key, articles.c.id
+    )
 
 
 def to_article(row: RowMapping) -> Article:
@@ -50,19 +75,35 @@ def _row(article: NewArticle) -> dict[str, Any]:
     }
 
 
+def _stored(article: NewArticle, article_id: int) -> Article:
+    """The Article a row inserted from `article` reads back as (datetimes come back in UTC)."""
+    return Article(
+        id=article_id,
+        feed_id=article.feed_id,
+        item_key=article.item_key,
+        url=article.url,
+        title=article.title,
+        summary=article.summary,
+        published_at=article.published_at.astimezone(UTC),
+        fetched_at=article.fetched_at.astimezone(UTC),
+        source_name=article.source_name,
+    )
+
+
 async def insert_new(conn: AsyncConnection, new: list[NewArticle]) -> list[Article]:
     """Insert articles whose item_key is not stored yet; return exactly those, in input order."""
     unique = list({article.item_key: article for article in reversed(new)}.values())[::-1]
-    by_key: dict[str, Article] = {}
+    ids: dict[str, int] = {}
     for start in range(0, len(unique), _BATCH):
         chunk = [_row(article) for article in unique[start : start + _BATCH]]
         # RETURNING order is not guaranteed, so rows are put back in input order by their key.
         # (sort_by_parameter_order=True would do that for us, but on SQLite SQLAlchemy then
-        # sends one INSERT per row: four times slower for a feed of 50 items.)
-        stmt = insert_ignore(conn, articles, ["item_key"]).returning(*COLUMNS)
-        rows = await conn.execute(stmt, chunk)
-        by_key.update((row["item_key"], to_article(row)) for row in rows.mappings())
-    return [by_key[article.item_key] for article in unique if article.item_key in by_key]
+        # sends one INSERT per row: four times slower for a feed of 50 items.) Only the id
+        # comes back: the rest of each Article is what was just inserted, and reading it back
+        # (datetimes parsed from text on SQLite) was most of this function's time.
+        rows = await conn.execute(_insert_new_statement(conn.dialect.name), chunk)
+        ids.update((item_key, int(article_id)) for item_key, article_id in rows.all())
+    return [_stored(a, ids[a.item_key]) for a in unique if a.item_key in ids]
 
 
 async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> None:
@@ -74,19 +115,11 @@ async def set_stories(conn: AsyncConnection, placed: list[tuple[int, int, bytes 
     """Put articles in their stories: (article id, story id, signature if it joined) triples."""
     if not placed:
         return
-    stmt = (
-        update(articles)
-        .where(articles.c.id == bindparam("article_id_", type_=articles.c.id.type))
-        .values(
-            story_id=bindparam("story_id_", type_=articles.c.story_id.type),
-            signature=bindparam("signature_", type_=articles.c.signature.type),
-        )
-    )
     rows = [
         {"article_id_": article_id, "story_id_": story_id, "signature_": signature}
         for article_id, story_id, signature in placed
     ]
-    await conn.execute(stmt, rows)
+    await conn.execute(_SET_STORIES, rows)
 
 
 async def member_signatures_after(
@@ -94,13 +127,8 @@ async def member_signatures_after(
 ) -> list[tuple[int, int, bytes, datetime]]:
     """(article id, story id, signature, fetched) of articles with id > `after_id` that joined
     a story, fetched since `since`."""
-    stmt = (
-        select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
-        .where(articles.c.id > after_id, articles.c.signature.is_not(None))
-        .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= since)
-        .order_by(articles.c.id)
-    )
-    return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in (await conn.execute(stmt)).all()]
+    rows = await conn.execute(_MEMBER_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
+    return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
 
 
 async def get(conn: AsyncConnection, article_id: int) -> Article | None:

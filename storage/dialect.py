@@ -8,10 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def insert_ignore(
-    conn: AsyncConnection, table: Table, conflict_columns: list[str]
+    conn: AsyncConnection | str, table: Table, conflict_columns: list[str]
 ) -> sqlite.Insert | postgresql.Insert:
-    """`INSERT … ON CONFLICT (cols) DO NOTHING`: add `.returning()` to get only the new rows."""
-    if conn.dialect.name == "postgresql":
+    """`INSERT … ON CONFLICT (cols) DO NOTHING`: add `.returning()` to get only the new rows.
+
+    `conn` is the connection it is for, or the name of its dialect (to build it once).
+    """
+    dialect = conn if isinstance(conn, str) else conn.dialect.name
+    if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import sqlite_driver
 from storage.locks import lock_migrations
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -105,8 +106,14 @@ def _create_engine(url: str) -> AsyncEngine:
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
+    event.listen(engine.sync_engine, "do_connect", _one_trip_cursors)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _one_trip_cursors(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    """Connect with the arguments SQLAlchemy chose, through `sqlite_driver.connect`."""
+    params["async_creator_fn"] = sqlite_driver.connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

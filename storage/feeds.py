@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Integer, Update, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -92,10 +93,20 @@ async def add_missing(conn: AsyncConnection, new: list[NewFeed], now: datetime) 
     return [_to_feed(row) for row in rows.mappings()]
 
 
+# Built once: every poll reads its feed (see storage.stories on building per call).
+_GET = select(feeds).where(feeds.c.id == bindparam("feed_id"))
+
+
 async def get(conn: AsyncConnection, feed_id: int) -> Feed | None:
     """The feed with this id."""
-    row = (await conn.execute(select(feeds).where(feeds.c.id == feed_id))).mappings().first()
+    row = (await conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
     return _to_feed(row) if row else None
+
+
+async def get_with_origin(conn: AsyncConnection, feed_id: int) -> tuple[Feed, str] | None:
+    """The feed with this id and who added it (`origin_of`), in one query."""
+    row = (await conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
+    return (_to_feed(row), row["origin"]) if row else None
 
 
 async def origin_of(conn: AsyncConnection, feed_id: int) -> str | None:
@@ -161,7 +172,6 @@ async def record_poll(conn: AsyncConnection, feed_id: int, state: PollState) -> 
         "last_error": state.last_error,
         "failing_since": state.failing_since,
         "disabled_reason": state.disabled_reason,
-        "item_count": feeds.c.item_count + state.new_items,
     }
     if state.status is FeedStatus.DISABLED:
         values["enabled"] = False
@@ -173,7 +183,24 @@ async def record_poll(conn: AsyncConnection, feed_id: int, state: PollState) -> 
         "first_fetch_done": state.first_fetch_done,
     }
     values |= {key: value for key, value in optional.items() if value is not None}
-    await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+    params = {f"{key}_": value for key, value in values.items()}
+    params |= {"feed_id_": feed_id, "new_items_": state.new_items}
+    await conn.execute(_poll_update(tuple(values)), params)
+
+
+@functools.cache
+def _poll_update(columns: tuple[str, ...]) -> Update:
+    """record_poll's UPDATE for this set of columns, built once: a statement built per call
+    (literal values, SQL expressions, cache key) cost more than running it (~0.5 ms a poll)."""
+    values: dict[str, Any] = {
+        name: bindparam(f"{name}_", type_=feeds.c[name].type) for name in columns
+    }
+    values["item_count"] = feeds.c.item_count + bindparam("new_items_", type_=Integer())
+    return (
+        update(feeds)
+        .where(feeds.c.id == bindparam("feed_id_", type_=feeds.c.id.type))
+        .values(values)
+    )
 
 
 async def count_by_status(conn: AsyncConnection) -> dict[str, int]:

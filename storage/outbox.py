@@ -7,11 +7,12 @@ already posted (Slack metadata, Discord nonce) make it exactly-once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Insert, Select, bindparam, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,8 +53,21 @@ async def enqueue(conn: AsyncConnection, entries: list[OutboxEntry], now: dateti
         }
         for entry in entries
     ]
-    stmt = insert_ignore(conn, outbox, ["destination", "article_id"]).returning(outbox.c.id)
-    return len((await conn.execute(stmt, rows)).all())
+    return len((await conn.execute(_enqueue_statement(conn.dialect.name), rows)).all())
+
+
+# Built once (see storage.stories: building and keying one per call cost more than running it).
+@functools.cache
+def _enqueue_statement(dialect: str) -> Insert:
+    return insert_ignore(dialect, outbox, ["destination", "article_id"]).returning(outbox.c.id)
+
+
+_STORIES_WITH_NEW_ALERT = (
+    select(outbox.c.story_id)
+    .where(outbox.c.story_id.in_(bindparam("story_ids", expanding=True)))
+    .where(outbox.c.destination == bindparam("destination"), outbox.c.kind == "new")
+    .distinct()
+)
 
 
 async def has_new_alert(conn: AsyncConnection, story_id: int, destination: str) -> bool:
@@ -74,13 +88,9 @@ async def stories_with_new_alert(
     ids = sorted(set(story_ids))
     found: set[int] = set()
     for start in range(0, len(ids), _ID_BATCH):
-        stmt = (
-            select(outbox.c.story_id)
-            .where(outbox.c.story_id.in_(ids[start : start + _ID_BATCH]))
-            .where(outbox.c.destination == destination, outbox.c.kind == "new")
-            .distinct()
-        )
-        found.update(int(story_id) for story_id in (await conn.execute(stmt)).scalars())
+        params = {"story_ids": ids[start : start + _ID_BATCH], "destination": destination}
+        rows = await conn.execute(_STORIES_WITH_NEW_ALERT, params)
+        found.update(int(story_id) for story_id in rows.scalars())
     return found
 
 

@@ -29,16 +29,32 @@ class StoryView:
     outlets: list[str]
 
 
+# The statements every ingest runs are built once, with their values as parameters: building
+# and keying a statement for SQLAlchemy's compiled cache on each call cost more than running
+# it on SQLite (~0.5 ms a statement).
+_SIGNATURES_AFTER = (
+    select(stories.c.id, stories.c.signature, stories.c.last_seen_at)
+    .where(stories.c.id > bindparam("after_id"), stories.c.last_seen_at >= bindparam("since"))
+    .order_by(stories.c.id)
+)
+_CREATE = stories.insert().returning(stories.c.lead_article_id, stories.c.id)
+_ATTACH = (
+    update(stories)
+    .where(stories.c.id == bindparam("story_id_", type_=stories.c.id.type))
+    .values(
+        article_count=stories.c.article_count
+        + bindparam("reports_", type_=stories.c.article_count.type),
+        last_seen_at=bindparam("seen_at_", type_=stories.c.last_seen_at.type),
+    )
+)
+
+
 async def signatures_after(
     conn: AsyncConnection, after_id: int, since: datetime
 ) -> list[tuple[int, bytes, datetime]]:
     """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
-    stmt = (
-        select(stories.c.id, stories.c.signature, stories.c.last_seen_at)
-        .where(stories.c.id > after_id, stories.c.last_seen_at >= since)
-        .order_by(stories.c.id)
-    )
-    return [(int(r[0]), bytes(r[1]), r[2]) for r in (await conn.execute(stmt)).all()]
+    rows = await conn.execute(_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
+    return [(int(r[0]), bytes(r[1]), r[2]) for r in rows.all()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +88,7 @@ async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datet
         ]
         # Matched back by lead article (one story per lead), not by RETURNING order: see
         # articles.insert_new for why not sort_by_parameter_order.
-        stmt = stories.insert().returning(stories.c.lead_article_id, stories.c.id)
-        result = await conn.execute(stmt, rows)
+        result = await conn.execute(_CREATE, rows)
         returned = {int(lead): int(story_id) for lead, story_id in result.all()}
         ids.extend(returned[story.lead_article_id] for story in new[start : start + _STORY_BATCH])
     return ids
@@ -96,18 +111,9 @@ async def attach_many(conn: AsyncConnection, story_ids: list[int], seen_at: date
     """`attach` once per id in the list (an id listed twice counts two reports)."""
     if not story_ids:
         return
-    stmt = (
-        update(stories)
-        .where(stories.c.id == bindparam("story_id_", type_=stories.c.id.type))
-        .values(
-            article_count=stories.c.article_count
-            + bindparam("reports_", type_=stories.c.article_count.type),
-            last_seen_at=bindparam("seen_at_", type_=stories.c.last_seen_at.type),
-        )
-    )
     counts = Counter(story_ids)
     await conn.execute(
-        stmt,
+        _ATTACH,
         [
             {"story_id_": story_id, "reports_": reports, "seen_at_": seen_at}
             for story_id, reports in counts.items()

@@ -29,6 +29,7 @@ fit an indexed column.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from urllib.parse import urlsplit
@@ -76,7 +77,9 @@ def _without_scheme(url: str) -> str:
     return url.split("://", 1)[1]
 
 
+@functools.lru_cache(maxsize=1024)
 def _feed_host(feed_url: str) -> str:
+    # Cached: the same feed URL scopes every opaque GUID of every poll of that feed.
     canonical = canonical_url(feed_url)
     if canonical:
         return urlsplit(canonical).hostname or ""

@@ -1,8 +1,10 @@
 """Group commit: the ingests of polls that finish together share one transaction.
 
-On SQLite every statement costs about half a millisecond of hand-offs between the event loop
-and aiosqlite's thread, whatever it does, and an ingest is a dozen statements: at a feed of 50
-items that fixed cost was half the time of storing them (benchmarks/pipeline.py). When several
+On SQLite every statement costs a hand-off between the event loop and aiosqlite's thread and
+SQLAlchemy's own work, whatever it does (a few tenths of a millisecond, even with
+storage.sqlite_driver's one trip per statement and statements built once), and an ingest is a
+dozen statements: at a feed of 50 items that fixed cost was half the time of storing them
+(benchmarks/pipeline.py, before those two changes). When several
 polls are ready at once (start-up, a busy minute), the polls that arrive while a transaction is
 running are stored together by the next one: same statements, several feeds' rows.
 

@@ -112,10 +112,10 @@ async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
 
 async def _poll(ctx: PollContext, feed_id: int) -> PollReport:
     async with ctx.store.transaction() as conn:
-        feed = await feed_repo.get(conn, feed_id)
-        origin = await feed_repo.origin_of(conn, feed_id)
-    if feed is None:
+        found = await feed_repo.get_with_origin(conn, feed_id)
+    if found is None:
         return PollReport(feed_id, "?", "missing", error=f"feed #{feed_id} no longer exists")
+    feed, origin = found
     if not feed.enabled:  # a stale job (disabled by another process): keep its state as it is
         return PollReport(feed.id, feed.name, "disabled", error=feed.disabled_reason)
     request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)

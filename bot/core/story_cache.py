@@ -40,16 +40,14 @@ class StoryCache:
         again" (`StoryIndex.add` keeps the later time), so no scan of last-seen times is needed.
         """
         since = now - window
-        for story_id, signature, seen in await story_repo.signatures_after(
-            conn, self._max_id, since
-        ):
-            keys = cluster.band_keys_of(signature)
-            self.index.add(story_id, cluster.Fingerprint(signature, keys), seen.timestamp())
+        new = await story_repo.signatures_after(conn, self._max_id, since)
+        keys = cluster.band_keys_of_many([signature for _, signature, _ in new])
+        for (story_id, signature, seen), story_keys in zip(new, keys, strict=True):
+            self.index.add(story_id, cluster.Fingerprint(signature, story_keys), seen.timestamp())
             self._max_id = max(self._max_id, story_id)
-        for article_id, story_id, signature, seen in await article_repo.member_signatures_after(
-            conn, self._max_member_id, since
-        ):
-            keys = cluster.band_keys_of(signature)
-            self.index.add(story_id, cluster.Fingerprint(signature, keys), seen.timestamp())
+        members = await article_repo.member_signatures_after(conn, self._max_member_id, since)
+        keys = cluster.band_keys_of_many([signature for _, _, signature, _ in members])
+        for (article_id, story_id, signature, seen), member_keys in zip(members, keys, strict=True):
+            self.index.add(story_id, cluster.Fingerprint(signature, member_keys), seen.timestamp())
             self._max_member_id = max(self._max_member_id, article_id)
         self.index.remove_older_than(since.timestamp())

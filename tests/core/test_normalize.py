@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from bot.core import normalize
 from bot.core.normalize import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
@@ -194,6 +196,40 @@ def test_html_to_text_stops_early_on_huge_input() -> None:
     assert len(text) <= 2000
     assert text.startswith("word word")
     assert time.perf_counter() - start < 0.5  # the whole input would take seconds
+
+
+# Pieces of markup for comparing html_to_text's tokeniser for simple markup with html.parser:
+# simple ones, and ones it must leave to the parser.
+MARKUP_PIECES = [
+    *("<p>", "</p>", "<P>", "</DIV>", "<br/>", "<br />", "<p/>", "<b>", "</b>", "<li>", "<h1>"),
+    *('<a href="x">', "<a href='y>z'>", "</a>", "<div class=\"a\" id='b'>", '<img src="x"/>'),
+    *("text", "word " * 5, " ", "  ", "\n", "\t", "\r\n", "\xa0", "\u3000", "é", "\x0b"),
+    *("&amp;", "&lt;p&gt;", "&nbsp;", "&#8217;", "&amp", "&", "&eacute", "&;", "<", ">", "a < b"),
+    *("<!-- c -->", "<script>x</script>", "<style>", "</script>", "<title>", "<textarea>", "</>"),
+    *("<o:p>", "<a href=x>", "</p class='x'>", "<p\xa0class='x'>", "<a title=\"a\"title='b'>"),
+    *("<x-y>", "<br/ >", "< p>", "</ p>", '<p ="x">', "<input disabled>", "<a\nhref='x'>"),
+]
+
+
+def test_simple_markup_tokeniser_agrees_with_html_parser() -> None:
+    rng = random.Random(20261202)
+    simple = 0
+    for _ in range(5_000):
+        html = "".join(rng.choice(MARKUP_PIECES) for _ in range(rng.randint(1, 12)))
+        for limit in (None, 3, 40):
+            fast = normalize._extract_simple(html, limit)
+            if fast is not None:
+                simple += 1
+                assert fast == normalize._TextExtractor(limit, True).text(html), html
+                assert fast == normalize._TextExtractor(limit, False).text(html), html
+    assert simple > 1_000  # the comparison covered both paths
+
+
+@pytest.mark.parametrize(
+    "html", ["a < b", "<!-- c -->x", "<script>x</script>", "<a href=x>y</a>", "</p class='x'>"]
+)
+def test_markup_beyond_simple_goes_to_html_parser(html: str) -> None:
+    assert normalize._extract_simple(html, None) is None
 
 
 @pytest.mark.parametrize(
