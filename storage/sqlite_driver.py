@@ -6,6 +6,10 @@ a wake-up of the event loop (~0.1 ms of CPU on a 2-core machine, more when the m
 parsing), and an ingest is about a dozen statements: the trips cost more than the SQL
 (benchmarks/pipeline.py, "rest: BEGIN/COMMIT, hand-offs"). The cursor here does all four in
 one trip; SQLAlchemy reads every row at once anyway (no server-side cursors are used).
+
+It subclasses aiosqlite's Connection and uses two of its internals (`_execute`, the thread), so
+pyproject.toml pins aiosqlite to the minor version tested here; tests/storage/test_sqlite_driver.py
+fails first if a new release changes them.
 """
 
 from __future__ import annotations

@@ -128,6 +128,18 @@ async def test_start_keeps_the_stored_version_when_the_file_broke_while_stopped(
     assert (invalid.action, invalid.target) == ("watchlist file", str(file))
 
 
+async def test_start_runs_on_the_stored_version_and_says_so_when_the_file_is_gone(
+    store: Store, folder: Path, file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await Process(store, folder).start()
+    file.unlink()
+
+    again = await Process(store, folder).start()
+
+    assert again.live.version == 1 and again.live.matcher is not None
+    assert any("the watchlist file cannot be read" in line for line in errors_logged(caplog))
+
+
 async def test_a_file_edited_on_disk_is_validated_and_adopted(
     store: Store, folder: Path, file: Path
 ) -> None:

@@ -70,9 +70,10 @@ class LiveWatchlist:
         if self.file is not None:
             try:
                 found = self.file.read_if_changed()
-            except WatchlistError:
+            except WatchlistError as exc:
                 if await self.editor.latest_number() is None:
                     raise  # nothing stored and no file to seed from
+                self._report(str(exc), "the watchlist file cannot be read (NKRU_WATCHLISTS)")
                 found = None
             if found is not None:
                 await self._store_first(found)
