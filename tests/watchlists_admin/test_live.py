@@ -3,6 +3,8 @@ database (SQLite and PostgreSQL), with real files, the real loader and the real 
 
 from __future__ import annotations
 
+import asyncio
+
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -132,7 +134,7 @@ async def test_start_runs_on_the_stored_version_and_says_so_when_the_file_is_gon
     store: Store, folder: Path, file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     await Process(store, folder).start()
-    file.unlink()
+    await asyncio.to_thread(file.unlink)
 
     again = await Process(store, folder).start()
 
