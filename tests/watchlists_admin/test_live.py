@@ -4,7 +4,6 @@ database (SQLite and PostgreSQL), with real files, the real loader and the real 
 from __future__ import annotations
 
 import asyncio
-
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
