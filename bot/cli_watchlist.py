@@ -22,6 +22,7 @@ from bot.cli_support import UserError, console, errors, escape, fail, load, run_
 from bot.core.pipeline import utcnow
 from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError, load_watchlists
 from bot.core.watchlists_admin import NoWatchlist, WatchlistEditor, When
+from bot.core.watchlists_admin.diff import term_options
 from bot.core.watchlists_admin.files import read_watchlist_file
 from storage import watchlist_versions as version_repo
 from storage.engine import Store
@@ -112,12 +113,7 @@ def _terms(terms: Iterable[Term]) -> str:
 
 
 def _term(term: Term) -> str:
-    options: list[str] = [term.mode]
-    if term.fuzzy:
-        options.append("fuzzy")
-    if term.weight != 1.0:
-        options.append(f"×{term.weight:g}")
-    return f"{term.text} [{' '.join(options)}]"
+    return f"{term.text} [{' '.join(term_options(term))}]"
 
 
 def match(

@@ -87,14 +87,14 @@ class OneTripCursor:
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
         """Run one statement and keep all its rows."""
         outcome = await self._connection.run(
-            _execute, sql, () if parameters is None else parameters
+            _run, "execute", sql, () if parameters is None else parameters
         )
         self._keep(outcome)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
         """Run one statement for each parameter set."""
-        outcome = await self._connection.run(_executemany, sql, parameters)
+        outcome = await self._connection.run(_run, "executemany", sql, parameters)
         self._keep(outcome)
         return self
 
@@ -121,21 +121,11 @@ class OneTripCursor:
         self._rows = []
 
 
-def _execute(connection: sqlite3.Connection, sql: str, parameters: Any) -> _Outcome:
-    # Runs in aiosqlite's thread.
+def _run(connection: sqlite3.Connection, method: str, sql: str, parameters: Any) -> _Outcome:
+    # Runs in aiosqlite's thread: `method` is "execute" or "executemany".
     cursor = connection.cursor()
     try:
-        cursor.execute(sql, parameters)
-        return _outcome(cursor)
-    finally:
-        cursor.close()
-
-
-def _executemany(connection: sqlite3.Connection, sql: str, parameters: Iterable[Any]) -> _Outcome:
-    # Runs in aiosqlite's thread.
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(sql, parameters)
+        getattr(cursor, method)(sql, parameters)
         return _outcome(cursor)
     finally:
         cursor.close()

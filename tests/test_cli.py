@@ -80,22 +80,25 @@ async def server() -> AsyncIterator[FeedServer]:
         yield srv
 
 
-@pytest.fixture
-def nkru(tmp_path: Path, server: FeedServer) -> Nkru:
+def nkru_in(tmp_path: Path, feed: str, columns: int = 200) -> Nkru:
+    """`nkru` in `tmp_path` with its own SQLite database, one feed line and the default
+    watchlist, and none of the caller's NKRU_* settings."""
     feeds = tmp_path / "feeds.toml"
-    feeds.write_text(
-        f'[[feed]]\nname = "Wire"\nurl = "{server.url("/wire.xml")}"\ninterval = "15m"\n',
-        encoding="utf-8",
-    )
+    feeds.write_text(f'[[feed]]\nname = "Wire"\n{feed}\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NKRU_")}
     env |= {
         "NKRU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
         "NKRU_FEEDS_FILE": str(feeds),
         "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
         "NKRU_LOG_LEVEL": "WARNING",
-        "COLUMNS": "200",  # rich wraps tables at 80 columns when not on a terminal
+        "COLUMNS": str(columns),  # rich wraps tables at 80 columns when not on a terminal
     }
     return Nkru(tmp_path, env)
+
+
+@pytest.fixture
+def nkru(tmp_path: Path, server: FeedServer) -> Nkru:
+    return nkru_in(tmp_path, f'url = "{server.url("/wire.xml")}"\ninterval = "15m"')
 
 
 def feed_rows(table: str) -> dict[str, str]:

@@ -3,7 +3,6 @@ database shared with this test (which also makes chat edits through the real Com
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -16,8 +15,7 @@ from bot.core.watchlists_admin import LiveWatchlist, WatchlistEditor
 from bot.core.watchlists_admin.document import add_terms, delete_theme
 from bot.settings import normalize_database_url
 from storage.engine import Store
-from tests.conftest import REPO_ROOT
-from tests.test_cli import Nkru, Result, error_line
+from tests.test_cli import Nkru, Result, error_line, nkru_in
 from tests.watchlists_admin.bench import ADMIN, MEMBER, POLICY, WATCHLIST, documents
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
@@ -31,19 +29,7 @@ BROKEN = TEXT.replace('colour = "#2e86de"', 'colour = "#2e86d"', 1)
 @pytest.fixture
 def nkru(tmp_path: Path) -> Nkru:
     """`nkru` with its own SQLite database and the default watchlist (seeded on first start)."""
-    feeds = tmp_path / "feeds.toml"
-    feeds.write_text(
-        '[[feed]]\nname = "Wire"\nurl = "http://127.0.0.1:9/wire.xml"\n', encoding="utf-8"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NKRU_")}
-    env |= {
-        "NKRU_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
-        "NKRU_FEEDS_FILE": str(feeds),
-        "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
-        "NKRU_LOG_LEVEL": "WARNING",
-        "COLUMNS": "250",  # rich wraps tables at 80 columns when not on a terminal
-    }
-    return Nkru(tmp_path, env)
+    return nkru_in(tmp_path, 'url = "http://127.0.0.1:9/wire.xml"', columns=250)
 
 
 def ok(result: Result) -> str:

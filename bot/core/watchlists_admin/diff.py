@@ -17,14 +17,19 @@ MINUS = "−"  # U+2212: a "- " line start would become a bullet list in Discord
 LAYOUT_ONLY = "~ comments or layout only"
 
 
-def describe_term(term: Term) -> str:
-    """`"Rason" (word)`, with fuzziness and weight when they are set."""
+def term_options(term: Term) -> list[str]:
+    """A term's mode, then "fuzzy" and its weight when they are set."""
     options: list[str] = [term.mode]
     if term.fuzzy:
         options.append("fuzzy")
     if term.weight != 1.0:
         options.append(f"×{term.weight:g}")
-    return f'"{term.text}" ({", ".join(options)})'
+    return options
+
+
+def describe_term(term: Term) -> str:
+    """`"Rason" (word)`, with fuzziness and weight when they are set."""
+    return f'"{term.text}" ({", ".join(term_options(term))})'
 
 
 def diff_watchlists(old: Watchlist | None, new: Watchlist) -> list[str]:
