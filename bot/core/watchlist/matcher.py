@@ -55,11 +55,12 @@ _DFA_MAX_KEYS = 20_000
 _CACHE_SIZE = 100_000  # fuzzy verdicts kept (then forgotten at once: simpler than an LRU)
 
 # What to do when the automaton finds a key, as a plain tuple (the hit loop unpacks it
-# faster than it reads attributes): (kind, slot index, length, extra, exceptions).
+# faster than it reads attributes): (kind, slot index << 1, length, extra, exceptions);
+# the slot index comes shifted, as the keys of ``Found`` are (slot << 1 | field).
 # length: _EXACT/_WORD, of the matched words without the key's spaces or plural "s".
 # extra: the regex of a _PREFIX_WORDS term, the _PieceInfo of a piece.
 _Action = tuple[int, int, int, Any, re.Pattern[str] | None]
-# A piece's kind, slot index, words, the term's length, typos allowed, and where the
+# A piece's kind, slot index << 1, words, the term's length, typos allowed, and where the
 # window ends after the key (_TAIL: the key's length less its space) or where the tail
 # sits in the word (_PREFIX_TAIL), then the slot.
 _PieceInfo = tuple[int, int, int, int, int, int, Slot]
@@ -68,7 +69,7 @@ _Piece = tuple[int, _PieceInfo]  # where the key starts in the text, what it is
 
 def _actions(slot: Slot) -> Iterable[tuple[str, _Action]]:
     """(automaton key, action) pairs that find ``slot``."""
-    index, exceptions = slot.index, slot.exceptions
+    index, exceptions = slot.index << 1, slot.exceptions
     for variant in slot.variants:
         if slot.mode == "prefix" and " " in variant:
             words = variant.split(" ")
@@ -134,34 +135,35 @@ class Matcher:
 
     def find(self, text: str, split: int) -> Found:
         """Best hit per slot and field in a ``matching_text`` whose summary starts at split."""
+        # Keys start with a space: a hit's words start at start + 1, which is the offset
+        # ``local`` into the title's words is ``start``; the summary's, start + 1 - split.
         found: Found = {}
         pieces: list[_Piece] = []
         table = self._actions
+        title_end = split - 1
         for index, start, _ in self._hits(text):
-            kind, slot, length, extra, exceptions = table[index]
-            if kind >= _HEAD:
+            kind, base, length, extra, exceptions = table[index]
+            if kind == _WORD:  # a whole word, or the word and a plural "s"
+                after = text[start + 1 + length]
+                if after != " " and (after != "s" or text[start + 2 + length] != " "):
+                    continue
+            elif kind >= _HEAD:
                 pieces.append((start, extra))  # later: exact hits first
                 continue
-            first = start + 1  # keys start with a space: the words start after it
-            end = first + length
-            if kind == _WORD:  # a whole word, or the word and a plural "s"
-                after = text[end]
-                if after != " " and (after != "s" or text[end + 1] != " "):
-                    continue
             elif kind == _PREFIX_WORDS:
-                verified = extra.match(text, first)
+                verified = extra.match(text, start + 1)
                 if verified is None:
                     continue
-                end = verified.end()
-            if exceptions is not None and exceptions.match(text, first):
+                length = verified.end() - start - 1
+            if exceptions is not None and exceptions.match(text, start + 1):
                 continue
-            if first < split:
-                key, local = slot << 1, first - 1
+            if start < title_end:
+                key, local = base, start
             else:
-                key, local = slot << 1 | 1, first - split
+                key, local = base | 1, start + 1 - split
             hit = found.get(key)
-            if hit is None or hit[0] < EXACT or local < hit[1]:  # the first exact hit
-                found[key] = (EXACT, local, local + end - first)
+            if hit is None or local < hit[1]:  # the first hit (all are exact so far)
+                found[key] = (EXACT, local, local + length)
         if pieces:
             self._fuzzy(text, split, pieces, found)
         return found
@@ -198,10 +200,10 @@ class Matcher:
         checked before anything else.
         """
         verdicts = self._verdicts
-        for start, (kind, index, tokens, size, edits, at, slot) in pieces:
+        for start, (kind, base, tokens, size, edits, at, slot) in pieces:
             # The piece is in the window, so it tells the field (a window across the two
             # fields is no hit anyway).
-            key = index << 1 | (start + 1 >= split)
+            key = base | (start + 1 >= split)
             hit = found.get(key)
             if hit is not None and hit[0] == EXACT:
                 continue  # a fuzzy hit cannot beat an exact one in the same field
@@ -231,12 +233,12 @@ class Matcher:
                     continue
                 end = text.find(" ", begin)
             window = text[begin:end]
-            verdict = verdicts.get((index, window))
+            verdict = verdicts.get((base, window))
             if verdict is None:
                 verdict = self._judge(slot, window, kind)
                 if len(verdicts) >= _CACHE_SIZE:
                     verdicts.clear()
-                verdicts[index, window] = verdict
+                verdicts[base, window] = verdict
             if not verdict[0] or (slot.exceptions and slot.exceptions.match(text, begin)):
                 continue
             value = verdict[0]

@@ -116,6 +116,9 @@ class Scorer:
                 uses[slot].append((index, weight, theme.require_bits))
         # slot -> (theme, weight, the theme's context groups) for each theme it indicates
         self._uses = [tuple(u) for u in uses]
+        # The distinct context needs: most articles meet none (they name North Korea or
+        # Russia, not both), and one test per need sends them away before any points.
+        self._needs = tuple(sorted({t.require_bits for t in compiled.themes}))
 
     def score(
         self, found: Found, originals: tuple[str, str], text: str, split: int
@@ -129,8 +132,12 @@ class Scorer:
         group_bits, exclude_bits = self._group_bits, self._exclude_bits
         for key in found:
             groups |= group_bits[key >> 1]
-            if exclude_bits[key >> 1]:
-                vetoed |= exclude_bits[key >> 1]
+            vetoed |= exclude_bits[key >> 1]
+        for need in self._needs:
+            if groups & need == need:
+                break
+        else:
+            return []  # no theme has its context
         # Points per theme whose context is all there and that nothing vetoes: slot ->
         # (points, key of the best hit). The context test comes first: it is the cheaper.
         points_of: dict[int, dict[int, tuple[float, int]]] = {}
@@ -183,13 +190,16 @@ def _without_overlaps(
     """The hits that count: best points first, skipping any that overlaps one kept."""
     kept: dict[int, tuple[float, int]] = {}
     spans: list[tuple[int, int, int]] = []
-    for slot, (value, key) in sorted(candidates.items(), key=lambda kv: (-kv[1][0], kv[0])):
+    # Tuples sort in C, a key function is a Python call per item; -value for best first.
+    for negated, slot, key in sorted([(-v, slot, key) for slot, (v, key) in candidates.items()]):
         _, start, end = found[key]
         field = key & 1
-        if any(f == field and start < e and s < end for f, s, e in spans):
-            continue
-        spans.append((field, start, end))
-        kept[slot] = (value, key)
+        for kept_field, kept_start, kept_end in spans:  # a loop, not any(): no generator
+            if kept_field == field and start < kept_end and kept_start < end:
+                break
+        else:
+            spans.append((field, start, end))
+            kept[slot] = (-negated, key)
     return kept
 
 
