@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +20,21 @@ from tests.fakes.feed_server import FeedServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+REAL_FEEDS = CORPUS / "real-feeds"
 PG_URL_VARIABLE = "NKRU_TEST_DATABASE_URL"
+
+
+def real_feed_bodies() -> list[tuple[str, bytes]]:
+    """(file name, body) of every feed in ../shared/corpus/real-feeds, gzip undone as an
+    HTTP client does for Content-Encoding: gzip; skips the test where the corpus is absent."""
+    if not REAL_FEEDS.is_dir():
+        pytest.skip(f"corpus not found at {REAL_FEEDS} (it lives next to the repo, in ../shared)")
+    bodies = []
+    for path in sorted(REAL_FEEDS.iterdir()):
+        if path.is_file() and path.suffix != ".tsv":
+            body = path.read_bytes()
+            bodies.append((path.name, gzip.decompress(body) if path.suffix == ".gz" else body))
+    return bodies
 
 
 # Each test run gets a database of its own on the configured server, created on first use and

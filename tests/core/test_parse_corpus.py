@@ -7,7 +7,6 @@ every failing file name into its assertion message. Real feeds are parsed once p
 from __future__ import annotations
 
 import csv
-import gzip
 import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -18,6 +17,7 @@ import pytest
 from bot.core.models import ParsedFeed
 from bot.core.normalize import canonical_url
 from bot.core.parse import parse_feed
+from tests.conftest import real_feed_bodies
 
 pytestmark = pytest.mark.corpus
 
@@ -200,15 +200,7 @@ def test_feedparser_json_example() -> None:
 
 @pytest.fixture(scope="module")
 def real() -> tuple[dict[str, ParsedFeed], list[str]]:
-    _require(REAL_FEEDS)
-    files = []
-    for path in sorted(REAL_FEEDS.iterdir()):
-        if path.is_file() and path.suffix != ".tsv":
-            body = path.read_bytes()
-            if path.suffix == ".gz":  # as an HTTP client does for Content-Encoding: gzip
-                body = gzip.decompress(body)
-            files.append((path.name, body, None))
-    return _parse_all(files)
+    return _parse_all([(name, body, None) for name, body in real_feed_bodies()])
 
 
 def test_real_feeds_parse_cleanly(real: tuple[dict[str, ParsedFeed], list[str]]) -> None:
