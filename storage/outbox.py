@@ -152,20 +152,24 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
 
 
 async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
-    """Render the story as it stands now: its lead article and every outlet so far."""
-    lead = (
-        (
-            await conn.execute(
-                select(*article_repo.COLUMNS)
-                .join(stories, stories.c.lead_article_id == articles.c.id)
-                .where(stories.c.id == row["story_id"])
-            )
-        )
-        .mappings()
-        .one()
-    )
-    outlets = await article_repo.outlets(conn, row["story_id"])
+    """Render the story as it stands now: its headline article and every outlet so far.
+
+    The headline is the report this destination's alert was raised for (its "new" entry's
+    article), and updates keep it: a story can start with a report the destination's routes
+    did not accept (no theme then, or below its minimum score) and alert on a later one, and
+    the alert's title must be the one its "why" speaks of. Without that entry (pruned), the
+    story's lead.
+    """
     first = await _first_post(conn, row["story_id"], row["destination"])
+    headline = select(*article_repo.COLUMNS)
+    if first is not None:
+        headline = headline.where(articles.c.id == first["article_id"])
+    else:
+        headline = headline.join(stories, stories.c.lead_article_id == articles.c.id).where(
+            stories.c.id == row["story_id"]
+        )
+    lead = (await conn.execute(headline)).mappings().one()
+    outlets = await article_repo.outlets(conn, row["story_id"])
     return Alert(
         outbox_id=row["id"],
         destination=row["destination"],
@@ -184,9 +188,9 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
 
 
 async def _first_post(conn: AsyncConnection, story_id: int, destination: str) -> RowMapping | None:
-    """The story's "new" entry for this destination (status, sent_at, remote_id)."""
+    """The story's "new" entry for this destination (status, sent_at, remote_id, article_id)."""
     stmt = (
-        select(outbox.c.status, outbox.c.sent_at, outbox.c.remote_id)
+        select(outbox.c.status, outbox.c.sent_at, outbox.c.remote_id, outbox.c.article_id)
         .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
         .where(outbox.c.kind == "new")
         .limit(1)

@@ -147,3 +147,43 @@ async def test_digest_groups_stories_by_theme_best_first_and_caps_them(
     assert OFF_TOPIC[0] in [i.view.story.title for s in firehose.sections for i in s.items]
     nothing = await build_digest(store, Route("console"), NOW + timedelta(days=1))
     assert nothing.sections == [] and nothing.more == 0
+
+
+async def test_the_alert_shows_the_report_it_was_raised_for(
+    store: Store, matcher: WatchlistMatcher
+) -> None:
+    # The story starts with a report that names neither country (no theme, no alert); a
+    # near-duplicate from another outlet names both and alerts. The alert must show that
+    # report, the one its "why" is about, with the first as "also reported by".
+    vague = (
+        "Road bridge over the Tumen River opens to traffic after two years of building work",
+        "Lorries crossed the new bridge over the Tumen River on Monday, officials said.",
+    )
+    named = (
+        "Russia and North Korea: road bridge over the Tumen River opens to traffic after two "
+        "years of building work",
+        "Lorries crossed the new bridge over the Tumen River on Monday, officials said.",
+    )
+    policy = AlertPolicy(destinations=(), routes=(Route("desk"),))
+    cache = StoryCache()
+    async with store.transaction() as conn:
+        first = await ingest(
+            conn, [article("a", *vague)], NOW, policy, cache=cache, matcher=matcher
+        )
+    later = NOW + timedelta(minutes=5)
+    async with store.transaction() as conn:
+        second = await ingest(
+            conn,
+            [article("b", *named, source="Other")],
+            later,
+            policy,
+            cache=cache,
+            matcher=matcher,
+        )
+    assert (first.matched_articles, first.queued_alerts) == (0, 0)
+    assert (second.matched_articles, second.joined_stories, second.queued_alerts) == (1, 1, 1)
+    async with store.transaction() as conn:
+        [alert] = await outbox_repo.due(conn, later)
+    assert alert.title == named[0]
+    assert alert.source_name == "Other" and alert.also_reported_by == ["Wire"]
+    assert alert.themes[0].theme == "tumen-bridge"
