@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.digest import build_digest
-from bot.core.ingest import AlertPolicy, ingest
+from bot.core.ingest import AlertPolicy, IngestReport, ingest
 from bot.core.models import NewArticle
 from bot.core.routing import Route
 from bot.core.story_cache import StoryCache
@@ -19,6 +19,7 @@ from storage.schema import article_themes, outbox
 from tests.conftest import REPO_ROOT
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(minutes=5)
 BRIDGE = (
     "Russia and North Korea open first road bridge over the Tumen River",
     "The crossing links Khasan in Russia's Primorye with Tumangang in North Korea.",
@@ -51,6 +52,24 @@ async def queued(store: Store) -> set[tuple[str, str, int]]:
     async with store.transaction() as conn:
         rows = await conn.execute(select(outbox.c.destination, outbox.c.kind, outbox.c.article_id))
         return {(d, k, int(a)) for d, k, a in rows.all()}
+
+
+async def two_reports(
+    store: Store, matcher: WatchlistMatcher, first: tuple[str, str], second: tuple[str, str]
+) -> tuple[IngestReport, IngestReport]:
+    """Ingest two reports for a route following every theme: from Wire now, from Other at
+    LATER, in two polls."""
+    policy = AlertPolicy(destinations=(), routes=(Route("desk"),))
+    cache = StoryCache()
+    reports = []
+    for key, (title, summary), source, when in (
+        ("a", first, "Wire", NOW),
+        ("b", second, "Other", LATER),
+    ):
+        async with store.transaction() as conn:
+            batch = [article(key, title, summary, source)]
+            reports.append(await ingest(conn, batch, when, policy, cache=cache, matcher=matcher))
+    return reports[0], reports[1]
 
 
 async def test_routes_alert_only_the_themes_they_follow(
@@ -96,22 +115,7 @@ async def test_a_story_becomes_an_alert_when_a_later_report_matches(
         "First road bridge over the Tumen River opens to traffic",
         "The crossing links Khasan with Tumangang, officials said.",
     )
-    policy = AlertPolicy(destinations=(), routes=(Route("desk"),))
-    cache = StoryCache()
-    async with store.transaction() as conn:
-        first = await ingest(
-            conn, [article("a", *vague)], NOW, policy, cache=cache, matcher=matcher
-        )
-    later = NOW + timedelta(minutes=5)
-    async with store.transaction() as conn:
-        second = await ingest(
-            conn,
-            [article("b", *BRIDGE, source="Other")],
-            later,
-            policy,
-            cache=cache,
-            matcher=matcher,
-        )
+    first, second = await two_reports(store, matcher, vague, BRIDGE)
     assert first.queued_alerts == 0 or first.matched_articles == 1
     assert second.joined_stories == 1
     entries = await queued(store)
@@ -164,26 +168,11 @@ async def test_the_alert_shows_the_report_it_was_raised_for(
         "years of building work",
         "Lorries crossed the new bridge over the Tumen River on Monday, officials said.",
     )
-    policy = AlertPolicy(destinations=(), routes=(Route("desk"),))
-    cache = StoryCache()
-    async with store.transaction() as conn:
-        first = await ingest(
-            conn, [article("a", *vague)], NOW, policy, cache=cache, matcher=matcher
-        )
-    later = NOW + timedelta(minutes=5)
-    async with store.transaction() as conn:
-        second = await ingest(
-            conn,
-            [article("b", *named, source="Other")],
-            later,
-            policy,
-            cache=cache,
-            matcher=matcher,
-        )
+    first, second = await two_reports(store, matcher, vague, named)
     assert (first.matched_articles, first.queued_alerts) == (0, 0)
     assert (second.matched_articles, second.joined_stories, second.queued_alerts) == (1, 1, 1)
     async with store.transaction() as conn:
-        [alert] = await outbox_repo.due(conn, later)
+        [alert] = await outbox_repo.due(conn, LATER)
     assert alert.title == named[0]
     assert alert.source_name == "Other" and alert.also_reported_by == ["Wire"]
     assert alert.themes[0].theme == "tumen-bridge"
