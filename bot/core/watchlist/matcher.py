@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ahocorasick_rs import BytesAhoCorasick, Implementation
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
 
 from bot.core.watchlist.compile import DEFAULT_FUZZY_THRESHOLD, Compiled, Slot, compile_watchlists
 from bot.core.watchlist.fuzzy import prefix_similarity, similarity
@@ -92,11 +92,19 @@ def _actions(slot: Slot) -> Iterable[tuple[str, _Action]]:
 
 
 def _automaton(keys: list[str]) -> BytesAhoCorasick | None:
-    """An automaton reporting every key (a key twice: both), or None if there are none."""
+    """An automaton over UTF-8 bytes reporting every key (a key twice: both), or None."""
     if not keys:
         return None
     implementation = Implementation.DFA if len(set(keys)) <= _DFA_MAX_KEYS else None
     return BytesAhoCorasick([key.encode() for key in keys], implementation=implementation)
+
+
+def _text_automaton(keys: list[str]) -> AhoCorasick | None:
+    """An automaton over ``str`` reporting every key, offsets in characters, or None."""
+    if not keys:
+        return None
+    implementation = Implementation.DFA if len(set(keys)) <= _DFA_MAX_KEYS else None
+    return AhoCorasick(keys, implementation=implementation)
 
 
 class Matcher:
@@ -117,7 +125,7 @@ class Matcher:
         self._actions = [action for _, action in (*latin, *other)]
         self._offset = len(latin)
         self._latin = _automaton([key for key, _ in latin])
-        self._other = _automaton([key for key, _ in other])
+        self._other = _text_automaton([key for key, _ in other])
         self._verdicts: dict[tuple[int, str], tuple[float, int]] = {}
 
     @classmethod
@@ -171,10 +179,14 @@ class Matcher:
     def _hits(self, text: str) -> list[tuple[int, int, int]]:
         """(action index, start, stop) of every key found in ``text``; start in characters.
 
-        The automata scan UTF-8 bytes: that skips the byte-to-character conversion of every
-        offset that the ``str`` interface makes, a microsecond an article. For ASCII text
-        they are the same, and only the Latin automaton can find anything; otherwise each
-        hit's start is converted (keys start with a space, so on a character boundary).
+        The Latin automaton scans UTF-8 bytes: that skips the byte-to-character conversion
+        of every offset that the ``str`` interface makes, a microsecond an article. For
+        ASCII text, most of the feeds, bytes and characters are the same and only it can
+        find anything. Other text is also scanned by the automaton of the other keys,
+        through the ``str`` interface, whose conversion (in Rust, one pass) is cheaper
+        there than converting its many hits here; the Latin automaton's hits in such text
+        (a "KN-23" in a Russian article) are few, and each start is converted here (keys
+        start with a space, so on a character boundary).
         """
         if text.isascii():
             return (
@@ -182,13 +194,15 @@ class Matcher:
                 if self._latin
                 else []
             )
-        data = text.encode()
         hits = []
-        for automaton, offset in ((self._latin, 0), (self._other, self._offset)):
-            if automaton is None:
-                continue
-            for index, start, stop in automaton.find_matches_as_indexes(data, overlapping=True):
-                hits.append((index + offset, len(data[:start].decode()), stop))
+        if self._latin is not None:
+            data = text.encode()
+            for index, start, stop in self._latin.find_matches_as_indexes(data, overlapping=True):
+                hits.append((index, len(data[:start].decode()), stop))
+        if self._other is not None:
+            offset = self._offset
+            for index, start, stop in self._other.find_matches_as_indexes(text, overlapping=True):
+                hits.append((index + offset, start, stop))
         return hits
 
     def _fuzzy(self, text: str, split: int, pieces: list[_Piece], found: Found) -> None:
