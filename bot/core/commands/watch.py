@@ -44,7 +44,10 @@ USAGE = (
 HISTORY_SHOWN = 10
 CHANGES_SHOWN = 20  # diff lines in a change's reply; the rest are counted
 PROBLEMS_SHOWN = 10
-_QUOTED = re.compile(r'["“”„«»]([^"“”„«»]*)["“”„«»]|(\S+)')
+# A quoted run stands alone: a quote that opens or closes inside a word (foo"bar baz") is
+# refused rather than guessed at, so no term is stored with a stray quote in it.
+_QUOTES = '"“”„«»'
+_QUOTED = re.compile(rf"(?<!\S)[{_QUOTES}]([^{_QUOTES}]*)[{_QUOTES}](?!\S)|(\S+)")
 _VERSION = re.compile(r"v?(\d+)", re.IGNORECASE)
 # Where `add`, `exclude` and `remove` act (remove looks in both lists).
 _TERM_ACTIONS: dict[str, document.Field | None] = {
@@ -68,9 +71,17 @@ class WatchArgs:
 
 def split_quoted(text: str) -> list[str]:
     """Words, where a double-quoted run (straight or typographic quotes) is one word."""
-    if sum(text.count(q) for q in '"“”„«»') % 2:
+    if sum(text.count(q) for q in _QUOTES) % 2:
         raise UsageError('a quote is not closed: write terms with spaces as "Tumannaya River"')
-    return [" ".join((quoted or bare).split()) for quoted, bare in _QUOTED.findall(text)]
+    words = []
+    for quoted, bare in _QUOTED.findall(text):
+        if any(q in bare for q in _QUOTES):
+            raise UsageError(
+                f"a quote inside '{bare}': put quotes around a whole term, "
+                'as in "Tumannaya River"'
+            )
+        words.append(" ".join((quoted or bare).split()))
+    return words
 
 
 def parse_watch(words: Sequence[str], _catalog: ThemeCatalog) -> WatchArgs:

@@ -8,6 +8,7 @@ AdminPolicy; every change is checked in the stored documents and the audit log.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,9 +131,25 @@ def test_split_quoted_refuses_an_unclosed_quote(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ('troops foo"bar baz"', 'foo"bar'),
+        ('"a b"c', '"a'),
+        ('O"Neil"', 'O"Neil"'),
+        ("«a»«b»", "«a»«b»"),
+    ],
+)
+def test_split_quoted_refuses_a_quote_inside_a_word(text: str, word: str) -> None:
+    # Guessing would store a term with a stray quote in it, or split one the admin meant whole.
+    with pytest.raises(UsageError, match=f"a quote inside '{re.escape(word)}'"):
+        split_quoted(text)
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         ("watch frob", "unknown watch command 'frob'"),
+        ('watch add troops foo"bar baz"', "a quote inside 'foo\"bar'"),
         ("watch show", "watch show needs one theme"),
         ("watch show troops summits", "watch show needs one theme"),
         ("watch list troops summits", "watch list takes at most one theme"),
