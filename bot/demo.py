@@ -123,7 +123,7 @@ async def _poll_and_deliver(runtime: Runtime) -> None:
     for report in sorted(reports, key=lambda r: r.feed_id):
         console.print(
             f"  {escape(report.feed_name)}: {report.outcome}, {report.new_articles} new, "
-            f"{report.queued_alerts} alerts",
+            f"{report.queued_alerts} alert{'s' if report.queued_alerts != 1 else ''}",
             highlight=False,
         )
 

@@ -244,6 +244,7 @@ async def test_demo(nkru: Nkru) -> None:
         assert offtopic["title"] not in result.out, offtopic
     assert "articles stored" in result.out
     assert "poll 2" in result.out
+    assert ", 1 alert\n" in result.out and ", 1 alerts" not in result.out  # a feed with one
     assert not (nkru.cwd / "x.db").exists()  # the demo uses its own throw-away database
 
 
