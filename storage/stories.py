@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -138,6 +138,29 @@ async def views(conn: AsyncConnection, story_ids: list[int]) -> list[StoryView]:
         chunk = story_ids[start : start + _STORY_BATCH]
         found += await _to_views(conn, _views().where(stories.c.id.in_(chunk)))
     return found
+
+
+async def headlined(conn: AsyncConnection, wanted: dict[int, int]) -> dict[int, StoryView]:
+    """Views of the stories in ``wanted`` (story id -> article id) headed by that article
+    rather than the lead: its title, link, summary and outlet (outlets stay the story's)."""
+    found = await views(conn, sorted(wanted))
+    leads = {view.story.lead_article_id for view in found}
+    ids = sorted(set(wanted.values()) - leads)
+    heads: dict[int, Any] = {}
+    for start in range(0, len(ids), _STORY_BATCH):
+        stmt = select(
+            articles.c.id, articles.c.title, articles.c.url, articles.c.summary,
+            articles.c.source_name,
+        ).where(articles.c.id.in_(ids[start : start + _STORY_BATCH]))  # fmt: skip
+        heads.update({row.id: row for row in (await conn.execute(stmt)).all()})
+    out = {}
+    for view in found:
+        head = heads.get(wanted[view.story.id])
+        if head is not None:  # else the lead itself, or gone
+            story = replace(view.story, title=head.title)
+            view = StoryView(story, head.url, head.summary, head.source_name, view.outlets)
+        out[view.story.id] = view
+    return out
 
 
 async def ids_seen_since(conn: AsyncConnection, since: datetime) -> list[int]:

@@ -30,19 +30,21 @@ async def add_many(conn: AsyncConnection, matched: Iterable[tuple[int, ThemeHit]
         await conn.execute(article_themes.insert(), rows)
 
 
-def _hit(row: tuple[object, ...]) -> ThemeHit:
+def _hit(row: tuple[object, ...], article_id: int) -> ThemeHit:
     theme, score, why, explanation = row
-    return ThemeHit(str(theme), float(score), str(why), dict(explanation))  # type: ignore[arg-type,call-overload]
+    return ThemeHit(str(theme), float(score), str(why), dict(explanation), article_id)  # type: ignore[arg-type,call-overload]
 
 
 async def of_stories(conn: AsyncConnection, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
-    """Per story, its best hit per theme over all its articles, best score first."""
+    """Per story, its best hit per theme over all its articles, best score first (each
+    with the id of the article that scored it)."""
     ids = sorted(set(story_ids))
     best: dict[int, dict[str, ThemeHit]] = {}
     for start in range(0, len(ids), _ID_BATCH):
         stmt = (
             select(
                 articles.c.story_id,
+                article_themes.c.article_id,
                 article_themes.c.theme,
                 article_themes.c.score,
                 article_themes.c.why,
@@ -50,9 +52,10 @@ async def of_stories(conn: AsyncConnection, story_ids: Iterable[int]) -> dict[in
             )
             .join(articles, articles.c.id == article_themes.c.article_id)
             .where(articles.c.story_id.in_(ids[start : start + _ID_BATCH]))
+            .order_by(article_themes.c.article_id)  # equal scores: the earliest report's
         )
-        for story_id, *rest in (await conn.execute(stmt)).all():
-            hit = _hit(tuple(rest))
+        for story_id, article_id, *rest in (await conn.execute(stmt)).all():
+            hit = _hit(tuple(rest), int(article_id))
             kept = best.setdefault(int(story_id), {})
             if hit.theme not in kept or hit.score > kept[hit.theme].score:
                 kept[hit.theme] = hit

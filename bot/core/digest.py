@@ -80,9 +80,16 @@ async def build_digest(
         matched = await theme_repo.matched_stories_since(conn, since)
         hits = await theme_repo.of_stories(conn, matched)
         unmatched = await story_repo.ids_seen_since(conn, since) if route.themes is None else []
-        wanted = {sid for sid, found in hits.items() if _best(route, found)}
-        wanted.update(sid for sid in unmatched if sid not in hits)
-        views = {view.story.id: view for view in await story_repo.views(conn, sorted(wanted))}
+        # A matched story is headed by the report whose hit put it in its section: a story
+        # can start with a report that matched nothing, and the line's "why" is the later one's.
+        heads = {}
+        for story_id, found in hits.items():
+            best = _best(route, found)
+            if best is not None and best.article_id is not None:
+                heads[story_id] = best.article_id
+        views = await story_repo.headlined(conn, heads)
+        plain = sorted(sid for sid in unmatched if sid not in hits)
+        views.update({view.story.id: view for view in await story_repo.views(conn, plain)})
     grouped: dict[str, list[DigestItem]] = {}
     for story_id, view in views.items():
         hit = _best(route, hits.get(story_id, []))

@@ -185,6 +185,8 @@ class ThemeHit:
     score: float
     why: str
     explanation: dict[str, object] = field(default_factory=dict, compare=False)
+    # The stored article that scored it, where known (a story's hits come from its reports).
+    article_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,3 +176,14 @@ async def test_the_alert_shows_the_report_it_was_raised_for(
     assert alert.title == named[0]
     assert alert.source_name == "Other" and alert.also_reported_by == ["Wire"]
     assert alert.themes[0].theme == "tumen-bridge"
+    # The digest's line for the story is headed by the same report, and says the same why.
+    digest = await build_digest(store, Route("desk", mode="digest"), NOW - timedelta(hours=1))
+    [section] = digest.sections
+    [item] = section.items
+    assert (section.theme, item.view.story.title, item.view.source_name) == (
+        "tumen-bridge",
+        named[0],
+        "Other",
+    )
+    assert item.view.url == "https://example.org/b" and item.view.outlets == ["Wire", "Other"]
+    assert item.hit is not None and item.hit.why == alert.themes[0].why
