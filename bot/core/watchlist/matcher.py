@@ -27,8 +27,10 @@ Keys are split by script into two automata: Latin text, most of the feeds, is sc
 by the automaton of ASCII keys, whose DFA is smaller (fewer byte classes, so more of it
 stays in the CPU caches); text with other letters is scanned by both.
 
-The automata are ``ahocorasick_rs`` (Rust) over UTF-8 bytes: its DFA scanned this workload
-two to three times as fast as pyahocorasick (benchmarks/matching.py).
+The automata are ``ahocorasick_rs`` (Rust) DFAs, the Latin one over UTF-8 bytes, the other
+over ``str`` (see ``_hits``): they scanned this workload two to three times as fast as
+pyahocorasick. What a bigger watchlist costs is not the pass itself but its hits: each word
+that walks deep into a big DFA misses the CPU caches (benchmarks/matching.py).
 """
 
 from __future__ import annotations
@@ -143,8 +145,9 @@ class Matcher:
 
     def find(self, text: str, split: int) -> Found:
         """Best hit per slot and field in a ``matching_text`` whose summary starts at split."""
-        # Keys start with a space: a hit's words start at start + 1, which is the offset
-        # ``local`` into the title's words is ``start``; the summary's, start + 1 - split.
+        # Keys start with a space, so a hit's words start at start + 1: as an offset into
+        # the title's words (they start at 1) that is start, into the summary's (they start
+        # at split) start + 1 - split.
         found: Found = {}
         pieces: list[_Piece] = []
         table = self._actions
