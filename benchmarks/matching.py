@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELLED_SETS = (
     ROOT / "tests" / "data" / "labelled.jsonl",
     ROOT / "tests" / "data" / "heldout.jsonl",
+    ROOT / "tests" / "data" / "heldout2.jsonl",
 )
 SIZES = (10, 100, 1_000, 10_000)
 ITEMS_PER_FEED = 100
@@ -342,8 +343,8 @@ def names_only(nkru: Watchlist, articles: list[Article]) -> None:
 
 
 def by_language(nkru: Watchlist) -> None:
-    """Russian and Korean cost more (NFKC, case folding, two automata): the labelled set's
-    articles by script, at 1,000 terms."""
+    """Russian and Korean cost more (NFKC, case folding, two automata): the labelled and
+    held-out articles by script, at 1,000 terms."""
     rows = [json.loads(line) for path in LABELLED_SETS if path.exists()
             for line in path.read_text().splitlines() if line.strip()]  # fmt: skip
     languages: dict[str, list[Article]] = {"English": [], "Russian": [], "Korean": []}
@@ -360,7 +361,7 @@ def by_language(nkru: Watchlist) -> None:
         for language, group in languages.items()
         if group
     ]
-    print(f"1,000 terms, the labelled articles by language: {', '.join(figures)}")
+    print(f"1,000 terms, the labelled and held-out articles by language: {', '.join(figures)}")
 
 
 def explanations(nkru: Watchlist, articles: list[Article]) -> None:

@@ -12,6 +12,7 @@ from tests.conftest import REPO_ROOT
 DEFAULT_WATCHLISTS = REPO_ROOT / "watchlists"
 LABELLED = REPO_ROOT / "tests" / "data" / "labelled.jsonl"
 HELDOUT = REPO_ROOT / "tests" / "data" / "heldout.jsonl"
+HELDOUT2 = REPO_ROOT / "tests" / "data" / "heldout2.jsonl"  # by one who never saw the matcher
 
 MINIMAL = """\
 [watchlist]
