@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import Story
+from bot.core.models import Article, Story
+from storage import articles as article_repo
 from storage.schema import articles, stories
 
 # Band keys per IN list and stories per multi-row INSERT: well under the bound-parameter
@@ -146,13 +147,13 @@ async def headlined(conn: AsyncConnection, wanted: dict[int, int]) -> dict[int, 
     found = await views(conn, sorted(wanted))
     leads = {view.story.lead_article_id for view in found}
     ids = sorted(set(wanted.values()) - leads)
-    heads: dict[int, Any] = {}
+    heads: dict[int, Article] = {}
     for start in range(0, len(ids), _STORY_BATCH):
-        stmt = select(
-            articles.c.id, articles.c.title, articles.c.url, articles.c.summary,
-            articles.c.source_name,
-        ).where(articles.c.id.in_(ids[start : start + _STORY_BATCH]))  # fmt: skip
-        heads.update({row.id: row for row in (await conn.execute(stmt)).all()})
+        stmt = select(*article_repo.COLUMNS).where(
+            articles.c.id.in_(ids[start : start + _STORY_BATCH])
+        )
+        rows = (await conn.execute(stmt)).mappings().all()
+        heads.update({row["id"]: article_repo.to_article(row) for row in rows})
     out = {}
     for view in found:
         head = heads.get(wanted[view.story.id])

@@ -82,17 +82,14 @@ async def build_digest(
         unmatched = await story_repo.ids_seen_since(conn, since) if route.themes is None else []
         # A matched story is headed by the report whose hit put it in its section: a story
         # can start with a report that matched nothing, and the line's "why" is the later one's.
-        heads = {}
-        for story_id, found in hits.items():
-            best = _best(route, found)
-            if best is not None and best.article_id is not None:
-                heads[story_id] = best.article_id
+        best = {sid: hit for sid, found in hits.items() if (hit := _best(route, found))}
+        heads = {sid: hit.article_id for sid, hit in best.items() if hit.article_id is not None}
         views = await story_repo.headlined(conn, heads)
         plain = sorted(sid for sid in unmatched if sid not in hits)
         views.update({view.story.id: view for view in await story_repo.views(conn, plain)})
     grouped: dict[str, list[DigestItem]] = {}
     for story_id, view in views.items():
-        hit = _best(route, hits.get(story_id, []))
+        hit = best.get(story_id)
         grouped.setdefault(hit.theme if hit else UNMATCHED, []).append(DigestItem(view, hit))
     for items in grouped.values():
         items.sort(key=_rank)

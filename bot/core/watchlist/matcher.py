@@ -93,20 +93,21 @@ def _actions(slot: Slot) -> Iterable[tuple[str, _Action]]:
         yield piece, (kind, index, 0, info, None)
 
 
+def _implementation(keys: list[str]) -> Implementation | None:
+    """The DFA, unless there are too many keys for its memory (then the library's choice)."""
+    return Implementation.DFA if len(set(keys)) <= _DFA_MAX_KEYS else None
+
+
 def _automaton(keys: list[str]) -> BytesAhoCorasick | None:
     """An automaton over UTF-8 bytes reporting every key (a key twice: both), or None."""
     if not keys:
         return None
-    implementation = Implementation.DFA if len(set(keys)) <= _DFA_MAX_KEYS else None
-    return BytesAhoCorasick([key.encode() for key in keys], implementation=implementation)
+    return BytesAhoCorasick([key.encode() for key in keys], implementation=_implementation(keys))
 
 
 def _text_automaton(keys: list[str]) -> AhoCorasick | None:
     """An automaton over ``str`` reporting every key, offsets in characters, or None."""
-    if not keys:
-        return None
-    implementation = Implementation.DFA if len(set(keys)) <= _DFA_MAX_KEYS else None
-    return AhoCorasick(keys, implementation=implementation)
+    return AhoCorasick(keys, implementation=_implementation(keys)) if keys else None
 
 
 class Matcher:
