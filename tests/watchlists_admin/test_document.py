@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import tomllib
 
 import pytest
 
@@ -50,6 +51,29 @@ def test_a_first_exclusion_goes_after_the_theme_keys_not_under_the_next_comment(
     assert lines[added + 1] == "" and lines[added + 2].startswith(TROOPS_COMMENT)
     arms = load_watchlist_text(edited, "nkru.toml").themes[1]
     assert [t.text for t in arms.exclude] == ["air show"]
+
+
+def test_a_first_exclusion_in_the_last_theme_goes_after_its_keys() -> None:
+    last = theme_slugs(TEXT)[-1]
+    without_newline = TEXT.rstrip("\n")
+
+    for text in (TEXT, without_newline):
+        edited = add_terms(text, last, ["air show"], "exclude")
+
+        added = changed_lines(text, edited)
+        assert '+exclude = ["air show"]' in added
+        assert all(line.startswith("+") or line.lstrip("-").strip() for line in added)
+        theme = load_watchlist_text(edited, "nkru.toml").themes[-1]
+        assert [t.text for t in theme.exclude] == ["air show"]
+
+
+def test_a_first_exclusion_in_an_inline_theme() -> None:
+    text = 'themes = [{ slug = "a", title = "A", terms = ["Rason"] }]\n'
+
+    edited = add_terms(text, "a", ["air show"], "exclude")
+
+    assert edited.startswith('themes = [{ slug = "a", title = "A", terms = ["Rason"], exclude')
+    assert tomllib.loads(edited)["themes"][0]["exclude"] == ["air show"]
 
 
 def test_removing_finds_terms_and_exclusions_whatever_their_case() -> None:

@@ -42,7 +42,7 @@ class EditError(Exception):
 def add_terms(text: str, slug: str, terms: Sequence[str], field: Field = "terms") -> str:
     """Append `terms` (plain strings: the loader gives them their default mode) to a theme's
     indicator terms or exclusions."""
-    doc = tomlkit.parse(text)
+    doc = tomlkit.parse(_with_field(text, slug, field))
     theme = _theme(doc, slug)
     array = _array(theme, field)
     present = {normalize_term(_term_text(item)) for item in array}
@@ -174,23 +174,46 @@ def _known(doc: tomlkit.TOMLDocument) -> str:
     return f"themes: {', '.join(slugs)}" if slugs else "the watchlist has no themes"
 
 
+def _with_field(text: str, slug: str, field: Field) -> str:
+    """The text with an empty list `field` in the theme if it had none.
+
+    In a `[[themes]]` table the list goes on a line after the theme's last key, not at the
+    table's end: tomlkit's tree ends the table with the comments above the next header, which
+    describe the next theme. tomlkit has no public way to insert a key at a position, so this
+    works on lines, like `delete_theme`.
+    """
+    doc = tomlkit.parse(text)
+    theme = _theme(doc, slug)
+    if field in theme:
+        return text
+    if isinstance(theme, InlineTable):
+        theme[field] = tomlkit.array()
+        return doc.as_string()
+    themes = list(_themes(doc))
+    index = next(i for i, t in enumerate(themes) if t is theme)
+    lines = text.splitlines(keepends=True)
+    where = LineIndex(text)
+    has_next = index + 1 < len(themes)
+    end = _block_start(lines, _header(where, index + 1)) if has_next else len(lines)
+    while end > _header(where, index) + 1 and _blank_or_comment(lines[end - 1]):
+        end -= 1
+    if end and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines.insert(end, f"{field} = []\n")
+    return "".join(lines)
+
+
+def _blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
 def _array(theme: Table | InlineTable, field: Field) -> Array:
-    """The theme's list of terms or exclusions, created (after its last key) when missing."""
+    """The theme's list of terms or exclusions (`_with_field` made sure it exists)."""
     value = theme.get(field)
-    if isinstance(value, Array):
-        return value
-    if value is not None:
+    if not isinstance(value, Array):
         raise EditError(f"{field} of {theme.get('slug')} is not a list: fix it in the file")
-    array = tomlkit.array()
-    if isinstance(theme, Table):
-        # After the last key, not at the very end: trailing comments describe the next theme.
-        last = [key for key in theme if key != field][-1]
-        theme.value._insert_after(last, field, array)
-    else:
-        theme[field] = array
-    found = theme[field]
-    assert isinstance(found, Array)
-    return found
+    return value
 
 
 def _term_text(item: Any) -> str:
