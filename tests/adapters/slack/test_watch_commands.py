@@ -8,11 +8,10 @@ by Bolt's client in the fake's `usergroups.list`) or a workspace admin (`users.i
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.slack.app import add_slack_routes, build_slack_app
 from bot.adapters.slack.callers import Lookups
-from bot.core.commands.model import ThemeCatalog
+from bot.adapters.slack.render import render_reply
+from bot.core.commands.model import Invocation, Reply, ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.routing import Route
@@ -99,6 +99,20 @@ async def audit_outcomes(store: Store, platform: str = "slack") -> list[tuple[st
 
 
 @dataclass
+class Recording:
+    """The command service, keeping each reply: its rendering says how many messages answer."""
+
+    service: CommandService
+    replies: list[Reply] = field(default_factory=list)
+
+    async def handle(self, invocation: Invocation) -> Reply:
+        """The service's reply, kept."""
+        reply = await self.service.handle(invocation)
+        self.replies.append(reply)
+        return reply
+
+
+@dataclass
 class Served:
     """The Bolt app on loopback over the real core, and the store behind it."""
 
@@ -106,6 +120,7 @@ class Served:
     slack: FakeSlackApi
     store: Store
     live: LiveWatchlist
+    handler: Recording
 
     async def post(self, text: str, user: str, *, secret: str = SECRET) -> tuple[int, str]:
         """Post `/nkru <text>` typed by `user`; the HTTP status and the response_url key."""
@@ -120,8 +135,13 @@ class Served:
     async def answers(self, key: str) -> list[Json]:
         """Every message posted to the command's response_url (a long reply is several)."""
         await self.slack.wait_for(lambda: any(r.key == key for r in self.slack.responses))
-        await asyncio.sleep(0.1)  # the rest of a multi-message answer follows at once
+        # The first message came after the reply was made: wait for as many as it renders to.
+        expected = len(render_reply(self.handler.replies[-1], live_catalog(self.live)))
+        await self.slack.wait_for(
+            lambda: sum(r.key == key for r in self.slack.responses) >= expected
+        )
         found = [r.body for r in self.slack.responses if r.key == key]
+        assert len(found) == expected
         for body in found:
             assert_within_limits(body)
         return found
@@ -149,14 +169,15 @@ async def served(store: Store, slack: FakeSlackApi, tmp_path: Path) -> AsyncIter
         admin=POLICY,
         services=[live.editor, live],
     )
+    handler = Recording(service)
     lookups = Lookups(usergroups=True, workspace_admins=True)
     bolt = build_slack_app(
-        slack.bot_token, SECRET, slack.api_url, service, lambda: live_catalog(live), lookups
+        slack.bot_token, SECRET, slack.api_url, handler, lambda: live_catalog(live), lookups
     )
     web_app = web.Application()
     add_slack_routes(web_app, bolt)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
-        yield Served(client, slack, store, live)
+        yield Served(client, slack, store, live, handler)
 
 
 @pytest.mark.parametrize("admin", [ADMIN, EDITOR, OWNER], ids=["user-id", "user-group", "owner"])
