@@ -93,3 +93,12 @@ def loopback_network(ports: Mapping[str, int], *, proxy: str | None = None) -> D
         return aiohttp.TCPConnector(resolver=LoopbackResolver(ports), ssl=client_ssl())
 
     return DiscordNetwork(proxy=proxy, connector=connector)
+
+
+def child_env(proxy_url: str, folder: Path) -> dict[str, str]:
+    """Environment for a child `nkru` process: Discord through the FakeProxy at `proxy_url`
+    (a setting operators use too), trusting the fakes' CA as Python's ssl reads SSL_CERT_FILE."""
+    return {
+        "NKRU_DISCORD_PROXY": proxy_url,
+        "SSL_CERT_FILE": str(write_ca(folder / "fake-discord-ca.pem")),
+    }
