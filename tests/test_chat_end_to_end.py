@@ -154,6 +154,21 @@ async def test_one_alert_per_channel_then_an_update_not_a_repost(world: World) -
     assert len(world.discord.channel_messages(DISCORD_CHANNEL)) == 1
 
 
+async def test_a_webhook_alone_posts_through_the_proxy_too(world: World) -> None:
+    hook_channel = 1_500_000_000_000_000_003
+    del world.env["NKRU_DISCORD_TOKEN"]
+    world.env["NKRU_DISCORD_WEBHOOK_URL"] = world.discord.add_webhook(hook_channel)
+
+    await world.poll_once()
+
+    [message] = world.discord.channel_messages(hook_channel)  # the webhook's own channel
+    assert "Kursk" in message["embeds"][0]["title"]
+    [post] = world.discord.calls("POST", "/webhooks/*")
+    assert post.body["allowed_mentions"] == {"parse": []}
+    assert world.discord.calls("GET", "/users/@me") == []  # no bot login
+    assert set(world.proxy.tunnels) == {f"{API_HOST}:443"}
+
+
 async def test_a_hostile_title_pings_nobody_on_either_platform(world: World) -> None:
     title = f"{HOSTILE} North Korean troops deployed to Russia's Kursk region"
     world.feeds.set_body("/wire.xml", rss("Wire", ("w-2", escaped_xml(title), SUMMARY)))

@@ -70,15 +70,22 @@ async def login(client: discord.Client, token: str) -> None:
     """Log in over REST (`GET /users/@me`, `GET /oauth2/applications/@me`); no gateway needed."""
     try:
         await client.login(token)
-    except discord.LoginFailure as exc:
+    except Exception as exc:
         await client.close()
-        raise DiscordSetupError(
-            "NKRU_DISCORD_TOKEN: Discord rejected the bot token — copy it again from the "
-            "Developer Portal (Bot → Reset Token)"
-        ) from exc
-    except PROXY_ERRORS as exc:
-        await client.close()
-        raise DiscordSetupError(proxy_problem(exc)) from exc
+        if isinstance(exc, discord.LoginFailure):
+            raise DiscordSetupError(
+                "NKRU_DISCORD_TOKEN: Discord rejected the bot token — copy it again from the "
+                "Developer Portal (Bot → Reset Token)"
+            ) from exc
+        if isinstance(exc, PROXY_ERRORS):
+            raise DiscordSetupError(proxy_problem(exc)) from exc
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            raise DiscordSetupError(
+                f"SSL_CERT_FILE: cannot verify Discord's TLS certificate ({exc.certificate_error})"
+                " — behind a proxy that inspects TLS, point SSL_CERT_FILE at a CA bundle that "
+                "holds the proxy's CA"
+            ) from exc
+        raise
 
 
 # Raised only when a proxy is in the way: it cannot be reached, or it refused the tunnel.
