@@ -28,7 +28,6 @@ from bot.adapters.discord import DiscordNetwork
 
 API_HOST = "discord.com"
 GATEWAY_HOST = "gateway.discord.gg"
-API_BASE = f"https://{API_HOST}/api/v10"
 GATEWAY_URL = f"wss://{GATEWAY_HOST}/"
 
 
