@@ -156,12 +156,10 @@ class FakeDiscord:
         """The loopback port that stands for discord.com:443."""
         return self._port
 
-    def network(
-        self, gateway_port: int | None = None, *, proxy: str | None = None
-    ) -> DiscordNetwork:
+    def network(self, gateway_port: int | None = None) -> DiscordNetwork:
         """The way to this fake (and to a FakeGateway on `gateway_port`) for discord.py."""
         ports = {API_HOST: self._port} | ({GATEWAY_HOST: gateway_port} if gateway_port else {})
-        return loopback_network(ports, proxy=proxy)
+        return loopback_network(ports)
 
     # --- test controls -------------------------------------------------------------------
 

@@ -97,7 +97,8 @@ def proxy_problem(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientHttpProxyError):
         what = f"the proxy answered {exc.status} {exc.message}".rstrip()
         if exc.status == 407:
-            return f"NKRU_DISCORD_PROXY: {what} — put its login in the URL (http://user:password@host:port)"
+            fix = "put its login in the URL: http://user:password@host:port"
+            return f"NKRU_DISCORD_PROXY: {what} — {fix}"
     else:
         what = "cannot connect to the proxy"
     return (
