@@ -55,7 +55,8 @@ def handler() -> Handler:
 async def bot(fake: FakeDiscord, handler: Handler) -> AsyncIterator[DiscordBot]:
     client = DiscordBot(handler, CATALOG, defer_after=0.2, network=fake.network())
     await api.login(client, TOKEN)  # syncs the command tree in setup_hook
-    client._connection.parse_guild_create(guild_create())  # the `guilds` intent's first event
+    # internal: no public way to feed a gateway event (the `guilds` intent's first) without one
+    client._connection.parse_guild_create(guild_create())
     yield client
     await client.shutdown()
 

@@ -123,7 +123,7 @@ async def bot(fake: FakeDiscord, world: World) -> AsyncIterator[DiscordBot]:
     service = CommandService(world.store, world.matcher.catalog, [ROUTE], lambda: world.now)
     client = DiscordBot(service, world.matcher.catalog, network=fake.network())
     await api.login(client, TOKEN)
-    client._connection.parse_guild_create(guild_create())
+    client._connection.parse_guild_create(guild_create())  # internal: no gateway to send it
     yield client
     await client.shutdown()
 

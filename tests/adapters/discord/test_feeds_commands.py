@@ -97,7 +97,7 @@ async def served(
         )
         bot = DiscordBot(service, ThemeCatalog(), network=fake.network())
         await api.login(bot, TOKEN)
-        bot._connection.parse_guild_create(guild_create())
+        bot._connection.parse_guild_create(guild_create())  # internal: no gateway to send it
         try:
             yield Served(bot, feeds, store)
         finally:

@@ -137,7 +137,7 @@ async def served(
         service, lambda: live_catalog(live), defer_after=defer_after, network=fake.network()
     )
     await api.login(bot, TOKEN)
-    bot._connection.parse_guild_create(guild_create())
+    bot._connection.parse_guild_create(guild_create())  # internal: no gateway to send it
     try:
         yield Served(bot, fake, store, live)
     finally:
