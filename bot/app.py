@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from rich.console import Console
 
 from bot.adapters.console.adapter import ConsoleAdapter
+from bot.adapters.discord import DiscordNetwork
 from bot.chat import ChatMode, ChatPlatforms, ChatSetupError, open_chat
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
@@ -171,14 +172,19 @@ def make_fetcher(settings: Settings) -> FeedFetcher:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, console: Console | None = None, chat: ChatMode = "none"
+    settings: Settings,
+    *,
+    console: Console | None = None,
+    chat: ChatMode = "none",
+    discord_network: DiscordNetwork | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open storage (migrating it), the fetcher, the parser pool and the chat platforms; close
     them on exit.
 
     With `parse_workers` > 0 parsing runs in that many worker processes, started by the first
     poll (or `start_parser`), so commands that never poll start none; with 0 in a thread.
-    `chat` says how much of Slack and Discord to open (bot.chat): none, send, or serve.
+    `chat` says how much of Slack and Discord to open (bot.chat): none, send, or serve;
+    `discord_network` replaces the way to Discord that `NKRU_DISCORD_PROXY` gives (tests).
     """
     store = await Store.open(settings.database_url)
     try:
@@ -215,6 +221,7 @@ async def open_runtime(
                         catalog=catalog,
                         routes=routes,
                         web_app=web_app,
+                        discord_network=discord_network,
                     )
                 )
             except ChatSetupError as exc:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.adapters.discord import (
     DiscordDelivery,
+    DiscordNetwork,
     DiscordSetupError,
     DiscordWebhookDelivery,
     start_discord_bot,
@@ -89,8 +90,13 @@ async def open_chat(
     catalog: Callable[[], ThemeCatalog],
     routes: Sequence[Route],
     web_app: web.Application | None = None,
+    discord_network: DiscordNetwork | None = None,
 ) -> AsyncIterator[ChatPlatforms]:
-    """Open the configured platforms; close them all on exit (also when start-up fails)."""
+    """Open the configured platforms; close them all on exit (also when start-up fails).
+
+    Discord is reached as `NKRU_DISCORD_PROXY` says, unless `discord_network` is given (tests
+    pass one that leads to their fakes).
+    """
     platforms = ChatPlatforms()
     if mode == "none":
         yield platforms
@@ -99,7 +105,8 @@ async def open_chat(
     async with AsyncExitStack() as stack:
         try:
             await _open_slack(settings, mode, handler, catalog, platforms, stack, web_app)
-            await _open_discord(settings, mode, handler, catalog, platforms, stack)
+            network = discord_network or DiscordNetwork(proxy=settings.discord_proxy)
+            await _open_discord(settings, network, mode, handler, catalog, platforms, stack)
         except (SlackSetupError, DiscordSetupError) as exc:
             raise ChatSetupError(str(exc)) from exc
         if mode == "serve" and web_app is not None:
@@ -161,21 +168,20 @@ async def _open_slack(
 
 async def _open_discord(
     settings: Settings,
+    network: DiscordNetwork,
     mode: ChatMode,
     handler: CommandHandler,
     catalog: Callable[[], ThemeCatalog],
     platforms: ChatPlatforms,
     stack: AsyncExitStack,
 ) -> None:
-    api_url = settings.discord_api_url
     if settings.discord_token:
         if mode == "serve":
             bot = await start_discord_bot(
                 settings.discord_token,
                 handler,
                 catalog,
-                api_url=api_url,
-                gateway_url=settings.discord_gateway_url,
+                network=network,
                 guild_id=settings.discord_guild_id,
             )
             stack.push_async_callback(bot.shutdown)
@@ -183,11 +189,11 @@ async def _open_discord(
             platforms.listening.append("Discord /nkru (gateway)")
         else:
             delivery = await DiscordDelivery.connect(
-                settings.discord_token, catalog, api_url=api_url
+                settings.discord_token, catalog, network=network
             )
             stack.push_async_callback(delivery.close)
             platforms.adapters["discord"] = delivery
     elif settings.discord_webhook_url:
-        webhook = DiscordWebhookDelivery(settings.discord_webhook_url, catalog, api_url=api_url)
+        webhook = DiscordWebhookDelivery(settings.discord_webhook_url, catalog, network=network)
         stack.push_async_callback(webhook.close)
         platforms.adapters["discord"] = webhook

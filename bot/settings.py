@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -37,6 +38,12 @@ SECRET_FIELDS = (
     "discord_token",
     "discord_webhook_url",
 )
+# Settings that no longer exist but would silently change where traffic goes if ignored.
+REMOVED_SETTINGS = {
+    "discord_api_url": "discord.py always talks to https://discord.com/api/v10",
+    "discord_gateway_url": "discord.py always connects to wss://gateway.discord.gg",
+}
+_PROXY_SCHEMES = ("http", "https")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -174,10 +181,11 @@ class Settings(BaseSettings):
     watchlists: Path = Path("watchlists")  # a watchlist file, or a folder of *.toml files
 
     # chat platforms: which adapters start depends on which secrets are set (README, "Slack",
-    # "Discord"); the API URLs are for proxies and for tests
+    # "Discord"); the Slack API URL is for proxies and for tests
     slack_api_url: str = "https://slack.com/api/"
-    discord_api_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str | None = None  # None: discord.py's own (wss://gateway.discord.gg)
+    # an HTTP(S) proxy for all Discord traffic (REST, gateway, webhook), e.g. http://proxy:3128;
+    # None = straight to discord.com
+    discord_proxy: str | None = None
     discord_guild_id: int | None = None  # register /nkru in this guild at once (else globally)
     http_host: str = "127.0.0.1"  # the HTTP listener: /healthz, and /slack/events in HTTP mode
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -216,6 +224,18 @@ class Settings(BaseSettings):
                 f"({self.retention:.0f}s < {self.story_window:.0f}s): raise the retention"
             )
         return self
+
+    @field_validator("discord_proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not _is_proxy_url(value.strip()):
+            raise ValueError(
+                "not a proxy URL: write http://host:port, or http://user:password@host:port "
+                "when the proxy wants a login (HTTP and HTTPS proxies only)"
+            )
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod
@@ -260,6 +280,22 @@ class _SecretFileSource(PydanticBaseSettingsSource):
         return values
 
 
+def _is_proxy_url(value: str) -> bool:
+    """http(s)://[user:password@]host[:port][/], as aiohttp takes a proxy."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError when the port is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in _PROXY_SCHEMES
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+    )
+
+
 def _config_path() -> Path | None:
     """The config file: $NKRU_CONFIG if set (must exist), else ./nkru.toml if present."""
     named = os.environ.get(f"{ENV_PREFIX}CONFIG")
@@ -276,6 +312,9 @@ def _config_path() -> Path | None:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings, turning any validation problem into a one-line SettingsError."""
+    for name in REMOVED_SETTINGS:  # unknown NKRU_* variables are otherwise ignored
+        if f"{ENV_PREFIX}{name.upper()}" in os.environ:
+            raise SettingsError(_removed(name))
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -294,10 +333,18 @@ def _describe(exc: ValidationError) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if not loc:  # a rule across several settings: the message names them
         return message
+    if error["type"] == "extra_forbidden" and loc[0] in REMOVED_SETTINGS:
+        return _removed(loc[0])
     if error["type"] == "extra_forbidden":
         return f"{name}: unknown setting — check the spelling (see README, 'Settings')"
     given = error.get("input")
-    shown = (
-        "" if (loc and loc[0] in SECRET_FIELDS) or isinstance(given, dict) else f" (got {given!r})"
-    )
+    hidden = loc[0] in SECRET_FIELDS or loc[0] == "discord_proxy"  # a proxy URL may hold a login
+    shown = "" if hidden or isinstance(given, dict) else f" (got {given!r})"
     return f"{name}: {message}{shown}"
+
+
+def _removed(name: str) -> str:
+    return (
+        f"{ENV_PREFIX}{name.upper()}: no longer supported ({REMOVED_SETTINGS[name]}) — remove it; "
+        f"to send Discord traffic through a proxy set {ENV_PREFIX}DISCORD_PROXY=http://host:port"
+    )

@@ -4,8 +4,10 @@ alerts on an article that needed the change — on Slack and on Discord.
 The bot is wired by `open_runtime(settings, chat="serve")` exactly as `nkru run` wires it
 (settings, stored watchlist kept live, command service, Slack over HTTP on its own listener,
 Discord over its gateway); only the remote ends are fakes on loopback: the feed server, the
-Slack Web API, the Discord REST API and gateway. Slash commands arrive as signed Slack form
-bodies and as INTERACTION_CREATE over the gateway; polls and deliveries are the real pipeline.
+Slack Web API, the Discord REST API and gateway (still reached as discord.com and
+gateway.discord.gg over TLS: `discord_network` resolves those names to the fakes). Slash
+commands arrive as signed Slack form bodies and as INTERACTION_CREATE over the gateway; polls
+and deliveries are the real pipeline.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from discord.gateway import DiscordWebSocket  # noqa: TID251 - restore what the runtime sets
-from discord.http import Route  # noqa: TID251
 
 from bot.app import Runtime, open_runtime, poll_all_once, seed_feeds
 from bot.core.delivery import DeliveryReport, deliver_due
@@ -63,14 +63,6 @@ AFTER = Item(  # another story (the clusterer keeps it apart from BEFORE)
 # …and off it until "drone operators" is added to troops.
 DRONES = Item("drones-1", "North Korean drone operators train in Russia")
 _keys = itertools.count(1)
-
-
-@pytest.fixture
-def discord_globals() -> Iterator[None]:
-    """`open_runtime` points discord.py's API base and gateway at the fakes: put them back."""
-    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
 
 
 @dataclass
@@ -163,7 +155,6 @@ async def bot(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     server: FeedServer,
-    discord_globals: None,
 ) -> AsyncIterator[Bot]:
     monkeypatch.chdir(tmp_path)  # no nkru.toml config file is picked up
     for key in [key for key in os.environ if key.startswith("NKRU_")]:
@@ -193,12 +184,15 @@ async def bot(
             slack_api_url=slack.api_url,
             slack_admin_user_ids=[SLACK_ADMIN, SLACK_SECOND],
             discord_token=TOKEN,
-            discord_api_url=fake_discord.api_base,
-            discord_gateway_url=gateway.url,
             discord_admin_role_ids=[str(MOD_ROLE)],
             chat_feed_allow_networks=["127.0.0.1/32"],  # the loopback feeds stand for public ones
         )
-        async with open_runtime(settings, chat="serve") as runtime, aiohttp.ClientSession() as http:
+        # discord.com and gateway.discord.gg lead to the fakes (the one thing not from settings)
+        network = fake_discord.network(gateway.port)
+        async with (
+            open_runtime(settings, chat="serve", discord_network=network) as runtime,
+            aiohttp.ClientSession() as http,
+        ):
             await seed_feeds(runtime)
             await gateway.wait_identified()
             delivery = runtime.adapters["discord"]

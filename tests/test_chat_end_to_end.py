@@ -2,6 +2,8 @@
 
 The bot runs as its real command in a child process, configured only through NKRU_* variables;
 the feed server, the fake Slack Web API and the fake Discord REST API run in this test's loop.
+Discord is reached at discord.com over TLS through NKRU_DISCORD_PROXY (a fake proxy that
+tunnels that name to the fake API).
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import discord  # noqa: TID251 - to restore the API base the in-process restart sets
 import pytest
 
 from bot.app import open_runtime
 from bot.core.delivery import deliver_due
 from bot.settings import load_settings
 from tests.conftest import REPO_ROOT
+from tests.fakes.connect_proxy import FakeProxy
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_hosts import API_HOST, child_env
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
@@ -64,6 +67,7 @@ class World:
     feeds: FeedServer
     slack: FakeSlackApi
     discord: FakeDiscord
+    proxy: FakeProxy
     env: dict[str, str]
     tmp: Path
 
@@ -85,16 +89,7 @@ class World:
 
 
 @pytest.fixture
-def restore_discord_base() -> Iterator[None]:
-    base = discord.http.Route.BASE
-    yield
-    discord.http.Route.BASE = base
-
-
-@pytest.fixture
-async def world(
-    server: FeedServer, tmp_path: Path, restore_discord_base: None
-) -> AsyncIterator[World]:
+async def world(server: FeedServer, tmp_path: Path) -> AsyncIterator[World]:
     server.add_feed("/wire.xml", rss("Wire", ("w-1", TITLE, SUMMARY)))
     server.add_feed("/herald.xml", rss("Herald"))  # nothing yet: it reports the story later
     (tmp_path / "feeds.toml").write_text(
@@ -106,21 +101,28 @@ async def world(
         {"destination": f"slack:{SLACK_CHANNEL}"},
         {"destination": f"discord:{DISCORD_CHANNEL}"},
     ]
-    async with FakeSlackApi() as slack, FakeDiscord() as fake_discord:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")} | {
-            "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
-            "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
-            "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
-            "NKRU_ROUTES": json.dumps(routes),
-            "NKRU_FLOOD_GUARD": "false",
-            "NKRU_PARSE_WORKERS": "0",
-            "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
-            "NKRU_SLACK_API_URL": slack.api_url,
-            "NKRU_DISCORD_TOKEN": DISCORD_TOKEN,
-            "NKRU_DISCORD_API_URL": fake_discord.api_base,
-            "PYTHONPATH": str(REPO_ROOT),
-        }
-        yield World(server, slack, fake_discord, env, tmp_path)
+    async with (
+        FakeSlackApi() as slack,
+        FakeDiscord() as fake_discord,
+        FakeProxy({API_HOST: fake_discord.port}) as proxy,
+    ):
+        env = (
+            {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")}
+            | {
+                "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
+                "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
+                "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
+                "NKRU_ROUTES": json.dumps(routes),
+                "NKRU_FLOOD_GUARD": "false",
+                "NKRU_PARSE_WORKERS": "0",
+                "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
+                "NKRU_SLACK_API_URL": slack.api_url,
+                "NKRU_DISCORD_TOKEN": DISCORD_TOKEN,
+                "PYTHONPATH": str(REPO_ROOT),
+            }
+            | child_env(proxy.url, tmp_path)
+        )
+        yield World(server, slack, fake_discord, proxy, env, tmp_path)
 
 
 async def test_one_alert_per_channel_then_an_update_not_a_repost(world: World) -> None:
@@ -136,6 +138,7 @@ async def test_one_alert_per_channel_then_an_update_not_a_repost(world: World) -
     assert "Kursk" in embed["title"] and embed["url"] == "https://wire.example/w-1"
     assert discord_post["allowed_mentions"] == {"parse": []}
     assert world.discord.mention_violations == []
+    assert world.proxy.tunnels and set(world.proxy.tunnels) == {f"{API_HOST}:443"}
 
     # A second outlet reports the same story: the posted messages are edited, not re-posted.
     world.feeds.set_body("/herald.xml", rss("Herald", ("h-9", TITLE, SUMMARY)))
@@ -149,6 +152,21 @@ async def test_one_alert_per_channel_then_an_update_not_a_repost(world: World) -
     assert "Herald" in json.dumps(edit.body, ensure_ascii=False)
     assert edit.body["allowed_mentions"] == {"parse": []}
     assert len(world.discord.channel_messages(DISCORD_CHANNEL)) == 1
+
+
+async def test_a_webhook_alone_posts_through_the_proxy_too(world: World) -> None:
+    hook_channel = 1_500_000_000_000_000_003
+    del world.env["NKRU_DISCORD_TOKEN"]
+    world.env["NKRU_DISCORD_WEBHOOK_URL"] = world.discord.add_webhook(hook_channel)
+
+    await world.poll_once()
+
+    [message] = world.discord.channel_messages(hook_channel)  # the webhook's own channel
+    assert "Kursk" in message["embeds"][0]["title"]
+    [post] = world.discord.calls("POST", "/webhooks/*")
+    assert post.body["allowed_mentions"] == {"parse": []}
+    assert world.discord.calls("GET", "/users/@me") == []  # no bot login
+    assert set(world.proxy.tunnels) == {f"{API_HOST}:443"}
 
 
 async def test_a_hostile_title_pings_nobody_on_either_platform(world: World) -> None:
@@ -194,7 +212,9 @@ async def test_killed_between_send_and_record_posts_once_per_channel(world: Worl
             if key.startswith("NKRU_"):
                 os.environ.pop(key, None)
     later = datetime.now(UTC) + timedelta(minutes=6)
-    async with open_runtime(settings, chat="send") as runtime:
+    # This process trusts the fake's CA through its own connector (not SSL_CERT_FILE).
+    network = world.discord.network()
+    async with open_runtime(settings, chat="send", discord_network=network) as runtime:
         report = await deliver_due(
             runtime.store,
             runtime.adapters,

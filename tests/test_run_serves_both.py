@@ -3,7 +3,8 @@
 The real command runs in a child process, configured only through NKRU_* variables: Slack in
 HTTP mode (signed slash commands on /slack/events), Discord over its gateway (a fake gateway
 delivers a real INTERACTION_CREATE), alerts from a loopback feed to both, /healthz, and a clean
-exit on SIGTERM.
+exit on SIGTERM. Discord is reached as in production, at discord.com and gateway.discord.gg over
+TLS, through NKRU_DISCORD_PROXY: a fake proxy tunnels those names to the fakes.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from tests.adapters.discord.payloads import CHANNEL as DISCORD_CHANNEL
 from tests.adapters.discord.payloads import guild_create, slash_command
 from tests.adapters.slack.test_app import command_form, signed
 from tests.conftest import REPO_ROOT
+from tests.fakes.connect_proxy import FakeProxy
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.discord_hosts import API_HOST, GATEWAY_HOST, child_env
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
@@ -36,10 +39,11 @@ from tests.test_chat_end_to_end import SLACK_CHANNEL, SUMMARY, TITLE, rss
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+Running = tuple[asyncio.subprocess.Process, int, FakeSlackApi, FakeDiscord, FakeGateway, FakeProxy]
+
+
 @pytest.fixture
-async def bot_process(
-    server: FeedServer, tmp_path: Path
-) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, FakeSlackApi, FakeDiscord, FakeGateway]]:
+async def bot_process(server: FeedServer, tmp_path: Path) -> AsyncIterator[Running]:
     server.add_feed("/wire.xml", rss("Wire", ("w-1", TITLE, SUMMARY)))
     (tmp_path / "feeds.toml").write_text(
         f'[[feed]]\nname = "Wire"\nurl = "{server.url("/wire.xml")}"\n', encoding="utf-8"
@@ -52,33 +56,36 @@ async def bot_process(
         FakeSlackApi() as slack,
         FakeDiscord() as discord_api,
         FakeGateway(guilds=[guild_create()]) as gateway,
+        FakeProxy({API_HOST: discord_api.port, GATEWAY_HOST: gateway.port}) as proxy,
     ):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NKRU_")} | {
-            "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
-            "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
-            "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
-            "NKRU_ROUTES": json.dumps(routes),
-            "NKRU_FLOOD_GUARD": "false",
-            "NKRU_PARSE_WORKERS": "0",
-            "NKRU_POLL_JITTER": "0",
-            "NKRU_DELIVERY_INTERVAL": "1s",
-            "NKRU_HTTP_PORT": "0",
-            "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
-            "NKRU_SLACK_SIGNING_SECRET": SECRET,
-            "NKRU_SLACK_API_URL": slack.api_url,
-            "NKRU_DISCORD_TOKEN": DISCORD_TOKEN,
-            "NKRU_DISCORD_API_URL": discord_api.api_base,
-            "NKRU_DISCORD_GATEWAY_URL": gateway.url,
-            "PYTHONPATH": str(REPO_ROOT),
-            "COLUMNS": "400",  # the start-up line must not wrap
-        }
+        env = (
+            {k: v for k, v in os.environ.items() if not k.startswith("NKRU_")}
+            | {
+                "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
+                "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
+                "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
+                "NKRU_ROUTES": json.dumps(routes),
+                "NKRU_FLOOD_GUARD": "false",
+                "NKRU_PARSE_WORKERS": "0",
+                "NKRU_POLL_JITTER": "0",
+                "NKRU_DELIVERY_INTERVAL": "1s",
+                "NKRU_HTTP_PORT": "0",
+                "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
+                "NKRU_SLACK_SIGNING_SECRET": SECRET,
+                "NKRU_SLACK_API_URL": slack.api_url,
+                "NKRU_DISCORD_TOKEN": DISCORD_TOKEN,
+                "PYTHONPATH": str(REPO_ROOT),
+                "COLUMNS": "400",  # the start-up line must not wrap
+            }
+            | child_env(proxy.url, tmp_path)
+        )
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         try:
             port = await read_http_port(proc)
-            yield proc, port, slack, discord_api, gateway
+            yield proc, port, slack, discord_api, gateway, proxy
         finally:
             if proc.returncode is None:
                 proc.kill()
@@ -97,10 +104,8 @@ async def read_http_port(proc: asyncio.subprocess.Process) -> int:
     raise AssertionError("no start-up line:\n" + "".join(seen))
 
 
-async def test_run_serves_slack_and_discord_at_once(
-    bot_process: tuple[asyncio.subprocess.Process, int, FakeSlackApi, FakeDiscord, FakeGateway],
-) -> None:
-    proc, port, slack, discord_api, gateway = bot_process
+async def test_run_serves_slack_and_discord_at_once(bot_process: Running) -> None:
+    proc, port, slack, discord_api, gateway, proxy = bot_process
     base = f"http://127.0.0.1:{port}"
 
     # The new article alerts both platforms, once each.
@@ -135,6 +140,9 @@ async def test_run_serves_slack_and_discord_at_once(
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert len(discord_api.calls("POST", posts)) == 1  # (the command's answer is not a post)
     assert discord_api.mention_violations == []
+    # REST and the gateway both went through the proxy, to Discord's real names
+    assert {API_HOST + ":443", GATEWAY_HOST + ":443"} <= set(proxy.tunnels)
+    assert proxy.refused == []
 
     proc.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(proc.wait(), timeout=60) == 0

@@ -225,6 +225,53 @@ def test_route_quiet_hours(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_chat_platform_settings_have_public_defaults() -> None:
     settings = load_settings()
     assert settings.slack_api_url == "https://slack.com/api/"
-    assert settings.discord_api_url == "https://discord.com/api/v10"
+    assert settings.discord_proxy is None  # straight to discord.com
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 8080)
     assert settings.slack_bot_token is None and settings.discord_token is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["http://proxy.internal:3128", "https://nkru:pa%40ss@proxy.example:8443/", "http://10.0.0.5"],
+)
+def test_discord_proxy(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("NKRU_DISCORD_PROXY", value)
+    assert load_settings().discord_proxy == value
+    monkeypatch.setenv("NKRU_DISCORD_PROXY", "")
+    assert load_settings().discord_proxy is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "socks5://user:hunter2@proxy:1080",
+        "proxy.internal:3128",
+        "http://user:hunter2@proxy:port",
+        "http://user:hunter2@proxy:3128/some/path",
+        "http://",
+    ],
+)
+def test_bad_discord_proxy_names_the_setting_and_hides_the_password(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("NKRU_DISCORD_PROXY", value)
+    message = one_line_error()
+    assert message.startswith("NKRU_DISCORD_PROXY: not a proxy URL: write http://host:port")
+    assert "http://user:password@host:port" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("name", ["discord_api_url", "discord_gateway_url"])
+def test_removed_discord_urls_say_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    """They used to send Discord traffic elsewhere: ignoring them silently would not do."""
+    variable = f"NKRU_{name.upper()}"
+    monkeypatch.setenv(variable, "https://discord-proxy.internal/api/v10")
+    message = one_line_error()
+    assert message.startswith(f"{variable}: no longer supported")
+    assert "remove it" in message and "NKRU_DISCORD_PROXY=http://host:port" in message
+
+    monkeypatch.delenv(variable)
+    write(tmp_path / "nkru.toml", f'{name} = "wss://gateway-proxy.internal"\n')
+    assert one_line_error().startswith(f"{variable}: no longer supported")

@@ -1,9 +1,13 @@
 """A fake Discord REST API on 127.0.0.1: enough of v10 for a bot, a webhook and slash commands.
 
 async with FakeDiscord() as fake:
-    Route.BASE = fake.api_base            # discord.py's API base (restore it afterwards)
+    client = api.new_client(network=fake.network())  # https://discord.com/api/v10 → the fake
     ...
     assert fake.channel_messages(CHANNEL) == [...]
+
+It serves TLS with a certificate for discord.com (tests/fakes/discord_hosts.py), so discord.py
+runs unchanged against https://discord.com/api/v10: only the connector it is given resolves
+the name to this server and trusts the fake CA.
 
 It behaves like Discord where our code depends on it: JSON answered with a bare
 `Content-Type: application/json` (discord.py parses nothing else), embed limits enforced with
@@ -28,6 +32,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
+
+from bot.adapters.discord import DiscordNetwork
+from tests.fakes.discord_hosts import API_HOST, GATEWAY_HOST, loopback_network, server_ssl
 
 APP_ID = 1_100_000_000_000_000_001  # the bot user's id is the application's, as on Discord
 TOKEN = "fake-bot-token"
@@ -120,7 +127,6 @@ class FakeDiscord:
         self.rejected: list[Json] = []  # 400 bodies we answered (limit violations…)
         # Create messages but never answer: the sender dies between sending and recording.
         self.hang_after_post = False
-        self.activity = asyncio.Condition()  # notified after every request
         self._scripts: list[tuple[str, str, deque[Scripted]]] = []
         self._ids = itertools.count(1_200_000_000_000_000_000)
         self._runner: web.AppRunner | None = None
@@ -131,7 +137,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=server_ssl())
         await site.start()
         self._port = self._runner.addresses[0][1]
         return self
@@ -146,9 +152,14 @@ class FakeDiscord:
             await self._runner.cleanup()
 
     @property
-    def api_base(self) -> str:
-        """The value for `discord.http.Route.BASE`."""
-        return f"http://127.0.0.1:{self._port}/api/v10"
+    def port(self) -> int:
+        """The loopback port that stands for discord.com:443."""
+        return self._port
+
+    def network(self, gateway_port: int | None = None) -> DiscordNetwork:
+        """The way to this fake (and to a FakeGateway on `gateway_port`) for discord.py."""
+        ports = {API_HOST: self._port} | ({GATEWAY_HOST: gateway_port} if gateway_port else {})
+        return loopback_network(ports)
 
     # --- test controls -------------------------------------------------------------------
 
@@ -161,7 +172,7 @@ class FakeDiscord:
         webhook_id = next(self._ids)
         token = f"hook-token-{webhook_id}"
         self.webhooks[webhook_id] = (token, channel_id)
-        return f"http://127.0.0.1:{self._port}/api/webhooks/{webhook_id}/{token}"
+        return f"https://{API_HOST}/api/webhooks/{webhook_id}/{token}"
 
     def expire_nonces(self) -> None:
         """Let Discord's nonce window pass."""
@@ -189,8 +200,6 @@ class FakeDiscord:
         self.requests.append(
             Recorded(request.method, path, dict(request.query), body, response.status)
         )
-        async with self.activity:
-            self.activity.notify_all()
         if self.hang_after_post and request.method == "POST" and "/messages" in path:
             await asyncio.Event().wait()  # until the client goes away and aiohttp cancels us
         return response

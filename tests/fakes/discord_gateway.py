@@ -1,13 +1,14 @@
 """A fake Discord gateway on 127.0.0.1: the websocket a bot connects to for events.
 
 async with FakeGateway(guilds=[guild_create()]) as gateway:
-    # run the bot with NKRU_DISCORD_GATEWAY_URL=gateway.url
+    # run the bot with network=fake_api.network(gateway.port): wss://gateway.discord.gg → here
     await gateway.wait_identified()
     await gateway.dispatch("INTERACTION_CREATE", payload)
 
 It speaks the gateway protocol's JSON text frames: HELLO (op 10), then, on IDENTIFY (op 2),
 READY and one GUILD_CREATE per guild; heartbeats (op 1) are acknowledged (op 11). discord.py
-asks for zlib-stream compression, but reads uncompressed text frames as they come.
+asks for zlib-stream compression, but reads uncompressed text frames as they come. It serves
+TLS with the fakes' certificate for gateway.discord.gg (tests/fakes/discord_hosts.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Self
 from aiohttp import WSMsgType, web
 
 from tests.fakes.discord_api import APP_ID, BOT_USER
+from tests.fakes.discord_hosts import GATEWAY_URL, server_ssl
 
 Json = dict[str, Any]
 
@@ -42,7 +44,7 @@ class FakeGateway:
         app.router.add_get("/", self._gateway)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.1)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=server_ssl()).start()
         self._port = self._runner.addresses[0][1]
         return self
 
@@ -58,9 +60,9 @@ class FakeGateway:
             await self._runner.cleanup()
 
     @property
-    def url(self) -> str:
-        """What NKRU_DISCORD_GATEWAY_URL should say."""
-        return f"ws://127.0.0.1:{self._port}/"
+    def port(self) -> int:
+        """The loopback port that stands for gateway.discord.gg:443."""
+        return self._port
 
     async def wait_identified(self) -> Json:
         """Wait (up to 30 s) until a bot has identified and been sent READY; its IDENTIFY."""
@@ -100,7 +102,7 @@ class FakeGateway:
             "user": BOT_USER,
             "guilds": [{"id": guild["id"], "unavailable": True} for guild in self.guilds],
             "session_id": "fake-session",
-            "resume_gateway_url": self.url,
+            "resume_gateway_url": GATEWAY_URL,
             "application": {"id": str(APP_ID), "flags": 0},
             "private_channels": [],
             "relationships": [],

@@ -1,15 +1,14 @@
-"""Connecting to Discord: the API base, clients that never ping, destinations, webhook URLs."""
+"""Connecting to Discord: the network path, clients that never ping, destinations, webhook URLs."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import aiohttp
 import discord
-import yarl
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
-DEFAULT_API_URL = "https://discord.com/api/v10"
 # A 429 asking us to wait longer than this is not slept on inside discord.py: it surfaces as
 # `RateLimited` and the outbox retries later (30 s is discord.py's minimum).
 MAX_RATE_LIMIT_WAIT = 30.0
@@ -20,24 +19,33 @@ class DiscordSetupError(Exception):
     """The Discord settings cannot work; the message names the setting and the fix."""
 
 
-def use_api_base(url: str | None) -> None:
-    """Point discord.py at another API base (tests, proxies); None leaves it alone.
+@dataclass(frozen=True, slots=True)
+class DiscordNetwork:
+    """How this process reaches Discord's real hosts (discord.com, gateway.discord.gg).
 
-    discord.py reads the base from the class attribute `Route.BASE` for every request, bot and
-    webhook alike, so this is process-wide: one Discord API per process.
+    Only documented knobs, per client, nothing process-wide: `discord.Client(proxy=…,
+    connector=…)` carries REST and the gateway websocket (both use the client's one aiohttp
+    session), and the webhook adapter's own `aiohttp.ClientSession(proxy=…, connector=…)`.
+
+    `proxy` is an HTTP(S) proxy URL (`NKRU_DISCORD_PROXY`; credentials may sit in it). `connector`
+    builds the aiohttp connector of each client or session (each closes its own when it
+    closes); None keeps aiohttp's and discord.py's defaults. Tests pass one whose resolver sends
+    Discord's hostnames to loopback fakes and whose TLS trusts the fakes' CA.
     """
-    if url:
-        Route.BASE = url.rstrip("/")
+
+    proxy: str | None = None
+    connector: Callable[[], aiohttp.BaseConnector] | None = None
+
+    def new_connector(self) -> aiohttp.BaseConnector | None:
+        """A fresh connector for one client or session (None: the library's default)."""
+        return self.connector() if self.connector is not None else None
+
+    def new_session(self) -> aiohttp.ClientSession:
+        """An aiohttp session for webhooks, going the same way as the bot's client."""
+        return aiohttp.ClientSession(connector=self.new_connector(), proxy=self.proxy)
 
 
-def use_gateway(url: str | None) -> None:
-    """Point discord.py's gateway connection elsewhere (a gateway proxy, tests); None leaves it.
-
-    discord.py connects to the class attribute `DiscordWebSocket.DEFAULT_GATEWAY` (it does not
-    ask `/gateway/bot`), so, like the API base, this is process-wide.
-    """
-    if url:
-        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+DIRECT = DiscordNetwork()  # straight to Discord, with the system's CAs
 
 
 def no_mentions() -> discord.AllowedMentions:
@@ -45,12 +53,16 @@ def no_mentions() -> discord.AllowedMentions:
     return discord.AllowedMentions.none()
 
 
-def new_client(intents: discord.Intents | None = None) -> discord.Client:
+def new_client(
+    intents: discord.Intents | None = None, *, network: DiscordNetwork = DIRECT
+) -> discord.Client:
     """A client whose defaults already ping nobody and that hands long rate limits back to us."""
     return discord.Client(
         intents=intents or discord.Intents.none(),
         allowed_mentions=no_mentions(),
         max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
+        proxy=network.proxy,
+        connector=network.new_connector(),
     )
 
 
@@ -58,12 +70,40 @@ async def login(client: discord.Client, token: str) -> None:
     """Log in over REST (`GET /users/@me`, `GET /oauth2/applications/@me`); no gateway needed."""
     try:
         await client.login(token)
-    except discord.LoginFailure as exc:
+    except Exception as exc:
         await client.close()
-        raise DiscordSetupError(
-            "NKRU_DISCORD_TOKEN: Discord rejected the bot token — copy it again from the "
-            "Developer Portal (Bot → Reset Token)"
-        ) from exc
+        if isinstance(exc, discord.LoginFailure):
+            raise DiscordSetupError(
+                "NKRU_DISCORD_TOKEN: Discord rejected the bot token — copy it again from the "
+                "Developer Portal (Bot → Reset Token)"
+            ) from exc
+        if isinstance(exc, PROXY_ERRORS):
+            raise DiscordSetupError(proxy_problem(exc)) from exc
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            raise DiscordSetupError(
+                f"SSL_CERT_FILE: cannot verify Discord's TLS certificate ({exc.certificate_error})"
+                " — behind a proxy that inspects TLS, point SSL_CERT_FILE at a CA bundle that "
+                "holds the proxy's CA"
+            ) from exc
+        raise
+
+
+# Raised only when a proxy is in the way: it cannot be reached, or it refused the tunnel.
+PROXY_ERRORS = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
+
+
+def proxy_problem(exc: BaseException) -> str:
+    """What to fix when the proxy of NKRU_DISCORD_PROXY failed (its URL is never shown)."""
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        what = f"the proxy answered {exc.status} {exc.message}".rstrip()
+        if exc.status == 407:
+            fix = "put its login in the URL: http://user:password@host:port"
+            return f"NKRU_DISCORD_PROXY: {what} — {fix}"
+    else:
+        what = "cannot connect to the proxy"
+    return (
+        f"NKRU_DISCORD_PROXY: {what} — check its host and port, and that it may reach discord.com"
+    )
 
 
 def channel_id(destination: str) -> int:

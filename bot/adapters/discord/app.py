@@ -41,11 +41,14 @@ class DiscordBot(discord.Client):
         guild_id: int | None = None,
         sync_commands: bool = True,
         defer_after: float = DEFER_AFTER,
+        network: api.DiscordNetwork = api.DIRECT,
     ) -> None:
         super().__init__(
             intents=gateway_intents(),
             allowed_mentions=api.no_mentions(),
             max_ratelimit_timeout=api.MAX_RATE_LIMIT_WAIT,
+            proxy=network.proxy,  # REST and the gateway websocket alike (one aiohttp session)
+            connector=network.new_connector(),
         )
         self.catalog = catalog_getter(catalog)
         self.command_guild = discord.Object(guild_id) if guild_id else None
@@ -100,15 +103,12 @@ async def start_discord_bot(
     handler: CommandHandler,
     catalog: CatalogSource,
     *,
-    api_url: str | None = None,
-    gateway_url: str | None = None,
+    network: api.DiscordNetwork = api.DIRECT,
     guild_id: int | None = None,
     connect: bool = True,
 ) -> DiscordBot:
     """Build, log in and (unless `connect` is False) connect the bot; stop it with `shutdown`."""
-    api.use_api_base(api_url)
-    api.use_gateway(gateway_url)
-    bot = DiscordBot(handler, catalog, guild_id=guild_id)
+    bot = DiscordBot(handler, catalog, guild_id=guild_id, network=network)
     if connect:
         await bot.launch(token)
     else:

@@ -75,11 +75,14 @@ class DiscordDelivery:
 
     @classmethod
     async def connect(
-        cls, token: str, catalog: render.CatalogSource | None = None, *, api_url: str | None = None
+        cls,
+        token: str,
+        catalog: render.CatalogSource | None = None,
+        *,
+        network: api.DiscordNetwork = api.DIRECT,
     ) -> DiscordDelivery:
         """A send-only adapter with its own client, logged in (raises DiscordSetupError)."""
-        api.use_api_base(api_url)
-        client = api.new_client()
+        client = api.new_client(network=network)
         await api.login(client, token)
         return cls(client, catalog, owns_client=True)
 
@@ -167,14 +170,14 @@ class DiscordWebhookDelivery:
         url: str,
         catalog: render.CatalogSource | None = None,
         *,
-        api_url: str | None = None,
+        network: api.DiscordNetwork = api.DIRECT,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
-        # Webhook.from_url refuses non-Discord hosts (a loopback fake, a proxy): build it from
-        # the URL's id and token, with the API base set like the bot's.
+        # Webhook.from_url raises a bare ValueError (and wants 60+ character tokens): our own
+        # parse names the setting. discord.py sends every webhook call to discord.com.
         self.webhook_id, self._token = api.parse_webhook_url(url)
-        api.use_api_base(api_url)
         self.catalog = render.catalog_getter(catalog)
+        self._network = network
         self._session = session
         self._owns_session = session is None
         self._webhook: discord.Webhook | None = None
@@ -182,8 +185,8 @@ class DiscordWebhookDelivery:
     def _hook(self) -> discord.Webhook:
         """The webhook, on a session created in the running loop on first use."""
         if self._webhook is None:
-            if self._session is None:
-                self._session = aiohttp.ClientSession()
+            if self._session is None:  # proxy and connector as the bot's client would have
+                self._session = self._network.new_session()
             self._webhook = discord.Webhook.partial(
                 self.webhook_id, self._token, session=self._session
             )

@@ -12,6 +12,7 @@ import asyncio
 import aiohttp
 import discord
 
+from bot.adapters.discord.api import PROXY_ERRORS, proxy_problem
 from bot.core.delivery import DeliveryError
 
 CLOUDFLARE_BAN_WAIT = 600.0  # a 429 without Discord's headers: Cloudflare blocked the address
@@ -33,6 +34,8 @@ def delivery_error(exc: BaseException, where: str) -> DeliveryError:
         )
     if isinstance(exc, discord.HTTPException):
         return _http_error(exc, where)
+    if isinstance(exc, PROXY_ERRORS):
+        return DeliveryError(f"{proxy_problem(exc)} (posting to {where})")
     if isinstance(exc, NETWORK_ERRORS):
         return DeliveryError(f"cannot reach Discord for {where}: {exc!r}")
     return DeliveryError(f"Discord error on {where}: {exc!r}")

@@ -1,4 +1,4 @@
-"""Fixtures: the fake Discord API (with discord.py pointed at it) and logged-in clients."""
+"""Fixtures: the fake Discord API (reached under its real name) and logged-in clients."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import discord
 import pytest
-from discord.http import Route
 
 from bot.adapters.discord import api
 from tests.fakes.discord_api import TOKEN, FakeDiscord, rendered_mentions
@@ -14,18 +13,13 @@ from tests.fakes.discord_api import TOKEN, FakeDiscord, rendered_mentions
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    """The fake API; Route.BASE points at it during the test and is restored after.
+    """The fake API; clients built with `network=fake.network()` reach it as discord.com.
 
     Whatever the test did, no message, edit, followup or webhook body went out without
     `allowed_mentions: {"parse": []}`, and no message we sent would render a mention.
     """
-    saved = Route.BASE
     async with FakeDiscord() as server:
-        Route.BASE = server.api_base
-        try:
-            yield server
-        finally:
-            Route.BASE = saved
+        yield server
     assert server.mention_violations == []
     for channel in server.messages.values():
         for message in channel.values():
@@ -35,7 +29,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
     """A REST-only client logged in to the fake (no gateway)."""
-    logged_in = api.new_client()
+    logged_in = api.new_client(network=fake.network())
     await api.login(logged_in, TOKEN)
     yield logged_in
     await logged_in.close()

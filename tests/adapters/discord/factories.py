@@ -1,18 +1,18 @@
-"""Core objects for the Discord tests (alerts, digests, a theme catalog), and a wait helper."""
+"""Core objects for the Discord tests (alerts, digests, a theme catalog), and wait helpers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import discord
 
 from bot.core.commands.model import ThemeCatalog, ThemeInfo
 from bot.core.digest import Digest, DigestItem, DigestSection
 from bot.core.models import Alert, Story, ThemeHit
 from storage.stories import StoryView
 from tests.adapters.discord.payloads import CHANNEL
-from tests.fakes.discord_api import FakeDiscord
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 CATALOG = ThemeCatalog.of(
@@ -63,7 +63,17 @@ def digest(sections: int, per_section: int, *, title_length: int = 60, more: int
     return Digest(f"discord:{CHANNEL}", NOW - timedelta(hours=24), built, more=more)
 
 
-async def until(fake: FakeDiscord, condition: Callable[[], bool]) -> None:
-    """Wait (up to 5 s) until requests the bot makes in its own tasks make `condition` true."""
-    async with asyncio.timeout(5), fake.activity:
-        await fake.activity.wait_for(condition)
+async def handled(bot: discord.Client, payload: Any, seconds: float = 10) -> None:
+    """Hand an INTERACTION_CREATE to discord.py as the gateway would, then wait until every task
+    it started (the command tree's invocation: the answer, every followup) has finished.
+
+    Waiting for the work itself, not for a quiet moment: a stray extra request would already
+    be recorded when this returns.
+    """
+    before = asyncio.all_tasks()
+    # internal: no public way to feed a gateway event to a client that has no gateway
+    bot._connection.parse_interaction_create(payload)
+    started = asyncio.all_tasks() - before
+    assert started, "discord.py started no task for the interaction"
+    async with asyncio.timeout(seconds):
+        await asyncio.gather(*started)

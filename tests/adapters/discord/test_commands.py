@@ -15,7 +15,7 @@ import pytest
 from bot.adapters.discord import DiscordBot, api, start_discord_bot
 from bot.adapters.discord.render import reply_messages
 from bot.core.commands.model import Invocation, Reply, StoryLine
-from tests.adapters.discord.factories import ARMS, CATALOG, NOW, until
+from tests.adapters.discord.factories import ARMS, CATALOG, NOW, handled
 from tests.adapters.discord.payloads import (
     CHANNEL,
     GUILD,
@@ -53,9 +53,10 @@ def handler() -> Handler:
 
 @pytest.fixture
 async def bot(fake: FakeDiscord, handler: Handler) -> AsyncIterator[DiscordBot]:
-    client = DiscordBot(handler, CATALOG, defer_after=0.2)
+    client = DiscordBot(handler, CATALOG, defer_after=0.2, network=fake.network())
     await api.login(client, TOKEN)  # syncs the command tree in setup_hook
-    client._connection.parse_guild_create(guild_create())  # the `guilds` intent's first event
+    # internal: no public way to feed a gateway event (the `guilds` intent's first) without one
+    client._connection.parse_guild_create(guild_create())
     yield client
     await client.shutdown()
 
@@ -69,11 +70,11 @@ async def invoke(
     messages: int = 1,
     **kwargs: object,
 ) -> InteractionState:
-    """Deliver `/nkru <subcommand>` as the gateway would; wait for `messages` answers."""
+    """Deliver `/nkru <subcommand>` as the gateway would; its handling ends with `messages`
+    answers shown (at least)."""
     payload, state = slash_command(fake, subcommand, options, **kwargs)  # type: ignore[arg-type]
-    bot._connection.parse_interaction_create(payload)
-    await until(fake, lambda: len(state.shown) >= messages)
-    await asyncio.sleep(0.05)  # let any stray extra request arrive before we assert
+    await handled(bot, payload)
+    assert len(state.shown) >= messages, state.shown
     return state
 
 
@@ -233,8 +234,7 @@ async def test_theme_autocomplete_offers_catalog_themes(
 ) -> None:
     payload, state = slash_command(fake, "latest", {"theme": "ARM"}, focused="theme")
 
-    bot._connection.parse_interaction_create(payload)
-    await until(fake, lambda: state.callback_type is not None)
+    await handled(bot, payload)
 
     assert state.callback_type == 8
     assert state.choices == [{"name": "Arms transfers (arms-transfers)", "value": "arms-transfers"}]
@@ -268,7 +268,7 @@ async def test_hostile_reply_text_pings_nobody(
 
 async def test_guild_commands_when_a_guild_id_is_set(fake: FakeDiscord, handler: Handler) -> None:
     bot = await start_discord_bot(
-        TOKEN, handler, CATALOG, api_url=fake.api_base, guild_id=GUILD, connect=False
+        TOKEN, handler, CATALOG, network=fake.network(), guild_id=GUILD, connect=False
     )
     try:
         assert fake.calls("PUT", f"/applications/{APP_ID}/guilds/{GUILD}/commands")
@@ -286,9 +286,8 @@ async def test_an_expired_interaction_still_runs_the_command(
     fake.script("POST", "/interactions/*/*/callback", error(404, 10062, "Unknown interaction"))
     payload, state = slash_command(fake, "mute", {"theme": "troops", "duration": "1d"})
 
-    bot._connection.parse_interaction_create(payload)
-    await until(fake, lambda: bool(fake.calls("POST", "/interactions/*/*/callback")))
-    await asyncio.sleep(0.05)
+    await handled(bot, payload)
+    assert fake.calls("POST", "/interactions/*/*/callback")
 
     assert [i.args for i in handler.invocations] == [("troops", "1d")]  # the mute happened
     assert state.shown == []

@@ -46,7 +46,7 @@ async def test_login_is_rest_only(fake: FakeDiscord, client: discord.Client) -> 
 
 async def test_bad_token_names_the_setting(fake: FakeDiscord) -> None:
     with pytest.raises(DiscordSetupError, match="NKRU_DISCORD_TOKEN"):
-        await DiscordDelivery.connect("wrong-token", CATALOG)
+        await DiscordDelivery.connect("wrong-token", CATALOG, network=fake.network())
 
 
 async def test_alert_is_one_embed_with_nonce_and_no_mentions(
@@ -266,7 +266,7 @@ async def test_huge_digest_is_split_into_valid_messages(
 
 
 async def test_send_only_adapter_logs_in_and_closes(fake: FakeDiscord) -> None:
-    delivery = await DiscordDelivery.connect(TOKEN, CATALOG)
+    delivery = await DiscordDelivery.connect(TOKEN, CATALOG, network=fake.network())
     try:
         receipt = await delivery.send(alert(18))
     finally:

@@ -24,7 +24,7 @@ from storage import feeds as feed_repo
 from storage import outbox as outbox_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
-from tests.adapters.discord.factories import until
+from tests.adapters.discord.factories import handled
 from tests.adapters.discord.payloads import CHANNEL, guild_create, slash_command
 from tests.conftest import REPO_ROOT
 from tests.fakes.discord_api import TOKEN, FakeDiscord
@@ -121,9 +121,9 @@ async def test_crash_between_post_and_record_posts_once(
 @pytest.fixture
 async def bot(fake: FakeDiscord, world: World) -> AsyncIterator[DiscordBot]:
     service = CommandService(world.store, world.matcher.catalog, [ROUTE], lambda: world.now)
-    client = DiscordBot(service, world.matcher.catalog)
+    client = DiscordBot(service, world.matcher.catalog, network=fake.network())
     await api.login(client, TOKEN)
-    client._connection.parse_guild_create(guild_create())
+    client._connection.parse_guild_create(guild_create())  # internal: no gateway to send it
     yield client
     await client.shutdown()
 
@@ -132,8 +132,7 @@ async def run(
     bot: DiscordBot, fake: FakeDiscord, sub: str, options: dict[str, str | int]
 ) -> tuple[bool, dict[str, object]]:
     payload, state = slash_command(fake, sub, options)
-    bot._connection.parse_interaction_create(payload)
-    await until(fake, lambda: bool(state.shown))
+    await handled(bot, payload)
     return state.shown[0]
 
 

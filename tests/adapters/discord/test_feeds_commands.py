@@ -8,7 +8,6 @@ CommandService, fetcher and store. The loopback feed server is allowed for these
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,7 @@ from bot.core.feed_safety.probe import ChatFeeds
 from bot.core.fetch import FeedFetcher
 from storage import feeds as feed_repo
 from storage.engine import Store
-from tests.adapters.discord.factories import until
+from tests.adapters.discord.factories import handled
 from tests.adapters.discord.payloads import (
     MANAGE_GUILD,
     SEND_AND_VIEW,
@@ -63,9 +62,7 @@ class Served:
     ) -> tuple[bool, Json]:
         """Deliver the command as the gateway would; the first thing the user is shown."""
         payload, state = feeds_command(fake, subcommand, options, **kw)
-        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-        await until(fake, lambda: bool(state.shown))
-        await asyncio.sleep(0.05)  # let any stray extra request arrive before we assert
+        await handled(self.bot, payload)
         assert len(state.shown) == 1
         return state.shown[0]
 
@@ -98,9 +95,9 @@ async def served(
             admin=AdminPolicy(discord_manage_guild=True),
             services=[ChatFeeds(fetcher, 1800, True)],
         )
-        bot = DiscordBot(service, ThemeCatalog())
+        bot = DiscordBot(service, ThemeCatalog(), network=fake.network())
         await api.login(bot, TOKEN)
-        bot._connection.parse_guild_create(guild_create())
+        bot._connection.parse_guild_create(guild_create())  # internal: no gateway to send it
         try:
             yield Served(bot, feeds, store)
         finally:

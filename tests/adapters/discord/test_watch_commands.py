@@ -10,7 +10,6 @@ went out without `allowed_mentions: {"parse": []}` and that no message would ren
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from bot.core.commands.service import CommandService
 from bot.core.routing import Route
 from bot.core.watchlists_admin import LiveWatchlist
 from storage.engine import Store
-from tests.adapters.discord.factories import until
+from tests.adapters.discord.factories import handled
 from tests.adapters.discord.payloads import (
     CHANNEL,
     MANAGE_GUILD,
@@ -79,9 +78,7 @@ class Served:
 
     async def deliver(self, payload: Json, state: InteractionState) -> tuple[bool, Json]:
         """Hand the payload to discord.py as the gateway would; the one message shown."""
-        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-        await until(self.fake, lambda: bool(state.shown))
-        await asyncio.sleep(0.05)  # let any stray extra request arrive before we assert
+        await handled(self.bot, payload)
         assert len(state.shown) == 1, state.shown
         ephemeral, message = state.shown[0]
         assert message["allowed_mentions"] == NO_MENTIONS
@@ -136,9 +133,11 @@ async def served(
         admin=policy,
         services=[live.editor, live],
     )
-    bot = DiscordBot(service, lambda: live_catalog(live), defer_after=defer_after)
+    bot = DiscordBot(
+        service, lambda: live_catalog(live), defer_after=defer_after, network=fake.network()
+    )
     await api.login(bot, TOKEN)
-    bot._connection.parse_guild_create(guild_create())
+    bot._connection.parse_guild_create(guild_create())  # internal: no gateway to send it
     try:
         yield Served(bot, fake, store, live)
     finally:
@@ -310,8 +309,7 @@ async def test_a_theme_created_from_chat_is_offered_by_autocomplete(served: Serv
     await served.watch("new", {"slug": "kaesong", "title": "Kaesong zone"}, permissions=MANAGER)
 
     payload, state = watch_command(served.fake, "add", {"theme": "kaes"}, focused="theme")
-    served.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-    await until(served.fake, lambda: state.callback_type is not None)
+    await handled(served.bot, payload)
 
     assert state.callback_type == 8
     assert state.choices == [{"name": "Kaesong zone (kaesong)", "value": "kaesong"}]
@@ -361,9 +359,8 @@ async def test_the_longest_term_list_is_shown_whole_within_discords_limits(
     theme = max(watchlist.themes, key=lambda t: len(t.terms) + len(t.exclude))
     payload, state = watch_command(served.fake, "list", {"theme": theme.slug})
 
-    served.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
-    await until(served.fake, lambda: bool(state.shown))
-    await asyncio.sleep(0.2)  # the followups of a long answer
+    await handled(served.bot, payload)  # the answer and every followup of a long one
+    assert state.shown
 
     assert served.fake.rejected == []  # no embed over Discord's limits
     assert all(ephemeral for ephemeral, _ in state.shown)
