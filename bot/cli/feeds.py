@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import open_runtime, seed_feeds
-from bot.cli_support import UserError, ago, console, escape, load, run_async
+from bot.cli.support import UserError, ago, console, escape, load, run_async
 from bot.core.models import Feed, FeedStatus
 from bot.core.normalize import canonical_url
 from bot.core.pipeline import utcnow

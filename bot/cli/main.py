@@ -18,10 +18,10 @@ from bot.app import (
     run_until_stopped,
     seed_feeds,
 )
-from bot.cli_audit import audit
-from bot.cli_feeds import feeds_app
-from bot.cli_support import UserError, ago, console, escape, load, run_async
-from bot.cli_watchlist import match, watchlist_app
+from bot.cli.audit import audit
+from bot.cli.feeds import feeds_app
+from bot.cli.support import UserError, ago, console, escape, fail, load, run_async
+from bot.cli.watchlist import match, watchlist_app
 from bot.core.delivery import deliver_due
 from bot.core.digest import build_digest
 from bot.core.pipeline import PollReport, utcnow
@@ -221,6 +221,4 @@ def main() -> None:
     try:
         app()
     except SettingsError as exc:
-        from bot.cli_support import fail
-
         fail(str(exc))

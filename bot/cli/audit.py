@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.cli_support import console, escape, load, run_async
+from bot.cli.support import console, escape, load, run_async
 from storage import audit as audit_repo
 from storage.engine import Store
 

@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from bot.app import route_of
-from bot.cli_support import UserError, console, errors, escape, fail, load, run_async
+from bot.cli.support import UserError, console, errors, escape, fail, load, run_async
 from bot.core.pipeline import utcnow
 from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError, load_watchlists
 from bot.core.watchlists_admin import NoWatchlist, WatchlistEditor, When
