@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from rich.console import Console
 
 from bot.adapters.console.adapter import ConsoleAdapter
-from bot.chat import ChatMode, ChatPlatforms, ChatSetupError, open_chat
+from bot.chat_wiring import ChatOpener, ChatPlatforms, ChatSetupError, ChatWiring
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
@@ -36,7 +36,6 @@ from bot.core.watchlist.model import WatchlistError
 from bot.core.watchlists_admin import LiveWatchlist, NoWatchlist, WatchlistEditor
 from bot.core.watchlists_admin.files import WatchedFile
 from bot.settings import RouteSettings, Settings
-from bot.web import build_web_app
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
@@ -171,14 +170,15 @@ def make_fetcher(settings: Settings) -> FeedFetcher:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, console: Console | None = None, chat: ChatMode = "none"
+    settings: Settings, *, console: Console | None = None, chat: ChatOpener | None = None
 ) -> AsyncIterator[Runtime]:
     """Open storage (migrating it), the fetcher, the parser pool and the chat platforms; close
     them on exit.
 
     With `parse_workers` > 0 parsing runs in that many worker processes, started by the first
     poll (or `start_parser`), so commands that never poll start none; with 0 in a thread.
-    `chat` says how much of Slack and Discord to open (bot.chat): none, send, or serve.
+    `chat` opens Slack and Discord (`bot.chat.chat_platforms("send" or "serve")`); without it
+    alerts go to the console only and no command is heard.
     """
     store = await Store.open(settings.database_url)
     try:
@@ -205,20 +205,13 @@ async def open_runtime(
                 admin=admin_policy(settings),
                 services=[chat_feeds, watchlist.editor, watchlist],
             )
-            web_app = build_web_app(store, adapters, ctx.clock) if chat == "serve" else None
-            try:
-                platforms = await stack.enter_async_context(
-                    open_chat(
-                        settings,
-                        chat,
-                        handler=commands,
-                        catalog=catalog,
-                        routes=routes,
-                        web_app=web_app,
-                    )
-                )
-            except ChatSetupError as exc:
-                raise StartupError(str(exc)) from exc
+            platforms = ChatPlatforms()
+            if chat is not None:
+                wiring = ChatWiring(settings, store, commands, catalog, routes, adapters, ctx.clock)
+                try:
+                    platforms = await stack.enter_async_context(chat(wiring))
+                except ChatSetupError as exc:
+                    raise StartupError(str(exc)) from exc
             adapters.update(platforms.adapters)
             yield Runtime(settings, store, ctx, adapters, commands, platforms, watchlist)
     finally:

@@ -1,10 +1,10 @@
 """Issue 5's headline, end to end: an admin changes the watchlist from chat and the next poll
 alerts on an article that needed the change — on Slack and on Discord.
 
-The bot is wired by `open_runtime(settings, chat="serve")` exactly as `nkru run` wires it
-(settings, stored watchlist kept live, command service, Slack over HTTP on its own listener,
-Discord over its gateway); only the remote ends are fakes on loopback: the feed server, the
-Slack Web API, the Discord REST API and gateway. Slash commands arrive as signed Slack form
+The bot is wired by `open_runtime(settings, chat=chat_platforms("serve"))` exactly as `nkru run`
+wires it (settings, stored watchlist kept live, command service, Slack over HTTP on its own
+listener, Discord over its gateway); only the remote ends are fakes on loopback: the feed server,
+the Slack Web API, the Discord REST API and gateway. Slash commands arrive as signed Slack form
 bodies and as INTERACTION_CREATE over the gateway; polls and deliveries are the real pipeline.
 """
 
@@ -27,6 +27,7 @@ from discord.gateway import DiscordWebSocket  # noqa: TID251 - restore what the 
 from discord.http import Route  # noqa: TID251
 
 from bot.app import Runtime, open_runtime, poll_all_once, seed_feeds
+from bot.chat import chat_platforms
 from bot.core.delivery import DeliveryReport, deliver_due
 from bot.settings import load_settings
 from storage import watchlist_versions as version_repo
@@ -198,7 +199,10 @@ async def bot(
             discord_admin_role_ids=[str(MOD_ROLE)],
             chat_feed_allow_networks=["127.0.0.1/32"],  # the loopback feeds stand for public ones
         )
-        async with open_runtime(settings, chat="serve") as runtime, aiohttp.ClientSession() as http:
+        async with (
+            open_runtime(settings, chat=chat_platforms("serve")) as runtime,
+            aiohttp.ClientSession() as http,
+        ):
             await seed_feeds(runtime)
             await gateway.wait_identified()
             delivery = runtime.adapters["discord"]

@@ -22,6 +22,7 @@ import discord  # noqa: TID251 - to restore the API base the in-process restart 
 import pytest
 
 from bot.app import open_runtime
+from bot.chat import chat_platforms
 from bot.core.delivery import deliver_due
 from bot.settings import load_settings
 from tests.conftest import REPO_ROOT
@@ -194,7 +195,7 @@ async def test_killed_between_send_and_record_posts_once_per_channel(world: Worl
             if key.startswith("NKRU_"):
                 os.environ.pop(key, None)
     later = datetime.now(UTC) + timedelta(minutes=6)
-    async with open_runtime(settings, chat="send") as runtime:
+    async with open_runtime(settings, chat=chat_platforms("send")) as runtime:
         report = await deliver_due(
             runtime.store,
             runtime.adapters,

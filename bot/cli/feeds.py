@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.app import open_runtime, seed_feeds
 from bot.cli.support import UserError, ago, console, escape, load, run_async
 from bot.core.models import Feed, FeedStatus
 from bot.core.normalize import canonical_url
-from bot.core.pipeline import utcnow
-from bot.settings import parse_duration
-from storage import feeds as feed_repo
-from storage.feeds import FeedExistsError, NewFeed
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 feeds_app = typer.Typer(help="List, add, remove and inspect feeds.", no_args_is_help=True)
 STATUS_STYLE = {FeedStatus.OK: "green", FeedStatus.FAILING: "yellow", FeedStatus.DISABLED: "red"}
@@ -25,6 +22,9 @@ STATUS_STYLE = {FeedStatus.OK: "green", FeedStatus.FAILING: "yellow", FeedStatus
 @run_async
 async def list_feeds() -> None:
     """List the feeds: id, name, URL, interval."""
+    from bot.app import open_runtime, seed_feeds
+    from storage import feeds as feed_repo
+
     async with open_runtime(load()) as runtime:
         await seed_feeds(runtime)
         async with runtime.store.transaction() as conn:
@@ -45,6 +45,9 @@ async def list_feeds() -> None:
 @run_async
 async def feeds_status() -> None:
     """Health of every feed: ok / failing since / disabled and why, last poll, items."""
+    from bot.app import open_runtime, seed_feeds
+    from storage import feeds as feed_repo
+
     async with open_runtime(load()) as runtime:
         await seed_feeds(runtime)
         async with runtime.store.transaction() as conn:
@@ -78,6 +81,12 @@ async def add_feed(
     interval: Annotated[str, typer.Option(help="Polling interval, e.g. 15m or 2h")] = "",
 ) -> None:
     """Add a feed. Its first fetch stores items without alerting (flood guard)."""
+    from bot.app import open_runtime, seed_feeds
+    from bot.core.pipeline import utcnow
+    from bot.settings import parse_duration
+    from storage import feeds as feed_repo
+    from storage.feeds import FeedExistsError, NewFeed
+
     canonical = canonical_url(url)
     if canonical is None:
         raise UserError(f"{url!r} is not an http(s) URL — give the full feed address")
@@ -106,6 +115,9 @@ async def remove_feed(
     feed: Annotated[str, typer.Argument(help="Feed id or URL")],
 ) -> None:
     """Remove a feed (articles already stored stay searchable)."""
+    from bot.app import open_runtime
+    from storage import feeds as feed_repo
+
     async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
         found = await _find(conn, feed)
         await feed_repo.remove(conn, found.id)
@@ -127,6 +139,10 @@ async def disable_feed(feed: Annotated[str, typer.Argument(help="Feed id or URL"
 
 
 async def _set_enabled(feed: str, enabled: bool) -> None:
+    from bot.app import open_runtime
+    from bot.core.pipeline import utcnow
+    from storage import feeds as feed_repo
+
     async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
         found = await _find(conn, feed)
         await feed_repo.set_enabled(conn, found.id, enabled, utcnow())
@@ -135,6 +151,8 @@ async def _set_enabled(feed: str, enabled: bool) -> None:
 
 async def _find(conn: AsyncConnection, key: str) -> Feed:
     """A feed by id or URL, or a UserError that says how to find the right one."""
+    from storage import feeds as feed_repo
+
     found = None
     if key.isdigit():
         found = await feed_repo.get(conn, int(key))
