@@ -9,9 +9,9 @@ import typer
 
 from bot.cli.audit import audit
 from bot.cli.feeds import feeds_app
+from bot.cli.news import latest, search
 from bot.cli.support import (
     UserError,
-    ago,
     console,
     escape,
     fail,
@@ -140,51 +140,8 @@ def demo() -> None:
     run_async(run_demo)()
 
 
-@app.command()
-@run_async
-async def latest(
-    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many stories")] = 10,
-) -> None:
-    """The latest stories, with every outlet that reported them."""
-    from bot.app import open_runtime
-    from storage import stories as story_repo
-
-    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
-        views = await story_repo.latest(conn, n)
-    if not views:
-        console.print("No stories stored yet — run `nkru poll --once` or `nkru run` first.")
-    for view in views:
-        console.print(f"[bold]{escape(view.story.title)}[/]")
-        console.print(
-            f"  {escape(', '.join(view.outlets))} · {ago(view.story.first_seen_at)}"
-            f"{'  ' + escape(view.url) if view.url else ''}",
-            highlight=False,
-        )
-
-
-@app.command()
-@run_async
-async def search(
-    query: Annotated[str, typer.Argument(help="Words that must all appear (any language)")],
-    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many results")] = 20,
-) -> None:
-    """Search stored articles (title and summary), newest first."""
-    if not query.strip():
-        raise UserError("give at least one word to search for")
-    from bot.app import open_runtime
-    from storage import articles as article_repo
-
-    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
-        found = await article_repo.search(conn, query, n)
-    if not found:
-        console.print(f"No stored article contains {escape(query)!r}.")
-    for article in found:
-        console.print(f"[bold]{escape(article.title)}[/]")
-        when = article.published_at.strftime("%Y-%m-%d %H:%M UTC")
-        console.print(
-            f"  {escape(article.source_name)} · {when}  {escape(article.url or '')}",
-            highlight=False,
-        )
+app.command("latest")(latest)
+app.command("search")(search)
 
 
 @app.command()

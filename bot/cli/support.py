@@ -9,6 +9,7 @@ take most of a second, and the chat platforms (discord.py, slack-bolt) seconds, 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -86,6 +87,14 @@ def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
             raise
 
     return wrapper
+
+
+def login_name() -> str:
+    """The operator at the terminal, as the audit log and the command service name them."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return "cli"
 
 
 def ago(when: datetime | None) -> str:

@@ -7,7 +7,6 @@ included: export, edit, import; running bots adopt the new version on their next
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Iterable
@@ -16,7 +15,16 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from bot.cli.support import UserError, console, errors, escape, fail, load, run_async
+from bot.cli.support import (
+    UserError,
+    console,
+    errors,
+    escape,
+    fail,
+    load,
+    login_name,
+    run_async,
+)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -280,8 +288,5 @@ def _cli_author() -> Author:
     """The operator at the terminal, as the audit log and the history name them."""
     from storage.watchlist_versions import Author
 
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name (some containers)
-        user = "cli"
+    user = login_name()
     return Author("cli", user, user)
