@@ -31,6 +31,7 @@ from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
+from tests.processes import reaped
 from tests.test_chat_end_to_end import SLACK_CHANNEL, SUMMARY, TITLE, rss
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -76,13 +77,9 @@ async def bot_process(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
-        try:
+        async with reaped(proc):
             port = await read_http_port(proc)
             yield proc, port, slack, discord_api, gateway
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
 
 
 async def read_http_port(proc: asyncio.subprocess.Process) -> int:
