@@ -22,7 +22,7 @@ from bot.core.delivery import DeliveryAdapter, RetryPolicy
 from bot.core.feed_health import PollPolicy
 from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
 from bot.core.feed_safety.probe import ChatFeeds
-from bot.core.feedlist import load_feed_list
+from bot.core.feedlist import seed_feed_list
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
@@ -38,7 +38,6 @@ from bot.core.watchlists_admin.files import WatchedFile
 from bot.settings import RouteSettings, Settings
 from storage import feeds as feed_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 
 log = logging.getLogger(__name__)
 
@@ -226,16 +225,8 @@ async def start_parser(runtime: Runtime) -> None:
 
 async def seed_feeds(runtime: Runtime) -> list[Feed]:
     """On first start (no feeds stored yet) copy the feed list file into the database."""
-    async with runtime.store.transaction() as conn:
-        if await feed_repo.list_all(conn):
-            return []
-    specs = load_feed_list(runtime.settings.feeds_file)
-    default = int(runtime.settings.poll_interval)
-    new = [NewFeed(s.url, s.name, s.interval_seconds or default, "seed") for s in specs]
-    async with runtime.store.transaction() as conn:
-        added = await feed_repo.add_missing(conn, new, utcnow())
-    log.info("seeded %d feeds from %s", len(added), runtime.settings.feeds_file)
-    return added
+    settings = runtime.settings
+    return await seed_feed_list(runtime.store, settings.feeds_file, int(settings.poll_interval))
 
 
 async def poll_all_once(
