@@ -174,8 +174,8 @@ async def digest(
 def _digest_route(settings: Settings, destination: str | None) -> Route:
     """The route a digest follows: the destination's (a digest route first), else the first
     digest route, else the first route."""
-    from bot.app import route_of
     from bot.core.routing import Route
+    from bot.service import route_of
 
     routes = sorted(settings.routes, key=lambda r: r.mode != "digest")
     if destination is not None:

@@ -53,13 +53,13 @@ async def answer(command: str, words: tuple[str, ...], limit: int) -> None:
     """Ask the command service, as the operator at this terminal; print its reply, or its
     error as one line (exit code 2)."""
     from bot.adapters.console.reply import render_reply
-    from bot.app import open_runtime
+    from bot.service import open_command_service
 
     caller = Caller("console", login_name(), login_name())
     invocation = Invocation(caller, DESTINATION, command, words, limit=limit)
-    async with open_runtime(load()) as runtime:
-        reply = await runtime.commands.handle(invocation)
-        catalog = runtime.commands.catalog()
+    async with open_command_service(load()) as commands:
+        reply = await commands.handle(invocation)
+        catalog = commands.catalog()
     if reply.error:
         raise UserError(" — ".join([reply.title, *reply.lines]))
     console.print(render_reply(reply, catalog, datetime.now(UTC)))

@@ -66,8 +66,8 @@ def load(**overrides: Any) -> Settings:
 def one_line_errors() -> tuple[type[Exception], ...]:
     """What a command reports as one line and exit code 2: a setting, the database, the feed
     list or the watchlist as configured, or the command's own arguments."""
-    from bot.app import StartupError
     from bot.core.feedlist import FeedListError
+    from bot.service import StartupError
     from bot.settings import SettingsError
     from storage.engine import StorageError
 

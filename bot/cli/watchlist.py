@@ -248,11 +248,11 @@ async def import_(
 ) -> None:
     """Store FILE as the next version of the watchlist; running bots adopt it on their next
     check. Refused, with every problem, if it is not valid or drops a theme NKRU_ROUTES follows."""
-    from bot.app import route_of
     from bot.core.pipeline import utcnow
     from bot.core.watchlist import WatchlistError
     from bot.core.watchlists_admin import WatchlistEditor, When
     from bot.core.watchlists_admin.files import read_watchlist_file
+    from bot.service import route_of
     from storage.engine import Store
 
     settings = load()
