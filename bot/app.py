@@ -6,41 +6,33 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from rich.console import Console
 
 from bot.adapters.console.adapter import ConsoleAdapter
-from bot.adapters.discord import DiscordNetwork
-from bot.chat import ChatMode, ChatPlatforms, ChatSetupError, open_chat
+from bot.chat_wiring import ChatOpener, ChatPlatforms, ChatSetupError, ChatWiring
 from bot.core.commands.model import ThemeCatalog
-from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.delivery import DeliveryAdapter, RetryPolicy
 from bot.core.feed_health import PollPolicy
 from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
 from bot.core.feed_safety.probe import ChatFeeds
-from bot.core.feedlist import load_feed_list
+from bot.core.feedlist import seed_feed_list
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
-from bot.core.pipeline import PollContext, PollReport, poll_feed, utcnow
+from bot.core.pipeline import PollContext, PollReport, poll_feed
 from bot.core.prepare import ProcessPoolParser
-from bot.core.quiet_hours import QuietHours
-from bot.core.routing import Route, unknown_themes
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
-from bot.core.theme_hits import WatchlistMatcher
-from bot.core.watchlist.model import WatchlistError
-from bot.core.watchlists_admin import LiveWatchlist, NoWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.files import WatchedFile
-from bot.settings import RouteSettings, Settings
-from bot.web import build_web_app
+from bot.core.watchlists_admin import LiveWatchlist
+from bot.service import StartupError, admin_policy, catalog_of, load_matcher, route_of
+from bot.settings import Settings
 from storage import feeds as feed_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +52,7 @@ class Runtime:
 
 def catalog_source(ctx: PollContext) -> Callable[[], ThemeCatalog]:
     """The current watchlist's themes, read when asked (the watchlist may be replaced)."""
-
-    def catalog() -> ThemeCatalog:
-        matcher = ctx.matcher
-        return matcher.catalog() if isinstance(matcher, WatchlistMatcher) else ThemeCatalog()
-
-    return catalog
+    return catalog_of(lambda: ctx.matcher)
 
 
 def poll_policy(settings: Settings) -> PollPolicy:
@@ -91,64 +78,6 @@ def alert_policy(settings: Settings) -> AlertPolicy:
     )
 
 
-def admin_policy(settings: Settings) -> AdminPolicy:
-    """Who is an admin, from the settings."""
-    return AdminPolicy(
-        discord_manage_guild=settings.discord_admins_manage_guild,
-        discord_role_ids=frozenset(settings.discord_admin_role_ids),
-        slack_user_ids=frozenset(settings.slack_admin_user_ids),
-        slack_usergroup_ids=frozenset(settings.slack_admin_usergroup_ids),
-        slack_workspace_admins=settings.slack_workspace_admins,
-    )
-
-
-def route_of(spec: RouteSettings) -> Route:
-    """A configured route as the core's Route."""
-    themes = None if spec.unmatched else frozenset(spec.themes)
-    quiet = QuietHours.parse(spec.quiet_hours, spec.timezone) if spec.quiet_hours else None
-    return Route(spec.destination, themes, spec.min_score, spec.mode, quiet)
-
-
-class StartupError(Exception):
-    """The bot cannot start as configured; the message says what to fix."""
-
-
-async def load_matcher(
-    settings: Settings,
-    store: Store,
-    routes: Sequence[Route],
-    clock: Callable[[], datetime] = utcnow,
-) -> LiveWatchlist:
-    """The watchlist in force, checked against the routes (bot.core.watchlists_admin).
-
-    It is the newest version stored in the database: NKRU_WATCHLISTS is stored as version 1 on
-    first start, and edits of that file become new versions (at start and while running).
-    Without a usable watchlist start-up stops, unless no route needs one (no themes then).
-    """
-    routed = frozenset(theme for route in routes for theme in route.themes or ())
-    editor = WatchlistEditor(store, clock, routed_themes=routed)
-    live = LiveWatchlist(editor, WatchedFile(settings.watchlists))
-    needed = any(route.themes is not None for route in routes)
-    try:
-        await live.start()
-    except (WatchlistError, NoWatchlist) as exc:
-        if needed:
-            raise StartupError(f"the watchlist cannot be used (NKRU_WATCHLISTS): {exc}") from exc
-        log.warning("no watchlist, so no themes (NKRU_WATCHLISTS): %s", exc)
-        return live
-    if live.matcher is None and needed:
-        raise StartupError(
-            "the watchlist cannot be used (NKRU_WATCHLISTS): the newest stored version does not "
-            "load (see the log) — fix it with `nkru watchlist import FILE`"
-        )
-    if unknown := unknown_themes(routes, live.slugs):
-        raise StartupError(
-            f"NKRU_ROUTES names themes the watchlist does not define: {', '.join(unknown)}"
-            f" — use one of {', '.join(live.slugs)}"
-        )
-    return live
-
-
 def network_guard(settings: Settings) -> NetworkGuard:
     """What feeds added from chat may reach: public addresses and the allowed networks."""
     try:
@@ -172,19 +101,15 @@ def make_fetcher(settings: Settings) -> FeedFetcher:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings,
-    *,
-    console: Console | None = None,
-    chat: ChatMode = "none",
-    discord_network: DiscordNetwork | None = None,
+    settings: Settings, *, console: Console | None = None, chat: ChatOpener | None = None
 ) -> AsyncIterator[Runtime]:
     """Open storage (migrating it), the fetcher, the parser pool and the chat platforms; close
     them on exit.
 
     With `parse_workers` > 0 parsing runs in that many worker processes, started by the first
     poll (or `start_parser`), so commands that never poll start none; with 0 in a thread.
-    `chat` says how much of Slack and Discord to open (bot.chat): none, send, or serve;
-    `discord_network` replaces the way to Discord that `NKRU_DISCORD_PROXY` gives (tests).
+    `chat` opens Slack and Discord (`bot.chat.chat_platforms("send" or "serve")`); without it
+    alerts go to the console only and no command is heard.
     """
     store = await Store.open(settings.database_url)
     try:
@@ -211,21 +136,13 @@ async def open_runtime(
                 admin=admin_policy(settings),
                 services=[chat_feeds, watchlist.editor, watchlist],
             )
-            web_app = build_web_app(store, adapters, ctx.clock) if chat == "serve" else None
-            try:
-                platforms = await stack.enter_async_context(
-                    open_chat(
-                        settings,
-                        chat,
-                        handler=commands,
-                        catalog=catalog,
-                        routes=routes,
-                        web_app=web_app,
-                        discord_network=discord_network,
-                    )
-                )
-            except ChatSetupError as exc:
-                raise StartupError(str(exc)) from exc
+            platforms = ChatPlatforms()
+            if chat is not None:
+                wiring = ChatWiring(settings, store, commands, catalog, routes, adapters, ctx.clock)
+                try:
+                    platforms = await stack.enter_async_context(chat(wiring))
+                except ChatSetupError as exc:
+                    raise StartupError(str(exc)) from exc
             adapters.update(platforms.adapters)
             yield Runtime(settings, store, ctx, adapters, commands, platforms, watchlist)
     finally:
@@ -240,16 +157,8 @@ async def start_parser(runtime: Runtime) -> None:
 
 async def seed_feeds(runtime: Runtime) -> list[Feed]:
     """On first start (no feeds stored yet) copy the feed list file into the database."""
-    async with runtime.store.transaction() as conn:
-        if await feed_repo.list_all(conn):
-            return []
-    specs = load_feed_list(runtime.settings.feeds_file)
-    default = int(runtime.settings.poll_interval)
-    new = [NewFeed(s.url, s.name, s.interval_seconds or default, "seed") for s in specs]
-    async with runtime.store.transaction() as conn:
-        added = await feed_repo.add_missing(conn, new, utcnow())
-    log.info("seeded %d feeds from %s", len(added), runtime.settings.feeds_file)
-    return added
+    settings = runtime.settings
+    return await seed_feed_list(runtime.store, settings.feeds_file, int(settings.poll_interval))
 
 
 async def poll_all_once(

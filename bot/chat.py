@@ -8,15 +8,16 @@
 * The console adapter is always there: routes to `console` print on this terminal.
 
 `send` mode opens only what delivery needs (e.g. `nkru poll --once`); `serve` mode also
-listens for commands and serves the HTTP listener (`nkru run`).
+listens for commands and serves the HTTP listener (`nkru run`). `chat_platforms(mode)` is what
+`bot.app.open_runtime` is given to open them (bot.chat_wiring); importing this module imports
+discord.py and slack-bolt, so only the commands that talk to a platform do.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Literal
 
 from aiohttp import web
@@ -38,31 +39,18 @@ from bot.adapters.slack import (
     start_socket_mode,
     stop_socket_mode,
 )
+from bot.chat_wiring import ChatOpener, ChatPlatforms, ChatSetupError, ChatWiring
 from bot.core.commands.model import CommandHandler, ThemeCatalog
-from bot.core.delivery import DeliveryAdapter
 from bot.core.routing import Route
 from bot.settings import Settings
-from bot.web import bound_port, start_http
+from bot.web import bound_port, build_web_app, start_http
 
 log = logging.getLogger(__name__)
-ChatMode = Literal["none", "send", "serve"]
+ChatMode = Literal["send", "serve"]
 PLATFORM_SECRETS = {
     "slack": "NKRU_SLACK_BOT_TOKEN",
     "discord": "NKRU_DISCORD_TOKEN or NKRU_DISCORD_WEBHOOK_URL",
 }
-
-
-class ChatSetupError(Exception):
-    """A chat platform cannot start as configured; the message says which setting to fix."""
-
-
-@dataclass(slots=True)
-class ChatPlatforms:
-    """What the chat platforms opened: delivery adapters, and where commands are heard."""
-
-    adapters: dict[str, DeliveryAdapter] = field(default_factory=dict)
-    listening: list[str] = field(default_factory=list)  # e.g. "Slack /nkru (Socket Mode)"
-    http_port: int | None = None
 
 
 def check_routes(settings: Settings, routes: Sequence[Route]) -> None:
@@ -81,27 +69,31 @@ def check_routes(settings: Settings, routes: Sequence[Route]) -> None:
             )
 
 
+def chat_platforms(mode: ChatMode, discord_network: DiscordNetwork | None = None) -> ChatOpener:
+    """What `open_runtime` opens Slack and Discord with, in this mode (`discord_network`: see
+    `open_chat`)."""
+
+    def opener(wiring: ChatWiring) -> AbstractAsyncContextManager[ChatPlatforms]:
+        return open_chat(wiring, mode, discord_network=discord_network)
+
+    return opener
+
+
 @asynccontextmanager
 async def open_chat(
-    settings: Settings,
-    mode: ChatMode,
-    *,
-    handler: CommandHandler,
-    catalog: Callable[[], ThemeCatalog],
-    routes: Sequence[Route],
-    web_app: web.Application | None = None,
-    discord_network: DiscordNetwork | None = None,
+    wiring: ChatWiring, mode: ChatMode, *, discord_network: DiscordNetwork | None = None
 ) -> AsyncIterator[ChatPlatforms]:
     """Open the configured platforms; close them all on exit (also when start-up fails).
 
     Discord is reached as `NKRU_DISCORD_PROXY` says, unless `discord_network` is given (tests
     pass one that leads to their fakes).
     """
+    settings, handler, catalog = wiring.settings, wiring.handler, wiring.catalog
     platforms = ChatPlatforms()
-    if mode == "none":
-        yield platforms
-        return
-    check_routes(settings, routes)
+    check_routes(settings, wiring.routes)
+    web_app = None
+    if mode == "serve":
+        web_app = build_web_app(wiring.store, wiring.adapters, wiring.clock)
     async with AsyncExitStack() as stack:
         try:
             await _open_slack(settings, mode, handler, catalog, platforms, stack, web_app)
@@ -109,7 +101,7 @@ async def open_chat(
             await _open_discord(settings, network, mode, handler, catalog, platforms, stack)
         except (SlackSetupError, DiscordSetupError) as exc:
             raise ChatSetupError(str(exc)) from exc
-        if mode == "serve" and web_app is not None:
+        if web_app is not None:  # serving: /healthz, and Slack's /slack/events in HTTP mode
             where = f"{settings.http_host}:{settings.http_port}"
             try:
                 runner = await start_http(web_app, settings.http_host, settings.http_port)

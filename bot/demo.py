@@ -19,7 +19,7 @@ from rich.rule import Rule
 from sqlalchemy import func, select
 
 from bot.app import Runtime, open_runtime, poll_all_once
-from bot.cli_support import console, escape, load
+from bot.cli.support import console, escape, load
 from bot.core.delivery import deliver_due
 from bot.core.parse import parse_feed
 from bot.core.pipeline import utcnow

@@ -1,10 +1,10 @@
 """Issue 5's headline, end to end: an admin changes the watchlist from chat and the next poll
 alerts on an article that needed the change — on Slack and on Discord.
 
-The bot is wired by `open_runtime(settings, chat="serve")` exactly as `nkru run` wires it
-(settings, stored watchlist kept live, command service, Slack over HTTP on its own listener,
-Discord over its gateway); only the remote ends are fakes on loopback: the feed server, the
-Slack Web API, the Discord REST API and gateway (still reached as discord.com and
+The bot is wired by `open_runtime(settings, chat=chat_platforms("serve"))` exactly as `nkru run`
+wires it (settings, stored watchlist kept live, command service, Slack over HTTP on its own
+listener, Discord over its gateway); only the remote ends are fakes on loopback: the feed server,
+the Slack Web API, the Discord REST API and gateway (still reached as discord.com and
 gateway.discord.gg over TLS: `discord_network` resolves those names to the fakes). Slash
 commands arrive as signed Slack form bodies and as INTERACTION_CREATE over the gateway; polls
 and deliveries are the real pipeline.
@@ -27,6 +27,7 @@ import aiohttp
 import pytest
 
 from bot.app import Runtime, open_runtime, poll_all_once, seed_feeds
+from bot.chat import chat_platforms
 from bot.core.delivery import DeliveryReport, deliver_due
 from bot.settings import load_settings
 from storage import watchlist_versions as version_repo
@@ -190,7 +191,7 @@ async def bot(
         # discord.com and gateway.discord.gg lead to the fakes (the one thing not from settings)
         network = fake_discord.network(gateway.port)
         async with (
-            open_runtime(settings, chat="serve", discord_network=network) as runtime,
+            open_runtime(settings, chat=chat_platforms("serve", network)) as runtime,
             aiohttp.ClientSession() as http,
         ):
             await seed_feeds(runtime)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from bot.app import open_runtime
+from bot.chat import chat_platforms
 from bot.core.delivery import deliver_due
 from bot.settings import load_settings
 from tests.conftest import REPO_ROOT
@@ -33,6 +33,7 @@ from tests.fakes.discord_hosts import API_HOST, child_env
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
+from tests.processes import reaped, run_process
 
 SLACK_CHANNEL = "C0NKRU"
 DISCORD_CHANNEL = 111_222_333
@@ -73,13 +74,12 @@ class World:
 
     async def poll_once(self) -> str:
         """Run `nkru poll --once` in a child process; its output."""
-        proc = await asyncio.create_subprocess_exec(
+        done = await run_process(
             sys.executable, "-m", "bot", "poll", "--once", cwd=self.tmp, env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            seconds=120, merge_stderr=True,
         )  # fmt: skip
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout=120)
-        assert proc.returncode == 0, out.decode()
-        return out.decode()
+        assert done.code == 0, done.out
+        return done.out
 
     def slack_posts(self) -> list[dict[str, Any]]:
         return [c.args for c in self.slack.calls_to("chat.postMessage")]
@@ -196,11 +196,8 @@ async def test_killed_between_send_and_record_posts_once_per_channel(world: Worl
         sys.executable, "-m", "bot", "poll", "--once", cwd=world.tmp, env=world.env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    try:
+    async with reaped(proc):  # killed, as soon as both posts have arrived
         await wait_until(lambda: world.slack_posts() and world.discord_posts())
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        await proc.wait()
     world.slack.hang_after_post = world.discord.hang_after_post = False
 
     # Restart: the killed process's claims run out (5 minutes), then delivery runs again.
@@ -214,7 +211,7 @@ async def test_killed_between_send_and_record_posts_once_per_channel(world: Worl
     later = datetime.now(UTC) + timedelta(minutes=6)
     # This process trusts the fake's CA through its own connector (not SSL_CERT_FILE).
     network = world.discord.network()
-    async with open_runtime(settings, chat="send", discord_network=network) as runtime:
+    async with open_runtime(settings, chat=chat_platforms("send", network)) as runtime:
         report = await deliver_due(
             runtime.store,
             runtime.adapters,

@@ -1,13 +1,21 @@
-"""The real `nkru` command in subprocesses, against feeds served by this test's event loop."""
+"""The `nkru` command against feeds served by this test's event loop.
+
+Commands run in this process (typer's CliRunner, in a worker thread so that the event loop keeps
+serving the feeds); what only a real process shows (the installed entry point, which modules a
+command imports) runs `python -m bot` in a child process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 import os
 import sys
 import tomllib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -19,6 +27,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from tests.conftest import REPO_ROOT
 from tests.fakes.feed_server import FeedServer
+from tests.processes import run_process
 
 TITLES = [
     "Russia and North Korea open Tumen road bridge",
@@ -49,27 +58,51 @@ class Result:
 
 @dataclass
 class Nkru:
-    """Runs `python -m bot ...` with this test's settings, without blocking the event loop."""
+    """Runs `nkru ...` with this test's settings, without blocking the event loop."""
 
     cwd: Path
     env: dict[str, str]
+    # One command at a time: the runner swaps sys.stdout, os.environ and the working directory.
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def __call__(self, *args: str, **env: str) -> Result:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            *args,
-            cwd=self.cwd,
-            env=self.env | env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        """The command in this process; an exception it does not handle fails the test."""
+        async with self._turn:
+            return await asyncio.to_thread(self._invoke, list(args), self.env | env)
+
+    async def process(self, *args: str, **env: str) -> Result:
+        """The command as a child process, `python -m bot ...` (killed if it overruns)."""
+        done = await run_process(
+            sys.executable, "-m", "bot", *args, cwd=self.cwd, env=self.env | env
         )
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-        assert proc.returncode is not None
-        result = Result(proc.returncode, out.decode(), err.decode())
-        assert "Traceback" not in result.err, result.err
-        return result
+        assert "Traceback" not in done.err, done.err
+        return Result(done.code, done.out, done.err)
+
+    def _invoke(self, args: list[str], env: dict[str, str]) -> Result:
+        changed: dict[str, str | None] = {k: None for k in os.environ if k not in env}
+        changed |= {k: v for k, v in env.items() if os.environ.get(k) != v}
+        with contextlib.chdir(self.cwd), logging_restored():
+            result = CliRunner().invoke(app, args, env=changed)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@contextlib.contextmanager
+def logging_restored() -> Iterator[None]:
+    """Undo the logging set-up a command does (`load`: its handler, levels) when it ends."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    named = {
+        name: logging.getLogger(name).level for name in ("apscheduler", "alembic", "aiohttp.access")
+    }
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, was in named.items():
+            logging.getLogger(name).setLevel(was)
 
 
 @pytest.fixture
@@ -146,7 +179,9 @@ async def test_poll_once_then_latest_and_search(nkru: Nkru, server: FeedServer) 
     assert "Wire ·" in found.out and "https://wire.example/0" in found.out
     assert TITLES[2] in cyrillic.out
     assert missed.code == 0
-    assert missed.out.strip() == "No stored article contains 'zanzibar'."
+    assert missed.out.strip() == (
+        "Search: zanzibar\nNo stored article contains every word of: zanzibar"
+    )
 
     again = await nkru("poll", "--once")  # conditional GET: nothing new, nothing re-alerted
     row = next(line for line in again.out.splitlines() if "Wire" in line)
@@ -294,11 +329,62 @@ def test_help_for_every_command(command: list[str]) -> None:
 
 
 async def test_help_of_the_real_binary(nkru: Nkru) -> None:
-    top, feeds_add = await asyncio.gather(nkru("--help"), nkru("feeds", "add", "--help"))
+    top, feeds_add = await asyncio.gather(
+        nkru.process("--help"), nkru.process("feeds", "add", "--help")
+    )
     assert top.code == 0 and feeds_add.code == 0
     for command in ("run", "poll", "demo", "latest", "search", "feeds", "db"):
         assert command in top.out
     assert "--interval" in feeds_add.out and "Usage:" in feeds_add.out
+
+
+PLATFORM_SDKS = {"discord", "slack_bolt", "slack_sdk"}
+# What `nkru --help` needs is typer and rich: the database, settings and HTTP stacks wait for a
+# command that uses them.
+NOT_FOR_HELP = {"sqlalchemy", "alembic", "pydantic", "aiohttp", "numpy"}
+# `nkru ARGS…` as the entry point runs it; then, as the last line, its exit code and the
+# top-level packages it imported.
+PROBE = """
+import json, sys
+from bot.cli import main
+sys.argv = ["nkru", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as done:
+    code = done.code or 0
+else:
+    code = 0
+print(json.dumps({"code": code, "loaded": sorted({m.partition(".")[0] for m in sys.modules})}))
+"""
+
+
+async def test_commands_that_never_talk_to_a_platform_never_import_its_sdk(
+    nkru: Nkru, server: FeedServer
+) -> None:
+    """Across the process boundary: what a command imports shows only in a fresh process."""
+    assert (await nkru("poll", "--once")).code == 0  # stories for `latest` to print
+    commands = [["--help"], ["latest"], ["feeds", "list"]]
+    runs = await asyncio.gather(
+        *(
+            run_process(sys.executable, "-c", PROBE, *command, cwd=nkru.cwd, env=nkru.env)
+            for command in commands
+        )
+    )
+    loaded = {}
+    for command, run in zip(commands, runs, strict=True):
+        assert "Traceback" not in run.err, run.err
+        *printed, last = run.out.strip().splitlines()
+        report = json.loads(last)
+        assert report["code"] == 0, (command, run.err)
+        assert printed, command  # the command did its work
+        loaded[" ".join(command)] = set(report["loaded"])
+    assert TITLES[0] in runs[1].out and "Wire" in runs[2].out
+    assert {command: PLATFORM_SDKS & names for command, names in loaded.items()} == {
+        "--help": set(),
+        "latest": set(),
+        "feeds list": set(),
+    }
+    assert NOT_FOR_HELP & loaded["--help"] == set()
 
 
 async def test_server_and_user_text_is_never_read_as_markup(nkru: Nkru, server: FeedServer) -> None:
@@ -319,6 +405,7 @@ async def test_server_and_user_text_is_never_read_as_markup(nkru: Nkru, server: 
 
 async def test_digest_prints_the_period_by_theme(nkru: Nkru) -> None:
     assert (await nkru("poll", "--once")).code == 0
+    await asyncio.sleep(1.1)  # so that the last second (`--since 1s`) holds no story
     digest, empty, bad, unknown = await asyncio.gather(
         nkru("digest", "--since", "3650d"),
         nkru("digest", "--since", "1s"),

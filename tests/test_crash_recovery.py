@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from tests.conftest import REPO_ROOT
 from tests.fakes.crash_after_ingest import DESTINATION
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.recording_adapter import RecordingAdapter
+from tests.processes import run_process
 
 TITLES = [
     "Lavrov and Choe Son Hui meet in Moscow",
@@ -45,19 +46,17 @@ def rss(build: str = "") -> bytes:
 
 async def run_child_until_killed(store_url: str, feed_url: str) -> dict[str, object]:
     """Run the child in a subprocess while this event loop keeps serving the feed."""
-    proc = await asyncio.create_subprocess_exec(
+    done = await run_process(
         sys.executable,
         "-m",
         "tests.fakes.crash_after_ingest",
         store_url,
         feed_url,
         cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        env=os.environ,
     )
-    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode == -signal.SIGKILL, stderr.decode()
-    report: dict[str, object] = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert done.code == -signal.SIGKILL, done.err
+    report: dict[str, object] = json.loads(done.out.strip().splitlines()[-1])
     return report
 
 

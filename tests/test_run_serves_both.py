@@ -34,6 +34,7 @@ from tests.fakes.discord_hosts import API_HOST, GATEWAY_HOST, child_env
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
+from tests.processes import reaped
 from tests.test_chat_end_to_end import SLACK_CHANNEL, SUMMARY, TITLE, rss
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -83,13 +84,9 @@ async def bot_process(server: FeedServer, tmp_path: Path) -> AsyncIterator[Runni
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
-        try:
+        async with reaped(proc):
             port = await read_http_port(proc)
             yield proc, port, slack, discord_api, gateway, proxy
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
 
 
 async def read_http_port(proc: asyncio.subprocess.Process) -> int:

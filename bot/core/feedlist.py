@@ -1,13 +1,25 @@
-"""Read a feed list (`seeds/feeds.toml`): `[[feed]]` tables with url, name, optional interval."""
+"""Read a feed list (`seeds/feeds.toml`): `[[feed]]` tables with url, name, optional interval;
+copy it into an empty database."""
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.normalize import canonical_url
 from bot.settings import parse_duration
+from storage import feeds as feed_repo
+from storage.feeds import NewFeed
+
+if TYPE_CHECKING:
+    from bot.core.models import Feed
+    from storage.engine import Store
+
+log = logging.getLogger(__name__)
 
 
 class FeedListError(Exception):
@@ -51,3 +63,17 @@ def _spec(path: Path, number: int, entry: object) -> FeedSpec:
     except ValueError as exc:
         raise FeedListError(f"{where} ({name}): `interval`: {exc}") from None
     return FeedSpec(url=url, name=name, interval_seconds=seconds)
+
+
+async def seed_feed_list(store: Store, path: Path, default_interval: int) -> list[Feed]:
+    """On first start (no feeds stored yet) copy the feed list at `path` into the database;
+    feeds without an interval get `default_interval` seconds. Returns the feeds added."""
+    async with store.transaction() as conn:
+        if await feed_repo.list_all(conn):
+            return []
+    specs = load_feed_list(path)
+    new = [NewFeed(s.url, s.name, s.interval_seconds or default_interval, "seed") for s in specs]
+    async with store.transaction() as conn:
+        added = await feed_repo.add_missing(conn, new, datetime.now(UTC))
+    log.info("seeded %d feeds from %s", len(added), path)
+    return added

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from bot.core.models import FeedStatus, NewArticle, PollState
 from storage import articles, feeds, outbox, stories
-from storage.engine import MIGRATIONS, Store
+from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
 from storage.feeds import FeedExistsError, NewFeed
 from storage.schema import metadata
 
@@ -49,6 +49,27 @@ async def test_migrations_are_applied_and_idempotent(store: Store) -> None:
     async with store.transaction() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_schema_head_names_the_newest_migration() -> None:
+    """Store.open skips Alembic for a database at SCHEMA_HEAD: a new migration must move it."""
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == SCHEMA_HEAD
+
+
+async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> None:
+    async with store.transaction() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        await conn.execute(text("DROP TABLE watchlist_versions"))
+        await conn.execute(text("DROP TABLE audit_log"))
+    assert not await store.is_current()
+
+    again = await Store.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        assert await again.is_current()
+        async with again.transaction() as conn:
+            await conn.execute(text("SELECT count(*) FROM watchlist_versions"))
+    finally:
+        await again.close()
 
 
 async def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -> None:

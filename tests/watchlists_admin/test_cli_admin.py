@@ -1,5 +1,6 @@
-"""`nkru watchlist export|import` and `nkru audit`: the real `nkru` in subprocesses, one SQLite
-database shared with this test (which also makes chat edits through the real CommandService)."""
+"""`nkru watchlist export|import` and `nkru audit`: the real `nkru` commands (in process, see
+tests.test_cli.Nkru), one SQLite database shared with this test (which also makes chat edits
+through the real CommandService)."""
 
 from __future__ import annotations
 

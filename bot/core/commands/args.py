@@ -18,6 +18,7 @@ from bot.core.commands.text import span, theme_list
 from bot.settings import parse_duration
 
 LATEST_DEFAULT, LATEST_MAX = 5, 20
+EVERY_STORY = "all"  # `latest all`: every stored story, matched or not (unless a theme is so named)
 DIGEST_DEFAULT, DIGEST_MIN, DIGEST_MAX = (
     timedelta(hours=24),
     timedelta(minutes=1),
@@ -37,11 +38,13 @@ class NoArgs:
 
 @dataclass(frozen=True, slots=True)
 class LatestArgs:
-    """`latest [theme] [n]`: `count` is what will be shown, `asked` what was asked for."""
+    """`latest [theme|all] [n]`: `count` is what will be shown, `asked` what was asked for;
+    `every` (`all`) takes every stored story, matched or not."""
 
     theme: str | None = None
     count: int = LATEST_DEFAULT
     asked: int = LATEST_DEFAULT
+    every: bool = False
 
     @property
     def clamped(self) -> bool:
@@ -97,22 +100,26 @@ def no_args(words: Sequence[str], _catalog: ThemeCatalog) -> NoArgs:
 
 
 def parse_latest(words: Sequence[str], catalog: ThemeCatalog) -> LatestArgs:
-    """A theme and a number, in any order, both optional; more than the maximum is clamped."""
+    """A theme (or `all`) and a number, in any order, both optional; more than the maximum is
+    clamped."""
     theme: str | None = None
+    every = False
     count: int | None = None
     for word in words:
         if _INTEGER.fullmatch(word):
             if count is not None:
                 raise UsageError("give at most one number")
             count = int(word)
-        elif theme is not None:
-            raise UsageError("give at most one theme")
+        elif theme is not None or every:
+            raise UsageError("give at most one theme")  # `all` included
+        elif word.casefold() == EVERY_STORY and EVERY_STORY not in catalog.themes:
+            every = True
         else:
             theme = theme_of(word, catalog)
     asked = LATEST_DEFAULT if count is None else count
     if asked < 1:
         raise UsageError(f"n must be between 1 and {LATEST_MAX}")
-    return LatestArgs(theme, min(asked, LATEST_MAX), asked)
+    return LatestArgs(theme, min(asked, LATEST_MAX), asked, every)
 
 
 def parse_search(words: Sequence[str], _catalog: ThemeCatalog) -> SearchArgs:

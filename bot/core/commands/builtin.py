@@ -28,7 +28,7 @@ def builtin_commands() -> Registry:
             Command(
                 "latest",
                 "[theme] [n]",
-                "the newest stories that matched a watchlist theme (5, at most 20)",
+                "the newest stories that matched a watchlist theme (5, at most 20; all: any)",
                 parse_latest,
                 run_latest,
             ),

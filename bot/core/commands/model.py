@@ -41,6 +41,10 @@ class Invocation:
     destination: str  # where it was typed, as routes name it: "slack:C0123", "discord:1234"
     command: str  # "latest", "search", … ("" for a bare `/nkru`)
     args: tuple[str, ...] = ()
+    # How many stories `latest` and `search` show, from a front end that asks outside the words
+    # and is not bound by a chat message's size (the terminal's `nkru latest -n 50`). None: the
+    # words decide, within the chat limits (LATEST_MAX, SEARCH_MAX).
+    limit: int | None = None
 
     @classmethod
     def from_text(cls, caller: Caller, destination: str, text: str) -> Invocation:

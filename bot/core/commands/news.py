@@ -17,41 +17,58 @@ from storage import stories as story_repo
 from storage import themes as theme_repo
 from storage.stories import StoryView
 
-SEARCH_MAX = 10
-# Articles read to fill SEARCH_MAX lines: a story told by several outlets has several matching
-# articles but gets one line.
-_SEARCH_READ = SEARCH_MAX * 5
+SEARCH_MAX = 10  # lines in a chat reply; a front end may ask for another number (Invocation.limit)
+# Articles read per line to fill: a story told by several outlets has several matching articles
+# but gets one line.
+_SEARCH_READ_PER_LINE = 5
 
 
 async def run_latest(ctx: Context, args: LatestArgs) -> Reply:
-    """The newest stories that matched a watchlist theme (or the one asked for)."""
+    """The newest stories that matched a watchlist theme (or the one asked for, or any)."""
+    count, footer = _latest_count(ctx, args)
     async with ctx.store.transaction() as conn:
-        ids = await report_repo.latest_matched_story_ids(conn, args.count, args.theme)
-        views = {view.story.id: view for view in await story_repo.views(conn, ids)}
+        if args.every:
+            found = await story_repo.latest(conn, count)
+            ids = [view.story.id for view in found]
+        else:
+            ids = await report_repo.latest_matched_story_ids(conn, count, args.theme)
+            found = await story_repo.views(conn, ids)
+        views = {view.story.id: view for view in found}
         hits = await theme_repo.of_stories(conn, ids)
     stories = tuple(_view_line(views[i], hits.get(i, [])) for i in ids if i in views)
     subject = ctx.catalog.get(args.theme).title if args.theme else None
-    title = f"Latest stories on {subject}" if subject else "Latest stories"
-    empty = f"No story has matched {args.theme or 'a watchlist theme'} yet."
-    footer = (
-        f"You asked for {args.asked}; latest shows at most {LATEST_MAX}." if args.clamped else None
-    )
+    if args.every:
+        title, empty = "Latest stories, matched or not", "No story is stored yet."
+    else:
+        title = f"Latest stories on {subject}" if subject else "Latest stories"
+        empty = f"No story has matched {args.theme or 'a watchlist theme'} yet."
     return Reply(title, lines=() if stories else (empty,), stories=stories, footer=footer)
+
+
+def _latest_count(ctx: Context, args: LatestArgs) -> tuple[int, str | None]:
+    """How many stories to show, and the footer that says so when it is fewer than asked."""
+    if ctx.invocation.limit is not None:  # the front end's own number (Invocation.limit)
+        return ctx.invocation.limit, None
+    if args.clamped:
+        return args.count, f"You asked for {args.asked}; latest shows at most {LATEST_MAX}."
+    return args.count, None
 
 
 async def run_search(ctx: Context, args: SearchArgs) -> Reply:
     """Stored articles containing every word, newest first, one line per story."""
     query = " ".join(args.words)
+    most = ctx.invocation.limit or SEARCH_MAX
+    read = most * _SEARCH_READ_PER_LINE
     async with ctx.store.transaction() as conn:
-        found = await article_repo.search(conn, query, _SEARCH_READ + 1)
-        picked = _one_per_story(found[:_SEARCH_READ])
-        shown = picked[:SEARCH_MAX]
+        found = await article_repo.search(conn, query, read + 1)
+        picked = _one_per_story(found[:read])
+        shown = picked[:most]
         story_ids = [a.story_id for a in shown if a.story_id is not None]
         hits = await theme_repo.of_stories(conn, story_ids)
         outlets = {sid: await article_repo.outlets(conn, sid) for sid in story_ids}
     stories = tuple(_article_line(a, outlets, hits) for a in shown)
-    more = len(picked) > SEARCH_MAX or len(found) > _SEARCH_READ
-    footer = f"More than {SEARCH_MAX} matches: add words to narrow the search." if more else None
+    more = len(picked) > most or len(found) > read
+    footer = f"More than {most} matches: add words to narrow the search." if more else None
     empty = f"No stored article contains every word of: {query}"
     return Reply(
         f"Search: {query}",

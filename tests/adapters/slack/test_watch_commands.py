@@ -65,7 +65,7 @@ def watchlist_folder(root: Path) -> Path:
 
 
 async def open_live(store: Store, folder: Path, routed: frozenset[str]) -> LiveWatchlist:
-    """The stored watchlist kept live, as `bot.app.load_matcher` builds it."""
+    """The stored watchlist kept live, as `bot.service.load_matcher` builds it."""
     editor = WatchlistEditor(store, lambda: datetime.now(UTC), routed_themes=routed)
     live = LiveWatchlist(editor, WatchedFile(folder))
     await live.start()

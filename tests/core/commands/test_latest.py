@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.commands.model import Caller, Invocation
 from tests.core.commands.conftest import (
     ARMS,
     BRIDGE,
     NOW,
+    SNOW,
     TANKER,
     TROOPS,
     VETO,
@@ -68,3 +70,40 @@ async def test_latest_clamps_n_to_twenty_and_says_so(world: World) -> None:
     assert reply.stories[-1].title.startswith("Convoy k5a")
     exactly = await world.run("latest 20")
     assert (len(exactly.stories), exactly.footer) == (20, None)
+
+
+async def test_latest_all_takes_every_story_matched_or_not(news: World) -> None:
+    reply = await news.run("latest all 7")
+
+    assert reply.title == "Latest stories, matched or not"
+    assert titles(reply) == [TROOPS[0], TANKER[0], SNOW[0], VETO[0], BRIDGE[0], ARMS[0]]
+    assert reply.stories[2].themes == ()  # the off-topic snow report
+    assert [hit.theme for hit in reply.stories[1].themes] == [
+        "sanctions-evasion",
+        "energy-trade",
+        "un-veto",
+    ]
+    assert titles(await news.call("latest", "2", "ALL")) == [TROOPS[0], TANKER[0]]
+    both = await news.run("latest all troops")
+    assert both.error and both.title == "give at most one theme"
+
+
+async def test_latest_all_on_an_empty_database_says_so(world: World) -> None:
+    reply = await world.run("latest all")
+
+    assert (reply.stories, reply.lines) == ((), ("No story is stored yet.",))
+
+
+async def test_a_front_end_with_room_asks_for_more_than_twenty(world: World) -> None:
+    """`Invocation.limit` (the terminal's -n) is how many to show, past the chat's maximum."""
+    for number in range(25):
+        text = (f"Convoy k{number}a k{number}b k{number}c", f"Details q{number}x q{number}y")
+        at = NOW - timedelta(minutes=100 - number)
+        await world.publish(f"bulk-{number}", text, "Wire", at, matcher=AlwaysArms())
+    terminal = Caller("console", "operator")
+
+    asked = Invocation(terminal, "console", "latest", ("all",), limit=23)
+    reply = await world.service.handle(asked)
+
+    assert (len(reply.stories), reply.footer) == (23, None)
+    assert reply.stories[-1].title.startswith("Convoy k2a")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.commands.model import Caller, Invocation
 from tests.core.commands.conftest import (
     BRIDGE_AGAIN,
     NOW,
@@ -63,3 +64,20 @@ async def test_search_caps_the_lines_and_says_there_are_more(world: World) -> No
     assert reply.stories[0].title.startswith("Convoy k11a")
     assert reply.stories[-1].title.startswith("Convoy k2a")
     assert reply.footer == "More than 10 matches: add words to narrow the search."
+
+
+async def test_a_front_end_with_room_asks_for_more_lines(world: World) -> None:
+    """`Invocation.limit` (the terminal's -n) replaces the chat's ten lines, both ways."""
+    for number in range(12):
+        text = (f"Convoy k{number}a k{number}b k{number}c", f"Details q{number}x q{number}y")
+        await world.publish(f"bulk-{number}", text, "Wire", NOW - timedelta(minutes=60 - number))
+    terminal = Caller("console", "operator")
+
+    def search(limit: int) -> Invocation:
+        return Invocation(terminal, "console", "search", ("convoy",), limit=limit)
+
+    every = await world.service.handle(search(12))
+    assert (len(every.stories), every.footer) == (12, None)
+    three = await world.service.handle(search(3))
+    assert [line.title[:9] for line in three.stories] == ["Convoy k1", "Convoy k1", "Convoy k9"]
+    assert three.footer == "More than 3 matches: add words to narrow the search."

@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.cli_support import console, escape, load, run_async
-from storage import audit as audit_repo
-from storage.engine import Store
+from bot.cli.support import console, escape, load, run_async
 
 
 @run_async
@@ -17,6 +15,9 @@ async def audit(
     n: Annotated[int, typer.Option("-n", min=1, max=1000, help="How many entries")] = 20,
 ) -> None:
     """The newest admin actions, refused and invalid ones included."""
+    from storage import audit as audit_repo
+    from storage.engine import Store
+
     store = await Store.open(load().database_url)
     try:
         async with store.transaction() as conn:

@@ -7,26 +7,30 @@ included: export, edit, import; running bots adopt the new version on their next
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich.table import Table
 
-from bot.app import route_of
-from bot.cli_support import UserError, console, errors, escape, fail, load, run_async
-from bot.core.pipeline import utcnow
-from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError, load_watchlists
-from bot.core.watchlists_admin import NoWatchlist, WatchlistEditor, When
-from bot.core.watchlists_admin.diff import term_options
-from bot.core.watchlists_admin.files import read_watchlist_file
-from storage import watchlist_versions as version_repo
-from storage.engine import Store
-from storage.watchlist_versions import Author
+from bot.cli.support import (
+    UserError,
+    console,
+    errors,
+    escape,
+    fail,
+    load,
+    login_name,
+    run_async,
+)
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError
+    from storage.watchlist_versions import Author
 
 DEFAULT_PATH = "watchlists"
 watchlist_app = typer.Typer(
@@ -41,6 +45,8 @@ PathArgument = Annotated[
 
 def _load(path: str) -> list[Watchlist]:
     """The watchlists at ``path``; problems go to stderr, one per line, and exit code 2."""
+    from bot.core.watchlist import WatchlistError, load_watchlists
+
     try:
         return load_watchlists(path)
     except WatchlistError as exc:
@@ -56,6 +62,8 @@ def _report_problems(exc: WatchlistError) -> None:
 @watchlist_app.command("check")
 def check(path: PathArgument = DEFAULT_PATH) -> None:
     """Validate watchlists: every problem with file, line, field and fix (exit 1 if any)."""
+    from bot.core.watchlist import WatchlistError, load_watchlists
+
     try:
         watchlists = load_watchlists(path)
     except WatchlistError as exc:
@@ -82,6 +90,8 @@ def show(
 
 
 def _theme_table(theme: Theme) -> Table:
+    from rich.table import Table
+
     table = Table(
         title=f"{escape(theme.slug)}: {escape(theme.title)}",
         show_header=False,
@@ -113,6 +123,8 @@ def _terms(terms: Iterable[Term]) -> str:
 
 
 def _term(term: Term) -> str:
+    from bot.core.watchlists_admin.diff import term_options
+
     return f"{term.text} [{' '.join(term_options(term))}]"
 
 
@@ -128,6 +140,8 @@ def match(
     explanation}}. A bad input line is reported on stderr with its number and skipped; the
     others are still matched, and the exit code is then 1.
     """
+    from bot.core.watchlist import Matcher
+
     matcher = Matcher.from_watchlists(_load(watchlist))
     if file == "-":
         bad = _match_stream(matcher, sys.stdin, "stdin")
@@ -202,6 +216,10 @@ async def export(
     ] = None,
 ) -> None:
     """The stored watchlist as TOML, exactly as stored (comments included)."""
+    from bot.core.watchlists_admin import NoWatchlist
+    from storage import watchlist_versions as version_repo
+    from storage.engine import Store
+
     store = await Store.open(load().database_url)
     try:
         async with store.transaction() as conn:
@@ -230,6 +248,13 @@ async def import_(
 ) -> None:
     """Store FILE as the next version of the watchlist; running bots adopt it on their next
     check. Refused, with every problem, if it is not valid or drops a theme NKRU_ROUTES follows."""
+    from bot.core.pipeline import utcnow
+    from bot.core.watchlist import WatchlistError
+    from bot.core.watchlists_admin import WatchlistEditor, When
+    from bot.core.watchlists_admin.files import read_watchlist_file
+    from bot.service import route_of
+    from storage.engine import Store
+
     settings = load()
     try:
         found = read_watchlist_file(file)
@@ -261,8 +286,7 @@ async def import_(
 
 def _cli_author() -> Author:
     """The operator at the terminal, as the audit log and the history name them."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):  # no login name (some containers)
-        user = "cli"
+    from storage.watchlist_versions import Author
+
+    user = login_name()
     return Author("cli", user, user)

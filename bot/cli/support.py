@@ -1,22 +1,26 @@
-"""Shared helpers for the `nkru` commands: output, settings, one-line errors."""
+"""Shared helpers for the `nkru` commands: output, settings, one-line errors.
+
+Every `nkru` command, `--help` included, imports the whole `bot.cli` package before it runs, so
+its modules import at the top only typer, rich, the standard library and light parts of the
+bot. A command imports what it runs (settings, the database, the runtime) in its body: those
+take most of a second, and the chat platforms (discord.py, slack-bolt) seconds, to import.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 
-from bot.app import StartupError
-from bot.core.feedlist import FeedListError
-from bot.settings import Settings, SettingsError, load_settings
-from storage.engine import StorageError
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 T = TypeVar("T")
 console = Console()
@@ -42,6 +46,10 @@ def escape(text: str) -> str:
 
 def load(**overrides: Any) -> Settings:
     """Load settings and configure logging from them."""
+    from rich.logging import RichHandler
+
+    from bot.settings import load_settings
+
     loaded = load_settings(**overrides)
     logging.basicConfig(
         level=loaded.log_level,
@@ -55,6 +63,17 @@ def load(**overrides: Any) -> Settings:
     return loaded
 
 
+def one_line_errors() -> tuple[type[Exception], ...]:
+    """What a command reports as one line and exit code 2: a setting, the database, the feed
+    list or the watchlist as configured, or the command's own arguments."""
+    from bot.core.feedlist import FeedListError
+    from bot.service import StartupError
+    from bot.settings import SettingsError
+    from storage.engine import StorageError
+
+    return SettingsError, StorageError, FeedListError, StartupError, UserError
+
+
 def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     """Run an async command; known errors become one line and exit code 2."""
 
@@ -62,10 +81,20 @@ def run_async(func: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         try:
             return asyncio.run(func(*args, **kwargs))
-        except (SettingsError, StorageError, FeedListError, StartupError, UserError) as exc:
-            fail(str(exc))
+        except Exception as exc:
+            if isinstance(exc, one_line_errors()):
+                fail(str(exc))
+            raise
 
     return wrapper
+
+
+def login_name() -> str:
+    """The operator at the terminal, as the audit log and the command service name them."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers)
+        return "cli"
 
 
 def ago(when: datetime | None) -> str:

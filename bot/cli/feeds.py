@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.app import open_runtime, seed_feeds
-from bot.cli_support import UserError, ago, console, escape, load, run_async
+from bot.cli.support import UserError, ago, console, escape, load, run_async
 from bot.core.models import Feed, FeedStatus
 from bot.core.normalize import canonical_url
-from bot.core.pipeline import utcnow
-from bot.settings import parse_duration
-from storage import feeds as feed_repo
-from storage.feeds import FeedExistsError, NewFeed
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from bot.settings import Settings
+    from storage.engine import Store
 
 feeds_app = typer.Typer(help="List, add, remove and inspect feeds.", no_args_is_help=True)
 STATUS_STYLE = {FeedStatus.OK: "green", FeedStatus.FAILING: "yellow", FeedStatus.DISABLED: "red"}
+
+
+@asynccontextmanager
+async def feed_store(settings: Settings, *, seed: bool = True) -> AsyncIterator[Store]:
+    """The database (migrated; with `seed`, the feed list copied in on first start): all the
+    feed commands use. Not the bot's runtime: no fetcher, watchlist or parser to start."""
+    from bot.core.feedlist import seed_feed_list
+    from storage.engine import Store
+
+    store = await Store.open(settings.database_url)
+    try:
+        if seed:
+            await seed_feed_list(store, settings.feeds_file, int(settings.poll_interval))
+        yield store
+    finally:
+        await store.close()
 
 
 @feeds_app.command("list")
 @run_async
 async def list_feeds() -> None:
     """List the feeds: id, name, URL, interval."""
-    async with open_runtime(load()) as runtime:
-        await seed_feeds(runtime)
-        async with runtime.store.transaction() as conn:
-            feeds = await feed_repo.list_all(conn)
+    from storage import feeds as feed_repo
+
+    async with feed_store(load()) as store, store.transaction() as conn:
+        feeds = await feed_repo.list_all(conn)
     table = Table("id", "name", "url", "every", "enabled")
     for feed in feeds:
         table.add_row(
@@ -45,10 +64,10 @@ async def list_feeds() -> None:
 @run_async
 async def feeds_status() -> None:
     """Health of every feed: ok / failing since / disabled and why, last poll, items."""
-    async with open_runtime(load()) as runtime:
-        await seed_feeds(runtime)
-        async with runtime.store.transaction() as conn:
-            feeds = await feed_repo.list_all(conn)
+    from storage import feeds as feed_repo
+
+    async with feed_store(load()) as store, store.transaction() as conn:
+        feeds = await feed_repo.list_all(conn)
     table = Table("id", "name", "status", "last poll", "next poll", "items", "problem")
     for feed in feeds:
         table.add_row(
@@ -78,6 +97,10 @@ async def add_feed(
     interval: Annotated[str, typer.Option(help="Polling interval, e.g. 15m or 2h")] = "",
 ) -> None:
     """Add a feed. Its first fetch stores items without alerting (flood guard)."""
+    from bot.settings import parse_duration
+    from storage import feeds as feed_repo
+    from storage.feeds import FeedExistsError, NewFeed
+
     canonical = canonical_url(url)
     if canonical is None:
         raise UserError(f"{url!r} is not an http(s) URL — give the full feed address")
@@ -86,12 +109,11 @@ async def add_feed(
         seconds = int(parse_duration(interval)) if interval else int(settings.poll_interval)
     except ValueError as exc:
         raise UserError(f"--interval: {exc}") from None
-    async with open_runtime(settings) as runtime:
-        await seed_feeds(runtime)
+    async with feed_store(settings) as store:
         try:
-            async with runtime.store.transaction() as conn:
+            async with store.transaction() as conn:
                 feed = await feed_repo.add(
-                    conn, NewFeed(canonical, name or canonical, seconds, "cli"), utcnow()
+                    conn, NewFeed(canonical, name or canonical, seconds, "cli"), _now()
                 )
         except FeedExistsError as exc:
             raise UserError(f"{exc} — see `nkru feeds list`") from None
@@ -106,7 +128,9 @@ async def remove_feed(
     feed: Annotated[str, typer.Argument(help="Feed id or URL")],
 ) -> None:
     """Remove a feed (articles already stored stay searchable)."""
-    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
+    from storage import feeds as feed_repo
+
+    async with feed_store(load(), seed=False) as store, store.transaction() as conn:
         found = await _find(conn, feed)
         await feed_repo.remove(conn, found.id)
     console.print(f"removed feed #{found.id} {escape(found.name)}")
@@ -127,14 +151,18 @@ async def disable_feed(feed: Annotated[str, typer.Argument(help="Feed id or URL"
 
 
 async def _set_enabled(feed: str, enabled: bool) -> None:
-    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
+    from storage import feeds as feed_repo
+
+    async with feed_store(load(), seed=False) as store, store.transaction() as conn:
         found = await _find(conn, feed)
-        await feed_repo.set_enabled(conn, found.id, enabled, utcnow())
+        await feed_repo.set_enabled(conn, found.id, enabled, _now())
     console.print(f"feed #{found.id} {escape(found.name)} {'enabled' if enabled else 'disabled'}")
 
 
 async def _find(conn: AsyncConnection, key: str) -> Feed:
     """A feed by id or URL, or a UserError that says how to find the right one."""
+    from storage import feeds as feed_repo
+
     found = None
     if key.isdigit():
         found = await feed_repo.get(conn, int(key))
@@ -143,3 +171,7 @@ async def _find(conn: AsyncConnection, key: str) -> Feed:
     if found is None:
         raise UserError(f"no feed {key!r} — see `nkru feeds list` for ids and URLs")
     return found
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from bot.adapters.console.adapter import render_digest
-from bot.app import (
-    Runtime,
-    open_runtime,
-    poll_all_once,
-    route_of,
-    run_until_stopped,
-    seed_feeds,
+from bot.cli.audit import audit
+from bot.cli.feeds import feeds_app
+from bot.cli.news import latest, search
+from bot.cli.support import (
+    UserError,
+    console,
+    escape,
+    fail,
+    load,
+    one_line_errors,
+    run_async,
 )
-from bot.cli_audit import audit
-from bot.cli_feeds import feeds_app
-from bot.cli_support import UserError, ago, console, escape, load, run_async
-from bot.cli_watchlist import match, watchlist_app
-from bot.core.delivery import deliver_due
-from bot.core.digest import build_digest
-from bot.core.pipeline import PollReport, utcnow
-from bot.core.routing import Route
-from bot.settings import Settings, SettingsError, parse_duration
-from storage import articles as article_repo
-from storage import stories as story_repo
-from storage.engine import Store
+from bot.cli.watchlist import match, watchlist_app
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from bot.app import Runtime
+    from bot.core.pipeline import PollReport
+    from bot.core.routing import Route
+    from bot.settings import Settings
 
 app = typer.Typer(
     help="nkru-monitor: follows North Korea–Russia news and alerts your team.",
@@ -49,8 +47,14 @@ app.command("audit")(audit)
 @run_async
 async def run() -> None:
     """Run the bot: poll feeds on schedule and deliver alerts until Ctrl+C / SIGTERM."""
+    from bot.app import open_runtime, run_until_stopped, seed_feeds
+
+    # Imported here, not at the top: the chat stack (discord.py, slack-bolt) takes seconds to
+    # import, and only the commands that talk to a chat platform (run, poll) should pay for it.
+    from bot.chat import chat_platforms
+
     settings = load()
-    async with open_runtime(settings, chat="serve") as runtime:
+    async with open_runtime(settings, chat=chat_platforms("serve")) as runtime:
         await seed_feeds(runtime)
         console.print(_started(runtime), highlight=False)
         await run_until_stopped(runtime)
@@ -83,8 +87,16 @@ async def poll(
     """Poll every enabled feed once, deliver the alerts found, print a summary."""
     if not once:
         raise UserError("`nkru poll` needs --once; use `nkru run` to keep polling on schedule")
+    from rich.progress import Progress
+
+    from bot.app import open_runtime, poll_all_once, seed_feeds
+
+    # Here as in `run`: polling delivers to the chat platforms, whose stack is slow to import.
+    from bot.chat import chat_platforms
+    from bot.core.delivery import deliver_due
+
     settings = load()
-    async with open_runtime(settings, chat="send") as runtime:
+    async with open_runtime(settings, chat=chat_platforms("send")) as runtime:
         await seed_feeds(runtime)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("polling feeds", total=None)
@@ -103,6 +115,8 @@ async def poll(
 
 
 def _poll_table(reports: list[PollReport]) -> Table:
+    from rich.table import Table
+
     table = Table("feed", "result", "new", "alerts", "problem", title="poll summary")
     for report in sorted(reports, key=lambda r: r.feed_id):
         result = report.outcome + (
@@ -126,45 +140,8 @@ def demo() -> None:
     run_async(run_demo)()
 
 
-@app.command()
-@run_async
-async def latest(
-    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many stories")] = 10,
-) -> None:
-    """The latest stories, with every outlet that reported them."""
-    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
-        views = await story_repo.latest(conn, n)
-    if not views:
-        console.print("No stories stored yet — run `nkru poll --once` or `nkru run` first.")
-    for view in views:
-        console.print(f"[bold]{escape(view.story.title)}[/]")
-        console.print(
-            f"  {escape(', '.join(view.outlets))} · {ago(view.story.first_seen_at)}"
-            f"{'  ' + escape(view.url) if view.url else ''}",
-            highlight=False,
-        )
-
-
-@app.command()
-@run_async
-async def search(
-    query: Annotated[str, typer.Argument(help="Words that must all appear (any language)")],
-    n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many results")] = 20,
-) -> None:
-    """Search stored articles (title and summary), newest first."""
-    if not query.strip():
-        raise UserError("give at least one word to search for")
-    async with open_runtime(load()) as runtime, runtime.store.transaction() as conn:
-        found = await article_repo.search(conn, query, n)
-    if not found:
-        console.print(f"No stored article contains {escape(query)!r}.")
-    for article in found:
-        console.print(f"[bold]{escape(article.title)}[/]")
-        when = article.published_at.strftime("%Y-%m-%d %H:%M UTC")
-        console.print(
-            f"  {escape(article.source_name)} · {when}  {escape(article.url or '')}",
-            highlight=False,
-        )
+app.command("latest")(latest)
+app.command("search")(search)
 
 
 @app.command()
@@ -177,6 +154,12 @@ async def digest(
     ] = None,
 ) -> None:
     """Print a digest now: the period's stories grouped by theme, best first."""
+    from bot.adapters.console.adapter import render_digest
+    from bot.app import open_runtime
+    from bot.core.digest import build_digest
+    from bot.core.pipeline import utcnow
+    from bot.settings import parse_duration
+
     try:
         period = parse_duration(since)
     except ValueError as exc:
@@ -191,6 +174,9 @@ async def digest(
 def _digest_route(settings: Settings, destination: str | None) -> Route:
     """The route a digest follows: the destination's (a digest route first), else the first
     digest route, else the first route."""
+    from bot.core.routing import Route
+    from bot.service import route_of
+
     routes = sorted(settings.routes, key=lambda r: r.mode != "digest")
     if destination is not None:
         routes = [r for r in routes if r.destination == destination]
@@ -204,6 +190,8 @@ def _digest_route(settings: Settings, destination: str | None) -> Route:
 @run_async
 async def db_upgrade() -> None:
     """Apply database migrations (also done automatically on start)."""
+    from storage.engine import Store
+
     settings = load()
     store = await Store.open(settings.database_url)
     await store.close()
@@ -220,7 +208,7 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except SettingsError as exc:
-        from bot.cli_support import fail
-
-        fail(str(exc))
+    except Exception as exc:
+        if isinstance(exc, one_line_errors()):
+            fail(str(exc))
+        raise
