@@ -7,32 +7,45 @@ parsing), and an ingest is about a dozen statements: the trips cost more than th
 (benchmarks/pipeline.py, "rest: BEGIN/COMMIT, hand-offs"). The cursor here does all four in
 one trip; SQLAlchemy reads every row at once anyway (no server-side cursors are used).
 
-It subclasses aiosqlite's Connection and uses two of its internals (`_execute`, the thread), so
-pyproject.toml pins aiosqlite to the minor version tested here; tests/storage/test_sqlite_driver.py
-fails first if a new release changes them.
+Public APIs only: the trip is aiosqlite's `Connection.execute_fetchall`, which runs
+`execute(sql, parameters).fetchall()` on the sqlite3 connection in the thread; the sqlite3
+connection is a `factory=` subclass (`sqlite3.connect`'s own argument) whose cursors' `fetchall`
+also brings back the statement's description, rowcount and lastrowid, and whose `execute` runs
+`executemany` when handed `Many` parameter sets.
 """
 
 from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
 import aiosqlite
 
-# What a trip brings back: description, rowcount, lastrowid, rows.
-_Outcome = tuple[Any, int, int | None, list[Any]]
 
+async def connect(database: str, **kwargs: Any) -> OneTripConnection:
+    """`aiosqlite.connect` with one-trip cursors (for SQLAlchemy's `async_creator`).
 
-def connect(database: str, **kwargs: Any) -> aiosqlite.Connection:
-    """`aiosqlite.connect` with one-trip cursors (SQLAlchemy's `async_creator_fn`)."""
-    connection = OneTripConnection(
-        functools.partial(sqlite3.connect, database, **kwargs), iter_chunk_size=64
+    Its thread never keeps the process alive, as SQLAlchemy makes sure for the aiosqlite
+    connections it opens itself: a connection still checked out when the engine is disposed (a
+    task cancelled at exit) or an engine never disposed would otherwise hang the process at
+    exit. A thread is a daemon when the thread that creates it is one, and aiosqlite creates
+    the connection's thread with the connection: so the connection is made in a daemon thread.
+    """
+    connector = functools.partial(sqlite3.connect, database, factory=_SQLite, **kwargs)
+    made: list[OneTripConnection] = []
+    maker = threading.Thread(
+        target=lambda: made.append(OneTripConnection(connector, iter_chunk_size=64)),
+        name="sqlite_driver.connect",
+        daemon=True,
     )
-    # As SQLAlchemy does for aiosqlite's own connections: never keep the process alive.
-    connection._thread.daemon = True
+    maker.start()
+    maker.join()
+    connection = made[0]
+    await connection
     return connection
 
 
@@ -55,9 +68,11 @@ class OneTripConnection(aiosqlite.Connection):
         if self.in_transaction:
             await super().rollback()
 
-    async def run(self, function: Callable[..., _Outcome], *args: Any) -> _Outcome:
-        """`function(sqlite3 connection, *args)` in the connection's thread (one trip)."""
-        outcome: _Outcome = await self._execute(function, self._conn, *args)  # type: ignore[no-untyped-call]
+    async def run(self, sql: str, parameters: Any) -> Outcome:
+        """Execute in one trip: rows, description, rowcount and lastrowid."""
+        outcome = await self.execute_fetchall(sql, parameters)
+        if not isinstance(outcome, Outcome):  # the sqlite3 connection was not made by connect
+            raise TypeError(f"{type(self).__name__} needs a connection made by connect()")
         return outcome
 
 
@@ -86,20 +101,19 @@ class OneTripCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
         """Run one statement and keep all its rows."""
-        outcome = await self._connection.run(
-            _run, "execute", sql, () if parameters is None else parameters
-        )
-        self._keep(outcome)
+        self._keep(await self._connection.run(sql, () if parameters is None else parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
         """Run one statement for each parameter set."""
-        outcome = await self._connection.run(_run, "executemany", sql, parameters)
-        self._keep(outcome)
+        self._keep(await self._connection.run(sql, Many(parameters)))
         return self
 
-    def _keep(self, outcome: _Outcome) -> None:
-        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+    def _keep(self, outcome: Outcome) -> None:
+        self.description = outcome.description
+        self.rowcount = outcome.rowcount
+        self.lastrowid = outcome.lastrowid
+        self._rows = outcome
 
     async def fetchone(self) -> Any:
         """The next kept row, or None."""
@@ -117,20 +131,53 @@ class OneTripCursor:
         return rows
 
     async def close(self) -> None:
-        """Forget the rows (the sqlite3 cursor was closed in the thread already)."""
+        """Forget the rows (the sqlite3 cursor was done with in the thread already)."""
         self._rows = []
 
 
-def _run(connection: sqlite3.Connection, method: str, sql: str, parameters: Any) -> _Outcome:
-    # Runs in aiosqlite's thread: `method` is "execute" or "executemany".
-    cursor = connection.cursor()
-    try:
-        getattr(cursor, method)(sql, parameters)
-        return _outcome(cursor)
-    finally:
-        cursor.close()
+class Many:
+    """Parameter sets for `executemany`, passed through `execute_fetchall`."""
+
+    __slots__ = ("sets",)
+
+    def __init__(self, sets: Iterable[Any]) -> None:
+        self.sets = sets
 
 
-def _outcome(cursor: sqlite3.Cursor) -> _Outcome:
-    rows = cursor.fetchall() if cursor.description else []
-    return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+class Outcome(list[Any]):
+    """A statement's rows, with what its cursor said about it."""
+
+    __slots__ = ("description", "lastrowid", "rowcount")
+
+    def __init__(
+        self, rows: Iterable[Any], description: Any, rowcount: int, lastrowid: int | None
+    ) -> None:
+        super().__init__(rows)
+        self.description = description
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+
+# Both classes below run in aiosqlite's thread.
+
+
+class _SQLite(sqlite3.Connection):
+    """A sqlite3 connection whose `execute` cursors are `_Cursor`s."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        """`Cursor.execute`, or `Cursor.executemany` for `Many` parameter sets."""
+        cursor = self.cursor(_Cursor)
+        if isinstance(parameters, Many):
+            cursor.executemany(sql, parameters.sets)
+        else:
+            cursor.execute(sql, parameters)
+        return cursor
+
+
+class _Cursor(sqlite3.Cursor):
+    """A sqlite3 cursor whose `fetchall` is an `Outcome`."""
+
+    def fetchall(self) -> Outcome:
+        """The rows left, with description, rowcount and lastrowid."""
+        rows = super().fetchall() if self.description else ()
+        return Outcome(rows, self.description, self.rowcount, self.lastrowid)
