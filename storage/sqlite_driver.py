@@ -1,25 +1,36 @@
 """aiosqlite connections whose cursors run a statement in one trip to the connection's thread.
 
-SQLAlchemy's aiosqlite adapter makes four trips per statement to aiosqlite's worker thread:
-create a cursor, execute, fetch all rows, close. Each trip is a queue hand-off to the thread and
-a wake-up of the event loop (~0.1 ms of CPU on a 2-core machine, more when the machine is busy
-parsing), and an ingest is about a dozen statements: the trips cost more than the SQL
-(benchmarks/pipeline.py, "rest: BEGIN/COMMIT, hand-offs"). The cursor here does all four in
-one trip; SQLAlchemy reads every row at once anyway (no server-side cursors are used).
+SQLAlchemy's aiosqlite adapter makes up to four trips per statement to aiosqlite's worker
+thread: create a cursor, execute, fetch all rows, close. Each trip is a queue hand-off to the
+thread and a wake-up of the event loop (~40-70 µs of CPU on a 2-core machine, more when the
+machine is busy parsing), and an ingest is about a dozen statements: the trips cost more than
+the SQL (benchmarks/pipeline.py, "rest: BEGIN/COMMIT, hand-offs"). The cursor here does all
+four in one trip; SQLAlchemy reads every row at once anyway (no server-side cursors are used).
 
-Public APIs only: the trip is aiosqlite's `Connection.execute_fetchall`, which runs
-`execute(sql, parameters).fetchall()` on the sqlite3 connection in the thread; the sqlite3
-connection is a `factory=` subclass (`sqlite3.connect`'s own argument) whose cursors' `fetchall`
-also brings back the statement's description, rowcount and lastrowid, and whose `execute` runs
-`executemany` when handed `Many` parameter sets.
+Public APIs only (no attribute of aiosqlite or sqlite3 with a leading underscore):
+
+- the trip is aiosqlite's `Connection.execute_fetchall(sql, parameters)`, which runs
+  `execute(sql, parameters).fetchall()` on the sqlite3 connection in the thread;
+- that sqlite3 connection is a subclass made with `sqlite3.connect(..., factory=_SQLite)`: its
+  `execute` runs `executemany` when handed `Many` parameter sets, and its cursors' `fetchall`
+  brings back an `Outcome`, the rows with the statement's description, rowcount and lastrowid;
+- `OneTripConnection` subclasses aiosqlite's `Connection`, so SQLAlchemy gets a real aiosqlite
+  connection, and overrides only public methods (`cursor`, `commit`, `rollback`).
+
+If a release of aiosqlite stopped calling the sqlite3 connection's `execute` in
+`execute_fetchall`, statements would fail loudly (TypeError), never return wrong results.
+
+Works with aiosqlite 0.16 (the first whose `Connection` takes `iter_chunk_size`) to 0.22 at
+least, and with SQLAlchemy 2.0.25 and 2.1 (tests/storage run with each).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -36,15 +47,16 @@ async def connect(database: str, **kwargs: Any) -> OneTripConnection:
     the connection's thread with the connection: so the connection is made in a daemon thread.
     """
     connector = functools.partial(sqlite3.connect, database, factory=_SQLite, **kwargs)
-    made: list[OneTripConnection] = []
-    maker = threading.Thread(
-        target=lambda: made.append(OneTripConnection(connector, iter_chunk_size=64)),
-        name="sqlite_driver.connect",
-        daemon=True,
-    )
-    maker.start()
-    maker.join()
-    connection = made[0]
+    made: concurrent.futures.Future[OneTripConnection] = concurrent.futures.Future()
+
+    def make() -> None:
+        try:
+            made.set_result(OneTripConnection(connector, iter_chunk_size=64))
+        except BaseException as exc:
+            made.set_exception(exc)
+
+    threading.Thread(target=make, name="sqlite_driver.connect", daemon=True).start()
+    connection = made.result()  # no I/O: the thread is done at once
     await connection
     return connection
 
@@ -68,13 +80,6 @@ class OneTripConnection(aiosqlite.Connection):
         if self.in_transaction:
             await super().rollback()
 
-    async def run(self, sql: str, parameters: Any) -> Outcome:
-        """Execute in one trip: rows, description, rowcount and lastrowid."""
-        outcome = await self.execute_fetchall(sql, parameters)
-        if not isinstance(outcome, Outcome):  # the sqlite3 connection was not made by connect
-            raise TypeError(f"{type(self).__name__} needs a connection made by connect()")
-        return outcome
-
 
 class OneTripCursor:
     """The part of aiosqlite's Cursor that SQLAlchemy uses, one thread trip per execute."""
@@ -87,6 +92,12 @@ class OneTripCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Any] = []
+
+    def __await__(self) -> Generator[Any, None, OneTripCursor]:
+        """`await connection.cursor()` works, as with aiosqlite's cursors: SQLAlchemy 2.0.25
+        awaits it, 2.1 enters it (`__aenter__`)."""
+        yield from ()
+        return self
 
     async def __aenter__(self) -> OneTripCursor:
         return self
@@ -101,13 +112,19 @@ class OneTripCursor:
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
         """Run one statement and keep all its rows."""
-        self._keep(await self._connection.run(sql, () if parameters is None else parameters))
+        self._keep(await self._one_trip(sql, () if parameters is None else parameters))
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
         """Run one statement for each parameter set."""
-        self._keep(await self._connection.run(sql, Many(parameters)))
+        self._keep(await self._one_trip(sql, Many(parameters)))
         return self
+
+    async def _one_trip(self, sql: str, parameters: Any) -> Outcome:
+        outcome = await self._connection.execute_fetchall(sql, parameters)
+        if not isinstance(outcome, Outcome):  # the sqlite3 connection was not made by connect
+            raise TypeError("a OneTripCursor needs a connection made by sqlite_driver.connect")
+        return outcome
 
     def _keep(self, outcome: Outcome) -> None:
         self.description = outcome.description
