@@ -117,15 +117,15 @@ def _create_engine(url: str) -> AsyncEngine:
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
-    event.listen(engine.sync_engine, "do_connect", _one_trip_cursors)
+
+    async def connect() -> sqlite_driver.OneTripConnection:
+        """Connect with the arguments SQLAlchemy takes from the URL, through `sqlite_driver`."""
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        return await sqlite_driver.connect(*args, **{**kwargs, "timeout": 30})
+
+    engine = create_async_engine(url, async_creator=connect)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
-
-
-def _one_trip_cursors(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
-    """Connect with the arguments SQLAlchemy chose, through `sqlite_driver.connect`."""
-    params["async_creator_fn"] = sqlite_driver.connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
