@@ -23,7 +23,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "storage")
-OWN = {"bot", "storage", "tests", "benchmarks"}
+# Our packages, and the modules the benchmark scripts import from their own folder.
+OWN = {"bot", "storage", "tests", "benchmarks"} | {
+    p.stem for p in (ROOT / "benchmarks").glob("*.py")
+}
 # Problems (as reported below) that may stay, each with the reason no public way exists.
 # Empty: keep it so.
 ALLOWED: dict[str, str] = {}
@@ -108,6 +111,8 @@ def _problems(where: str, tree: ast.Module, own: set[str]) -> Iterator[tuple[str
                     yield where, f"line {node.lineno}: imports {module}.{alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
+                if alias.name.split(".")[0] in OWN:
+                    continue
                 if any(_is_private(part) for part in alias.name.split(".")):
                     yield where, f"line {node.lineno}: imports the private module {alias.name}"
         elif isinstance(node, ast.Attribute) and _is_private(node.attr) and node.attr not in own:
@@ -141,6 +146,28 @@ def test_bot_and_storage_use_no_private_api_and_patch_no_library() -> None:
     problems = _all_problems(_sources())
 
     assert not problems, "use the dependency's public API instead:\n" + "\n".join(problems)
+
+
+def test_tests_use_a_dependency_internal_only_with_the_reason_beside_it() -> None:
+    """Tests may reach a dependency's internals where no public way exists, each saying why in
+    a comment on that line or the one above (a new use without one fails here)."""
+    everything = sorted(
+        p for folder in (*PACKAGES, "tests", "benchmarks") for p in (ROOT / folder).rglob("*.py")
+    )
+    trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path)) for path in everything}
+    own = _own_names(list(trees.values()))
+    unexplained = []
+    for path, tree in trees.items():
+        if path.relative_to(ROOT).parts[0] not in ("tests", "benchmarks"):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for where, problem in _problems(path.relative_to(ROOT).as_posix(), tree, own):
+            number = int(problem.split(":")[0].removeprefix("line "))
+            beside = lines[number - 1] + (lines[number - 2] if number > 1 else "")
+            if "#" not in beside:
+                unexplained.append(f"{where}: {problem}")
+
+    assert not unexplained, "say why no public way exists, in a comment:\n" + "\n".join(unexplained)
 
 
 @pytest.mark.parametrize(
