@@ -1,11 +1,12 @@
 """Discord delivery adapters: a bot token (exactly-once via nonce) or a channel webhook.
 
 Exactly-once with a bot token: every post carries a nonce derived from the outbox id, and
-discord.py 2.7 always sends `enforce_nonce: true` with a nonce (`http.handle_message_parameters`),
-so a retry within Discord's nonce window (a few minutes) gets the first message back instead of
-a second one. A redelivery (a previous attempt may have posted, then the process died before
-recording it) can come later than that window, so it first looks through the channel's recent
-history for a message of ours whose footer carries the alert's marker.
+discord.py (2.5 and later) always sends `enforce_nonce: true` with a nonce
+(`http.handle_message_parameters`), so a retry within Discord's nonce window (a few minutes)
+gets the first message back instead of a second one. A redelivery (a previous attempt may have
+posted, then the process died before recording it) can come later than that window, so it
+first looks through the channel's recent history for a message of ours whose footer carries
+the alert's marker.
 """
 
 from __future__ import annotations
