@@ -87,7 +87,7 @@ class OneTripCursor:
     arraysize = 1
 
     def __init__(self, connection: OneTripConnection) -> None:
-        self._connection = connection
+        self.connection = connection  # ours: the OneTripConnection it runs on
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -121,7 +121,7 @@ class OneTripCursor:
         return self
 
     async def _one_trip(self, sql: str, parameters: Any) -> Outcome:
-        outcome = await self._connection.execute_fetchall(sql, parameters)
+        outcome = await self.connection.execute_fetchall(sql, parameters)
         if not isinstance(outcome, Outcome):  # the sqlite3 connection was not made by connect
             raise TypeError("a OneTripCursor needs a connection made by sqlite_driver.connect")
         return outcome

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+from tests.fakes.discord_hosts import child_env
+from tests.fakes.slack_api import FakeSlackApi
 
 
 @dataclass(frozen=True)
@@ -60,3 +66,34 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
         with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
             proc.kill()
     await proc.wait()
+
+
+def nkru_env(
+    folder: Path,
+    routes: list[dict[str, str]],
+    slack: FakeSlackApi,
+    discord_token: str,
+    proxy_url: str,
+    more: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """A child `nkru` process's environment: no NKRU_* of ours, a database and feeds file in
+    `folder`, the default watchlist, `routes`, Slack at the fake, Discord through the fake proxy
+    (`child_env`), and `more` on top."""
+    inherited = {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")}
+    return (
+        inherited
+        | {
+            "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'nkru.db'}",
+            "NKRU_FEEDS_FILE": str(folder / "feeds.toml"),
+            "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
+            "NKRU_ROUTES": json.dumps(routes),
+            "NKRU_FLOOD_GUARD": "false",
+            "NKRU_PARSE_WORKERS": "0",
+            "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
+            "NKRU_SLACK_API_URL": slack.api_url,
+            "NKRU_DISCORD_TOKEN": discord_token,
+            "PYTHONPATH": str(REPO_ROOT),
+        }
+        | (more or {})
+        | child_env(proxy_url, folder)
+    )

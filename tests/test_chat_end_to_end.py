@@ -25,15 +25,14 @@ from bot.app import open_runtime
 from bot.chat import chat_platforms
 from bot.core.delivery import deliver_due
 from bot.settings import load_settings
-from tests.conftest import REPO_ROOT
 from tests.fakes.connect_proxy import FakeProxy
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.discord_hosts import API_HOST, child_env
+from tests.fakes.discord_hosts import API_HOST
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
-from tests.processes import reaped, run_process
+from tests.processes import nkru_env, reaped, run_process
 
 SLACK_CHANNEL = "C0NKRU"
 DISCORD_CHANNEL = 111_222_333
@@ -106,22 +105,7 @@ async def world(server: FeedServer, tmp_path: Path) -> AsyncIterator[World]:
         FakeDiscord() as fake_discord,
         FakeProxy({API_HOST: fake_discord.port}) as proxy,
     ):
-        env = (
-            {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")}
-            | {
-                "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
-                "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
-                "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
-                "NKRU_ROUTES": json.dumps(routes),
-                "NKRU_FLOOD_GUARD": "false",
-                "NKRU_PARSE_WORKERS": "0",
-                "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
-                "NKRU_SLACK_API_URL": slack.api_url,
-                "NKRU_DISCORD_TOKEN": DISCORD_TOKEN,
-                "PYTHONPATH": str(REPO_ROOT),
-            }
-            | child_env(proxy.url, tmp_path)
-        )
+        env = nkru_env(tmp_path, routes, slack, DISCORD_TOKEN, proxy.url)
         yield World(server, slack, fake_discord, proxy, env, tmp_path)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import sys
@@ -25,16 +24,15 @@ import pytest
 from tests.adapters.discord.payloads import CHANNEL as DISCORD_CHANNEL
 from tests.adapters.discord.payloads import guild_create, slash_command
 from tests.adapters.slack.test_app import command_form, signed
-from tests.conftest import REPO_ROOT
 from tests.fakes.connect_proxy import FakeProxy
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_gateway import FakeGateway
-from tests.fakes.discord_hosts import API_HOST, GATEWAY_HOST, child_env
+from tests.fakes.discord_hosts import API_HOST, GATEWAY_HOST
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.waiting import wait_until
-from tests.processes import reaped
+from tests.processes import nkru_env, reaped
 from tests.test_chat_end_to_end import SLACK_CHANNEL, SUMMARY, TITLE, rss
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -59,27 +57,14 @@ async def bot_process(server: FeedServer, tmp_path: Path) -> AsyncIterator[Runni
         FakeGateway(guilds=[guild_create()]) as gateway,
         FakeProxy({API_HOST: discord_api.port, GATEWAY_HOST: gateway.port}) as proxy,
     ):
-        env = (
-            {k: v for k, v in os.environ.items() if not k.startswith("NKRU_")}
-            | {
-                "NKRU_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'nkru.db'}",
-                "NKRU_FEEDS_FILE": str(tmp_path / "feeds.toml"),
-                "NKRU_WATCHLISTS": str(REPO_ROOT / "watchlists"),
-                "NKRU_ROUTES": json.dumps(routes),
-                "NKRU_FLOOD_GUARD": "false",
-                "NKRU_PARSE_WORKERS": "0",
-                "NKRU_POLL_JITTER": "0",
-                "NKRU_DELIVERY_INTERVAL": "1s",
-                "NKRU_HTTP_PORT": "0",
-                "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
-                "NKRU_SLACK_SIGNING_SECRET": SECRET,
-                "NKRU_SLACK_API_URL": slack.api_url,
-                "NKRU_DISCORD_TOKEN": DISCORD_TOKEN,
-                "PYTHONPATH": str(REPO_ROOT),
-                "COLUMNS": "400",  # the start-up line must not wrap
-            }
-            | child_env(proxy.url, tmp_path)
-        )
+        more = {
+            "NKRU_POLL_JITTER": "0",
+            "NKRU_DELIVERY_INTERVAL": "1s",
+            "NKRU_HTTP_PORT": "0",
+            "NKRU_SLACK_SIGNING_SECRET": SECRET,
+            "COLUMNS": "400",  # the start-up line must not wrap
+        }
+        env = nkru_env(tmp_path, routes, slack, DISCORD_TOKEN, proxy.url, more)
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
