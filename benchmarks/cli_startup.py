@@ -8,12 +8,15 @@ Times, from outside, whole processes of:
   this interpreter, else `python -m bot`), on a temporary SQLite database seeded through the
   real ingest with a feed and 200 synthetic articles (stories matched against the bundled
   watchlist), migrated before the first round;
+* `python -c "import <libraries>"`: the libraries `nkru latest` and `nkru feeds list` cannot
+  do without (SQLAlchemy's asyncio engine, pydantic-settings, typer, rich), our code aside;
 * `python -c "import typer"`: what any typer CLI costs before it does anything;
 * `python -c pass`: the bare interpreter.
 
 The commands run interleaved, round-robin (each round starts one further along the list), so a
 busy machine slows them all alike; every run must exit 0. For each: min, median and max wall
-time, and the median of its per-round ratios to the bare interpreter and to `import typer`.
+time, and the median of its per-round ratios to the bare interpreter, to `import typer` and to
+the libraries' floor.
 The table goes to stdout, progress to stderr.
 """
 
@@ -47,6 +50,10 @@ from storage.feeds import NewFeed  # noqa: E402
 ARTICLES = 200
 FEED_URL = "http://127.0.0.1:9/wire.xml"  # never fetched: nothing here polls
 BARE, TYPER = "python -c pass", "python -c 'import typer'"
+# What a command that reads the database cannot do without, whatever our code does: SQLAlchemy's
+# asyncio engine (it imports the ORM), the settings (pydantic-settings), typer and rich's tables.
+LIBRARIES = "sqlalchemy.ext.asyncio, pydantic_settings, typer, rich.table"
+FLOOR = "python -c 'import <libraries>'"
 
 
 def nkru() -> list[str]:
@@ -62,6 +69,7 @@ def commands() -> dict[str, list[str]]:
         "nkru --help": [*cli, "--help"],
         "nkru latest": [*cli, "latest"],
         "nkru feeds list": [*cli, "feeds", "list"],
+        FLOOR: [sys.executable, "-c", f"import {LIBRARIES}"],
         TYPER: [sys.executable, "-c", "import typer"],
         BARE: [sys.executable, "-c", "pass"],
     }
@@ -155,13 +163,14 @@ def table(times: dict[str, list[float]]) -> str:
     rounds = len(times[BARE])
     lines = [
         f"whole-process wall time, {rounds} rounds interleaved (ms); ratios: median per round",
-        f"{'command':<28}{'min':>8}{'median':>8}{'max':>8}{'x bare':>9}{'x typer':>9}",
+        f"{'command':<32}{'min':>8}{'median':>8}{'max':>8}{'x bare':>9}{'x typer':>9}"
+        f"{'x floor':>9}",
     ]
     for name, values in times.items():
         low, mid, high = (1000 * v for v in (min(values), statistics.median(values), max(values)))
         lines.append(
-            f"{name:<28}{low:>8.0f}{mid:>8.0f}{high:>8.0f}"
-            f"{ratio(name, BARE):>9.1f}{ratio(name, TYPER):>9.1f}"
+            f"{name:<32}{low:>8.0f}{mid:>8.0f}{high:>8.0f}"
+            f"{ratio(name, BARE):>9.1f}{ratio(name, TYPER):>9.1f}{ratio(name, FLOOR):>9.1f}"
         )
     return "\n".join(lines)
 

@@ -19,8 +19,8 @@ from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.service import CommandService
 from bot.core.delivery import DeliveryAdapter, RetryPolicy
 from bot.core.feed_health import PollPolicy
+from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
-from bot.core.feed_safety.probe import ChatFeeds
 from bot.core.feedlist import seed_feed_list
 from bot.core.fetch import FeedFetcher
 from bot.core.ingest import AlertPolicy

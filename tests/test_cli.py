@@ -342,6 +342,9 @@ PLATFORM_SDKS = {"discord", "slack_bolt", "slack_sdk"}
 # What `nkru --help` needs is typer and rich: the database, settings and HTTP stacks wait for a
 # command that uses them.
 NOT_FOR_HELP = {"sqlalchemy", "alembic", "pydantic", "aiohttp", "numpy"}
+# Reading stored stories and feeds fetches and parses nothing, and finds the schema current: no
+# HTTP stack (~100 ms), feed parser, numpy or Alembic.
+NOT_FOR_READS = {"aiohttp", "feedparser", "numpy", "alembic"}
 # `nkru ARGS…` as the entry point runs it; then, as the last line, its exit code and the
 # top-level packages it imported.
 PROBE = """
@@ -385,6 +388,7 @@ async def test_commands_that_never_talk_to_a_platform_never_import_its_sdk(
         "feeds list": set(),
     }
     assert NOT_FOR_HELP & loaded["--help"] == set()
+    assert NOT_FOR_READS & (loaded["latest"] | loaded["feeds list"]) == set()
 
 
 async def test_server_and_user_text_is_never_read_as_markup(nkru: Nkru, server: FeedServer) -> None:

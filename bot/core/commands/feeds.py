@@ -2,7 +2,7 @@
 
 Admin changes are posted in the channel — everyone there should know which sources changed,
 and who changed them — and written to the audit log, as are refused attempts. A feed added from
-chat is fetched once first (bot.core.feed_safety.probe): only a working feed at a public address
+chat is fetched once first (bot.core.feed_probe): only a working feed at a public address
 that is not already watched is accepted, and every later fetch of it stays guarded.
 """
 
@@ -18,7 +18,7 @@ from bot.core.commands.admin import audit, require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
 from bot.core.commands.text import ago, clip, span, when
-from bot.core.feed_safety.probe import ChatFeeds, FeedRefused, Probe
+from bot.core.feed_probe import ChatFeeds, FeedRefused, Probe
 from bot.core.models import Feed, FeedStatus
 from bot.core.normalize import canonical_url
 from storage import feeds as feed_repo

@@ -18,8 +18,8 @@ from bot.adapters.discord import DiscordBot, api
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
+from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import NetworkGuard
-from bot.core.feed_safety.probe import ChatFeeds
 from bot.core.fetch import FeedFetcher
 from storage import feeds as feed_repo
 from storage.engine import Store

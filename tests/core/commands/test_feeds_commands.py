@@ -18,7 +18,7 @@ import pytest
 from bot.core.commands.model import Caller, Invocation, Reply, ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
-from bot.core.feed_safety.probe import ChatFeeds
+from bot.core.feed_probe import ChatFeeds
 from bot.core.fetch import FeedFetcher
 from bot.core.models import FeedStatus, PollState
 from bot.core.pipeline import PollContext, poll_feed
