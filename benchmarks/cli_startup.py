@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._synthetic import SEED, headlines  # noqa: E402
-from bot.core.ingest import AlertPolicy, ingest  # noqa: E402
 from bot.core.models import NewArticle  # noqa: E402
+from bot.core.poll.ingest import AlertPolicy, ingest  # noqa: E402
 from bot.core.story_cache import StoryCache  # noqa: E402
 from bot.core.theme_hits import WatchlistMatcher  # noqa: E402
 from bot.settings import normalize_database_url  # noqa: E402

@@ -47,13 +47,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import feedparser
 
 from benchmarks import _synthetic as synthetic
-from bot.core.normalize import html_to_text
+from bot.core.canonical import html_to_text
 from bot.core.watchlist import Matcher, load_watchlist
 from bot.core.watchlist.model import Term, Theme, Watchlist
 from bot.core.watchlist.normalize import scripts
-from bot.core.watchlist.reference import ReferenceMatcher
 from bot.core.watchlist.scoring import ThemeMatch
 from bot.core.watchlist.terms import default_fuzzy, default_mode
+from tests.watchlist.reference import ReferenceMatcher
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED_SETS = (

@@ -116,12 +116,12 @@ import _synthetic as synthetic
 
 from bot.core import cluster, feed_health
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.group_commit import GroupCommitter
-from bot.core.ingest import AlertPolicy, IngestReport, ingest
 from bot.core.models import Feed, FetchOutcome, FetchResult, NewArticle
-from bot.core.pipeline import PollContext, PollReport, poll_feed
-from bot.core.prepare import Parser, ProcessPoolParser, ThreadParser, prepare_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.group_commit import GroupCommitter
+from bot.core.poll.ingest import AlertPolicy, IngestReport, ingest
+from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
+from bot.core.poll.prepare import Parser, ProcessPoolParser, ThreadParser, prepare_feed
 from bot.core.story_cache import StoryCache
 from storage import articles as article_repo
 from storage import feeds as feed_repo

@@ -38,10 +38,10 @@ import _synthetic as synthetic
 
 from bot.core import feed_health
 from bot.core.feed_health import PollPolicy
-from bot.core.group_commit import GroupCommitter
-from bot.core.ingest import AlertPolicy, IngestReport
 from bot.core.models import Feed, FetchOutcome, FetchResult, NewArticle, PollState
-from bot.core.prepare import prepare_feed
+from bot.core.poll.group_commit import GroupCommitter
+from bot.core.poll.ingest import AlertPolicy, IngestReport
+from bot.core.poll.prepare import prepare_feed
 from bot.core.story_cache import StoryCache
 from storage import feeds as feed_repo
 from storage.engine import Store, _sqlite_pragmas

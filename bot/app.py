@@ -22,13 +22,13 @@ from bot.core.feed_health import PollPolicy
 from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
 from bot.core.feedlist import seed_feed_list
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
-from bot.core.pipeline import PollContext, PollReport, poll_feed
-from bot.core.prepare import ProcessPoolParser
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
+from bot.core.poll.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
-from bot.core.watchlists_admin import LiveWatchlist
+from bot.core.watchlist_editing import LiveWatchlist
 from bot.service import StartupError, admin_policy, catalog_of, load_matcher, route_of
 from bot.settings import Settings
 from storage import feeds as feed_repo

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from bot.app import Runtime, open_runtime, poll_all_once
 from bot.cli.support import console, escape, load
 from bot.core.delivery import deliver_due
-from bot.core.parse import parse_feed
-from bot.core.pipeline import utcnow
+from bot.core.poll.parse import parse_feed
+from bot.core.poll.pipeline import utcnow
 from storage import feeds as feed_repo
 from storage import stories as story_repo
 from storage.feeds import NewFeed

@@ -20,8 +20,8 @@ from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route, unknown_themes
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.model import WatchlistError
-from bot.core.watchlists_admin import LiveWatchlist, NoWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.files import WatchedFile
+from bot.core.watchlist_editing import LiveWatchlist, NoWatchlist, WatchlistEditor
+from bot.core.watchlist_editing.files import WatchedFile
 from bot.settings import RouteSettings, Settings
 from storage.engine import Store
 
@@ -71,7 +71,7 @@ async def load_matcher(
     routes: Sequence[Route],
     clock: Callable[[], datetime] = utcnow,
 ) -> LiveWatchlist:
-    """The watchlist in force, checked against the routes (bot.core.watchlists_admin).
+    """The watchlist in force, checked against the routes (bot.core.watchlist_editing).
 
     It is the newest version stored in the database: NKRU_WATCHLISTS is stored as version 1 on
     first start, and edits of that file become new versions (at start and while running).

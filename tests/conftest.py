@@ -13,7 +13,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.core.fetch import FeedFetcher
+from bot.core.poll.fetch import FeedFetcher
 from bot.settings import normalize_database_url
 from storage.engine import Store
 from tests.fakes.feed_server import FeedServer

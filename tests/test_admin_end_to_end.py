@@ -43,7 +43,7 @@ from tests.adapters.discord.payloads import (
 from tests.adapters.slack.samples import assert_within_limits, texts
 from tests.adapters.slack.test_app import SECRET, command_form, signed
 from tests.adapters.slack.test_watch_commands import documents, watchlist_folder
-from tests.core.test_pipeline import Item, rss
+from tests.core.poll.test_pipeline import Item, rss
 from tests.fakes.discord_api import NO_MENTIONS, TOKEN, FakeDiscord
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.feed_server import FeedServer

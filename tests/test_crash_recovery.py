@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from bot.core.delivery import deliver_due
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
-from bot.core.pipeline import PollContext, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.pipeline import PollContext, poll_feed
 from storage.engine import Store
 from storage.schema import articles, outbox
 from tests.conftest import REPO_ROOT

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from bot.cli.support import UserError, ago, console, escape, load, run_async
+from bot.core.canonical import canonical_url
 from bot.core.models import Feed, FeedStatus
-from bot.core.normalize import canonical_url
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from bot.app import Runtime
-    from bot.core.pipeline import PollReport
+    from bot.core.poll.pipeline import PollReport
     from bot.core.routing import Route
     from bot.settings import Settings
 
@@ -157,7 +157,7 @@ async def digest(
     from bot.adapters.console.adapter import render_digest
     from bot.app import open_runtime
     from bot.core.digest import build_digest
-    from bot.core.pipeline import utcnow
+    from bot.core.poll.pipeline import utcnow
     from bot.settings import parse_duration
 
     try:

@@ -1,7 +1,7 @@
 """`nkru watchlist check|show|import|export` and `nkru match`: watchlists from the command line.
 
 `check`, `show` and `match` read files. `import` and `export` move the stored watchlist (the
-versions in the database, see bot.core.watchlists_admin) to and from a file exactly, comments
+versions in the database, see bot.core.watchlist_editing) to and from a file exactly, comments
 included: export, edit, import; running bots adopt the new version on their next check.
 """
 
@@ -123,7 +123,7 @@ def _terms(terms: Iterable[Term]) -> str:
 
 
 def _term(term: Term) -> str:
-    from bot.core.watchlists_admin.diff import term_options
+    from bot.core.watchlist_editing.diff import term_options
 
     return f"{term.text} [{' '.join(term_options(term))}]"
 
@@ -216,7 +216,7 @@ async def export(
     ] = None,
 ) -> None:
     """The stored watchlist as TOML, exactly as stored (comments included)."""
-    from bot.core.watchlists_admin import NoWatchlist
+    from bot.core.watchlist_editing import NoWatchlist
     from storage import watchlist_versions as version_repo
     from storage.engine import Store
 
@@ -248,10 +248,10 @@ async def import_(
 ) -> None:
     """Store FILE as the next version of the watchlist; running bots adopt it on their next
     check. Refused, with every problem, if it is not valid or drops a theme NKRU_ROUTES follows."""
-    from bot.core.pipeline import utcnow
+    from bot.core.poll.pipeline import utcnow
     from bot.core.watchlist import WatchlistError
-    from bot.core.watchlists_admin import WatchlistEditor, When
-    from bot.core.watchlists_admin.files import read_watchlist_file
+    from bot.core.watchlist_editing import WatchlistEditor, When
+    from bot.core.watchlist_editing.files import read_watchlist_file
     from bot.service import route_of
     from storage.engine import Store
 

@@ -4,7 +4,7 @@
 ``reader/rss/adapter.go``, which also prefers the GUID and falls back to the link):
 
 1. **GUID that is an absolute http(s) URL** -> ``url:<canonical URL without scheme>``.
-   Canonicalised with :func:`bot.core.normalize.canonical_url` (tracking parameters,
+   Canonicalised with :func:`bot.core.canonical.canonical_url` (tracking parameters,
    default port, fragment dropped), so the same article reached through two feeds —
    or through one feed's tracking redirect parameters — collapses to one key, and so
    does a GUID URL that equals another entry's link. The scheme is dropped from URL
@@ -34,8 +34,8 @@ import hashlib
 import unicodedata
 from urllib.parse import urlsplit
 
+from bot.core.canonical import canonical_url
 from bot.core.models import ParsedEntry
-from bot.core.normalize import canonical_url
 
 MAX_KEY_CHARS = 500
 

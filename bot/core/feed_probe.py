@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     # The command service imports this module, and every `nkru` command imports the command
     # service: the fetcher (aiohttp, ~100 ms) and the parser (feedparser) load only in the
     # process that probes, where the fetcher was built and handed in.
-    from bot.core.fetch import FeedFetcher
+    from bot.core.poll.fetch import FeedFetcher
 
 
 class FeedRefused(Exception):
@@ -51,7 +51,7 @@ class ChatFeeds:
         if result.outcome is not FetchOutcome.FETCHED or result.body is None:
             # No validators were sent, so only a failure gets here (never a 304).
             raise FeedRefused(result.error or f"no feed came back from {url}")
-        from bot.core.parse import parse_feed  # see the note on the imports above
+        from bot.core.poll.parse import parse_feed  # see the note on the imports above
 
         final_url = result.final_url or url
         parsed = await asyncio.to_thread(  # feedparser is CPU work: off the event loop

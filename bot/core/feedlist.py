@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.normalize import canonical_url
+from bot.core.canonical import canonical_url
 from bot.settings import parse_duration
 from storage import feeds as feed_repo
 from storage.feeds import NewFeed

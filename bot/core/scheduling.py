@@ -3,7 +3,7 @@
 One job per feed (its own interval, with jitter; moved to the feed's next_poll_at after each
 poll so backoff, Retry-After and Cache-Control are honoured), a delivery job, digest jobs, a
 retention job, a feed-sync job that notices feeds added or removed by another process, and a
-watchlist check that adopts new watchlist versions (bot.core.watchlists_admin).
+watchlist check that adopts new watchlist versions (bot.core.watchlist_editing).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core.delivery import DeliveryAdapter, RetryPolicy, deliver_due
 from bot.core.digest import send_digest
 from bot.core.models import Feed
-from bot.core.pipeline import PollContext, poll_feed
+from bot.core.poll.pipeline import PollContext, poll_feed
 from bot.core.routing import Route
 from storage import articles as article_repo
 from storage import feeds as feed_repo

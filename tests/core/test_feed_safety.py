@@ -23,13 +23,13 @@ from bot.core.feed_safety import (
     parse_networks,
     why_not_public,
 )
-from bot.core.fetch import FeedFetcher
 from bot.core.models import FeedStatus, FetchOutcome, FetchRequest, FetchResult
-from bot.core.pipeline import PollContext, poll_feed, utcnow
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.pipeline import PollContext, poll_feed, utcnow
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
-from tests.core.test_pipeline import ITEMS, rss
+from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.fakes.feed_server import FeedServer
 
 LOOPBACK = parse_networks(["127.0.0.1/32"], "test")

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.digest import build_digest
-from bot.core.ingest import AlertPolicy, IngestReport, ingest
 from bot.core.models import NewArticle
+from bot.core.poll.ingest import AlertPolicy, IngestReport, ingest
 from bot.core.routing import Route
 from bot.core.story_cache import StoryCache
 from bot.core.theme_hits import WatchlistMatcher

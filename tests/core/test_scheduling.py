@@ -12,10 +12,10 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed
-from bot.core.pipeline import PollContext
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.pipeline import PollContext
 from bot.core.scheduling import BotScheduler, ScheduleConfig
 from storage import feeds as feed_repo
 from storage.engine import Store

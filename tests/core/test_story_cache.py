@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core import cluster
-from bot.core.ingest import AlertPolicy, ingest
 from bot.core.models import NewArticle
+from bot.core.poll.ingest import AlertPolicy, ingest
 from bot.core.story_cache import StoryCache
 from storage import stories as story_repo
 from storage.engine import Store
@@ -89,7 +89,7 @@ async def test_stories_leave_the_cache_with_the_window_unless_seen_again(store: 
 async def test_a_report_close_to_a_later_member_joins_the_story(store: Store) -> None:
     # The demo's bridge story: Pacific Dispatch words it unlike Border Monitor (the first
     # report) but like Northeast Asia Wire (which joined it): it must join too.
-    from bot.core.parse import parse_feed
+    from bot.core.poll.parse import parse_feed
 
     demo = DEMO_DIR
 

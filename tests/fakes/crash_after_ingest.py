@@ -16,9 +16,9 @@ import sys
 from datetime import UTC, datetime
 
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
-from bot.core.pipeline import PollContext, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.pipeline import PollContext, poll_feed
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.parse import parse_feed
+from bot.core.poll.parse import parse_feed
 from bot.core.watchlist import Matcher, load_watchlists
 from bot.core.watchlist.scoring import explain_text
 from tests.conftest import REAL_FEEDS, real_feed_bodies

@@ -12,8 +12,8 @@ import pytest
 from bot.core.watchlist import Matcher, load_watchlist, load_watchlists
 from bot.core.watchlist.model import Watchlist
 from bot.core.watchlist.normalize import matching_text
-from bot.core.watchlist.reference import ReferenceMatcher
 from tests.watchlist.conftest import DEFAULT_WATCHLISTS, LABELLED
+from tests.watchlist.reference import ReferenceMatcher
 
 Write = Callable[..., Path]
 

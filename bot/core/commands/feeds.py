@@ -14,13 +14,13 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.canonical import canonical_url
 from bot.core.commands.admin import audit, require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
 from bot.core.commands.text import ago, clip, span, when
 from bot.core.feed_probe import ChatFeeds, FeedRefused, Probe
 from bot.core.models import Feed, FeedStatus
-from bot.core.normalize import canonical_url
 from storage import feeds as feed_repo
 from storage.feeds import FeedExistsError, NewFeed
 

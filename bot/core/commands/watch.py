@@ -23,11 +23,11 @@ from bot.core.commands.admin import audit, require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
 from bot.core.watchlist.model import Theme, Watchlist, WatchlistError
-from bot.core.watchlists_admin import document
-from bot.core.watchlists_admin.document import EditError
-from bot.core.watchlists_admin.editor import NoWatchlist, Saved, WatchlistEditor
-from bot.core.watchlists_admin.live import LiveWatchlist
-from bot.core.watchlists_admin.views import (
+from bot.core.watchlist_editing import document
+from bot.core.watchlist_editing.document import EditError
+from bot.core.watchlist_editing.editor import NoWatchlist, Saved, WatchlistEditor
+from bot.core.watchlist_editing.live import LiveWatchlist
+from bot.core.watchlist_editing.views import (
     history_lines,
     match_lines,
     show_lines,

@@ -15,8 +15,8 @@ import pytest
 from bot.adapters.discord import DiscordBot, DiscordDelivery, api
 from bot.core.commands.service import CommandService
 from bot.core.delivery import RetryPolicy, deliver_due
-from bot.core.ingest import AlertPolicy, ingest
 from bot.core.models import NewArticle
+from bot.core.poll.ingest import AlertPolicy, ingest
 from bot.core.routing import Route
 from bot.core.story_cache import StoryCache
 from bot.core.theme_hits import WatchlistMatcher

@@ -20,7 +20,7 @@ from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import NetworkGuard
-from bot.core.fetch import FeedFetcher
+from bot.core.poll.fetch import FeedFetcher
 from storage import feeds as feed_repo
 from storage.engine import Store
 from tests.adapters.discord.factories import handled
@@ -31,8 +31,8 @@ from tests.adapters.discord.payloads import (
     slash_command,
 )
 from tests.core.commands.conftest import NOW
+from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.core.test_feed_safety import PRIVATE_WAYS_IN, guard
-from tests.core.test_pipeline import ITEMS, rss
 from tests.fakes.discord_api import APP_ID, TOKEN, FakeDiscord, InteractionState
 from tests.fakes.feed_server import FeedServer
 

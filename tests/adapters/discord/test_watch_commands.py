@@ -23,7 +23,7 @@ from bot.adapters.discord.respond import DEFER_AFTER
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.routing import Route
-from bot.core.watchlists_admin import LiveWatchlist
+from bot.core.watchlist_editing import LiveWatchlist
 from storage.engine import Store
 from tests.adapters.discord.factories import handled
 from tests.adapters.discord.payloads import (

@@ -20,14 +20,14 @@ from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import NetworkGuard
-from bot.core.fetch import FeedFetcher
+from bot.core.poll.fetch import FeedFetcher
 from storage import feeds as feed_repo
 from storage.engine import Store
 from tests.adapters.slack.samples import assert_within_limits, texts
 from tests.adapters.slack.test_app import SECRET, command_form, signed
 from tests.core.commands.conftest import NOW
+from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.core.test_feed_safety import PRIVATE_WAYS_IN, guard
-from tests.core.test_pipeline import ITEMS, rss
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.slack_api import FakeSlackApi
 

@@ -28,8 +28,8 @@ from bot.core.commands.model import Invocation, Reply, ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.routing import Route
-from bot.core.watchlists_admin import LiveWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.files import WatchedFile
+from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
+from bot.core.watchlist_editing.files import WatchedFile
 from storage import audit as audit_repo
 from storage import watchlist_versions as version_repo
 from storage.engine import Store

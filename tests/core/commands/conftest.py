@@ -10,8 +10,8 @@ import pytest
 
 from bot.core.commands.model import Caller, Invocation, Reply, ThemeCatalog
 from bot.core.commands.service import CommandService
-from bot.core.ingest import AlertPolicy, ingest
 from bot.core.models import Article, NewArticle, ThemeHit
+from bot.core.poll.ingest import AlertPolicy, ingest
 from bot.core.routing import Route, ThemeMatcher
 from bot.core.story_cache import StoryCache
 from bot.core.theme_hits import WatchlistMatcher

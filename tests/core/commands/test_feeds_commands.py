@@ -19,17 +19,17 @@ from bot.core.commands.model import Caller, Invocation, Reply, ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.feed_probe import ChatFeeds
-from bot.core.fetch import FeedFetcher
 from bot.core.models import FeedStatus, PollState
-from bot.core.pipeline import PollContext, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.pipeline import PollContext, poll_feed
 from storage import audit as audit_repo
 from storage import feeds as feed_repo
 from storage.audit import AuditEntry
 from storage.engine import Store
 from storage.feeds import NewFeed
 from tests.core.commands.conftest import NOW
+from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.core.test_feed_safety import StaticResolver, guard
-from tests.core.test_pipeline import ITEMS, rss
 from tests.fakes.feed_server import FeedServer
 
 BOSS = Caller("slack", "U0BOSS", "boss")

@@ -23,14 +23,14 @@ from bot.core.commands.service import CommandService
 from bot.core.commands.watch import split_quoted
 from bot.core.routing import Route
 from bot.core.watchlist import load_watchlists
-from bot.core.watchlists_admin import LiveWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.document import add_terms
-from bot.core.watchlists_admin.files import WatchedFile
+from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
+from bot.core.watchlist_editing.document import add_terms
+from bot.core.watchlist_editing.files import WatchedFile
 from storage import audit as audit_repo
 from storage.audit import AuditEntry
 from storage.engine import Store
 from tests.core.commands.conftest import Clock
-from tests.watchlists_admin.bench import WATCHLIST, documents, watchlist_folder
+from tests.watchlist_editing.harness import WATCHLIST, documents, watchlist_folder
 
 CHANNEL = "slack:C0123"
 BOSS = Caller("slack", "U0BOSS", "boss")

@@ -16,14 +16,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.core.fetch import (
+from bot.core.models import FetchOutcome, FetchRequest, FetchResult
+from bot.core.poll.fetch import (
     DEFAULT_USER_AGENT,
     FeedFetcher,
     FetchError,
     parse_max_age,
     parse_retry_after,
 )
-from bot.core.models import FetchOutcome, FetchRequest, FetchResult
 from bot.core.polling_policy import (
     failure_backoff,
     next_interval,
@@ -539,7 +539,7 @@ async def test_a_bug_becomes_a_failed_result(
     def broken(*args: object) -> FetchResult:
         raise KeyError("oops")
 
-    monkeypatch.setattr("bot.core.fetch._fetched", broken)
+    monkeypatch.setattr("bot.core.poll.fetch._fetched", broken)
     server.add_feed("/feed.xml", RSS)
     result = await fetch(fetcher, server.url("/feed.xml"))
     assert_failed(result, "unexpected error", "KeyError", "bug in nkru-monitor")

@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 from bot.core.dedup import item_key
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed, FeedStatus, ParsedFeed
-from bot.core.parse import parse_feed as real_parse
-from bot.core.pipeline import PollContext, PollReport, identifiable, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.parse import parse_feed as real_parse
+from bot.core.poll.pipeline import PollContext, PollReport, identifiable, poll_feed
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
@@ -107,7 +107,7 @@ async def test_every_corpus_file_through_poll_feed(
         parsed_by_url[kwargs["url"]] = result
         return result
 
-    monkeypatch.setattr("bot.core.pipeline.parse_feed", recording_parse)
+    monkeypatch.setattr("bot.core.poll.pipeline.parse_feed", recording_parse)
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'corpus.db'}")
     started = time.monotonic()
     try:

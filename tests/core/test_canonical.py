@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.core import normalize
-from bot.core.normalize import (
+from bot.core import canonical
+from bot.core.canonical import (
     TRACKING_PARAMS,
     TRACKING_PREFIXES,
     canonical_url,
@@ -217,11 +217,11 @@ def test_simple_markup_tokeniser_agrees_with_html_parser() -> None:
     for _ in range(5_000):
         html = "".join(rng.choice(MARKUP_PIECES) for _ in range(rng.randint(1, 12)))
         for limit in (None, 3, 40):
-            fast = normalize._extract_simple(html, limit)
+            fast = canonical._extract_simple(html, limit)
             if fast is not None:
                 simple += 1
-                assert fast == normalize._TextExtractor(limit, True).text(html), html
-                assert fast == normalize._TextExtractor(limit, False).text(html), html
+                assert fast == canonical._TextExtractor(limit, True).text(html), html
+                assert fast == canonical._TextExtractor(limit, False).text(html), html
     assert simple > 1_000  # the comparison covered both paths
 
 
@@ -229,7 +229,7 @@ def test_simple_markup_tokeniser_agrees_with_html_parser() -> None:
     "html", ["a < b", "<!-- c -->x", "<script>x</script>", "<a href=x>y</a>", "</p class='x'>"]
 )
 def test_markup_beyond_simple_goes_to_html_parser(html: str) -> None:
-    assert normalize._extract_simple(html, None) is None
+    assert canonical._extract_simple(html, None) is None
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,12 @@ import pytest
 
 from bot.core.routing import Route
 from bot.core.watchlist.model import WatchlistError
-from bot.core.watchlists_admin import WatchlistEditor, When
-from bot.core.watchlists_admin.document import EditError, add_terms, delete_theme
+from bot.core.watchlist_editing import WatchlistEditor, When
+from bot.core.watchlist_editing.document import EditError, add_terms, delete_theme
 from storage import audit as audit_repo
 from storage.engine import Store
 from storage.watchlist_versions import Author
-from tests.watchlists_admin.bench import WATCHLIST, documents, open_live, watchlist_folder
+from tests.watchlist_editing.harness import WATCHLIST, documents, open_live, watchlist_folder
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
 ANA = Author("slack", "U01", "Ana")

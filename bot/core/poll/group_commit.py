@@ -23,8 +23,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.ingest import AlertPolicy, IngestBatch, IngestReport, ingest_many
 from bot.core.models import NewArticle
+from bot.core.poll.ingest import AlertPolicy, IngestBatch, IngestReport, ingest_many
 from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
 from storage.engine import Store

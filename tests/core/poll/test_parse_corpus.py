@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.canonical import canonical_url
 from bot.core.models import ParsedFeed
-from bot.core.normalize import canonical_url
-from bot.core.parse import parse_feed
+from bot.core.poll.parse import parse_feed
 from tests.conftest import real_feed_bodies
 
 pytestmark = pytest.mark.corpus
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 FEEDPARSER_TESTS = CORPUS / "feedparser-tests"
 REAL_FEEDS = CORPUS / "real-feeds"
 # The real feeds were captured up to Feb 2026; "now" must be after their newest item or

@@ -15,11 +15,11 @@ from sqlalchemy import Table, func, select, text
 
 from bot.core import cluster
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed, FeedStatus, ParsedFeed
-from bot.core.parse import parse_feed as real_parse
-from bot.core.pipeline import PollContext, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.parse import parse_feed as real_parse
+from bot.core.poll.pipeline import PollContext, poll_feed
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
@@ -181,7 +181,7 @@ async def test_same_body_without_validators_is_unchanged_and_not_parsed(
         parsed.append(real_parse(*args, **kwargs))
         return parsed[-1]
 
-    monkeypatch.setattr("bot.core.pipeline.parse_feed", counting_parse)
+    monkeypatch.setattr("bot.core.poll.pipeline.parse_feed", counting_parse)
     server.add_feed("/feed.xml", rss(ITEMS), etag=False, last_modified=False)
     feed_id = await add_feed(store, server.url("/feed.xml"))
     ctx = context(store, fetcher)

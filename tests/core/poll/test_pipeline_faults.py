@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
 from bot.core.models import Feed, FeedStatus
-from bot.core.pipeline import PollContext, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.pipeline import PollContext, poll_feed
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
@@ -245,7 +245,7 @@ async def test_fetcher_bug_is_recorded_not_raised(
     def broken(*args: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr("bot.core.fetch._fetched", broken)
+    monkeypatch.setattr("bot.core.poll.fetch._fetched", broken)
     server.add_feed(PATH, RSS)
     feed_id = await add_feed(store, server.url(PATH))
     async with FeedFetcher() as fetcher:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import parse as parse_module
 from bot.core.models import ParsedEntry, ParsedFeed
-from bot.core.parse import SUMMARY_MAX_CHARS, UNTITLED, parse_feed
+from bot.core.poll import parse as parse_module
+from bot.core.poll.parse import SUMMARY_MAX_CHARS, UNTITLED, parse_feed
 
 URL = "https://news.example.com/feeds/world.xml"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.group_commit import GroupCommitter
-from bot.core.ingest import AlertPolicy, IngestReport
 from bot.core.models import NewArticle
+from bot.core.poll.group_commit import GroupCommitter
+from bot.core.poll.ingest import AlertPolicy, IngestReport
 from bot.core.story_cache import StoryCache
 from storage import feeds as feed_repo
 from storage.engine import Store

@@ -1,7 +1,7 @@
 """Everything a fetched body needs before storage, as one pure function, plus where to run it.
 
 `prepare_feed` does all the per-entry CPU work of a poll: feedparser (or the JSON Feed reader)
-with normalising (bot.core.parse), the `identifiable` filter, the layer-(a) dedup key and
+with normalising (bot.core.poll.parse), the `identifiable` filter, the layer-(a) dedup key and
 content hash (bot.core.dedup) and the layer-(b) story fingerprint (bot.core.cluster). It is
 module-level, picklable and keeps no state, so it can run in another process; its result is
 small (no feedparser objects) to send back.
@@ -36,7 +36,7 @@ from typing import Protocol
 from bot.core.cluster import fingerprint
 from bot.core.dedup import content_hash, item_key
 from bot.core.models import NewArticle, ParsedEntry, ParsedFeed
-from bot.core.parse import UNTITLED, parse_feed
+from bot.core.poll.parse import UNTITLED, parse_feed
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ class ProcessPoolParser:
         if context.get_start_method() == "forkserver":
             # Imported once by the fork server, so each worker starts with them loaded. Only
             # takes effect when this process starts its fork server (the first pool).
-            context.set_forkserver_preload(["bot.core.prepare"])
+            context.set_forkserver_preload(["bot.core.poll.prepare"])
         executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=context, initializer=_worker_init
         )

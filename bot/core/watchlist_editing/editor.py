@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Problem, Watchlist, WatchlistError
-from bot.core.watchlists_admin.diff import diff_watchlists, summary
-from bot.core.watchlists_admin.document import EditError
+from bot.core.watchlist_editing.diff import diff_watchlists, summary
+from bot.core.watchlist_editing.document import EditError
 from storage import audit as audit_repo
 from storage import watchlist_versions as repo
 from storage.audit import AuditEntry

@@ -11,13 +11,13 @@ import pytest
 
 from bot.core.commands.model import Invocation, Reply, ThemeCatalog
 from bot.core.commands.service import CommandService
-from bot.core.pipeline import utcnow
-from bot.core.watchlists_admin import LiveWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.document import add_terms, delete_theme
+from bot.core.poll.pipeline import utcnow
+from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
+from bot.core.watchlist_editing.document import add_terms, delete_theme
 from bot.settings import normalize_database_url
 from storage.engine import Store
 from tests.test_cli import Nkru, Result, error_line, nkru_in
-from tests.watchlists_admin.bench import ADMIN, MEMBER, POLICY, WATCHLIST, documents
+from tests.watchlist_editing.harness import ADMIN, MEMBER, POLICY, WATCHLIST, documents
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
 # An operator's edit: a term with a comment of its own, and a new comment line elsewhere.

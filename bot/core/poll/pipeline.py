@@ -1,7 +1,7 @@
 """Poll one feed by id: fetch → parse → normalise → store only what is new → stories → outbox.
 
-Parse and normalise (with dedup keys and story fingerprints) is `bot.core.prepare.prepare_feed`,
-run by `PollContext.parser` in a worker thread or a pool of worker processes.
+Parse and normalise (with dedup keys and story fingerprints) is `prepare.prepare_feed`, run by
+`PollContext.parser` in a worker thread or a pool of worker processes.
 
 `poll_feed` is a standalone, idempotent unit of work: it takes an id and a storage handle, keeps
 no state in memory, and can run in any process (APScheduler only decides when).
@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core import feed_health
 from bot.core.feed_health import PollPolicy
 from bot.core.feed_safety import needs_guard
-from bot.core.fetch import FeedFetcher
-from bot.core.group_commit import GroupCommitter
-from bot.core.ingest import AlertPolicy, IngestReport
 from bot.core.models import Feed, FetchOutcome, FetchRequest, FetchResult, ParsedFeed, PollState
-from bot.core.parse import parse_feed
-from bot.core.prepare import Parser, ThreadParser
-from bot.core.prepare import identifiable as identifiable
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.group_commit import GroupCommitter
+from bot.core.poll.ingest import AlertPolicy, IngestReport
+from bot.core.poll.parse import parse_feed
+from bot.core.poll.prepare import Parser, ThreadParser
+from bot.core.poll.prepare import identifiable as identifiable
 from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
 from storage import feeds as feed_repo
@@ -50,13 +50,13 @@ class PollContext:
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     clock: Callable[[], datetime] = utcnow
     # Where parsing, normalising and fingerprinting run: a worker thread unless the wiring
-    # code passes a bot.core.prepare.ProcessPoolParser (NKRU_PARSE_WORKERS).
+    # code passes a bot.core.poll.prepare.ProcessPoolParser (NKRU_PARSE_WORKERS).
     parser: Parser = field(default_factory=lambda: ThreadParser(_parse))
     # This process's index of the stories in the window (the database stays the truth).
     stories: StoryCache = field(default_factory=StoryCache)
     # The watchlist's matcher (bot.core.watchlist): new articles get their themes from it.
     matcher: ThemeMatcher | None = None
-    # Stores the polls that finish together in one transaction (bot.core.group_commit).
+    # Stores the polls that finish together in one transaction (bot.core.poll.group_commit).
     committer: GroupCommitter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,7 +65,7 @@ class PollContext:
         object.__setattr__(self, "committer", committer)
 
     def set_matcher(self, matcher: ThemeMatcher | None) -> None:
-        """Match with a new watchlist from now on (bot.core.watchlists_admin swaps it in).
+        """Match with a new watchlist from now on (bot.core.watchlist_editing swaps it in).
 
         The context is shared by every poll, so this is the one place the matcher changes: the
         committer reads it once per group, so each stored group is matched by one watchlist.

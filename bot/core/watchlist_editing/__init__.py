@@ -8,7 +8,7 @@
   `files`: the watchlist file (NKRU_WATCHLISTS); `views`: text for `/nkru watch`.
 """
 
-from bot.core.watchlists_admin.editor import NoWatchlist, Saved, WatchlistEditor, When
-from bot.core.watchlists_admin.live import LiveWatchlist
+from bot.core.watchlist_editing.editor import NoWatchlist, Saved, WatchlistEditor, When
+from bot.core.watchlist_editing.live import LiveWatchlist
 
 __all__ = ["LiveWatchlist", "NoWatchlist", "Saved", "WatchlistEditor", "When"]

@@ -15,14 +15,23 @@ import pytest
 
 from bot.core import cluster
 from bot.core.dedup import content_hash, item_key
-from bot.core.fetch import FeedFetcher
 from bot.core.models import NewArticle
-from bot.core.parse import parse_feed
-from bot.core.pipeline import identifiable, poll_feed
-from bot.core.prepare import PreparedFeed, ProcessPoolParser, ThreadParser, prepare_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.parse import parse_feed
+from bot.core.poll.pipeline import identifiable, poll_feed
+from bot.core.poll.prepare import PreparedFeed, ProcessPoolParser, ThreadParser, prepare_feed
 from storage.engine import Store
 from storage.schema import articles
-from tests.core.test_pipeline import ITEMS, STORY_A, STORY_B, Item, add_feed, context, count, rss
+from tests.core.poll.test_pipeline import (
+    ITEMS,
+    STORY_A,
+    STORY_B,
+    Item,
+    add_feed,
+    context,
+    count,
+    rss,
+)
 from tests.fakes.feed_server import FeedServer
 
 FEED_URL = "https://wire.example/feed.xml"
@@ -135,7 +144,7 @@ async def test_a_broken_pool_falls_back_to_a_thread_and_is_recreated(
     async with ProcessPoolParser(1) as parser:
         [old] = parser.worker_pids()
         _kill(old)
-        with caplog.at_level(logging.WARNING, logger="bot.core.prepare"):
+        with caplog.at_level(logging.WARNING, logger="bot.core.poll.prepare"):
             # Several polls see the broken pool at once: each still gets its result.
             results = await asyncio.gather(*(parser.prepare(BODY, **KWARGS) for _ in range(4)))
 

@@ -10,7 +10,7 @@ from datetime import UTC
 
 from bot.core.watchlist.model import Group, Term, Theme, Watchlist
 from bot.core.watchlist.scoring import ThemeMatch
-from bot.core.watchlists_admin.diff import describe_term
+from bot.core.watchlist_editing.diff import describe_term
 from storage.watchlist_versions import VersionInfo
 
 TERMS_SHOWN = 8  # a context group's terms shown in `watch show` (the rest are counted)

@@ -16,8 +16,8 @@ from typing import Any
 
 import feedparser
 
+from bot.core.canonical import canonical_url, html_to_text, to_utc, truncate
 from bot.core.models import ParsedEntry, ParsedFeed
-from bot.core.normalize import canonical_url, html_to_text, to_utc, truncate
 
 SUMMARY_MAX_CHARS = 2000
 TITLE_MAX_CHARS = 300  # some feeds put a whole paragraph in <title>

@@ -14,20 +14,20 @@ import pytest
 
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.model import WatchlistError
-from bot.core.watchlists_admin import LiveWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.document import add_terms
-from bot.core.watchlists_admin.files import WatchedFile
+from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
+from bot.core.watchlist_editing.document import add_terms
+from bot.core.watchlist_editing.files import WatchedFile
 from storage import audit as audit_repo
 from storage import watchlist_versions as version_repo
 from storage.audit import AuditEntry
 from storage.engine import Store
 from storage.watchlist_versions import Author, NewVersion
-from tests.watchlists_admin.bench import PONTOON, WATCHLIST, documents, watchlist_folder
+from tests.watchlist_editing.harness import PONTOON, WATCHLIST, documents, watchlist_folder
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
 ANA = Author("slack", "U01", "Ana")
 BORIS = Author("discord", "42", "Boris")
-LIVE_LOG = "bot.core.watchlists_admin.live"
+LIVE_LOG = "bot.core.watchlist_editing.live"
 # tumen-bridge with "pontoon crossing" and a comment: the edit an operator makes in an editor.
 EDITED = add_terms(TEXT, "tumen-bridge", ["pontoon crossing"]).replace(
     '  "pontoon crossing",\n', '  "pontoon crossing",  # the temporary crossing of 2025\n', 1

@@ -15,19 +15,19 @@ from bot.core.commands.model import Caller, Invocation, Reply
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
 from bot.core.feed_health import PollPolicy
-from bot.core.fetch import FeedFetcher
-from bot.core.ingest import AlertPolicy
-from bot.core.pipeline import PollContext, PollReport, poll_feed
+from bot.core.poll.fetch import FeedFetcher
+from bot.core.poll.ingest import AlertPolicy
+from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.routing import Route
-from bot.core.watchlists_admin import LiveWatchlist, WatchlistEditor
-from bot.core.watchlists_admin.files import WatchedFile
+from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
+from bot.core.watchlist_editing.files import WatchedFile
 from storage import feeds as feed_repo
 from storage import watchlist_versions as version_repo
 from storage.engine import Store
 from storage.feeds import NewFeed
 from storage.schema import article_themes, articles, outbox
 from tests.conftest import REPO_ROOT
-from tests.core.test_pipeline import Item, rss
+from tests.core.poll.test_pipeline import Item, rss
 from tests.fakes.feed_server import FeedServer
 
 WATCHLIST = REPO_ROOT / "watchlists" / "nkru.toml"

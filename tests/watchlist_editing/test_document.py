@@ -8,8 +8,8 @@ import tomllib
 import pytest
 
 from bot.core.watchlist.load import load_watchlist_text
-from bot.core.watchlists_admin.diff import LAYOUT_ONLY, MINUS, diff_watchlists, summary
-from bot.core.watchlists_admin.document import (
+from bot.core.watchlist_editing.diff import LAYOUT_ONLY, MINUS, diff_watchlists, summary
+from bot.core.watchlist_editing.document import (
     EditError,
     add_terms,
     delete_theme,
@@ -17,7 +17,7 @@ from bot.core.watchlists_admin.document import (
     remove_terms,
     theme_slugs,
 )
-from tests.watchlists_admin.bench import WATCHLIST
+from tests.watchlist_editing.harness import WATCHLIST
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
 BRIDGE_COMMENT = "# The road bridge and border crossing over the Tumen River"
