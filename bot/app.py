@@ -29,7 +29,7 @@ from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.watchlist_editing import LiveWatchlist
-from bot.service import StartupError, admin_policy, catalog_of, load_matcher, route_of
+from bot.service import StartupError, catalog_of, load_matcher
 from bot.settings import Settings
 from storage import feeds as feed_repo
 from storage.engine import Store
@@ -72,7 +72,7 @@ def alert_policy(settings: Settings) -> AlertPolicy:
     max_age = settings.alert_max_age
     return AlertPolicy(
         destinations=(),
-        routes=tuple(route_of(r) for r in settings.routes),
+        routes=settings.route_list(),
         story_window=timedelta(seconds=settings.story_window),
         alert_max_age=timedelta(seconds=max_age) if max_age else None,
     )
@@ -133,7 +133,7 @@ async def open_runtime(
                 catalog,
                 routes,
                 ctx.clock,
-                admin=admin_policy(settings),
+                admin=settings.admin_policy(),
                 services=[chat_feeds, watchlist.editor, watchlist],
             )
             platforms = ChatPlatforms()
@@ -188,7 +188,7 @@ def schedule_config(settings: Settings) -> ScheduleConfig:
         delivery_interval=settings.delivery_interval,
         retention=timedelta(seconds=settings.retention),
         digests=[
-            DigestJob(route_of(r), r.cron, r.since) for r in settings.routes if r.mode == "digest"
+            DigestJob(r.route(), r.cron, r.since) for r in settings.routes if r.mode == "digest"
         ],
         retry=RetryPolicy(
             settings.delivery_max_attempts,

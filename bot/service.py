@@ -14,15 +14,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from bot.core.commands.model import ThemeCatalog
-from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.service import CommandService
-from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route, unknown_themes
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.model import WatchlistError
 from bot.core.watchlist_editing import LiveWatchlist, NoWatchlist, WatchlistEditor
 from bot.core.watchlist_editing.files import WatchedFile
-from bot.settings import RouteSettings, Settings
+from bot.settings import Settings
 from storage.engine import Store
 
 log = logging.getLogger(__name__)
@@ -35,24 +33,6 @@ class StartupError(Exception):
 def utcnow() -> datetime:
     """The current time, aware and in UTC."""
     return datetime.now(UTC)
-
-
-def route_of(spec: RouteSettings) -> Route:
-    """A configured route as the core's Route."""
-    themes = None if spec.unmatched else frozenset(spec.themes)
-    quiet = QuietHours.parse(spec.quiet_hours, spec.timezone) if spec.quiet_hours else None
-    return Route(spec.destination, themes, spec.min_score, spec.mode, quiet)
-
-
-def admin_policy(settings: Settings) -> AdminPolicy:
-    """Who is an admin, from the settings."""
-    return AdminPolicy(
-        discord_manage_guild=settings.discord_admins_manage_guild,
-        discord_role_ids=frozenset(settings.discord_admin_role_ids),
-        slack_user_ids=frozenset(settings.slack_admin_user_ids),
-        slack_usergroup_ids=frozenset(settings.slack_admin_usergroup_ids),
-        slack_workspace_admins=settings.slack_workspace_admins,
-    )
 
 
 def catalog_of(matcher: Callable[[], object]) -> Callable[[], ThemeCatalog]:
@@ -107,14 +87,14 @@ async def open_command_service(settings: Settings) -> AsyncIterator[CommandServi
     the command service over them; close the database on exit."""
     store = await Store.open(settings.database_url)
     try:
-        routes = tuple(route_of(r) for r in settings.routes)
+        routes = settings.route_list()
         watchlist = await load_matcher(settings, store, routes)
         yield CommandService(
             store,
             catalog_of(lambda: watchlist.matcher),
             routes,
             utcnow,
-            admin=admin_policy(settings),
+            admin=settings.admin_policy(),
             services=[watchlist.editor, watchlist],
         )
     finally:

@@ -8,7 +8,6 @@ one line naming the setting and the fix.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -29,6 +28,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.core.commands.permissions import AdminPolicy
+from bot.core.durations import parse_duration
+from bot.core.quiet_hours import QuietHours
+from bot.core.routing import Route
+
 ENV_PREFIX = "NKRU_"
 DEFAULT_CONFIG_FILE = "nkru.toml"
 SECRET_FIELDS = (
@@ -44,22 +48,10 @@ REMOVED_SETTINGS = {
     "discord_gateway_url": "discord.py always connects to wss://gateway.discord.gg",
 }
 _PROXY_SCHEMES = ("http", "https")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class SettingsError(Exception):
     """A setting is invalid; the message names it and says how to fix it."""
-
-
-def parse_duration(value: Any) -> float:
-    """Turn 90, "90s", "15m", "2h", "3d" into seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a duration: write e.g. 90s, 15m, 2h or 3d")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"]
 
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -118,8 +110,6 @@ class RouteSettings(BaseModel):
 
     @model_validator(mode="after")
     def _valid_quiet_hours(self) -> RouteSettings:
-        from bot.core.quiet_hours import QuietHours
-
         if self.quiet_hours is not None:
             QuietHours.parse(self.quiet_hours, self.timezone)
         return self
@@ -127,6 +117,8 @@ class RouteSettings(BaseModel):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
+        # Only a digest route has a crontab: the commands that load settings without one
+        # (`nkru latest`, `nkru feeds …`) do not pay for importing APScheduler.
         from apscheduler.triggers.cron import CronTrigger
 
         try:
@@ -134,6 +126,12 @@ class RouteSettings(BaseModel):
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a crontab line ({exc}): e.g. '0 8 * * *'") from None
         return value
+
+    def route(self) -> Route:
+        """This route as the core's Route."""
+        themes = None if self.unmatched else frozenset(self.themes)
+        quiet = QuietHours.parse(self.quiet_hours, self.timezone) if self.quiet_hours else None
+        return Route(self.destination, themes, self.min_score, self.mode, quiet)
 
 
 class Settings(BaseSettings):
@@ -244,6 +242,20 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("use one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    def route_list(self) -> tuple[Route, ...]:
+        """NKRU_ROUTES as the core's Routes."""
+        return tuple(spec.route() for spec in self.routes)
+
+    def admin_policy(self) -> AdminPolicy:
+        """Who is an admin on each platform (checked inside the bot for every admin command)."""
+        return AdminPolicy(
+            discord_manage_guild=self.discord_admins_manage_guild,
+            discord_role_ids=frozenset(self.discord_admin_role_ids),
+            slack_user_ids=frozenset(self.slack_admin_user_ids),
+            slack_usergroup_ids=frozenset(self.slack_admin_usergroup_ids),
+            slack_workspace_admins=self.slack_workspace_admins,
+        )
 
     @classmethod
     def settings_customise_sources(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.durations import parse_duration
 from bot.settings import (
     SettingsError,
     load_settings,
     normalize_database_url,
-    parse_duration,
 )
 
 

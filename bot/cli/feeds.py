@@ -97,7 +97,7 @@ async def add_feed(
     interval: Annotated[str, typer.Option(help="Polling interval, e.g. 15m or 2h")] = "",
 ) -> None:
     """Add a feed. Its first fetch stores items without alerting (flood guard)."""
-    from bot.settings import parse_duration
+    from bot.core.durations import parse_duration
     from storage import feeds as feed_repo
     from storage.feeds import FeedExistsError, NewFeed
 

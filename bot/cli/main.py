@@ -157,8 +157,8 @@ async def digest(
     from bot.adapters.console.adapter import render_digest
     from bot.app import open_runtime
     from bot.core.digest import build_digest
+    from bot.core.durations import parse_duration
     from bot.core.poll.pipeline import utcnow
-    from bot.settings import parse_duration
 
     try:
         period = parse_duration(since)
@@ -175,7 +175,6 @@ def _digest_route(settings: Settings, destination: str | None) -> Route:
     """The route a digest follows: the destination's (a digest route first), else the first
     digest route, else the first route."""
     from bot.core.routing import Route
-    from bot.service import route_of
 
     routes = sorted(settings.routes, key=lambda r: r.mode != "digest")
     if destination is not None:
@@ -183,7 +182,7 @@ def _digest_route(settings: Settings, destination: str | None) -> Route:
         if not routes:
             known = ", ".join(sorted({r.destination for r in settings.routes})) or "none"
             raise UserError(f"no route for {destination!r} in NKRU_ROUTES (routes: {known})")
-    return route_of(routes[0]) if routes else Route("console")
+    return routes[0].route() if routes else Route("console")
 
 
 @db_app.command("upgrade")

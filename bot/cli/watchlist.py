@@ -252,7 +252,6 @@ async def import_(
     from bot.core.watchlist import WatchlistError
     from bot.core.watchlist_editing import WatchlistEditor, When
     from bot.core.watchlist_editing.files import read_watchlist_file
-    from bot.service import route_of
     from storage.engine import Store
 
     settings = load()
@@ -261,7 +260,7 @@ async def import_(
     except WatchlistError as exc:
         _report_problems(exc)
         raise typer.Exit(2) from None
-    routed = frozenset(t for r in settings.routes for t in route_of(r).themes or ())
+    routed = frozenset(t for r in settings.routes for t in r.route().themes or ())
     store = await Store.open(settings.database_url)
     try:
         editor = WatchlistEditor(store, utcnow, routed_themes=routed)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.canonical import canonical_url
-from bot.settings import parse_duration
+from bot.core.durations import parse_duration
 from storage import feeds as feed_repo
 from storage.feeds import NewFeed
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.registry import UsageError
 from bot.core.commands.text import span, theme_list
-from bot.settings import parse_duration
+from bot.core.durations import parse_duration
 
 LATEST_DEFAULT, LATEST_MAX = 5, 20
 EVERY_STORY = "all"  # `latest all`: every stored story, matched or not (unless a theme is so named)
@@ -168,7 +168,7 @@ def theme_of(word: str, catalog: ThemeCatalog) -> str:
 
 
 def duration_of(word: str, ceiling: timedelta, *, floor: timedelta) -> timedelta:
-    """A duration between `floor` and `ceiling` (bot.settings.parse_duration syntax)."""
+    """A duration between `floor` and `ceiling` (bot.core.durations syntax)."""
     try:
         seconds = parse_duration(word)
     except ValueError:
