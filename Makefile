@@ -36,6 +36,7 @@ test: lint typecheck pytest   ## everything CI checks
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -40,12 +40,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._synthetic import SEED, headlines  # noqa: E402
 from bot.core.models import NewArticle  # noqa: E402
 from bot.core.poll.ingest import AlertPolicy, ingest  # noqa: E402
+from bot.core.records import NewFeed  # noqa: E402
 from bot.core.story_cache import StoryCache  # noqa: E402
 from bot.core.theme_hits import WatchlistMatcher  # noqa: E402
 from bot.settings import normalize_database_url  # noqa: E402
-from storage import feeds as feed_repo  # noqa: E402
 from storage.engine import Store  # noqa: E402
-from storage.feeds import NewFeed  # noqa: E402
 
 ARTICLES = 200
 FEED_URL = "http://127.0.0.1:9/wire.xml"  # never fetched: nothing here polls
@@ -112,7 +111,7 @@ async def seed(url: str) -> None:
     store = await Store.open(normalize_database_url(url))
     try:
         async with store.transaction() as conn:
-            feed = await feed_repo.add(conn, NewFeed(FEED_URL, "Wire", 900), now)
+            feed = await conn.feeds.add(NewFeed(FEED_URL, "Wire", 900), now)
         matcher = WatchlistMatcher.load(ROOT / "watchlists")
         texts = headlines(ARTICLES, SEED)
         articles = [article(feed.id, n, text, now) for n, text in enumerate(texts)]

@@ -122,13 +122,12 @@ from bot.core.poll.group_commit import GroupCommitter
 from bot.core.poll.ingest import AlertPolicy, IngestReport, ingest
 from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import Parser, ProcessPoolParser, ThreadParser, prepare_feed
+from bot.core.records import NewFeed
 from bot.core.story_cache import StoryCache
 from storage import articles as article_repo
-from storage import feeds as feed_repo
 from storage import outbox as outbox_repo
 from storage import stories as story_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 from storage.schema import articles as articles_table
 
 ITEMS_PER_FEED = 50
@@ -351,7 +350,7 @@ async def add_feeds(store: Store, urls: list[str], names: list[str]) -> list[Fee
     now = datetime.now(UTC)
     new = [NewFeed(url, name, 900, "seed") for url, name in zip(urls, names, strict=True)]
     async with store.transaction() as conn:
-        added = await feed_repo.add_missing(conn, new, now)
+        added = await conn.feeds.add_missing(new, now)
     by_url = {feed.url: feed for feed in added}
     return [by_url[url] for url in urls]
 
@@ -530,7 +529,7 @@ async def _pipeline_slice(
                 state = feed_health.succeeded(
                     feed, result, now, PollPolicy(), new_items=len(report.new_articles)
                 )
-                await feed_repo.record_poll(conn, feed.id, state)
+                await conn.feeds.record_poll(feed.id, state)
 
             assert run.committer is not None
             report = await run.committer.ingest(prepared.articles, now, after=record)
@@ -980,7 +979,7 @@ async def ingest_pass(
         result.ingest_seconds = time.perf_counter() - started
     async with store.transaction() as conn:
         stmt = select(articles_table.c.item_key, articles_table.c.story_id)
-        story_of = {key: story_id for key, story_id in (await conn.execute(stmt)).all()}
+        story_of = {key: story_id for key, story_id in (await conn.connection.execute(stmt)).all()}
     assert len(story_of) == len(articles), "not every article was stored"
     result.source_joined = sum(
         1

@@ -42,10 +42,9 @@ from bot.core.models import Feed, FetchOutcome, FetchResult, NewArticle, PollSta
 from bot.core.poll.group_commit import GroupCommitter
 from bot.core.poll.ingest import AlertPolicy, IngestReport
 from bot.core.poll.prepare import prepare_feed
+from bot.core.records import NewFeed
 from bot.core.story_cache import StoryCache
-from storage import feeds as feed_repo
 from storage.engine import Store, _sqlite_pragmas
-from storage.feeds import NewFeed
 
 CALLS = 100  # record_poll calls per round
 FEEDS_PER_ROUND = 5  # ingest transactions per round
@@ -74,7 +73,7 @@ async def add_feeds(store: Store, count: int, now: datetime) -> list[Feed]:
         NewFeed(f"https://feed{i}.test/feed.xml", f"feed {i}", 900, "seed") for i in range(count)
     ]
     async with store.transaction() as conn:
-        return sorted(await feed_repo.add_missing(conn, new, now), key=lambda feed: feed.id)
+        return sorted(await conn.feeds.add_missing(new, now), key=lambda feed: feed.id)
 
 
 class Timings:
@@ -113,7 +112,7 @@ async def record_polls(store: Store, feed: Feed, state: PollState) -> None:
     """CALLS record_poll calls in one transaction."""
     async with store.transaction() as conn:
         for _ in range(CALLS):
-            await feed_repo.record_poll(conn, feed.id, state)
+            await conn.feeds.record_poll(feed.id, state)
 
 
 async def ingest_feeds(
@@ -136,7 +135,7 @@ def _recorder(
         result = FetchResult(FetchOutcome.FETCHED, feed.url, http_status=200, body=b"")
         new = len(report.new_articles)
         state = feed_health.succeeded(feed, result, now, PollPolicy(), new_items=new)
-        await feed_repo.record_poll(conn, feed.id, state)
+        await conn.feeds.record_poll(feed.id, state)
 
     return record
 

@@ -31,7 +31,6 @@ from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.watchlist_editing import LiveWatchlist
 from bot.service import StartupError, catalog_of, load_matcher
 from bot.settings import Settings
-from storage import feeds as feed_repo
 from storage.engine import Store
 
 log = logging.getLogger(__name__)
@@ -166,7 +165,7 @@ async def poll_all_once(
 ) -> list[PollReport]:
     """Poll every enabled feed once, concurrently (the fetcher bounds concurrency)."""
     async with runtime.store.transaction() as conn:
-        feeds = [feed for feed in await feed_repo.list_all(conn) if feed.enabled]
+        feeds = [feed for feed in await conn.feeds.list_all() if feed.enabled]
 
     async def one(feed: Feed) -> PollReport:
         report = await poll_feed(runtime.ctx, feed.id)

@@ -23,9 +23,7 @@ from bot.cli.support import console, escape, load
 from bot.core.delivery import deliver_due
 from bot.core.poll.parse import parse_feed
 from bot.core.poll.pipeline import utcnow
-from storage import feeds as feed_repo
-from storage import stories as story_repo
-from storage.feeds import NewFeed
+from bot.core.records import NewFeed
 from storage.schema import articles, outbox, stories
 
 # The repository's seeds/demo (editable installs, checkouts), else ./seeds/demo (Docker image).
@@ -114,7 +112,7 @@ async def _add_demo_feeds(runtime: Runtime, base_url: str) -> None:
         parsed = parse_feed(path.read_bytes(), url=f"{base_url}/{path.name}", fetched_at=now)
         new.append(NewFeed(f"{base_url}/{path.name}", parsed.title or path.stem, 60, "demo"))
     async with runtime.store.transaction() as conn:
-        await feed_repo.add_missing(conn, new, now)
+        await conn.feeds.add_missing(new, now)
 
 
 async def _poll_and_deliver(runtime: Runtime) -> None:
@@ -130,12 +128,18 @@ async def _poll_and_deliver(runtime: Runtime) -> None:
 
 async def _summary(runtime: Runtime) -> None:
     async with runtime.store.transaction() as conn:
-        stored = (await conn.execute(select(func.count()).select_from(articles))).scalar_one()
-        story_count = (await conn.execute(select(func.count()).select_from(stories))).scalar_one()
+        stored = (
+            await conn.connection.execute(select(func.count()).select_from(articles))
+        ).scalar_one()
+        story_count = (
+            await conn.connection.execute(select(func.count()).select_from(stories))
+        ).scalar_one()
         alerts = select(func.count()).select_from(outbox).where(outbox.c.status == "sent")
-        sent = (await conn.execute(alerts.where(outbox.c.kind == "new"))).scalar_one()
-        folded = (await conn.execute(alerts.where(outbox.c.kind == "update"))).scalar_one()
-        views = await story_repo.latest(conn, 1000)
+        sent = (await conn.connection.execute(alerts.where(outbox.c.kind == "new"))).scalar_one()
+        folded = (
+            await conn.connection.execute(alerts.where(outbox.c.kind == "update"))
+        ).scalar_one()
+        views = await conn.stories.latest(1000)
     console.print(Rule("summary"))
     console.print(
         f"{stored} articles stored, {story_count} stories, {sent} alerts delivered "

@@ -10,8 +10,6 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy import text
 
-from storage import feeds as feed_repo
-from storage import outbox as outbox_repo
 from storage.engine import Store
 
 log = logging.getLogger(__name__)
@@ -37,9 +35,9 @@ async def healthz(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     try:
         async with store.transaction() as conn:
-            await conn.execute(text("SELECT 1"))
-            feeds = await feed_repo.count_by_status(conn)
-            backlog = await outbox_repo.count_by_status(conn)
+            await conn.connection.execute(text("SELECT 1"))
+            feeds = await conn.feeds.count_by_status()
+            backlog = await conn.outbox.count_by_status()
     except Exception as exc:  # any database failure means "unhealthy", never a 500 page
         log.warning("healthz: database unreachable: %s", exc)
         return web.json_response({"ok": False, "error": "database unreachable"}, status=503)

@@ -90,87 +90,87 @@ def _stored(article: NewArticle, article_id: int) -> Article:
     )
 
 
-async def insert_new(conn: AsyncConnection, new: list[NewArticle]) -> list[Article]:
-    """Insert articles whose item_key is not stored yet; return exactly those, in input order."""
-    unique = list({article.item_key: article for article in reversed(new)}.values())[::-1]
-    ids: dict[str, int] = {}
-    for start in range(0, len(unique), _BATCH):
-        chunk = [_row(article) for article in unique[start : start + _BATCH]]
-        # RETURNING order is not guaranteed, so rows are put back in input order by their key.
-        # (sort_by_parameter_order=True would do that for us, but on SQLite SQLAlchemy then
-        # sends one INSERT per row: four times slower for a feed of 50 items.) Only the id
-        # comes back: the rest of each Article is what was just inserted, and reading it back
-        # (datetimes parsed from text on SQLite) was most of this function's time.
-        rows = await conn.execute(_insert_new_statement(conn.dialect.name), chunk)
-        ids.update((item_key, int(article_id)) for item_key, article_id in rows.all())
-    return [_stored(a, ids[a.item_key]) for a in unique if a.item_key in ids]
-
-
-async def set_story(conn: AsyncConnection, article_id: int, story_id: int) -> None:
-    """Attach an article to its story (as its first report: no signature kept)."""
-    await set_stories(conn, [(article_id, story_id, None)])
-
-
-async def set_stories(conn: AsyncConnection, placed: list[tuple[int, int, bytes | None]]) -> None:
-    """Put articles in their stories: (article id, story id, signature if it joined) triples."""
-    if not placed:
-        return
-    rows = [
-        {"article_id_": article_id, "story_id_": story_id, "signature_": signature}
-        for article_id, story_id, signature in placed
-    ]
-    await conn.execute(_SET_STORIES, rows)
-
-
-async def member_signatures_after(
-    conn: AsyncConnection, after_id: int, since: datetime
-) -> list[tuple[int, int, bytes, datetime]]:
-    """(article id, story id, signature, fetched) of articles with id > `after_id` that joined
-    a story, fetched since `since`."""
-    rows = await conn.execute(_MEMBER_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
-    return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
-
-
-async def get(conn: AsyncConnection, article_id: int) -> Article | None:
-    """One article by id."""
-    stmt = select(*COLUMNS).where(articles.c.id == article_id)
-    row = (await conn.execute(stmt)).mappings().first()
-    return to_article(row) if row else None
-
-
 def _newest(stmt: Select[Any], limit: int) -> Select[Any]:
     return stmt.order_by(articles.c.published_at.desc(), articles.c.id.desc()).limit(limit)
 
 
-async def search(conn: AsyncConnection, query: str, limit: int = 20) -> list[Article]:
-    """Articles containing every word of the query (case-insensitive, any script), newest first."""
-    words = query.casefold().split()
-    if not words:
-        return []
-    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
-    condition = and_(*(articles.c.search_text.like(f"%{w}%", escape="\\") for w in escaped))
-    rows = await conn.execute(_newest(select(*COLUMNS).where(condition), limit))
-    return [to_article(row) for row in rows.mappings()]
+class SqlArticles:
+    """Articles in the database, within one transaction."""
 
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
-async def latest(conn: AsyncConnection, limit: int = 10) -> list[Article]:
-    """The newest stored articles."""
-    rows = await conn.execute(_newest(select(*COLUMNS), limit))
-    return [to_article(row) for row in rows.mappings()]
+    async def insert_new(self, new: list[NewArticle]) -> list[Article]:
+        """Insert the articles whose item_key is not stored yet; return those, in input order."""
+        unique = list({article.item_key: article for article in reversed(new)}.values())[::-1]
+        ids: dict[str, int] = {}
+        for start in range(0, len(unique), _BATCH):
+            chunk = [_row(article) for article in unique[start : start + _BATCH]]
+            # RETURNING order is not guaranteed, so rows are put back in input order by their key.
+            # (sort_by_parameter_order=True would do that for us, but on SQLite SQLAlchemy then
+            # sends one INSERT per row: four times slower for a feed of 50 items.) Only the id
+            # comes back: the rest of each Article is what was just inserted, and reading it back
+            # (datetimes parsed from text on SQLite) was most of this function's time.
+            rows = await self._conn.execute(_insert_new_statement(self._conn.dialect.name), chunk)
+            ids.update((item_key, int(article_id)) for item_key, article_id in rows.all())
+        return [_stored(a, ids[a.item_key]) for a in unique if a.item_key in ids]
 
+    async def set_story(self, article_id: int, story_id: int) -> None:
+        """Attach an article to its story (as its first report: no signature kept)."""
+        await self.set_stories([(article_id, story_id, None)])
 
-async def outlets(conn: AsyncConnection, story_id: int) -> list[str]:
-    """Names of the outlets that reported a story, in the order they did."""
-    stmt = (
-        select(articles.c.source_name)
-        .where(articles.c.story_id == story_id)
-        .order_by(articles.c.fetched_at, articles.c.id)
-    )
-    names = (await conn.execute(stmt)).scalars().all()
-    return list(dict.fromkeys(names))
+    async def set_stories(self, placed: list[tuple[int, int, bytes | None]]) -> None:
+        """Put articles in their stories: (article id, story id, signature if it joined) triples."""
+        if not placed:
+            return
+        rows = [
+            {"article_id_": article_id, "story_id_": story_id, "signature_": signature}
+            for article_id, story_id, signature in placed
+        ]
+        await self._conn.execute(_SET_STORIES, rows)
 
+    async def member_signatures_after(
+        self, after_id: int, since: datetime
+    ) -> list[tuple[int, int, bytes, datetime]]:
+        """(article id, story id, signature, fetched) of articles with id > `after_id` that joined
+        a story, fetched since `since`."""
+        rows = await self._conn.execute(
+            _MEMBER_SIGNATURES_AFTER, {"after_id": after_id, "since": since}
+        )
+        return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
 
-async def purge_fetched_before(conn: AsyncConnection, cutoff: datetime) -> int:
-    """Retention: delete articles fetched before the cutoff."""
-    result = await conn.execute(delete(articles).where(articles.c.fetched_at < cutoff))
-    return int(result.rowcount or 0)
+    async def get(self, article_id: int) -> Article | None:
+        """One article by id."""
+        stmt = select(*COLUMNS).where(articles.c.id == article_id)
+        row = (await self._conn.execute(stmt)).mappings().first()
+        return to_article(row) if row else None
+
+    async def search(self, query: str, limit: int = 20) -> list[Article]:
+        """Articles with every word of the query (case-insensitive, any script), newest first."""
+        words = query.casefold().split()
+        if not words:
+            return []
+        escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
+        condition = and_(*(articles.c.search_text.like(f"%{w}%", escape="\\") for w in escaped))
+        rows = await self._conn.execute(_newest(select(*COLUMNS).where(condition), limit))
+        return [to_article(row) for row in rows.mappings()]
+
+    async def latest(self, limit: int = 10) -> list[Article]:
+        """The newest stored articles."""
+        rows = await self._conn.execute(_newest(select(*COLUMNS), limit))
+        return [to_article(row) for row in rows.mappings()]
+
+    async def outlets(self, story_id: int) -> list[str]:
+        """Names of the outlets that reported a story, in the order they did."""
+        stmt = (
+            select(articles.c.source_name)
+            .where(articles.c.story_id == story_id)
+            .order_by(articles.c.fetched_at, articles.c.id)
+        )
+        names = (await self._conn.execute(stmt)).scalars().all()
+        return list(dict.fromkeys(names))
+
+    async def purge_fetched_before(self, cutoff: datetime) -> int:
+        """Retention: delete articles fetched before the cutoff."""
+        result = await self._conn.execute(delete(articles).where(articles.c.fetched_at < cutoff))
+        return int(result.rowcount or 0)

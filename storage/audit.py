@@ -2,64 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.records import AuditEntry
 from storage.schema import audit_log
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One admin action."""
+class SqlAuditLog:
+    """the audit log in the database, within one transaction."""
 
-    at: datetime
-    platform: str  # slack | discord | console | cli | file
-    user_id: str
-    user_name: str
-    destination: str
-    action: str  # "watch add", "feeds add", "watch undo", …
-    target: str
-    detail: str
-    outcome: str = "ok"  # ok | refused | invalid | failed
-    id: int | None = None
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
-
-async def record(conn: AsyncConnection, entry: AuditEntry) -> int:
-    """Append an entry; its id."""
-    values = {
-        "at": entry.at,
-        "platform": entry.platform,
-        "user_id": entry.user_id,
-        "user_name": entry.user_name,
-        "destination": entry.destination,
-        "action": entry.action,
-        "target": entry.target,
-        "detail": entry.detail,
-        "outcome": entry.outcome,
-    }
-    result = await conn.execute(insert(audit_log).values(values).returning(audit_log.c.id))
-    return int(result.scalar_one())
-
-
-async def recent(conn: AsyncConnection, limit: int = 20) -> list[AuditEntry]:
-    """The newest entries first."""
-    stmt = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
-    rows = (await conn.execute(stmt)).mappings().all()
-    return [
-        AuditEntry(
-            at=row["at"],
-            platform=row["platform"],
-            user_id=row["user_id"],
-            user_name=row["user_name"],
-            destination=row["destination"],
-            action=row["action"],
-            target=row["target"],
-            detail=row["detail"],
-            outcome=row["outcome"],
-            id=row["id"],
+    async def record(self, entry: AuditEntry) -> int:
+        """Append an entry; its id."""
+        values = {
+            "at": entry.at,
+            "platform": entry.platform,
+            "user_id": entry.user_id,
+            "user_name": entry.user_name,
+            "destination": entry.destination,
+            "action": entry.action,
+            "target": entry.target,
+            "detail": entry.detail,
+            "outcome": entry.outcome,
+        }
+        result = await self._conn.execute(
+            insert(audit_log).values(values).returning(audit_log.c.id)
         )
-        for row in rows
-    ]
+        return int(result.scalar_one())
+
+    async def recent(self, limit: int = 20) -> list[AuditEntry]:
+        """The newest entries first."""
+        stmt = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
+        rows = (await self._conn.execute(stmt)).mappings().all()
+        return [
+            AuditEntry(
+                at=row["at"],
+                platform=row["platform"],
+                user_id=row["user_id"],
+                user_name=row["user_name"],
+                destination=row["destination"],
+                action=row["action"],
+                target=row["target"],
+                detail=row["detail"],
+                outcome=row["outcome"],
+                id=row["id"],
+            )
+            for row in rows
+        ]

@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.core.repositories import DatabaseError
 from storage import sqlite_driver
 from storage.locks import lock_migrations
+from storage.transaction import SqlTransaction
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration in MIGRATIONS (a test holds the two together): a database already there
@@ -80,13 +82,18 @@ class Store:
             await conn.run_sync(_alembic_upgrade)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
-        Never open a second transaction inside one (on SQLite that would wait forever).
+        Never open a second transaction inside one (on SQLite that would wait forever). A
+        failure of the database (SQLAlchemy's errors) comes out as the core's DatabaseError.
         """
-        async with self._gate, self.engine.begin() as conn:
-            yield conn
+        try:
+            async with self._gate, self.engine.begin() as conn:
+                yield SqlTransaction(conn)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise DatabaseError(reason) from exc
 
     async def close(self) -> None:
         """Release every pooled connection."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,26 +11,9 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Feed, FeedStatus, PollState
+from bot.core.records import FeedExistsError, NewFeed
 from storage.dialect import insert_ignore
 from storage.schema import feeds
-
-
-class FeedExistsError(Exception):
-    """A feed with the same URL is already stored."""
-
-    def __init__(self, existing: Feed) -> None:
-        super().__init__(f"feed #{existing.id} already has this URL ({existing.name})")
-        self.existing = existing
-
-
-@dataclass(frozen=True, slots=True)
-class NewFeed:
-    """A feed to add."""
-
-    url: str
-    name: str
-    interval_seconds: int
-    origin: str = "cli"
 
 
 def _to_feed(row: RowMapping) -> Feed:
@@ -73,119 +55,8 @@ def _new_row(feed: NewFeed, now: datetime) -> dict[str, Any]:
     }
 
 
-async def add(conn: AsyncConnection, feed: NewFeed, now: datetime) -> Feed:
-    """Add one feed, or raise FeedExistsError naming the feed that already has the URL."""
-    stmt = insert_ignore(conn, feeds, ["url"]).values(_new_row(feed, now))
-    row = (await conn.execute(stmt.returning(*feeds.c))).mappings().first()
-    if row is None:
-        existing = await get_by_url(conn, feed.url)
-        assert existing is not None
-        raise FeedExistsError(existing)
-    return _to_feed(row)
-
-
-async def add_missing(conn: AsyncConnection, new: list[NewFeed], now: datetime) -> list[Feed]:
-    """Add the feeds whose URL is not stored yet; return only those added."""
-    if not new:
-        return []
-    stmt = insert_ignore(conn, feeds, ["url"]).returning(*feeds.c)
-    rows = await conn.execute(stmt, [_new_row(feed, now) for feed in new])
-    return [_to_feed(row) for row in rows.mappings()]
-
-
 # Built once: every poll reads its feed (see storage.stories on building per call).
 _GET = select(feeds).where(feeds.c.id == bindparam("feed_id"))
-
-
-async def get(conn: AsyncConnection, feed_id: int) -> Feed | None:
-    """The feed with this id."""
-    row = (await conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
-    return _to_feed(row) if row else None
-
-
-async def get_with_origin(conn: AsyncConnection, feed_id: int) -> tuple[Feed, str] | None:
-    """The feed with this id and who added it (`origin_of`), in one query."""
-    row = (await conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
-    return (_to_feed(row), row["origin"]) if row else None
-
-
-async def origin_of(conn: AsyncConnection, feed_id: int) -> str | None:
-    """Who added the feed: "seed", "cli", "chat"… (None if it does not exist)."""
-    stmt = select(feeds.c.origin).where(feeds.c.id == feed_id)
-    origin: str | None = (await conn.execute(stmt)).scalar_one_or_none()
-    return origin
-
-
-async def get_by_url(conn: AsyncConnection, url: str) -> Feed | None:
-    """The feed with this URL."""
-    row = (await conn.execute(select(feeds).where(feeds.c.url == url))).mappings().first()
-    return _to_feed(row) if row else None
-
-
-async def list_all(conn: AsyncConnection) -> list[Feed]:
-    """Every feed, by id."""
-    rows = await conn.execute(select(feeds).order_by(feeds.c.id))
-    return [_to_feed(row) for row in rows.mappings()]
-
-
-async def due(conn: AsyncConnection, now: datetime) -> list[Feed]:
-    """Enabled feeds whose next poll time has come."""
-    stmt = (
-        select(feeds)
-        .where(feeds.c.enabled.is_(True))
-        .where(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now))
-        .order_by(feeds.c.next_poll_at)
-    )
-    return [_to_feed(row) for row in (await conn.execute(stmt)).mappings()]
-
-
-async def remove(conn: AsyncConnection, feed_id: int) -> bool:
-    """Delete a feed (its stored articles stay, detached); True if it existed."""
-    result = await conn.execute(delete(feeds).where(feeds.c.id == feed_id))
-    return bool(result.rowcount)
-
-
-async def set_enabled(conn: AsyncConnection, feed_id: int, enabled: bool, now: datetime) -> bool:
-    """Enable (clearing failure state, polling soon) or disable a feed by hand."""
-    values: dict[str, Any] = {"enabled": enabled}
-    if enabled:
-        values |= {
-            "status": FeedStatus.OK.value,
-            "disabled_reason": None,
-            "consecutive_failures": 0,
-            "failing_since": None,
-            "next_poll_at": now,
-        }
-    else:
-        values |= {"status": FeedStatus.DISABLED.value, "disabled_reason": "disabled by an admin"}
-    result = await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
-    return bool(result.rowcount)
-
-
-async def record_poll(conn: AsyncConnection, feed_id: int, state: PollState) -> None:
-    """Store the outcome of one poll."""
-    values: dict[str, Any] = {
-        "last_polled_at": state.last_polled_at,
-        "next_poll_at": state.next_poll_at,
-        "status": state.status.value,
-        "consecutive_failures": state.consecutive_failures,
-        "last_error": state.last_error,
-        "failing_since": state.failing_since,
-        "disabled_reason": state.disabled_reason,
-    }
-    if state.status is FeedStatus.DISABLED:
-        values["enabled"] = False
-    optional = {
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "body_hash": state.body_hash,
-        "last_success_at": state.last_success_at,
-        "first_fetch_done": state.first_fetch_done,
-    }
-    values |= {key: value for key, value in optional.items() if value is not None}
-    params = {f"{key}_": value for key, value in values.items()}
-    params |= {"feed_id_": feed_id, "new_items_": state.new_items}
-    await conn.execute(_poll_update(tuple(values)), params)
 
 
 @functools.cache
@@ -203,7 +74,118 @@ def _poll_update(columns: tuple[str, ...]) -> Update:
     )
 
 
-async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
-    """How many feeds are ok, failing and disabled."""
-    rows = await conn.execute(select(feeds.c.status, func.count()).group_by(feeds.c.status))
-    return {status: count for status, count in rows.all()}
+class SqlFeeds:
+    """Feeds in the database, within one transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, feed: NewFeed, now: datetime) -> Feed:
+        """Add one feed, or raise FeedExistsError naming the feed that already has the URL."""
+        stmt = insert_ignore(self._conn, feeds, ["url"]).values(_new_row(feed, now))
+        row = (await self._conn.execute(stmt.returning(*feeds.c))).mappings().first()
+        if row is None:
+            existing = await self.get_by_url(feed.url)
+            assert existing is not None
+            raise FeedExistsError(existing)
+        return _to_feed(row)
+
+    async def add_missing(self, new: list[NewFeed], now: datetime) -> list[Feed]:
+        """Add the feeds whose URL is not stored yet; return only those added."""
+        if not new:
+            return []
+        stmt = insert_ignore(self._conn, feeds, ["url"]).returning(*feeds.c)
+        rows = await self._conn.execute(stmt, [_new_row(feed, now) for feed in new])
+        return [_to_feed(row) for row in rows.mappings()]
+
+    async def get(self, feed_id: int) -> Feed | None:
+        """The feed with this id."""
+        row = (await self._conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
+        return _to_feed(row) if row else None
+
+    async def get_with_origin(self, feed_id: int) -> tuple[Feed, str] | None:
+        """The feed with this id and who added it (`origin_of`), in one query."""
+        row = (await self._conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
+        return (_to_feed(row), row["origin"]) if row else None
+
+    async def origin_of(self, feed_id: int) -> str | None:
+        """Who added the feed: "seed", "cli", "chat"… (None if it does not exist)."""
+        stmt = select(feeds.c.origin).where(feeds.c.id == feed_id)
+        origin: str | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        return origin
+
+    async def get_by_url(self, url: str) -> Feed | None:
+        """The feed with this URL."""
+        row = (await self._conn.execute(select(feeds).where(feeds.c.url == url))).mappings().first()
+        return _to_feed(row) if row else None
+
+    async def list_all(self) -> list[Feed]:
+        """Every feed, by id."""
+        rows = await self._conn.execute(select(feeds).order_by(feeds.c.id))
+        return [_to_feed(row) for row in rows.mappings()]
+
+    async def due(self, now: datetime) -> list[Feed]:
+        """Enabled feeds whose next poll time has come."""
+        stmt = (
+            select(feeds)
+            .where(feeds.c.enabled.is_(True))
+            .where(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now))
+            .order_by(feeds.c.next_poll_at)
+        )
+        return [_to_feed(row) for row in (await self._conn.execute(stmt)).mappings()]
+
+    async def remove(self, feed_id: int) -> bool:
+        """Delete a feed (its stored articles stay, detached); True if it existed."""
+        result = await self._conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+        return bool(result.rowcount)
+
+    async def set_enabled(self, feed_id: int, enabled: bool, now: datetime) -> bool:
+        """Enable (clearing failure state, polling soon) or disable a feed by hand."""
+        values: dict[str, Any] = {"enabled": enabled}
+        if enabled:
+            values |= {
+                "status": FeedStatus.OK.value,
+                "disabled_reason": None,
+                "consecutive_failures": 0,
+                "failing_since": None,
+                "next_poll_at": now,
+            }
+        else:
+            values |= {
+                "status": FeedStatus.DISABLED.value,
+                "disabled_reason": "disabled by an admin",
+            }
+        result = await self._conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+        return bool(result.rowcount)
+
+    async def record_poll(self, feed_id: int, state: PollState) -> None:
+        """Store the outcome of one poll."""
+        values: dict[str, Any] = {
+            "last_polled_at": state.last_polled_at,
+            "next_poll_at": state.next_poll_at,
+            "status": state.status.value,
+            "consecutive_failures": state.consecutive_failures,
+            "last_error": state.last_error,
+            "failing_since": state.failing_since,
+            "disabled_reason": state.disabled_reason,
+        }
+        if state.status is FeedStatus.DISABLED:
+            values["enabled"] = False
+        optional = {
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "body_hash": state.body_hash,
+            "last_success_at": state.last_success_at,
+            "first_fetch_done": state.first_fetch_done,
+        }
+        values |= {key: value for key, value in optional.items() if value is not None}
+        params = {f"{key}_": value for key, value in values.items()}
+        params |= {"feed_id_": feed_id, "new_items_": state.new_items}
+        await self._conn.execute(_poll_update(tuple(values)), params)
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many feeds are ok, failing and disabled."""
+        rows = await self._conn.execute(
+            select(feeds.c.status, func.count()).group_by(feeds.c.status)
+        )
+        return {status: count for status, count in rows.all()}

@@ -12,55 +12,58 @@ from storage.dialect import upsert
 from storage.schema import mutes
 
 
-async def mute(
-    conn: AsyncConnection,
-    destination: str,
-    theme: str,
-    until: datetime,
-    created_by: str,
-    now: datetime,
-) -> None:
-    """Mute `theme` in `destination` until `until` (replacing an earlier mute of it)."""
-    row = {
-        "destination": destination,
-        "theme": theme,
-        "until": until,
-        "created_by": created_by,
-        "created_at": now,
-    }
-    await conn.execute(
-        upsert(conn, mutes, ["destination", "theme"], ["until", "created_by", "created_at"]),
-        [row],
-    )
+class SqlMutes:
+    """Per-channel mutes in the database, within one transaction."""
 
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
-async def unmute(conn: AsyncConnection, destination: str, theme: str) -> bool:
-    """Lift a mute; False if the theme was not muted there."""
-    result = await conn.execute(
-        delete(mutes).where(mutes.c.destination == destination, mutes.c.theme == theme)
-    )
-    return bool(result.rowcount)
+    async def mute(
+        self,
+        destination: str,
+        theme: str,
+        until: datetime,
+        created_by: str,
+        now: datetime,
+    ) -> None:
+        """Mute `theme` in `destination` until `until` (replacing an earlier mute of it)."""
+        row = {
+            "destination": destination,
+            "theme": theme,
+            "until": until,
+            "created_by": created_by,
+            "created_at": now,
+        }
+        await self._conn.execute(
+            upsert(
+                self._conn, mutes, ["destination", "theme"], ["until", "created_by", "created_at"]
+            ),
+            [row],
+        )
 
+    async def unmute(self, destination: str, theme: str) -> bool:
+        """Lift a mute; False if the theme was not muted there."""
+        result = await self._conn.execute(
+            delete(mutes).where(mutes.c.destination == destination, mutes.c.theme == theme)
+        )
+        return bool(result.rowcount)
 
-async def active(conn: AsyncConnection, destination: str, now: datetime) -> dict[str, datetime]:
-    """The themes muted in `destination` now, with when each mute ends."""
-    stmt = select(mutes.c.theme, mutes.c.until).where(
-        mutes.c.destination == destination, mutes.c.until > now
-    )
-    return {theme: until for theme, until in (await conn.execute(stmt)).all()}
+    async def active(self, destination: str, now: datetime) -> dict[str, datetime]:
+        """The themes muted in `destination` now, with when each mute ends."""
+        stmt = select(mutes.c.theme, mutes.c.until).where(
+            mutes.c.destination == destination, mutes.c.until > now
+        )
+        return {theme: until for theme, until in (await self._conn.execute(stmt)).all()}
 
-
-async def muted_themes(
-    conn: AsyncConnection, destinations: Iterable[str], now: datetime
-) -> dict[str, set[str]]:
-    """For each destination with active mutes, the muted themes (the delivery worker's view)."""
-    wanted = sorted(set(destinations))
-    if not wanted:
-        return {}
-    stmt = select(mutes.c.destination, mutes.c.theme).where(
-        mutes.c.destination.in_(wanted), mutes.c.until > now
-    )
-    found: dict[str, set[str]] = {}
-    for destination, theme in (await conn.execute(stmt)).all():
-        found.setdefault(destination, set()).add(theme)
-    return found
+    async def muted_themes(self, destinations: Iterable[str], now: datetime) -> dict[str, set[str]]:
+        """For each destination with active mutes, the muted themes (the delivery worker's view)."""
+        wanted = sorted(set(destinations))
+        if not wanted:
+            return {}
+        stmt = select(mutes.c.destination, mutes.c.theme).where(
+            mutes.c.destination.in_(wanted), mutes.c.until > now
+        )
+        found: dict[str, set[str]] = {}
+        for destination, theme in (await self._conn.execute(stmt)).all():
+            found.setdefault(destination, set()).add(theme)
+        return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Insert, Select, bindparam, func, select, update
@@ -17,43 +17,13 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Alert
+from bot.core.records import DEAD, MUTED, PENDING, SENT, OutboxEntry
 from storage import articles as article_repo
 from storage import themes as theme_repo
 from storage.dialect import insert_ignore
 from storage.schema import articles, outbox, stories
 
-PENDING, SENT, DEAD, MUTED = "pending", "sent", "dead", "muted"
 _ID_BATCH = 5000  # story ids per IN list, well under the bound-parameter limits
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """One alert to deliver to one destination."""
-
-    destination: str
-    kind: str  # "new" or "update"
-    story_id: int
-    article_id: int
-
-
-async def enqueue(conn: AsyncConnection, entries: list[OutboxEntry], now: datetime) -> int:
-    """Queue alerts; an article is queued at most once per destination. Returns how many."""
-    if not entries:
-        return 0
-    rows = [
-        {
-            "destination": entry.destination,
-            "kind": entry.kind,
-            "story_id": entry.story_id,
-            "article_id": entry.article_id,
-            "status": PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for entry in entries
-    ]
-    return len((await conn.execute(_enqueue_statement(conn.dialect.name), rows)).all())
 
 
 # Built once (see storage.stories: building and keying one per call cost more than running it).
@@ -70,30 +40,6 @@ _STORIES_WITH_NEW_ALERT = (
 )
 
 
-async def has_new_alert(conn: AsyncConnection, story_id: int, destination: str) -> bool:
-    """Whether the story was already queued as a new alert for this destination."""
-    stmt = (
-        select(outbox.c.id)
-        .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
-        .where(outbox.c.kind == "new")
-        .limit(1)
-    )
-    return (await conn.execute(stmt)).first() is not None
-
-
-async def stories_with_new_alert(
-    conn: AsyncConnection, story_ids: Iterable[int], destination: str
-) -> set[int]:
-    """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
-    ids = sorted(set(story_ids))
-    found: set[int] = set()
-    for start in range(0, len(ids), _ID_BATCH):
-        params = {"story_ids": ids[start : start + _ID_BATCH], "destination": destination}
-        rows = await conn.execute(_STORIES_WITH_NEW_ALERT, params)
-        found.update(int(story_id) for story_id in rows.scalars())
-    return found
-
-
 def _due_ids(now: datetime, limit: int) -> Select[int]:
     """Ids of pending alerts whose time has come, oldest first."""
     return (
@@ -102,34 +48,6 @@ def _due_ids(now: datetime, limit: int) -> Select[int]:
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
-
-
-async def due(conn: AsyncConnection, now: datetime, limit: int = 50) -> list[Alert]:
-    """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
-    ids = list((await conn.execute(_due_ids(now, limit))).scalars())
-    return await _alerts_by_id(conn, ids) if ids else []
-
-
-async def claim_due(
-    conn: AsyncConnection, now: datetime, lease: timedelta, limit: int = 50
-) -> list[Alert]:
-    """Take due alerts for delivery by pushing their next attempt `lease` ahead.
-
-    Several processes may share one PostgreSQL database: the UPDATE re-checks
-    `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
-    the others. If this process dies mid-send, the lease runs out and the alert is retried.
-    """
-    ids = list((await conn.execute(_due_ids(now, limit))).scalars())
-    if not ids:
-        return []
-    stmt = (
-        update(outbox)
-        .where(outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
-        .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1)
-        .returning(outbox.c.id)
-    )
-    claimed = set((await conn.execute(stmt)).scalars())
-    return [alert for alert in await _alerts_by_id(conn, ids) if alert.outbox_id in claimed]
 
 
 async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
@@ -147,7 +65,7 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
     )
     rows = (await conn.execute(stmt)).mappings().all()
     alerts = [await _alert(conn, row) for row in rows]
-    hits = await theme_repo.of_stories(conn, (alert.story_id for alert in alerts))
+    hits = await theme_repo.SqlThemes(conn).of_stories(alert.story_id for alert in alerts)
     return [replace(alert, themes=hits.get(alert.story_id, [])) for alert in alerts]
 
 
@@ -169,7 +87,7 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
             stories.c.id == row["story_id"]
         )
     lead = (await conn.execute(headline)).mappings().one()
-    outlets = await article_repo.outlets(conn, row["story_id"])
+    outlets = await article_repo.SqlArticles(conn).outlets(row["story_id"])
     return Alert(
         outbox_id=row["id"],
         destination=row["destination"],
@@ -206,54 +124,122 @@ def _shown_by_first_post(first: RowMapping | None, queued_at: datetime) -> bool:
     return bool(first["status"] == PENDING or first["sent_at"] >= queued_at)
 
 
-async def mark_sent(
-    conn: AsyncConnection, outbox_id: int, remote_id: str | None, now: datetime
-) -> None:
-    """Record a confirmed delivery."""
-    await conn.execute(
-        update(outbox)
-        .where(outbox.c.id == outbox_id)
-        .values(status=SENT, remote_id=remote_id, sent_at=now, attempts=outbox.c.attempts + 1)
-    )
+class SqlOutbox:
+    """The outbox in the database, within one transaction."""
 
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
-async def mark_failed(
-    conn: AsyncConnection, outbox_id: int, error: str, retry_at: datetime | None
-) -> None:
-    """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
-    values: dict[str, object] = {"last_error": error, "attempts": outbox.c.attempts + 1}
-    if retry_at is None:
-        values["status"] = DEAD
-    else:
-        values["next_attempt_at"] = retry_at
-    await conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
+    async def enqueue(self, entries: list[OutboxEntry], now: datetime) -> int:
+        """Queue alerts; an article is queued at most once per destination. Returns how many."""
+        if not entries:
+            return 0
+        rows = [
+            {
+                "destination": entry.destination,
+                "kind": entry.kind,
+                "story_id": entry.story_id,
+                "article_id": entry.article_id,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for entry in entries
+        ]
+        return len(
+            (await self._conn.execute(_enqueue_statement(self._conn.dialect.name), rows)).all()
+        )
 
+    async def has_new_alert(self, story_id: int, destination: str) -> bool:
+        """Whether the story was already queued as a new alert for this destination."""
+        stmt = (
+            select(outbox.c.id)
+            .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
+            .where(outbox.c.kind == "new")
+            .limit(1)
+        )
+        return (await self._conn.execute(stmt)).first() is not None
 
-async def postpone(conn: AsyncConnection, outbox_id: int, until: datetime) -> None:
-    """Hold a claimed entry until `until` (quiet hours); the claim does not count as a try."""
-    await conn.execute(
-        update(outbox)
-        .where(outbox.c.id == outbox_id)
-        .values(next_attempt_at=until, claims=outbox.c.claims - 1)
-    )
+    async def stories_with_new_alert(self, story_ids: Iterable[int], destination: str) -> set[int]:
+        """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
+        ids = sorted(set(story_ids))
+        found: set[int] = set()
+        for start in range(0, len(ids), _ID_BATCH):
+            params = {"story_ids": ids[start : start + _ID_BATCH], "destination": destination}
+            rows = await self._conn.execute(_STORIES_WITH_NEW_ALERT, params)
+            found.update(int(story_id) for story_id in rows.scalars())
+        return found
 
+    async def due(self, now: datetime, limit: int = 50) -> list[Alert]:
+        """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
+        ids = list((await self._conn.execute(_due_ids(now, limit))).scalars())
+        return await _alerts_by_id(self._conn, ids) if ids else []
 
-async def mark_muted(conn: AsyncConnection, outbox_id: int, now: datetime) -> None:
-    """Record that the entry was not sent because its themes are muted in that channel."""
-    await conn.execute(
-        update(outbox)
-        .where(outbox.c.id == outbox_id)
-        .values(status=MUTED, last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC")
-    )
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead.
 
+        Several processes may share one PostgreSQL database: the UPDATE re-checks
+        `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
+        the others. If this process dies mid-send, the lease runs out and the alert is retried.
+        """
+        ids = list((await self._conn.execute(_due_ids(now, limit))).scalars())
+        if not ids:
+            return []
+        stmt = (
+            update(outbox)
+            .where(
+                outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now
+            )
+            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1)
+            .returning(outbox.c.id)
+        )
+        claimed = set((await self._conn.execute(stmt)).scalars())
+        return [
+            alert for alert in await _alerts_by_id(self._conn, ids) if alert.outbox_id in claimed
+        ]
 
-async def attempts(conn: AsyncConnection, outbox_id: int) -> int:
-    """How many times delivery of this entry was tried."""
-    stmt = select(outbox.c.attempts).where(outbox.c.id == outbox_id)
-    return int((await conn.execute(stmt)).scalar_one())
+    async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
+        """Record a confirmed delivery."""
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(status=SENT, remote_id=remote_id, sent_at=now, attempts=outbox.c.attempts + 1)
+        )
 
+    async def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
+        values: dict[str, object] = {"last_error": error, "attempts": outbox.c.attempts + 1}
+        if retry_at is None:
+            values["status"] = DEAD
+        else:
+            values["next_attempt_at"] = retry_at
+        await self._conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
 
-async def count_by_status(conn: AsyncConnection) -> dict[str, int]:
-    """Backlog figures for `status`: pending, sent, dead."""
-    rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
-    return {status: count for status, count in rows.all()}
+    async def postpone(self, outbox_id: int, until: datetime) -> None:
+        """Hold a claimed entry until `until` (quiet hours); the claim does not count as a try."""
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(next_attempt_at=until, claims=outbox.c.claims - 1)
+        )
+
+    async def mark_muted(self, outbox_id: int, now: datetime) -> None:
+        """Record that the entry was not sent because its themes are muted in that channel."""
+        await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id)
+            .values(status=MUTED, last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC")
+        )
+
+    async def attempts(self, outbox_id: int) -> int:
+        """How many times delivery of this entry was tried."""
+        stmt = select(outbox.c.attempts).where(outbox.c.id == outbox_id)
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def count_by_status(self) -> dict[str, int]:
+        """Backlog figures for `status`: pending, sent, dead."""
+        rows = await self._conn.execute(
+            select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        )
+        return {status: count for status, count in rows.all()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,23 +11,13 @@ from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Article, Story
+from bot.core.records import NewStory, StoryView
 from storage import articles as article_repo
 from storage.schema import articles, stories
 
 # Band keys per IN list and stories per multi-row INSERT: well under the bound-parameter
 # limits (SQLite 32,766, asyncpg 32,767).
 _STORY_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class StoryView:
-    """A story with its lead article, for `latest` and digests."""
-
-    story: Story
-    url: str | None
-    summary: str
-    source_name: str
-    outlets: list[str]
 
 
 # The statements every ingest runs are built once, with their values as parameters: building
@@ -48,126 +38,6 @@ _ATTACH = (
         last_seen_at=bindparam("seen_at_", type_=stories.c.last_seen_at.type),
     )
 )
-
-
-async def signatures_after(
-    conn: AsyncConnection, after_id: int, since: datetime
-) -> list[tuple[int, bytes, datetime]]:
-    """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
-    rows = await conn.execute(_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
-    return [(int(r[0]), bytes(r[1]), r[2]) for r in rows.all()]
-
-
-@dataclass(frozen=True, slots=True)
-class NewStory:
-    """A story to start: what `create` takes besides the time."""
-
-    title: str
-    lead_article_id: int
-    signature: bytes
-
-
-async def create_many(conn: AsyncConnection, new: list[NewStory], seen_at: datetime) -> list[int]:
-    """`create` for many stories in a few statements; returns their ids in input order.
-
-    Each story must have its own lead article (ingest starts a story per new article).
-    """
-    if len({story.lead_article_id for story in new}) != len(new):
-        raise ValueError("two new stories share a lead article")
-    ids: list[int] = []
-    for start in range(0, len(new), _STORY_BATCH):
-        rows = [
-            {
-                "title": story.title,
-                "lead_article_id": story.lead_article_id,
-                "first_seen_at": seen_at,
-                "last_seen_at": seen_at,
-                "article_count": 1,
-                "signature": story.signature,
-            }
-            for story in new[start : start + _STORY_BATCH]
-        ]
-        # Matched back by lead article (one story per lead), not by RETURNING order: see
-        # articles.insert_new for why not sort_by_parameter_order.
-        result = await conn.execute(_CREATE, rows)
-        returned = {int(lead): int(story_id) for lead, story_id in result.all()}
-        ids.extend(returned[story.lead_article_id] for story in new[start : start + _STORY_BATCH])
-    return ids
-
-
-async def create(
-    conn: AsyncConnection, *, title: str, lead_article_id: int, seen_at: datetime, signature: bytes
-) -> int:
-    """Start a story from its first article."""
-    [story_id] = await create_many(conn, [NewStory(title, lead_article_id, signature)], seen_at)
-    return story_id
-
-
-async def attach(conn: AsyncConnection, story_id: int, seen_at: datetime) -> None:
-    """Count one more report of a story."""
-    await attach_many(conn, [story_id], seen_at)
-
-
-async def attach_many(conn: AsyncConnection, story_ids: list[int], seen_at: datetime) -> None:
-    """`attach` once per id in the list (an id listed twice counts two reports)."""
-    if not story_ids:
-        return
-    counts = Counter(story_ids)
-    await conn.execute(
-        _ATTACH,
-        [
-            {"story_id_": story_id, "reports_": reports, "seen_at_": seen_at}
-            for story_id, reports in counts.items()
-        ],
-    )
-
-
-async def latest(
-    conn: AsyncConnection, limit: int = 10, *, since: datetime | None = None
-) -> list[StoryView]:
-    """The most recent stories (first seen since `since`) with lead article and all outlets."""
-    stmt = _views().order_by(stories.c.first_seen_at.desc(), stories.c.id.desc()).limit(limit)
-    if since is not None:
-        stmt = stmt.where(stories.c.first_seen_at >= since)
-    return await _to_views(conn, stmt)
-
-
-async def views(conn: AsyncConnection, story_ids: list[int]) -> list[StoryView]:
-    """The given stories (those that still exist), in no particular order."""
-    found: list[StoryView] = []
-    for start in range(0, len(story_ids), _STORY_BATCH):
-        chunk = story_ids[start : start + _STORY_BATCH]
-        found += await _to_views(conn, _views().where(stories.c.id.in_(chunk)))
-    return found
-
-
-async def headlined(conn: AsyncConnection, wanted: dict[int, int]) -> dict[int, StoryView]:
-    """Views of the stories in ``wanted`` (story id -> article id) headed by that article
-    rather than the lead: its title, link, summary and outlet (outlets stay the story's)."""
-    found = await views(conn, sorted(wanted))
-    leads = {view.story.lead_article_id for view in found}
-    ids = sorted(set(wanted.values()) - leads)
-    heads: dict[int, Article] = {}
-    for start in range(0, len(ids), _STORY_BATCH):
-        stmt = select(*article_repo.COLUMNS).where(
-            articles.c.id.in_(ids[start : start + _STORY_BATCH])
-        )
-        rows = (await conn.execute(stmt)).mappings().all()
-        heads.update({row["id"]: article_repo.to_article(row) for row in rows})
-    out = {}
-    for view in found:
-        head = heads.get(wanted[view.story.id])
-        if head is not None:  # else the lead itself, or gone
-            story = replace(view.story, title=head.title)
-            view = StoryView(story, head.url, head.summary, head.source_name, view.outlets)
-        out[view.story.id] = view
-    return out
-
-
-async def ids_seen_since(conn: AsyncConnection, since: datetime) -> list[int]:
-    """Ids of the stories that gained a report since `since`."""
-    stmt = select(stories.c.id).where(stories.c.last_seen_at >= since)
-    return [int(story_id) for story_id in (await conn.execute(stmt)).scalars()]
 
 
 def _views() -> Select[Any]:
@@ -198,13 +68,120 @@ async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]
     return found
 
 
-async def count_seen_since(conn: AsyncConnection, since: datetime) -> int:
-    """How many stories were first seen since `since`."""
-    stmt = select(func.count()).select_from(stories).where(stories.c.first_seen_at >= since)
-    return int((await conn.execute(stmt)).scalar_one())
+class SqlStories:
+    """Stories in the database, within one transaction."""
 
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
 
-async def purge_seen_before(conn: AsyncConnection, cutoff: datetime) -> int:
-    """Retention: delete stories not seen since the cutoff (their articles stay, detached)."""
-    result = await conn.execute(delete(stories).where(stories.c.last_seen_at < cutoff))
-    return int(result.rowcount or 0)
+    async def signatures_after(
+        self, after_id: int, since: datetime
+    ) -> list[tuple[int, bytes, datetime]]:
+        """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
+        rows = await self._conn.execute(_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
+        return [(int(r[0]), bytes(r[1]), r[2]) for r in rows.all()]
+
+    async def create_many(self, new: list[NewStory], seen_at: datetime) -> list[int]:
+        """`create` for many stories in a few statements; returns their ids in input order.
+
+        Each story must have its own lead article (ingest starts a story per new article).
+        """
+        if len({story.lead_article_id for story in new}) != len(new):
+            raise ValueError("two new stories share a lead article")
+        ids: list[int] = []
+        for start in range(0, len(new), _STORY_BATCH):
+            rows = [
+                {
+                    "title": story.title,
+                    "lead_article_id": story.lead_article_id,
+                    "first_seen_at": seen_at,
+                    "last_seen_at": seen_at,
+                    "article_count": 1,
+                    "signature": story.signature,
+                }
+                for story in new[start : start + _STORY_BATCH]
+            ]
+            # Matched back by lead article (one story per lead), not by RETURNING order: see
+            # articles.insert_new for why not sort_by_parameter_order.
+            result = await self._conn.execute(_CREATE, rows)
+            returned = {int(lead): int(story_id) for lead, story_id in result.all()}
+            ids.extend(
+                returned[story.lead_article_id] for story in new[start : start + _STORY_BATCH]
+            )
+        return ids
+
+    async def create(
+        self, *, title: str, lead_article_id: int, seen_at: datetime, signature: bytes
+    ) -> int:
+        """Start a story from its first article."""
+        [story_id] = await self.create_many([NewStory(title, lead_article_id, signature)], seen_at)
+        return story_id
+
+    async def attach(self, story_id: int, seen_at: datetime) -> None:
+        """Count one more report of a story."""
+        await self.attach_many([story_id], seen_at)
+
+    async def attach_many(self, story_ids: list[int], seen_at: datetime) -> None:
+        """`attach` once per id in the list (an id listed twice counts two reports)."""
+        if not story_ids:
+            return
+        counts = Counter(story_ids)
+        await self._conn.execute(
+            _ATTACH,
+            [
+                {"story_id_": story_id, "reports_": reports, "seen_at_": seen_at}
+                for story_id, reports in counts.items()
+            ],
+        )
+
+    async def latest(self, limit: int = 10, *, since: datetime | None = None) -> list[StoryView]:
+        """The most recent stories (first seen since `since`) with lead article and all outlets."""
+        stmt = _views().order_by(stories.c.first_seen_at.desc(), stories.c.id.desc()).limit(limit)
+        if since is not None:
+            stmt = stmt.where(stories.c.first_seen_at >= since)
+        return await _to_views(self._conn, stmt)
+
+    async def views(self, story_ids: list[int]) -> list[StoryView]:
+        """The given stories (those that still exist), in no particular order."""
+        found: list[StoryView] = []
+        for start in range(0, len(story_ids), _STORY_BATCH):
+            chunk = story_ids[start : start + _STORY_BATCH]
+            found += await _to_views(self._conn, _views().where(stories.c.id.in_(chunk)))
+        return found
+
+    async def headlined(self, wanted: dict[int, int]) -> dict[int, StoryView]:
+        """Views of the stories in ``wanted`` (story id -> article id) headed by that article
+        rather than the lead: its title, link, summary and outlet (outlets stay the story's)."""
+        found = await self.views(sorted(wanted))
+        leads = {view.story.lead_article_id for view in found}
+        ids = sorted(set(wanted.values()) - leads)
+        heads: dict[int, Article] = {}
+        for start in range(0, len(ids), _STORY_BATCH):
+            stmt = select(*article_repo.COLUMNS).where(
+                articles.c.id.in_(ids[start : start + _STORY_BATCH])
+            )
+            rows = (await self._conn.execute(stmt)).mappings().all()
+            heads.update({row["id"]: article_repo.to_article(row) for row in rows})
+        out = {}
+        for view in found:
+            head = heads.get(wanted[view.story.id])
+            if head is not None:  # else the lead itself, or gone
+                story = replace(view.story, title=head.title)
+                view = StoryView(story, head.url, head.summary, head.source_name, view.outlets)
+            out[view.story.id] = view
+        return out
+
+    async def ids_seen_since(self, since: datetime) -> list[int]:
+        """Ids of the stories that gained a report since `since`."""
+        stmt = select(stories.c.id).where(stories.c.last_seen_at >= since)
+        return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]
+
+    async def count_seen_since(self, since: datetime) -> int:
+        """How many stories were first seen since `since`."""
+        stmt = select(func.count()).select_from(stories).where(stories.c.first_seen_at >= since)
+        return int((await self._conn.execute(stmt)).scalar_one())
+
+    async def purge_seen_before(self, cutoff: datetime) -> int:
+        """Retention: delete stories not seen since the cutoff (their articles stay, detached)."""
+        result = await self._conn.execute(delete(stories).where(stories.c.last_seen_at < cutoff))
+        return int(result.rowcount or 0)

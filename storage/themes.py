@@ -14,63 +14,67 @@ from storage.schema import article_themes, articles
 _ID_BATCH = 5000  # ids per IN list, well under the bound-parameter limits
 
 
-async def add_many(conn: AsyncConnection, matched: Iterable[tuple[int, ThemeHit]]) -> None:
-    """Store (article id, hit) pairs."""
-    rows = [
-        {
-            "article_id": article_id,
-            "theme": hit.theme,
-            "score": hit.score,
-            "why": hit.why,
-            "explanation": hit.explanation,
-        }
-        for article_id, hit in matched
-    ]
-    if rows:
-        await conn.execute(article_themes.insert(), rows)
-
-
 def _hit(row: tuple[object, ...], article_id: int) -> ThemeHit:
     theme, score, why, explanation = row
     return ThemeHit(str(theme), float(score), str(why), dict(explanation), article_id)  # type: ignore[arg-type,call-overload]
 
 
-async def of_stories(conn: AsyncConnection, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
-    """Per story, its best hit per theme over all its articles, best score first (each
-    with the id of the article that scored it)."""
-    ids = sorted(set(story_ids))
-    best: dict[int, dict[str, ThemeHit]] = {}
-    for start in range(0, len(ids), _ID_BATCH):
-        stmt = (
-            select(
-                articles.c.story_id,
-                article_themes.c.article_id,
-                article_themes.c.theme,
-                article_themes.c.score,
-                article_themes.c.why,
-                article_themes.c.explanation,
+class SqlThemes:
+    """Theme matches in the database, within one transaction."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_many(self, matched: Iterable[tuple[int, ThemeHit]]) -> None:
+        """Store (article id, hit) pairs."""
+        rows = [
+            {
+                "article_id": article_id,
+                "theme": hit.theme,
+                "score": hit.score,
+                "why": hit.why,
+                "explanation": hit.explanation,
+            }
+            for article_id, hit in matched
+        ]
+        if rows:
+            await self._conn.execute(article_themes.insert(), rows)
+
+    async def of_stories(self, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
+        """Per story, its best hit per theme over all its articles, best score first (each
+        with the id of the article that scored it)."""
+        ids = sorted(set(story_ids))
+        best: dict[int, dict[str, ThemeHit]] = {}
+        for start in range(0, len(ids), _ID_BATCH):
+            stmt = (
+                select(
+                    articles.c.story_id,
+                    article_themes.c.article_id,
+                    article_themes.c.theme,
+                    article_themes.c.score,
+                    article_themes.c.why,
+                    article_themes.c.explanation,
+                )
+                .join(articles, articles.c.id == article_themes.c.article_id)
+                .where(articles.c.story_id.in_(ids[start : start + _ID_BATCH]))
+                .order_by(article_themes.c.article_id)  # equal scores: the earliest report's
             )
-            .join(articles, articles.c.id == article_themes.c.article_id)
-            .where(articles.c.story_id.in_(ids[start : start + _ID_BATCH]))
-            .order_by(article_themes.c.article_id)  # equal scores: the earliest report's
+            for story_id, article_id, *rest in (await self._conn.execute(stmt)).all():
+                hit = _hit(tuple(rest), int(article_id))
+                kept = best.setdefault(int(story_id), {})
+                if hit.theme not in kept or hit.score > kept[hit.theme].score:
+                    kept[hit.theme] = hit
+        return {
+            story_id: sorted(hits.values(), key=lambda h: (-h.score, h.theme))
+            for story_id, hits in best.items()
+        }
+
+    async def matched_stories_since(self, since: datetime) -> list[int]:
+        """Ids of stories with a matched article fetched since `since`."""
+        stmt = (
+            select(articles.c.story_id)
+            .join(article_themes, article_themes.c.article_id == articles.c.id)
+            .where(articles.c.fetched_at >= since, articles.c.story_id.is_not(None))
+            .distinct()
         )
-        for story_id, article_id, *rest in (await conn.execute(stmt)).all():
-            hit = _hit(tuple(rest), int(article_id))
-            kept = best.setdefault(int(story_id), {})
-            if hit.theme not in kept or hit.score > kept[hit.theme].score:
-                kept[hit.theme] = hit
-    return {
-        story_id: sorted(hits.values(), key=lambda h: (-h.score, h.theme))
-        for story_id, hits in best.items()
-    }
-
-
-async def matched_stories_since(conn: AsyncConnection, since: datetime) -> list[int]:
-    """Ids of stories with a matched article fetched since `since`."""
-    stmt = (
-        select(articles.c.story_id)
-        .join(article_themes, article_themes.c.article_id == articles.c.id)
-        .where(articles.c.fetched_at >= since, articles.c.story_id.is_not(None))
-        .distinct()
-    )
-    return [int(story_id) for story_id in (await conn.execute(stmt)).scalars()]
+        return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]

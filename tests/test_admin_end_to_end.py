@@ -30,7 +30,6 @@ from bot.app import Runtime, open_runtime, poll_all_once, seed_feeds
 from bot.chat import chat_platforms
 from bot.core.delivery import DeliveryReport, deliver_due
 from bot.settings import load_settings
-from storage import watchlist_versions as version_repo
 from tests.adapters.discord.payloads import (
     CHANNEL,
     GUILD,
@@ -145,7 +144,7 @@ class Bot:
     async def stored_terms_of(self, *needles: str) -> dict[str, bool]:
         """Whether the newest stored version contains each needle."""
         async with self.runtime.store.transaction() as conn:
-            latest = await version_repo.latest(conn)
+            latest = await conn.versions.latest()
         assert latest is not None
         return {needle: needle in latest.document for needle in needles}
 

@@ -71,8 +71,8 @@ async def test_kill_9_after_ingest_delivers_each_alert_exactly_once(
     store = await Store.open(store_url)  # recovers the WAL the killed process left behind
     try:
         async with store.transaction() as conn:
-            pending = (await conn.execute(select(outbox.c.status))).scalars().all()
-            stored = (await conn.execute(select(articles.c.title))).scalars().all()
+            pending = (await conn.connection.execute(select(outbox.c.status))).scalars().all()
+            stored = (await conn.connection.execute(select(articles.c.title))).scalars().all()
         assert pending == ["pending"] * len(TITLES)
         assert sorted(stored) == sorted(TITLES)
 
@@ -108,5 +108,5 @@ async def restart_polls_queue_nothing(store: Store, server: FeedServer, feed_id:
         second = await poll_feed(ctx, feed_id)
     assert (second.outcome, second.new_articles, second.queued_alerts) == ("fetched", 0, 0)
     async with store.transaction() as conn:
-        entries = (await conn.execute(select(outbox.c.status))).scalars().all()
+        entries = (await conn.connection.execute(select(outbox.c.status))).scalars().all()
     assert entries == ["sent"] * len(TITLES)

@@ -31,6 +31,7 @@ USED_WITHOUT_IMPORT = {
     "asyncpg": "SQLAlchemy loads it for postgresql+asyncpg:// database URLs",
     "mypy": "make typecheck",
     "ruff": "make lint",
+    "import-linter": "make lint (lint-imports: the layer contracts in pyproject.toml)",
     "uv": "make lock, make test-lowest, make test-latest",
     "pytest-asyncio": "a pytest plugin (asyncio_mode = auto)",
     "pytest-timeout": "a pytest plugin (timeout = … in pyproject.toml)",

@@ -15,13 +15,12 @@ async def audit(
     n: Annotated[int, typer.Option("-n", min=1, max=1000, help="How many entries")] = 20,
 ) -> None:
     """The newest admin actions, refused and invalid ones included."""
-    from storage import audit as audit_repo
     from storage.engine import Store
 
     store = await Store.open(load().database_url)
     try:
         async with store.transaction() as conn:
-            entries = await audit_repo.recent(conn, n)
+            entries = await conn.audit.recent(n)
     finally:
         await store.close()
     if not entries:

@@ -15,10 +15,9 @@ from bot.core.canonical import canonical_url
 from bot.core.models import Feed, FeedStatus
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from bot.settings import Settings
     from storage.engine import Store
+    from storage.transaction import SqlTransaction
 
 feeds_app = typer.Typer(help="List, add, remove and inspect feeds.", no_args_is_help=True)
 STATUS_STYLE = {FeedStatus.OK: "green", FeedStatus.FAILING: "yellow", FeedStatus.DISABLED: "red"}
@@ -44,10 +43,9 @@ async def feed_store(settings: Settings, *, seed: bool = True) -> AsyncIterator[
 @run_async
 async def list_feeds() -> None:
     """List the feeds: id, name, URL, interval."""
-    from storage import feeds as feed_repo
 
     async with feed_store(load()) as store, store.transaction() as conn:
-        feeds = await feed_repo.list_all(conn)
+        feeds = await conn.feeds.list_all()
     table = Table("id", "name", "url", "every", "enabled")
     for feed in feeds:
         table.add_row(
@@ -64,10 +62,9 @@ async def list_feeds() -> None:
 @run_async
 async def feeds_status() -> None:
     """Health of every feed: ok / failing since / disabled and why, last poll, items."""
-    from storage import feeds as feed_repo
 
     async with feed_store(load()) as store, store.transaction() as conn:
-        feeds = await feed_repo.list_all(conn)
+        feeds = await conn.feeds.list_all()
     table = Table("id", "name", "status", "last poll", "next poll", "items", "problem")
     for feed in feeds:
         table.add_row(
@@ -98,8 +95,7 @@ async def add_feed(
 ) -> None:
     """Add a feed. Its first fetch stores items without alerting (flood guard)."""
     from bot.core.durations import parse_duration
-    from storage import feeds as feed_repo
-    from storage.feeds import FeedExistsError, NewFeed
+    from bot.core.records import FeedExistsError, NewFeed
 
     canonical = canonical_url(url)
     if canonical is None:
@@ -112,8 +108,8 @@ async def add_feed(
     async with feed_store(settings) as store:
         try:
             async with store.transaction() as conn:
-                feed = await feed_repo.add(
-                    conn, NewFeed(canonical, name or canonical, seconds, "cli"), _now()
+                feed = await conn.feeds.add(
+                    NewFeed(canonical, name or canonical, seconds, "cli"), _now()
                 )
         except FeedExistsError as exc:
             raise UserError(f"{exc} — see `nkru feeds list`") from None
@@ -128,11 +124,10 @@ async def remove_feed(
     feed: Annotated[str, typer.Argument(help="Feed id or URL")],
 ) -> None:
     """Remove a feed (articles already stored stay searchable)."""
-    from storage import feeds as feed_repo
 
     async with feed_store(load(), seed=False) as store, store.transaction() as conn:
         found = await _find(conn, feed)
-        await feed_repo.remove(conn, found.id)
+        await conn.feeds.remove(found.id)
     console.print(f"removed feed #{found.id} {escape(found.name)}")
 
 
@@ -151,23 +146,21 @@ async def disable_feed(feed: Annotated[str, typer.Argument(help="Feed id or URL"
 
 
 async def _set_enabled(feed: str, enabled: bool) -> None:
-    from storage import feeds as feed_repo
 
     async with feed_store(load(), seed=False) as store, store.transaction() as conn:
         found = await _find(conn, feed)
-        await feed_repo.set_enabled(conn, found.id, enabled, _now())
+        await conn.feeds.set_enabled(found.id, enabled, _now())
     console.print(f"feed #{found.id} {escape(found.name)} {'enabled' if enabled else 'disabled'}")
 
 
-async def _find(conn: AsyncConnection, key: str) -> Feed:
+async def _find(conn: SqlTransaction, key: str) -> Feed:
     """A feed by id or URL, or a UserError that says how to find the right one."""
-    from storage import feeds as feed_repo
 
     found = None
     if key.isdigit():
-        found = await feed_repo.get(conn, int(key))
+        found = await conn.feeds.get(int(key))
     else:
-        found = await feed_repo.get_by_url(conn, canonical_url(key) or key)
+        found = await conn.feeds.get_by_url(canonical_url(key) or key)
     if found is None:
         raise UserError(f"no feed {key!r} — see `nkru feeds list` for ids and URLs")
     return found

@@ -29,8 +29,8 @@ from bot.cli.support import (
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from bot.core.records import Author
     from bot.core.watchlist import Matcher, Term, Theme, Watchlist, WatchlistError
-    from storage.watchlist_versions import Author
 
 DEFAULT_PATH = "watchlists"
 watchlist_app = typer.Typer(
@@ -217,16 +217,15 @@ async def export(
 ) -> None:
     """The stored watchlist as TOML, exactly as stored (comments included)."""
     from bot.core.watchlist_editing import NoWatchlist
-    from storage import watchlist_versions as version_repo
     from storage.engine import Store
 
     store = await Store.open(load().database_url)
     try:
         async with store.transaction() as conn:
             if version is None:
-                found = await version_repo.latest(conn)
+                found = await conn.versions.latest()
             else:
-                found = await version_repo.get(conn, version)
+                found = await conn.versions.get(version)
     finally:
         await store.close()
     if found is None:
@@ -285,7 +284,7 @@ async def import_(
 
 def _cli_author() -> Author:
     """The operator at the terminal, as the audit log and the history name them."""
-    from storage.watchlist_versions import Author
+    from bot.core.records import Author
 
     user = login_name()
     return Author("cli", user, user)

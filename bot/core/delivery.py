@@ -16,10 +16,8 @@ from typing import Protocol
 
 from bot.core.models import Alert, DeliveryReceipt
 from bot.core.polling_policy import failure_backoff
+from bot.core.repositories import Database
 from bot.core.routing import Route, followed_themes
-from storage import mutes as mute_repo
-from storage import outbox as outbox_repo
-from storage.engine import Store
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +68,7 @@ def adapter_name(destination: str) -> str:
 
 
 async def deliver_due(
-    store: Store,
+    store: Database,
     adapters: Mapping[str, DeliveryAdapter],
     now: Callable[[], datetime],
     policy: RetryPolicy = RetryPolicy(),
@@ -84,9 +82,9 @@ async def deliver_due(
     alert whose every followed theme is muted in that channel is not sent).
     """
     report = DeliveryReport()
-    async with store.transaction() as conn:
-        alerts = await outbox_repo.claim_due(conn, now(), policy.claim_lease, limit)
-        muted = await mute_repo.muted_themes(conn, {a.destination for a in alerts}, now())
+    async with store.transaction() as tx:
+        alerts = await tx.outbox.claim_due(now(), policy.claim_lease, limit)
+        muted = await tx.mutes.muted_themes({a.destination for a in alerts}, now())
     by_destination: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_destination.setdefault(alert.destination, []).append(alert)
@@ -102,7 +100,7 @@ async def deliver_due(
 
 
 async def _one(
-    store: Store,
+    store: Database,
     adapters: Mapping[str, DeliveryAdapter],
     alert: Alert,
     now: Callable[[], datetime],
@@ -112,12 +110,12 @@ async def _one(
 ) -> str:
     """Hold, skip or send one claimed alert; returns the DeliveryReport field to count it in."""
     if until := _quiet_until(routes, alert.destination, now()):
-        async with store.transaction() as conn:
-            await outbox_repo.postpone(conn, alert.outbox_id, until)
+        async with store.transaction() as tx:
+            await tx.outbox.postpone(alert.outbox_id, until)
         return "held"
     if _is_muted(routes, alert, muted.get(alert.destination, set())):
-        async with store.transaction() as conn:
-            await outbox_repo.mark_muted(conn, alert.outbox_id, now())
+        async with store.transaction() as tx:
+            await tx.outbox.mark_muted(alert.outbox_id, now())
         return "muted"
     return await _deliver(store, adapters, alert, now, policy)
 
@@ -139,7 +137,7 @@ def _is_muted(routes: Sequence[Route], alert: Alert, muted: set[str]) -> bool:
 
 
 async def _deliver(
-    store: Store,
+    store: Database,
     adapters: Mapping[str, DeliveryAdapter],
     alert: Alert,
     now: Callable[[], datetime],
@@ -161,22 +159,22 @@ async def _deliver(
     except Exception as exc:  # an adapter bug must not stop the worker or lose the alert
         log.exception("adapter %s crashed on alert #%s", alert.destination, alert.outbox_id)
         return await _failed(store, alert, DeliveryError(f"adapter error: {exc!r}"), now(), policy)
-    async with store.transaction() as conn:
-        await outbox_repo.mark_sent(conn, alert.outbox_id, receipt.remote_id, now())
+    async with store.transaction() as tx:
+        await tx.outbox.mark_sent(alert.outbox_id, receipt.remote_id, now())
     return "sent"
 
 
 async def _failed(
-    store: Store, alert: Alert, exc: DeliveryError, now: datetime, policy: RetryPolicy
+    store: Database, alert: Alert, exc: DeliveryError, now: datetime, policy: RetryPolicy
 ) -> str:
-    async with store.transaction() as conn:
-        attempts = await outbox_repo.attempts(conn, alert.outbox_id) + 1
+    async with store.transaction() as tx:
+        attempts = await tx.outbox.attempts(alert.outbox_id) + 1
         give_up = exc.permanent or attempts >= policy.max_attempts
         delay = exc.retry_after or failure_backoff(
             attempts, base=policy.backoff_base, cap=policy.backoff_cap, rng=random.Random()
         )
         retry_at = None if give_up else now + timedelta(seconds=delay)
-        await outbox_repo.mark_failed(conn, alert.outbox_id, str(exc), retry_at)
+        await tx.outbox.mark_failed(alert.outbox_id, str(exc), retry_at)
     log.log(
         logging.ERROR if give_up else logging.WARNING,
         "delivery of alert #%s to %s failed (attempt %s): %s%s",

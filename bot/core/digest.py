@@ -14,11 +14,9 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.core.models import DeliveryReceipt, ThemeHit
+from bot.core.records import StoryView
+from bot.core.repositories import Database
 from bot.core.routing import Route
-from storage import stories as story_repo
-from storage import themes as theme_repo
-from storage.engine import Store
-from storage.stories import StoryView
 
 log = logging.getLogger(__name__)
 DIGEST_LIMIT = 20
@@ -68,7 +66,7 @@ class DigestAdapter(Protocol):
 
 
 async def build_digest(
-    store: Store,
+    store: Database,
     route: Route,
     since: datetime,
     *,
@@ -76,17 +74,17 @@ async def build_digest(
     per_theme: int = PER_THEME,
 ) -> Digest:
     """Compose the digest of `route` for the stories seen since `since`."""
-    async with store.transaction() as conn:
-        matched = await theme_repo.matched_stories_since(conn, since)
-        hits = await theme_repo.of_stories(conn, matched)
-        unmatched = await story_repo.ids_seen_since(conn, since) if route.themes is None else []
+    async with store.transaction() as tx:
+        matched = await tx.themes.matched_stories_since(since)
+        hits = await tx.themes.of_stories(matched)
+        unmatched = await tx.stories.ids_seen_since(since) if route.themes is None else []
         # A matched story is headed by the report whose hit put it in its section: a story
         # can start with a report that matched nothing, and the line's "why" is the later one's.
         best = {sid: hit for sid, found in hits.items() if (hit := _best(route, found))}
         heads = {sid: hit.article_id for sid, hit in best.items() if hit.article_id is not None}
-        views = await story_repo.headlined(conn, heads)
+        views = await tx.stories.headlined(heads)
         plain = sorted(sid for sid in unmatched if sid not in hits)
-        views.update({view.story.id: view for view in await story_repo.views(conn, plain)})
+        views.update({view.story.id: view for view in await tx.stories.views(plain)})
     grouped: dict[str, list[DigestItem]] = {}
     for story_id, view in views.items():
         hit = best.get(story_id)
@@ -117,7 +115,7 @@ def _rank(item: DigestItem) -> tuple[float, int, float, int]:
 
 
 async def send_digest(
-    store: Store, adapters: Mapping[str, object], route: Route, since: datetime
+    store: Database, adapters: Mapping[str, object], route: Route, since: datetime
 ) -> Digest:
     """Build and post the digest to its destination's adapter."""
     digest = await build_digest(store, route, since)

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 from bot.core.canonical import canonical_url
 from bot.core.durations import parse_duration
-from storage import feeds as feed_repo
-from storage.feeds import NewFeed
+from bot.core.records import NewFeed
+from bot.core.repositories import Database
 
 if TYPE_CHECKING:
     from bot.core.models import Feed
-    from storage.engine import Store
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +64,15 @@ def _spec(path: Path, number: int, entry: object) -> FeedSpec:
     return FeedSpec(url=url, name=name, interval_seconds=seconds)
 
 
-async def seed_feed_list(store: Store, path: Path, default_interval: int) -> list[Feed]:
+async def seed_feed_list(store: Database, path: Path, default_interval: int) -> list[Feed]:
     """On first start (no feeds stored yet) copy the feed list at `path` into the database;
     feeds without an interval get `default_interval` seconds. Returns the feeds added."""
-    async with store.transaction() as conn:
-        if await feed_repo.list_all(conn):
+    async with store.transaction() as tx:
+        if await tx.feeds.list_all():
             return []
     specs = load_feed_list(path)
     new = [NewFeed(s.url, s.name, s.interval_seconds or default_interval, "seed") for s in specs]
-    async with store.transaction() as conn:
-        added = await feed_repo.add_missing(conn, new, datetime.now(UTC))
+    async with store.transaction() as tx:
+        added = await tx.feeds.add_missing(new, datetime.now(UTC))
     log.info("seeded %d feeds from %s", len(added), path)
     return added

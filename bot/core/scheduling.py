@@ -23,9 +23,6 @@ from bot.core.digest import send_digest
 from bot.core.models import Feed
 from bot.core.poll.pipeline import PollContext, poll_feed
 from bot.core.routing import Route
-from storage import articles as article_repo
-from storage import feeds as feed_repo
-from storage import stories as story_repo
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +148,8 @@ class BotScheduler:
 
     async def sync_feeds(self) -> None:
         """Give each enabled feed a job, drop jobs of removed or disabled feeds."""
-        async with self.ctx.store.transaction() as conn:
-            feeds = [feed for feed in await feed_repo.list_all(conn) if feed.enabled]
+        async with self.ctx.store.transaction() as tx:
+            feeds = [feed for feed in await tx.feeds.list_all() if feed.enabled]
         wanted = {f"feed:{feed.id}": feed for feed in feeds}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("feed:") and job.id not in wanted:
@@ -176,8 +173,8 @@ class BotScheduler:
                 report.new_articles,
                 report.queued_alerts,
             )
-        async with self.ctx.store.transaction() as conn:
-            feed = await feed_repo.get(conn, feed_id)
+        async with self.ctx.store.transaction() as tx:
+            feed = await tx.feeds.get(feed_id)
         job = self.scheduler.get_job(f"feed:{feed_id}")
         if job is None or feed is None or not feed.enabled or self._stopping:
             if job is not None and (feed is None or not feed.enabled):
@@ -201,9 +198,9 @@ class BotScheduler:
     async def purge(self) -> None:
         """Retention: drop articles and stories older than the retention period."""
         cutoff = self.ctx.clock() - self.config.retention
-        async with self.ctx.store.transaction() as conn:
-            gone = await article_repo.purge_fetched_before(conn, cutoff)
-            stories = await story_repo.purge_seen_before(conn, cutoff)
+        async with self.ctx.store.transaction() as tx:
+            gone = await tx.articles.purge_fetched_before(cutoff)
+            stories = await tx.stories.purge_seen_before(cutoff)
         log.info("retention: removed %d articles and %d stories before %s", gone, stories, cutoff)
 
     def _digest_runner(self, digest: DigestJob) -> Callable[[], Awaitable[None]]:

@@ -1,6 +1,6 @@
 """The stories of the window, indexed in memory for layer-(b) dedup; the database stays the truth.
 
-Each ingest first calls `sync`, inside the ingest lock (`storage.locks.lock_ingest`). It adds
+Each ingest first calls `sync`, inside the ingest lock (`Transaction.lock_ingest`). It adds
 what was committed since the last sync, by this or any other process (ids grow in commit order
 because only locked ingests write stories): new stories, and the later reports that joined a
 story, so a new article is compared with every report of a story, not only the first (an
@@ -17,11 +17,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.core import cluster
-from storage import articles as article_repo
-from storage import stories as story_repo
+from bot.core.repositories import Transaction
 
 
 class StoryCache:
@@ -32,7 +29,7 @@ class StoryCache:
         self._max_id = 0
         self._max_member_id = 0
 
-    async def sync(self, conn: AsyncConnection, now: datetime, window: timedelta) -> None:
+    async def sync(self, tx: Transaction, now: datetime, window: timedelta) -> None:
         """Catch up with the database: new stories, reports that joined one, the window's end.
 
         Both reads are by id, so each costs what was committed since the last sync, not the
@@ -40,12 +37,12 @@ class StoryCache:
         again" (`StoryIndex.add` keeps the later time), so no scan of last-seen times is needed.
         """
         since = now - window
-        new = await story_repo.signatures_after(conn, self._max_id, since)
+        new = await tx.stories.signatures_after(self._max_id, since)
         keys = cluster.band_keys_of_many([signature for _, signature, _ in new])
         for (story_id, signature, seen), story_keys in zip(new, keys, strict=True):
             self.index.add(story_id, cluster.Fingerprint(signature, story_keys), seen.timestamp())
             self._max_id = max(self._max_id, story_id)
-        members = await article_repo.member_signatures_after(conn, self._max_member_id, since)
+        members = await tx.articles.member_signatures_after(self._max_member_id, since)
         keys = cluster.band_keys_of_many([signature for _, _, signature, _ in members])
         for (article_id, story_id, signature, seen), member_keys in zip(members, keys, strict=True):
             self.index.add(story_id, cluster.Fingerprint(signature, member_keys), seen.timestamp())

@@ -14,12 +14,9 @@ from sqlalchemy import select
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.core.delivery import DeliveryAdapter, DeliveryError, RetryPolicy, deliver_due
 from bot.core.models import Alert, DeliveryReceipt, NewArticle
-from storage import articles as article_repo
-from storage import feeds as feed_repo
+from bot.core.records import NewFeed
 from storage import outbox as outbox_repo
-from storage import stories as story_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 from storage.schema import articles, outbox
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -78,7 +75,7 @@ async def row(store: Store, outbox_id: int) -> Row:
         outbox.c.sent_at,
     ).where(outbox.c.id == outbox_id)
     async with store.transaction() as conn:
-        return Row(*(await conn.execute(stmt)).one())
+        return Row(*(await conn.connection.execute(stmt)).one())
 
 
 class Stories:
@@ -93,9 +90,7 @@ class Stories:
         """A story whose lead article is from outlets[0]; returns the story id."""
         async with self.store.transaction() as conn:
             if not self.feed_id:
-                feed = await feed_repo.add(
-                    conn, NewFeed("https://wire.example/rss", "Wire", 600), NOW
-                )
+                feed = await conn.feeds.add(NewFeed("https://wire.example/rss", "Wire", 600), NOW)
                 self.feed_id = feed.id
             story_id = 0
             for number, outlet in enumerate(outlets):
@@ -112,16 +107,15 @@ class Stories:
                     content_hash=f"h-{self.serial}",
                     source_name=outlet,
                 )
-                [article] = await article_repo.insert_new(conn, [new])
+                [article] = await conn.articles.insert_new([new])
                 if number == 0:
-                    story_id = await story_repo.create(
-                        conn,
+                    story_id = await conn.stories.create(
                         title=title,
                         lead_article_id=article.id,
                         seen_at=NOW,
                         signature=b"\x00" * 512,
                     )
-                await article_repo.set_story(conn, article.id, story_id)
+                await conn.articles.set_story(article.id, story_id)
         return story_id
 
     async def queue(
@@ -130,14 +124,14 @@ class Stories:
         """Queue one entry: a "new" one for the lead article, an "update" for the newest."""
         order = articles.c.id.asc() if kind == "new" else articles.c.id.desc()
         async with self.store.transaction() as conn:
-            rows = await conn.execute(
+            rows = await conn.connection.execute(
                 select(articles.c.id).where(articles.c.story_id == story_id).order_by(order)
             )
             article_id = rows.scalars().first()
             assert article_id is not None
             entry = outbox_repo.OutboxEntry(destination, kind, story_id, article_id)
-            assert await outbox_repo.enqueue(conn, [entry], at) == 1
-            found = await conn.execute(
+            assert await conn.outbox.enqueue([entry], at) == 1
+            found = await conn.connection.execute(
                 select(outbox.c.id).where(
                     outbox.c.article_id == article_id, outbox.c.destination == destination
                 )
@@ -313,9 +307,7 @@ async def test_update_after_first_post_edits_it(store: Store, stories: Stories) 
 
     clock.advance(600)  # another outlet reports the story later
     async with store.transaction() as conn:
-        [article] = await article_repo.insert_new(
-            conn,
-            [
+        [article] = await conn.articles.insert_new([
                 NewArticle(
                     feed_id=stories.feed_id, item_key="late", guid=None,
                     url="https://herald.example/late", title="Deal signed", summary="",
@@ -324,9 +316,9 @@ async def test_update_after_first_post_edits_it(store: Store, stories: Stories) 
                 )
             ],
         )  # fmt: skip
-        await article_repo.set_story(conn, article.id, story_id)
+        await conn.articles.set_story(article.id, story_id)
         entry = outbox_repo.OutboxEntry("fake", "update", story_id, article.id)
-        await outbox_repo.enqueue(conn, [entry], clock.now)
+        await conn.outbox.enqueue([entry], clock.now)
     assert await deliver(store, adapter, clock) == (1, 0, 0)
 
     update = adapter.calls[-1]

@@ -11,9 +11,6 @@ from bot.core.delivery import deliver_due
 from bot.core.models import Alert, DeliveryReceipt, ThemeHit
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route
-from storage import mutes as mute_repo
-from storage import outbox as outbox_repo
-from storage import themes as theme_repo
 from storage.engine import Store
 from storage.schema import articles, outbox
 from tests.core.test_delivery import NOW, Clock, ScriptedAdapter, Stories, row, stories
@@ -28,9 +25,11 @@ async def with_themes(store: Store, stories: Stories, title: str, *themes: str) 
     story_id = await stories.story(title, ["Wire"])
     async with store.transaction() as conn:
         article_id = (
-            await conn.execute(select(articles.c.id).where(articles.c.story_id == story_id))
+            await conn.connection.execute(
+                select(articles.c.id).where(articles.c.story_id == story_id)
+            )
         ).scalar_one()
-        await theme_repo.add_many(conn, [(article_id, ThemeHit(t, 3.0, t)) for t in themes])
+        await conn.themes.add_many([(article_id, ThemeHit(t, 3.0, t)) for t in themes])
     return story_id
 
 
@@ -66,7 +65,7 @@ async def test_a_muted_theme_is_not_sent_in_that_channel_only(
     muted_entry = await stories.queue(story_id, destination=DEST)
     other_entry = await stories.queue(story_id, destination="fake:C2")
     async with store.transaction() as conn:
-        await mute_repo.mute(conn, DEST, "arms-transfers", NOW + timedelta(hours=1), "U1", NOW)
+        await conn.mutes.mute(DEST, "arms-transfers", NOW + timedelta(hours=1), "U1", NOW)
     adapter = ScriptedAdapter()
 
     report = await deliver_due(store, {"fake": adapter}, Clock(), routes=routes)
@@ -83,7 +82,7 @@ async def test_a_story_on_a_muted_and_an_unmuted_theme_still_alerts(
     story_id = await with_themes(store, stories, "Troops and shells", "arms-transfers", "troops")
     entry = await stories.queue(story_id, destination=DEST)
     async with store.transaction() as conn:
-        await mute_repo.mute(conn, DEST, "arms-transfers", NOW + timedelta(hours=1), "U1", NOW)
+        await conn.mutes.mute(DEST, "arms-transfers", NOW + timedelta(hours=1), "U1", NOW)
     adapter = ScriptedAdapter()
 
     report = await deliver_due(store, {"fake": adapter}, Clock(), routes=[Route(DEST, frozenset())])
@@ -99,7 +98,7 @@ async def test_a_mute_only_counts_for_the_themes_the_route_follows(
     story_id = await with_themes(store, stories, "Troops and shells", "arms-transfers", "troops")
     entry = await stories.queue(story_id, destination=DEST)
     async with store.transaction() as conn:
-        await mute_repo.mute(conn, DEST, "arms-transfers", NOW + timedelta(hours=1), "U1", NOW)
+        await conn.mutes.mute(DEST, "arms-transfers", NOW + timedelta(hours=1), "U1", NOW)
     route = Route(DEST, frozenset({"arms-transfers"}))
 
     report = await deliver_due(store, {"fake": ScriptedAdapter()}, Clock(), routes=[route])
@@ -111,7 +110,7 @@ async def test_an_expired_mute_no_longer_holds(store: Store, stories: Stories) -
     story_id = await with_themes(store, stories, "Oil by ship", "energy-trade")
     await stories.queue(story_id, destination=DEST)
     async with store.transaction() as conn:
-        await mute_repo.mute(conn, DEST, "energy-trade", NOW - timedelta(minutes=1), "U1", NOW)
+        await conn.mutes.mute(DEST, "energy-trade", NOW - timedelta(minutes=1), "U1", NOW)
     report = await deliver_due(
         store, {"fake": ScriptedAdapter()}, Clock(), routes=[Route(DEST, frozenset())]
     )
@@ -123,7 +122,7 @@ async def test_redelivery_flag_after_a_lost_claim(store: Store, stories: Stories
     entry = await stories.queue(await stories.story("Lost claim", ["Wire"]), destination=DEST)
     clock = Clock()
     async with store.transaction() as conn:
-        [first] = await outbox_repo.claim_due(conn, clock(), timedelta(minutes=5))
+        [first] = await conn.outbox.claim_due(clock(), timedelta(minutes=5))
     assert first.outbox_id == entry and first.redelivery is False
     clock.advance(6 * 60)
     adapter = ScriptedAdapter()
@@ -132,7 +131,7 @@ async def test_redelivery_flag_after_a_lost_claim(store: Store, stories: Stories
     assert again.redelivery is True
     async with store.transaction() as conn:
         claims = (
-            await conn.execute(select(outbox.c.claims).where(outbox.c.id == entry))
+            await conn.connection.execute(select(outbox.c.claims).where(outbox.c.id == entry))
         ).scalar_one()
     assert claims == 2
 

@@ -26,9 +26,8 @@ from bot.core.feed_safety import (
 from bot.core.models import FeedStatus, FetchOutcome, FetchRequest, FetchResult
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.pipeline import PollContext, poll_feed, utcnow
-from storage import feeds as feed_repo
+from bot.core.records import NewFeed
 from storage.engine import Store
-from storage.feeds import NewFeed
 from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.fakes.feed_server import FeedServer
 
@@ -269,7 +268,7 @@ async def test_a_public_feed_redirecting_inward_is_refused_on_that_hop(
 
 async def add_feed(store: Store, url: str, origin: str) -> int:
     async with store.transaction() as conn:
-        feed = await feed_repo.add(conn, NewFeed(url, origin, 600, origin), utcnow())
+        feed = await conn.feeds.add(NewFeed(url, origin, 600, origin), utcnow())
     return feed.id
 
 
@@ -293,7 +292,7 @@ async def test_a_chat_feed_moved_to_a_private_address_fails_while_operator_feeds
     assert second.error is not None and "resolves to 10.0.0.1, a private address" in second.error
     assert operator.outcome == "fetched"  # loopback, but the operator's: not guarded
     async with store.transaction() as conn:
-        chat_feed = await feed_repo.get(conn, chat_id)
+        chat_feed = await conn.feeds.get(chat_id)
     assert chat_feed is not None and chat_feed.status is FeedStatus.FAILING
     assert chat_feed.last_error == second.error
     assert feed_server.hits("/feed.xml") == 1  # the refused poll never connected

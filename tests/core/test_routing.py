@@ -13,7 +13,6 @@ from bot.core.poll.ingest import AlertPolicy, IngestReport, ingest
 from bot.core.routing import Route
 from bot.core.story_cache import StoryCache
 from bot.core.theme_hits import WatchlistMatcher
-from storage import outbox as outbox_repo
 from storage.engine import Store
 from storage.schema import article_themes, outbox
 from tests.conftest import REPO_ROOT
@@ -50,7 +49,9 @@ def article(key: str, title: str, summary: str, source: str = "Wire") -> NewArti
 async def queued(store: Store) -> set[tuple[str, str, int]]:
     """(destination, kind, article id) of every outbox entry."""
     async with store.transaction() as conn:
-        rows = await conn.execute(select(outbox.c.destination, outbox.c.kind, outbox.c.article_id))
+        rows = await conn.connection.execute(
+            select(outbox.c.destination, outbox.c.kind, outbox.c.article_id)
+        )
         return {(d, k, int(a)) for d, k, a in rows.all()}
 
 
@@ -88,7 +89,9 @@ async def test_routes_alert_only_the_themes_they_follow(
     batch = [article("b", *BRIDGE), article("v", *VETO), article("o", *OFF_TOPIC)]
     async with store.transaction() as conn:
         report = await ingest(conn, batch, NOW, policy, cache=StoryCache(), matcher=matcher)
-        stored = await conn.execute(select(article_themes.c.article_id, article_themes.c.theme))
+        stored = await conn.connection.execute(
+            select(article_themes.c.article_id, article_themes.c.theme)
+        )
         themes = {(int(a), t) for a, t in stored.all()}
     bridge, veto, off = (a.id for a in report.new_articles)
     assert (bridge, "tumen-bridge") in themes and (veto, "un-veto") in themes
@@ -103,7 +106,7 @@ async def test_routes_alert_only_the_themes_they_follow(
         ("firehose", "new", off),
     }
     async with store.transaction() as conn:
-        [alert] = [a for a in await outbox_repo.due(conn, NOW) if a.destination == "veto-desk"]
+        [alert] = [a for a in await conn.outbox.due(NOW) if a.destination == "veto-desk"]
     assert alert.themes[0].theme == "un-veto" and "veto" in alert.themes[0].why.casefold()
 
 
@@ -172,7 +175,7 @@ async def test_the_alert_shows_the_report_it_was_raised_for(
     assert (first.matched_articles, first.queued_alerts) == (0, 0)
     assert (second.matched_articles, second.joined_stories, second.queued_alerts) == (1, 1, 1)
     async with store.transaction() as conn:
-        [alert] = await outbox_repo.due(conn, LATER)
+        [alert] = await conn.outbox.due(LATER)
     assert alert.title == named[0]
     assert alert.source_name == "Other" and alert.also_reported_by == ["Wire"]
     assert alert.themes[0].theme == "tumen-bridge"

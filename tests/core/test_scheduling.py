@@ -16,10 +16,9 @@ from bot.core.models import Feed
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext
+from bot.core.records import NewFeed
 from bot.core.scheduling import BotScheduler, ScheduleConfig
-from storage import feeds as feed_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 from storage.schema import articles
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.recording_adapter import RecordingAdapter
@@ -52,19 +51,21 @@ async def scheduler(
 
 async def add_feed(store: Store, url: str, interval: int = 60) -> Feed:
     async with store.transaction() as conn:
-        return await feed_repo.add(conn, NewFeed(url, url.rsplit("/", 1)[-1], interval), now())
+        return await conn.feeds.add(NewFeed(url, url.rsplit("/", 1)[-1], interval), now())
 
 
 async def get_feed(store: Store, feed_id: int) -> Feed:
     async with store.transaction() as conn:
-        feed = await feed_repo.get(conn, feed_id)
+        feed = await conn.feeds.get(feed_id)
     assert feed is not None
     return feed
 
 
 async def article_count(store: Store) -> int:
     async with store.transaction() as conn:
-        return int((await conn.execute(select(func.count()).select_from(articles))).scalar_one())
+        return int(
+            (await conn.connection.execute(select(func.count()).select_from(articles))).scalar_one()
+        )
 
 
 def now() -> datetime:
@@ -91,7 +92,7 @@ async def test_one_job_per_enabled_feed_kept_in_sync(
     b = await add_feed(store, server.url("/b.xml"))
     off = await add_feed(store, server.url("/off.xml"))
     async with store.transaction() as conn:
-        await feed_repo.set_enabled(conn, off.id, False, now())
+        await conn.feeds.set_enabled(off.id, False, now())
 
     await scheduler.start()
     assert feed_jobs(scheduler) == {f"feed:{a.id}", f"feed:{b.id}"}
@@ -102,9 +103,9 @@ async def test_one_job_per_enabled_feed_kept_in_sync(
     assert feed_jobs(scheduler) == {f"feed:{a.id}", f"feed:{b.id}", f"feed:{c.id}"}
 
     async with store.transaction() as conn:
-        await feed_repo.remove(conn, b.id)
-        await feed_repo.set_enabled(conn, c.id, False, now())
-        await feed_repo.set_enabled(conn, off.id, True, now())
+        await conn.feeds.remove(b.id)
+        await conn.feeds.set_enabled(c.id, False, now())
+        await conn.feeds.set_enabled(off.id, True, now())
     await scheduler.sync_feeds()
     assert feed_jobs(scheduler) == {f"feed:{a.id}", f"feed:{off.id}"}
 
@@ -220,7 +221,7 @@ async def test_feed_disabled_elsewhere_is_not_polled_by_its_stale_job(
     feed = await add_feed(store, server.url("/a.xml"))
     await scheduler.sync_feeds()
     async with store.transaction() as conn:  # `nkru feeds disable` in another process
-        await feed_repo.set_enabled(conn, feed.id, False, now())
+        await conn.feeds.set_enabled(feed.id, False, now())
 
     await scheduler.poll(feed.id)  # the job fires before the next feed sync
 

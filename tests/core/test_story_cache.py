@@ -9,7 +9,6 @@ from bot.core import cluster
 from bot.core.models import NewArticle
 from bot.core.poll.ingest import AlertPolicy, ingest
 from bot.core.story_cache import StoryCache
-from storage import stories as story_repo
 from storage.engine import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -63,7 +62,7 @@ async def test_a_rolled_back_story_never_enters_the_cache(store: Store) -> None:
         pass
     async with store.transaction() as conn:
         report = await ingest(conn, [new_article("b", *BRIDGE_AGAIN)], NOW, policy, cache=cache)
-        stored = await story_repo.signatures_after(conn, 0, NOW - WINDOW)
+        stored = await conn.stories.signatures_after(0, NOW - WINDOW)
     assert report.new_stories == 1 and len(stored) == 1
     assert len(cache.index) == 0  # the new story is picked up by the next sync, once committed
 

@@ -19,9 +19,8 @@ from bot.core.feed_health import PollPolicy
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, poll_feed
-from storage import feeds as feed_repo
+from bot.core.records import NewFeed
 from storage.engine import Store
-from storage.feeds import NewFeed
 
 DESTINATION = "recorder"
 
@@ -29,7 +28,7 @@ DESTINATION = "recorder"
 async def main(database_url: str, feed_url: str) -> None:
     store = await Store.open(database_url)
     async with store.transaction() as conn:
-        feed = await feed_repo.add(conn, NewFeed(feed_url, "Wire", 600), datetime.now(UTC))
+        feed = await conn.feeds.add(NewFeed(feed_url, "Wire", 600), datetime.now(UTC))
     async with FeedFetcher() as fetcher:
         policy = AlertPolicy(destinations=[DESTINATION])
         ctx = PollContext(store, fetcher, PollPolicy(flood_guard=False), policy)

@@ -14,9 +14,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from bot.core.models import FeedStatus, NewArticle, PollState
-from storage import articles, feeds, outbox, stories
+from bot.core.records import FeedExistsError, NewFeed
+from storage import outbox
 from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
-from storage.feeds import FeedExistsError, NewFeed
 from storage.schema import metadata
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -40,14 +40,16 @@ def article(key: str, feed_id: int, title: str = "Title", **changes: object) -> 
 
 async def add_feed(store: Store, url: str = "https://news.example/feed.xml") -> int:
     async with store.transaction() as conn:
-        feed = await feeds.add(conn, NewFeed(url=url, name="Example", interval_seconds=600), NOW)
+        feed = await conn.feeds.add(NewFeed(url=url, name="Example", interval_seconds=600), NOW)
     return feed.id
 
 
 async def test_migrations_are_applied_and_idempotent(store: Store) -> None:
     await store.upgrade()  # a second upgrade is a no-op, not an error
     async with store.transaction() as conn:
-        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        version = (
+            await conn.connection.execute(text("SELECT version_num FROM alembic_version"))
+        ).scalar()
     assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
@@ -58,16 +60,16 @@ def test_schema_head_names_the_newest_migration() -> None:
 
 async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> None:
     async with store.transaction() as conn:
-        await conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
-        await conn.execute(text("DROP TABLE watchlist_versions"))
-        await conn.execute(text("DROP TABLE audit_log"))
+        await conn.connection.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        await conn.connection.execute(text("DROP TABLE watchlist_versions"))
+        await conn.connection.execute(text("DROP TABLE audit_log"))
     assert not await store.is_current()
 
     again = await Store.open(store.engine.url.render_as_string(hide_password=False))
     try:
         assert await again.is_current()
         async with again.transaction() as conn:
-            await conn.execute(text("SELECT count(*) FROM watchlist_versions"))
+            await conn.connection.execute(text("SELECT count(*) FROM watchlist_versions"))
     finally:
         await again.close()
 
@@ -78,7 +80,7 @@ async def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -
         return list(compare_metadata(context, metadata))
 
     async with store.transaction() as conn:
-        assert await conn.run_sync(differences) == []
+        assert await conn.connection.run_sync(differences) == []
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
@@ -86,7 +88,7 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
         f"sqlite:///{tmp_path / 'nested' / 'wal.db'}".replace("sqlite:", "sqlite+aiosqlite:")
     )
     async with store.transaction() as conn:
-        mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+        mode = (await conn.connection.execute(text("PRAGMA journal_mode"))).scalar()
     await store.close()
     assert mode == "wal"
 
@@ -94,10 +96,10 @@ async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 async def test_insert_returns_only_new_articles(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        first = await articles.insert_new(conn, [article("a", feed_id), article("b", feed_id)])
+        first = await conn.articles.insert_new([article("a", feed_id), article("b", feed_id)])
     async with store.transaction() as conn:
-        second = await articles.insert_new(
-            conn, [article("b", feed_id, "Edited"), article("c", feed_id), article("a", feed_id)]
+        second = await conn.articles.insert_new(
+            [article("b", feed_id, "Edited"), article("c", feed_id), article("a", feed_id)]
         )
     assert [a.item_key for a in first] == ["a", "b"]
     assert [a.item_key for a in second] == ["c"]
@@ -107,7 +109,7 @@ async def test_insert_returns_only_new_articles(store: Store) -> None:
 async def test_duplicate_keys_within_one_batch_store_once(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        stored = await articles.insert_new(conn, [article("x", feed_id), article("x", feed_id)])
+        stored = await conn.articles.insert_new([article("x", feed_id), article("x", feed_id)])
     assert len(stored) == 1
 
 
@@ -115,7 +117,7 @@ async def test_large_batch_is_split_under_parameter_limits(store: Store) -> None
     feed_id = await add_feed(store)
     batch = [article(f"k{i}", feed_id) for i in range(1_200)]
     async with store.transaction() as conn:
-        stored = await articles.insert_new(conn, batch)
+        stored = await conn.articles.insert_new(batch)
     assert [a.item_key for a in stored] == [a.item_key for a in batch]
 
 
@@ -125,8 +127,8 @@ async def test_datetimes_round_trip_as_utc(store: Store) -> None:
         __import__("zoneinfo").ZoneInfo("Asia/Tokyo")
     )
     async with store.transaction() as conn:
-        [stored] = await articles.insert_new(conn, [article("tz", feed_id, published_at=tokyo)])
-        fetched = await articles.get(conn, stored.id)
+        [stored] = await conn.articles.insert_new([article("tz", feed_id, published_at=tokyo)])
+        fetched = await conn.articles.get(stored.id)
     assert fetched is not None
     assert fetched.published_at == datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
     assert fetched.published_at.utcoffset() == timedelta(0)
@@ -141,13 +143,13 @@ async def test_search_is_case_insensitive_in_any_script(store: Store) -> None:
         article("pct", feed_id, "100% of 50_cal rounds"),
     ]
     async with store.transaction() as conn:
-        await articles.insert_new(conn, batch)
-        assert [a.item_key for a in await articles.search(conn, "tumen BRIDGE")] == ["en"]
-        assert [a.item_key for a in await articles.search(conn, "ТУМАННАЯ")] == ["ru"]
-        assert [a.item_key for a in await articles.search(conn, "두만강")] == ["ko"]
-        assert [a.item_key for a in await articles.search(conn, "100%")] == ["pct"]
-        assert await articles.search(conn, "10_%") == []
-        assert await articles.search(conn, "   ") == []
+        await conn.articles.insert_new(batch)
+        assert [a.item_key for a in await conn.articles.search("tumen BRIDGE")] == ["en"]
+        assert [a.item_key for a in await conn.articles.search("ТУМАННАЯ")] == ["ru"]
+        assert [a.item_key for a in await conn.articles.search("두만강")] == ["ko"]
+        assert [a.item_key for a in await conn.articles.search("100%")] == ["pct"]
+        assert await conn.articles.search("10_%") == []
+        assert await conn.articles.search("   ") == []
 
 
 async def test_feed_urls_are_unique_and_duplicates_name_the_existing_feed(store: Store) -> None:
@@ -164,8 +166,8 @@ async def test_add_missing_feeds_returns_only_added(store: Store) -> None:
         NewFeed("https://b.example/feed", "B", 600, "seed"),
     ]
     async with store.transaction() as conn:
-        added = await feeds.add_missing(conn, new, NOW)
-        everything = await feeds.list_all(conn)
+        added = await conn.feeds.add_missing(new, NOW)
+        everything = await conn.feeds.list_all()
     assert [f.url for f in added] == ["https://b.example/feed"]
     assert len(everything) == 2
 
@@ -183,10 +185,10 @@ async def test_poll_state_round_trip_and_due_feeds(store: Store) -> None:
         new_items=3,
     )
     async with store.transaction() as conn:
-        await feeds.record_poll(conn, feed_id, state)
-        feed = await feeds.get(conn, feed_id)
-        due_now = await feeds.due(conn, NOW)
-        due_later = await feeds.due(conn, NOW + timedelta(minutes=11))
+        await conn.feeds.record_poll(feed_id, state)
+        feed = await conn.feeds.get(feed_id)
+        due_now = await conn.feeds.due(NOW)
+        due_later = await conn.feeds.due(NOW + timedelta(minutes=11))
     assert feed is not None
     assert (feed.status, feed.etag, feed.item_count, feed.consecutive_failures) == (
         FeedStatus.FAILING,
@@ -201,58 +203,55 @@ async def test_poll_state_round_trip_and_due_feeds(store: Store) -> None:
 async def test_disabled_feed_is_never_due(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        await feeds.set_enabled(conn, feed_id, False, NOW)
-        assert await feeds.due(conn, NOW + timedelta(days=1)) == []
-        await feeds.set_enabled(conn, feed_id, True, NOW)
-        assert [f.id for f in await feeds.due(conn, NOW)] == [feed_id]
+        await conn.feeds.set_enabled(feed_id, False, NOW)
+        assert await conn.feeds.due(NOW + timedelta(days=1)) == []
+        await conn.feeds.set_enabled(feed_id, True, NOW)
+        assert [f.id for f in await conn.feeds.due(NOW)] == [feed_id]
 
 
 async def test_story_signatures_after_an_id_within_the_window(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        first, second = await articles.insert_new(
-            conn, [article("s1", feed_id), article("s2", feed_id)]
+        first, second = await conn.articles.insert_new(
+            [article("s1", feed_id), article("s2", feed_id)]
         )
-        old = await stories.create(
-            conn,
+        old = await conn.stories.create(
             title="old",
             lead_article_id=first.id,
             seen_at=NOW - timedelta(hours=80),
             signature=b"old",
         )
-        new = await stories.create(
-            conn, title="new", lead_article_id=second.id, seen_at=NOW, signature=b"new"
+        new = await conn.stories.create(
+            title="new", lead_article_id=second.id, seen_at=NOW, signature=b"new"
         )
         since = NOW - timedelta(hours=72)
-        assert await stories.signatures_after(conn, 0, since) == [(new, b"new", NOW)]
-        assert await stories.signatures_after(conn, new, since) == []
-        await stories.attach(conn, old, NOW)
-        assert [sid for sid, _, _ in await stories.signatures_after(conn, 0, since)] == [old, new]
+        assert await conn.stories.signatures_after(0, since) == [(new, b"new", NOW)]
+        assert await conn.stories.signatures_after(new, since) == []
+        await conn.stories.attach(old, NOW)
+        assert [sid for sid, _, _ in await conn.stories.signatures_after(0, since)] == [old, new]
 
 
 async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        lead, other = await articles.insert_new(
-            conn,
+        lead, other = await conn.articles.insert_new(
             [
                 article("o1", feed_id, "Bridge opens"),
                 article("o2", feed_id, "Bridge opened", source_name="Other Wire"),
             ],
         )
-        story_id = await stories.create(
-            conn,
+        story_id = await conn.stories.create(
             title="Bridge opens",
             lead_article_id=lead.id,
             seen_at=NOW,
             signature=b"s",
         )
         for item in (lead, other):
-            await articles.set_story(conn, item.id, story_id)
+            await conn.articles.set_story(item.id, story_id)
         entry = outbox.OutboxEntry("console", "new", story_id, lead.id)
-        assert await outbox.enqueue(conn, [entry, entry], NOW) == 1
-        assert await outbox.enqueue(conn, [entry], NOW) == 0
-        [alert] = await outbox.due(conn, NOW)
+        assert await conn.outbox.enqueue([entry, entry], NOW) == 1
+        assert await conn.outbox.enqueue([entry], NOW) == 0
+        [alert] = await conn.outbox.due(NOW)
     assert (alert.title, alert.also_reported_by, alert.kind) == (
         "Bridge opens",
         ["Other Wire"],
@@ -263,22 +262,22 @@ async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
 async def test_outbox_retry_sent_and_dead(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
-        one, two = await articles.insert_new(conn, [article("p1", feed_id), article("p2", feed_id)])
+        one, two = await conn.articles.insert_new([article("p1", feed_id), article("p2", feed_id)])
         ids = []
         for item in (one, two):
-            sid = await stories.create(
-                conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
+            sid = await conn.stories.create(
+                title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
             )
             ids.append(sid)
-            await outbox.enqueue(conn, [outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
-        first, second = await outbox.due(conn, NOW)
-        await outbox.mark_failed(conn, first.outbox_id, "HTTP 500", NOW + timedelta(minutes=1))
-        await outbox.mark_sent(conn, second.outbox_id, "msg-1", NOW)
-        assert await outbox.due(conn, NOW) == []
-        [retry] = await outbox.due(conn, NOW + timedelta(minutes=1))
-        await outbox.mark_failed(conn, retry.outbox_id, "gave up", None)
-        counts = await outbox.count_by_status(conn)
-        assert await outbox.attempts(conn, retry.outbox_id) == 2
+            await conn.outbox.enqueue([outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
+        first, second = await conn.outbox.due(NOW)
+        await conn.outbox.mark_failed(first.outbox_id, "HTTP 500", NOW + timedelta(minutes=1))
+        await conn.outbox.mark_sent(second.outbox_id, "msg-1", NOW)
+        assert await conn.outbox.due(NOW) == []
+        [retry] = await conn.outbox.due(NOW + timedelta(minutes=1))
+        await conn.outbox.mark_failed(retry.outbox_id, "gave up", None)
+        counts = await conn.outbox.count_by_status()
+        assert await conn.outbox.attempts(retry.outbox_id) == 2
     assert counts == {"sent": 1, "dead": 1}
 
 
@@ -286,27 +285,27 @@ async def test_retention_purges_old_rows(store: Store) -> None:
     feed_id = await add_feed(store)
     old = NOW - timedelta(days=100)
     async with store.transaction() as conn:
-        await articles.insert_new(
-            conn, [article("old", feed_id, fetched_at=old), article("new", feed_id)]
+        await conn.articles.insert_new(
+            [article("old", feed_id, fetched_at=old), article("new", feed_id)]
         )
-        assert await articles.purge_fetched_before(conn, NOW - timedelta(days=90)) == 1
-        assert [a.item_key for a in await articles.latest(conn)] == ["new"]
+        assert await conn.articles.purge_fetched_before(NOW - timedelta(days=90)) == 1
+        assert [a.item_key for a in await conn.articles.latest()] == ["new"]
 
 
 async def test_claimed_alerts_are_not_claimed_again_until_the_lease_ends(store: Store) -> None:
     feed_id = await add_feed(store)
     lease = timedelta(minutes=5)
     async with store.transaction() as conn:
-        [item] = await articles.insert_new(conn, [article("c1", feed_id)])
-        sid = await stories.create(
-            conn, title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
+        [item] = await conn.articles.insert_new([article("c1", feed_id)])
+        sid = await conn.stories.create(
+            title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
         )
-        await outbox.enqueue(conn, [outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
+        await conn.outbox.enqueue([outbox.OutboxEntry("console", "new", sid, item.id)], NOW)
     async with store.transaction() as conn:
-        [claimed] = await outbox.claim_due(conn, NOW, lease)
+        [claimed] = await conn.outbox.claim_due(NOW, lease)
     async with store.transaction() as conn:
-        assert await outbox.claim_due(conn, NOW + timedelta(minutes=4), lease) == []
-        [again] = await outbox.claim_due(conn, NOW + lease, lease)
+        assert await conn.outbox.claim_due(NOW + timedelta(minutes=4), lease) == []
+        [again] = await conn.outbox.claim_due(NOW + lease, lease)
     assert claimed.outbox_id == again.outbox_id
 
 
@@ -319,7 +318,7 @@ async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store
         async with store.transaction() as conn:
             inside += 1
             peak = max(peak, inside)
-            await conn.execute(text("SELECT 1"))
+            await conn.connection.execute(text("SELECT 1"))
             await asyncio.sleep(0.01)
             inside -= 1
 
@@ -336,6 +335,8 @@ async def test_processes_starting_together_on_a_new_sqlite_file_migrate_once(
     opened = await asyncio.gather(*(Store.open(url) for _ in range(4)))
     for store in opened:
         async with store.transaction() as conn:
-            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            version = (
+                await conn.connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar()
         await store.close()
         assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()

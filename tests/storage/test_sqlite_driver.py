@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bot.core.repositories import DatabaseError
 from storage import sqlite_driver
 from storage.engine import Store
 from tests.conftest import REPO_ROOT
@@ -20,56 +21,66 @@ from tests.conftest import REPO_ROOT
 async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
     store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}", migrate=False)
     async with store.transaction() as conn:
-        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+        await conn.connection.execute(
+            text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+        )
     yield store
     await store.close()
 
 
 async def test_the_engine_connects_with_one_trip_cursors(sqlite_store: Store) -> None:
     async with sqlite_store.transaction() as conn:
-        raw = await conn.get_raw_connection()
+        raw = await conn.connection.get_raw_connection()
         assert isinstance(raw.driver_connection, sqlite_driver.OneTripConnection)
         # The pragmas of the "connect" event still apply.
-        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await conn.connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
 
 
 async def test_statements_return_rows_counts_and_ids(sqlite_store: Store) -> None:
     async with sqlite_store.transaction() as conn:
-        one = await conn.execute(text("INSERT INTO t (name) VALUES ('a')"))
+        one = await conn.connection.execute(text("INSERT INTO t (name) VALUES ('a')"))
         assert one.rowcount == 1
         assert one.lastrowid == 1
         assert not one.returns_rows  # no description for plain DML
-        many = await conn.execute(
+        many = await conn.connection.execute(
             text("INSERT INTO t (name) VALUES (:name)"), [{"name": "b"}, {"name": "c"}]
         )
         assert many.rowcount == 2
-        back = await conn.execute(text("INSERT INTO t (name) VALUES ('d') RETURNING id, name"))
+        back = await conn.connection.execute(
+            text("INSERT INTO t (name) VALUES ('d') RETURNING id, name")
+        )
         assert back.all() == [(4, "d")]
-        rows = await conn.execute(text("SELECT id, name FROM t ORDER BY id"))
+        rows = await conn.connection.execute(text("SELECT id, name FROM t ORDER BY id"))
         assert list(rows.keys()) == ["id", "name"]
         assert rows.all() == [(1, "a"), (2, "b"), (3, "c"), (4, "d")]
-        first = await conn.execute(text("SELECT name FROM t ORDER BY id"))
+        first = await conn.connection.execute(text("SELECT name FROM t ORDER BY id"))
         assert first.scalar() == "a"
-        empty = await conn.execute(text("SELECT name FROM t WHERE id > 100"))
+        empty = await conn.connection.execute(text("SELECT name FROM t WHERE id > 100"))
         assert empty.all() == []
         # An empty result still describes its columns.
-        nothing = await conn.execute(text("SELECT id AS ident, name FROM t WHERE id > 100"))
+        nothing = await conn.connection.execute(
+            text("SELECT id AS ident, name FROM t WHERE id > 100")
+        )
         assert list(nothing.keys()) == ["ident", "name"]
-        changed = await conn.execute(text("UPDATE t SET name = name || '!' WHERE id > 2"))
+        changed = await conn.connection.execute(
+            text("UPDATE t SET name = name || '!' WHERE id > 2")
+        )
         assert changed.rowcount == 2
-        renamed = await conn.execute(
+        renamed = await conn.connection.execute(
             text("UPDATE t SET name = :new WHERE name = :old"),
             [{"old": "a", "new": "A"}, {"old": "b", "new": "B"}, {"old": "zz", "new": "Z"}],
         )
         assert renamed.rowcount == 2  # summed over the parameter sets
-        names = (await conn.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
+        names = (
+            (await conn.connection.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
+        )
         assert names == ["A", "B", "c!", "d!"]
 
 
 async def test_executemany_with_no_parameter_sets_does_nothing(sqlite_store: Store) -> None:
     async with sqlite_store.transaction() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
+        raw = (await conn.connection.get_raw_connection()).driver_connection
         assert isinstance(raw, sqlite_driver.OneTripConnection)
         async with raw.cursor() as cursor:
             await cursor.executemany("INSERT INTO t (name) VALUES (?)", [])
@@ -80,8 +91,10 @@ async def test_executemany_with_no_parameter_sets_does_nothing(sqlite_store: Sto
 
 async def test_driver_cursor_fetches_kept_rows(sqlite_store: Store) -> None:
     async with sqlite_store.transaction() as conn:
-        await conn.execute(text("INSERT INTO t (name) VALUES ('a'), ('b'), ('c'), ('d')"))
-        raw = (await conn.get_raw_connection()).driver_connection
+        await conn.connection.execute(
+            text("INSERT INTO t (name) VALUES ('a'), ('b'), ('c'), ('d')")
+        )
+        raw = (await conn.connection.get_raw_connection()).driver_connection
         assert isinstance(raw, sqlite_driver.OneTripConnection)
         async with raw.cursor() as cursor:
             await cursor.execute("SELECT id, name FROM t WHERE id > ? ORDER BY id", (0,))
@@ -96,8 +109,8 @@ async def test_driver_cursor_fetches_kept_rows(sqlite_store: Store) -> None:
 async def test_it_is_still_an_aiosqlite_connection(sqlite_store: Store) -> None:
     """aiosqlite's own cursors and helpers work on the driver's connections as on any other."""
     async with sqlite_store.transaction() as conn:
-        await conn.execute(text("INSERT INTO t (name) VALUES ('a'), ('b')"))
-        raw = (await conn.get_raw_connection()).driver_connection
+        await conn.connection.execute(text("INSERT INTO t (name) VALUES ('a'), ('b')"))
+        raw = (await conn.connection.get_raw_connection()).driver_connection
         async with raw.execute("SELECT name FROM t ORDER BY id") as cursor:
             assert await cursor.fetchall() == [("a",), ("b",)]
         assert list(await raw.execute_fetchall("SELECT count(*) FROM t")) == [(2,)]
@@ -106,37 +119,49 @@ async def test_it_is_still_an_aiosqlite_connection(sqlite_store: Store) -> None:
 
 async def test_errors_reach_sqlalchemy_and_roll_back(sqlite_store: Store) -> None:
     with pytest.raises(IntegrityError):
-        async with sqlite_store.transaction() as conn:
+        async with sqlite_store.engine.begin() as conn:
             await conn.execute(text("INSERT INTO t (name) VALUES ('x')"))
             await conn.execute(text("INSERT INTO t (name) VALUES ('x')"))
     with pytest.raises(IntegrityError):
-        async with sqlite_store.transaction() as conn:
+        async with sqlite_store.engine.begin() as conn:
             await conn.execute(text("INSERT INTO t (name) VALUES ('z')"))
             await conn.execute(
                 text("INSERT INTO t (name) VALUES (:name)"), [{"name": "w"}, {"name": "w"}]
             )
     with pytest.raises(OperationalError):
-        async with sqlite_store.transaction() as conn:
+        async with sqlite_store.engine.begin() as conn:
             await conn.execute(text("SELECT nothing FROM nowhere"))
-    async with sqlite_store.transaction() as conn:
+    async with sqlite_store.engine.begin() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
         # The connection is still usable after the failed statement.
         await conn.execute(text("INSERT INTO t (name) VALUES ('y')"))
 
 
+async def test_the_store_reports_database_failures_as_the_cores_error(sqlite_store: Store) -> None:
+    """What the core catches (bot.core.repositories.DatabaseError), the driver's error its cause,
+    and the transaction rolled back."""
+    with pytest.raises(DatabaseError, match=r"UNIQUE constraint failed: t\.name") as failed:
+        async with sqlite_store.transaction() as tx:
+            await tx.connection.execute(text("INSERT INTO t (name) VALUES ('x')"))
+            await tx.connection.execute(text("INSERT INTO t (name) VALUES ('x')"))
+    assert isinstance(failed.value.__cause__, IntegrityError)
+    async with sqlite_store.transaction() as tx:
+        assert (await tx.connection.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
 async def test_commit_and_rollback_apply_to_writes_and_skip_reads(sqlite_store: Store) -> None:
     async with sqlite_store.transaction() as conn:
-        raw = (await conn.get_raw_connection()).driver_connection
+        raw = (await conn.connection.get_raw_connection()).driver_connection
         assert isinstance(raw, sqlite_driver.OneTripConnection)
-        await conn.execute(text("SELECT count(*) FROM t"))
+        await conn.connection.execute(text("SELECT count(*) FROM t"))
         assert not raw.in_transaction  # sqlite3 begins before DML only: nothing to commit
-        await conn.execute(text("INSERT INTO t (name) VALUES ('kept')"))
+        await conn.connection.execute(text("INSERT INTO t (name) VALUES ('kept')"))
         assert raw.in_transaction
     async with sqlite_store.engine.connect() as conn:
         await conn.execute(text("INSERT INTO t (name) VALUES ('dropped')"))
         await conn.rollback()
     async with sqlite_store.transaction() as conn:
-        names = (await conn.execute(text("SELECT name FROM t"))).scalars().all()
+        names = (await conn.connection.execute(text("SELECT name FROM t"))).scalars().all()
     assert names == ["kept"]
 
 
@@ -152,7 +177,7 @@ async def main(url):
 
     async def hold(store):
         async with store.transaction() as conn:
-            await conn.execute(text("SELECT 1"))
+            await conn.connection.execute(text("SELECT 1"))
             held.set()
             await asyncio.sleep(3600)
 
@@ -162,7 +187,7 @@ async def main(url):
     await closed.close()  # while a task holds a connection: asyncio.run cancels it at the end
     kept = await Store.open(url, migrate=False)
     async with kept.transaction() as conn:
-        await conn.execute(text("SELECT 1"))
+        await conn.connection.execute(text("SELECT 1"))
     STORES.append(kept)  # never closed
     print("done", flush=True)
 

@@ -18,13 +18,11 @@ from bot.core.feed_health import PollPolicy
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
+from bot.core.records import NewFeed
 from bot.core.routing import Route
 from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
 from bot.core.watchlist_editing.files import WatchedFile
-from storage import feeds as feed_repo
-from storage import watchlist_versions as version_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 from storage.schema import article_themes, articles, outbox
 from tests.conftest import REPO_ROOT
 from tests.core.poll.test_pipeline import Item, rss
@@ -93,7 +91,7 @@ class Bench:
         path = f"/wire-{destination.replace(':', '-')}.xml"
         server.add_feed(path, rss([]))
         async with store.transaction() as conn:
-            feed = await feed_repo.add(conn, NewFeed(server.url(path), "Wire", 900), ctx.clock())
+            feed = await conn.feeds.add(NewFeed(server.url(path), "Wire", 900), ctx.clock())
         return cls(store, live, ctx, service, server, feed.id, destination)
 
     async def run(self, text: str, caller: Caller = ADMIN) -> Reply:
@@ -119,12 +117,12 @@ class Bench:
             .where(articles.c.title == title, outbox.c.destination == self.destination)
         )
         async with self.store.transaction() as conn:
-            return set((await conn.execute(stmt)).scalars())
+            return set((await conn.connection.execute(stmt)).scalars())
 
 
 async def documents(store: Store) -> list[str]:
     """Every stored version's document, oldest first."""
     async with store.transaction() as conn:
-        latest = await version_repo.latest_number(conn)
-        found = [await version_repo.get(conn, n) for n in range(1, (latest or 0) + 1)]
+        latest = await conn.versions.latest_number()
+        found = [await conn.versions.get(n) for n in range(1, (latest or 0) + 1)]
     return [version.document for version in found if version is not None]

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.records import Author
 from bot.core.routing import Route
 from bot.core.watchlist.model import WatchlistError
 from bot.core.watchlist_editing import WatchlistEditor, When
 from bot.core.watchlist_editing.document import EditError, add_terms, delete_theme
-from storage import audit as audit_repo
 from storage.engine import Store
-from storage.watchlist_versions import Author
 from tests.watchlist_editing.harness import WATCHLIST, documents, open_live, watchlist_folder
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
@@ -39,7 +38,7 @@ async def test_the_file_is_seeded_once_as_version_1(store: Store, tmp_path: Path
         "seed", "file", "seed nkru.toml: 8 themes, 797 terms",
     )  # fmt: skip
     async with store.transaction() as conn:
-        [entry] = await audit_repo.recent(conn)
+        [entry] = await conn.audit.recent()
     assert (entry.action, entry.outcome, entry.platform) == ("watchlist seed", "ok", "file")
 
 

@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.records import AuditEntry, Author, NewVersion
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.model import WatchlistError
 from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
 from bot.core.watchlist_editing.document import add_terms
 from bot.core.watchlist_editing.files import WatchedFile
-from storage import audit as audit_repo
-from storage import watchlist_versions as version_repo
-from storage.audit import AuditEntry
 from storage.engine import Store
-from storage.watchlist_versions import Author, NewVersion
 from tests.watchlist_editing.harness import PONTOON, WATCHLIST, documents, watchlist_folder
 
 TEXT = WATCHLIST.read_text(encoding="utf-8")
@@ -64,7 +61,7 @@ def write(path: Path, text: str) -> None:
 
 async def audit_log(store: Store) -> list[AuditEntry]:
     async with store.transaction() as conn:
-        return await audit_repo.recent(conn, 100)
+        return await conn.audit.recent(100)
 
 
 def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -253,7 +250,7 @@ async def test_a_stored_version_that_does_not_load_is_not_adopted(
     live = (await Process(store, folder).start()).live
     async with store.transaction() as conn:
         bad = NewVersion("nkru", BROKEN, BORIS, "from elsewhere", "import")
-        await version_repo.insert_version(conn, bad, datetime.now(UTC))
+        await conn.versions.insert_version(bad, datetime.now(UTC))
 
     assert await live.refresh() is False
     assert await live.refresh() is False

@@ -13,8 +13,7 @@ import logging
 from bot.core.commands.model import Reply
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.registry import Context
-from storage import audit as audit_repo
-from storage.audit import AuditEntry
+from bot.core.records import AuditEntry
 
 log = logging.getLogger(__name__)
 __all__ = ["AdminPolicy", "Refused", "audit", "refusal", "require_admin"]
@@ -57,8 +56,8 @@ async def audit(ctx: Context, action: str, target: str, detail: str, outcome: st
         detail=detail,
         outcome=outcome,
     )
-    async with ctx.store.transaction() as conn:
-        await audit_repo.record(conn, entry)
+    async with ctx.store.transaction() as tx:
+        await tx.audit.record(entry)
 
 
 def refusal(error: Refused) -> Reply:

@@ -9,8 +9,7 @@ from bot.core.commands.admin import require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
 from bot.core.commands.text import clip, when
-from storage import audit as audit_repo
-from storage.audit import AuditEntry
+from bot.core.records import AuditEntry
 
 AUDIT_DEFAULT, AUDIT_MAX = 20, 100
 
@@ -34,8 +33,8 @@ def parse_audit(words: Sequence[str], _catalog: ThemeCatalog) -> AuditArgs:
 async def run_audit(ctx: Context, args: AuditArgs) -> Reply:
     """The newest entries first, one line each (only the caller sees them)."""
     await require_admin(ctx, "audit", f"last {args.count}")
-    async with ctx.store.transaction() as conn:
-        entries = await audit_repo.recent(conn, args.count)
+    async with ctx.store.transaction() as tx:
+        entries = await tx.audit.recent(args.count)
     if not entries:
         return Reply("Audit log", lines=("No admin actions recorded yet.",), ephemeral=True)
     lines = tuple(audit_line(entry) for entry in entries)

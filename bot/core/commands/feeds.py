@@ -12,8 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.core.canonical import canonical_url
 from bot.core.commands.admin import audit, require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
@@ -21,8 +19,8 @@ from bot.core.commands.registry import Context, UsageError
 from bot.core.commands.text import ago, clip, span, when
 from bot.core.feed_probe import ChatFeeds, FeedRefused, Probe
 from bot.core.models import Feed, FeedStatus
-from storage import feeds as feed_repo
-from storage.feeds import FeedExistsError, NewFeed
+from bot.core.records import FeedExistsError, NewFeed
+from bot.core.repositories import Transaction
 
 USAGE = "list | status | add <url> [name] | remove|enable|disable <id|url>"
 NAME_MAX = 100  # characters of a feed name given in chat
@@ -129,9 +127,9 @@ async def _add(ctx: Context, args: FeedsArgs) -> Reply:
         return await _refuse(ctx, url, str(exc))
     name = args.name or clip(probe.title or "", NAME_MAX) or url
     try:
-        async with ctx.store.transaction() as conn:
+        async with ctx.store.transaction() as tx:
             new = NewFeed(url, name, chat_feeds.interval_seconds, origin="chat")
-            feed = await feed_repo.add(conn, new, ctx.now)
+            feed = await tx.feeds.add(new, ctx.now)
     except FeedExistsError as exc:  # added by someone else while we were fetching
         return await _refuse(ctx, url, f"already watched as {_named(exc.existing)}")
     lines = _added_lines(probe, chat_feeds)
@@ -168,9 +166,9 @@ def _added_lines(probe: Probe, chat_feeds: ChatFeeds) -> tuple[str, ...]:
 
 async def _remove(ctx: Context, args: FeedsArgs) -> Reply:
     await require_admin(ctx, "feeds remove", args.target)
-    async with ctx.store.transaction() as conn:
-        feed = await _find(conn, args.target)
-        await feed_repo.remove(conn, feed.id)
+    async with ctx.store.transaction() as tx:
+        feed = await _find(tx, args.target)
+        await tx.feeds.remove(feed.id)
     await audit(ctx, "feeds remove", f"#{feed.id} {feed.url}", f"removed {feed.name}")
     return Reply(
         f"Removed feed {_named(feed)} (by {_who(ctx)})",
@@ -190,11 +188,11 @@ async def _switch(ctx: Context, args: FeedsArgs, *, enabled: bool) -> Reply:
     action = "feeds enable" if enabled else "feeds disable"
     done = "enabled" if enabled else "disabled"
     await require_admin(ctx, action, args.target)
-    async with ctx.store.transaction() as conn:
-        feed = await _find(conn, args.target)
+    async with ctx.store.transaction() as tx:
+        feed = await _find(tx, args.target)
         if feed.enabled == enabled:
             return Reply(f"Feed {_named(feed)} is already {done}", ephemeral=True)
-        await feed_repo.set_enabled(conn, feed.id, enabled, ctx.now)
+        await tx.feeds.set_enabled(feed.id, enabled, ctx.now)
     await audit(ctx, action, f"#{feed.id} {feed.url}", f"{done} {feed.name}")
     after = (
         "Its failure state is cleared; it is polled again within about a minute."
@@ -211,8 +209,8 @@ async def _refuse(ctx: Context, target: str, why: str) -> Reply:
 
 
 async def _all(ctx: Context) -> list[Feed]:
-    async with ctx.store.transaction() as conn:
-        return await feed_repo.list_all(conn)
+    async with ctx.store.transaction() as tx:
+        return await tx.feeds.list_all()
 
 
 async def _same_url(ctx: Context, url: str) -> Feed | None:
@@ -220,14 +218,14 @@ async def _same_url(ctx: Context, url: str) -> Feed | None:
     return next((f for f in await _all(ctx) if (canonical_url(f.url) or f.url) == url), None)
 
 
-async def _find(conn: AsyncConnection, key: str) -> Feed:
+async def _find(tx: Transaction, key: str) -> Feed:
     """A feed by id ("12" or "#12") or URL, or a UsageError pointing at the list."""
     digits = key.removeprefix("#")
     if digits.isdigit():
-        found = await feed_repo.get(conn, int(digits))
+        found = await tx.feeds.get(int(digits))
     else:
         wanted = canonical_url(key) or key
-        feeds = await feed_repo.list_all(conn)
+        feeds = await tx.feeds.list_all()
         found = next((f for f in feeds if (canonical_url(f.url) or f.url) == wanted), None)
     if found is None:
         raise UsageError(f"no feed '{clip(key, 80)}'", hint="/nkru feeds list shows ids and URLs")

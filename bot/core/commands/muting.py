@@ -10,7 +10,6 @@ from bot.core.commands.args import ListMutes, MuteArgs, UnmuteArgs
 from bot.core.commands.model import Reply
 from bot.core.commands.registry import Context, UsageError
 from bot.core.commands.text import theme_list, when
-from storage import mutes as mute_repo
 
 
 def _who(ctx: Context) -> str:
@@ -23,10 +22,8 @@ async def run_mute(ctx: Context, args: MuteArgs | ListMutes) -> Reply:
     if isinstance(args, ListMutes):
         return await _list(ctx)
     until = ctx.now + args.duration
-    async with ctx.store.transaction() as conn:
-        await mute_repo.mute(
-            conn, ctx.invocation.destination, args.theme, until, _who(ctx), ctx.now
-        )
+    async with ctx.store.transaction() as tx:
+        await tx.mutes.mute(ctx.invocation.destination, args.theme, until, _who(ctx), ctx.now)
     return Reply(
         f"Muted {args.theme} here until {when(until)} (by {_who(ctx)})",
         lines=(f"Lift it early with: /nkru unmute {args.theme}",),
@@ -36,10 +33,10 @@ async def run_mute(ctx: Context, args: MuteArgs | ListMutes) -> Reply:
 async def run_unmute(ctx: Context, args: UnmuteArgs) -> Reply:
     """Lift a mute here; a theme that is not muted gets a note for the caller only."""
     destination = ctx.invocation.destination
-    async with ctx.store.transaction() as conn:
-        was_active = args.theme in await mute_repo.active(conn, destination, ctx.now)
+    async with ctx.store.transaction() as tx:
+        was_active = args.theme in await tx.mutes.active(destination, ctx.now)
         # Delete even an expired row: it has no effect any more, and this tidies it away.
-        await mute_repo.unmute(conn, destination, args.theme)
+        await tx.mutes.unmute(destination, args.theme)
     if was_active:
         return Reply(f"Unmuted {args.theme} here (by {_who(ctx)})")
     if args.theme not in ctx.catalog.themes:
@@ -48,8 +45,8 @@ async def run_unmute(ctx: Context, args: UnmuteArgs) -> Reply:
 
 
 async def _list(ctx: Context) -> Reply:
-    async with ctx.store.transaction() as conn:
-        muted = await mute_repo.active(conn, ctx.invocation.destination, ctx.now)
+    async with ctx.store.transaction() as tx:
+        muted = await tx.mutes.active(ctx.invocation.destination, ctx.now)
     if not muted:
         return Reply(
             "Nothing is muted here",

@@ -10,12 +10,8 @@ from bot.core.commands.registry import Context
 from bot.core.commands.text import span, when
 from bot.core.digest import build_digest
 from bot.core.models import Article, ThemeHit
+from bot.core.records import StoryView
 from bot.core.routing import Route
-from storage import articles as article_repo
-from storage import reports as report_repo
-from storage import stories as story_repo
-from storage import themes as theme_repo
-from storage.stories import StoryView
 
 SEARCH_MAX = 10  # lines in a chat reply; a front end may ask for another number (Invocation.limit)
 # Articles read per line to fill: a story told by several outlets has several matching articles
@@ -26,15 +22,15 @@ _SEARCH_READ_PER_LINE = 5
 async def run_latest(ctx: Context, args: LatestArgs) -> Reply:
     """The newest stories that matched a watchlist theme (or the one asked for, or any)."""
     count, footer = _latest_count(ctx, args)
-    async with ctx.store.transaction() as conn:
+    async with ctx.store.transaction() as tx:
         if args.every:
-            found = await story_repo.latest(conn, count)
+            found = await tx.stories.latest(count)
             ids = [view.story.id for view in found]
         else:
-            ids = await report_repo.latest_matched_story_ids(conn, count, args.theme)
-            found = await story_repo.views(conn, ids)
+            ids = await tx.reports.latest_matched_story_ids(count, args.theme)
+            found = await tx.stories.views(ids)
         views = {view.story.id: view for view in found}
-        hits = await theme_repo.of_stories(conn, ids)
+        hits = await tx.themes.of_stories(ids)
     stories = tuple(_view_line(views[i], hits.get(i, [])) for i in ids if i in views)
     subject = ctx.catalog.get(args.theme).title if args.theme else None
     if args.every:
@@ -59,13 +55,13 @@ async def run_search(ctx: Context, args: SearchArgs) -> Reply:
     query = " ".join(args.words)
     most = ctx.invocation.limit or SEARCH_MAX
     read = most * _SEARCH_READ_PER_LINE
-    async with ctx.store.transaction() as conn:
-        found = await article_repo.search(conn, query, read + 1)
+    async with ctx.store.transaction() as tx:
+        found = await tx.articles.search(query, read + 1)
         picked = _one_per_story(found[:read])
         shown = picked[:most]
         story_ids = [a.story_id for a in shown if a.story_id is not None]
-        hits = await theme_repo.of_stories(conn, story_ids)
-        outlets = {sid: await article_repo.outlets(conn, sid) for sid in story_ids}
+        hits = await tx.themes.of_stories(story_ids)
+        outlets = {sid: await tx.articles.outlets(sid) for sid in story_ids}
     stories = tuple(_article_line(a, outlets, hits) for a in shown)
     more = len(picked) > most or len(found) > read
     footer = f"More than {most} matches: add words to narrow the search." if more else None

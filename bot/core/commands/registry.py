@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from bot.core.commands.model import Invocation, Reply, ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
+from bot.core.repositories import Database
 from bot.core.routing import Route
-from storage.engine import Store
 
 A = TypeVar("A")
 S = TypeVar("S")
@@ -35,7 +35,7 @@ class UsageError(Exception):
 class Context:
     """What a command runs with: one snapshot of the catalog and the clock per invocation."""
 
-    store: Store
+    store: Database
     catalog: ThemeCatalog
     routes: Sequence[Route]
     now: datetime

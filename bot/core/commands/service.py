@@ -13,8 +13,8 @@ from bot.core.commands.builtin import builtin_commands
 from bot.core.commands.model import CommandHandler, Invocation, Reply, ThemeCatalog
 from bot.core.commands.registry import Context, Registry, UsageError
 from bot.core.commands.usage import internal_error, unknown_command, usage_error
+from bot.core.repositories import Database
 from bot.core.routing import Route
-from storage.engine import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_COMMAND = "help"  # what a bare `/nkru` runs
@@ -29,7 +29,7 @@ class CommandService:
 
     def __init__(
         self,
-        store: Store,
+        store: Database,
         catalog: Callable[[], ThemeCatalog],
         routes: Sequence[Route],
         now: Callable[[], datetime],

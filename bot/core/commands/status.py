@@ -13,11 +13,7 @@ from bot.core.commands.model import Reply
 from bot.core.commands.registry import Context
 from bot.core.commands.text import ago, clip, when
 from bot.core.models import FeedStatus
-from storage import feeds as feed_repo
-from storage import mutes as mute_repo
-from storage import outbox as outbox_repo
-from storage import reports as report_repo
-from storage.reports import DeadDeliveries, FeedTrouble
+from bot.core.records import PENDING, DeadDeliveries, FeedTrouble
 
 TROUBLE_SHOWN = 5  # failing/disabled feeds named; the rest are counted
 DEAD_SHOWN = 5  # destinations with dead deliveries named
@@ -26,13 +22,13 @@ DEAD_WINDOW = timedelta(days=7)  # older give-ups were probably fixed since
 
 async def run_status(ctx: Context, _args: NoArgs) -> Reply:
     """One screen: feeds, polling, outbox, dead deliveries, and what is muted here."""
-    async with ctx.store.transaction() as conn:
-        counts = await feed_repo.count_by_status(conn)
-        trouble = await report_repo.troubled_feeds(conn, TROUBLE_SHOWN)
-        polled = await report_repo.last_polled_at(conn)
-        backlog = (await outbox_repo.count_by_status(conn)).get(outbox_repo.PENDING, 0)
-        dead = await report_repo.dead_deliveries(conn, ctx.now - DEAD_WINDOW)
-        muted = await mute_repo.active(conn, ctx.invocation.destination, ctx.now)
+    async with ctx.store.transaction() as tx:
+        counts = await tx.feeds.count_by_status()
+        trouble = await tx.reports.troubled_feeds(TROUBLE_SHOWN)
+        polled = await tx.reports.last_polled_at()
+        backlog = (await tx.outbox.count_by_status()).get(PENDING, 0)
+        dead = await tx.reports.dead_deliveries(ctx.now - DEAD_WINDOW)
+        muted = await tx.mutes.active(ctx.invocation.destination, ctx.now)
     lines = [
         *_feed_lines(counts, trouble),
         f"Last poll: {ago(polled, ctx.now) if polled else 'none yet'}",

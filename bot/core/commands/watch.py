@@ -22,6 +22,7 @@ from functools import partial
 from bot.core.commands.admin import audit, require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
+from bot.core.records import Author
 from bot.core.watchlist.model import Theme, Watchlist, WatchlistError
 from bot.core.watchlist_editing import document
 from bot.core.watchlist_editing.document import EditError
@@ -34,7 +35,6 @@ from bot.core.watchlist_editing.views import (
     term_lines,
     theme_lines,
 )
-from storage.watchlist_versions import Author
 
 USAGE = (
     "watch list [theme] · watch show <theme> · watch test <title> [| summary] · "

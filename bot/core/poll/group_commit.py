@@ -21,18 +21,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.core.models import NewArticle
 from bot.core.poll.ingest import AlertPolicy, IngestBatch, IngestReport, ingest_many
+from bot.core.repositories import Database, Transaction
 from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
-from storage.engine import Store
 
 log = logging.getLogger(__name__)
 
 # What a poll does in the same transaction once its articles are in (record the feed's state).
-AfterIngest = Callable[[AsyncConnection, IngestReport], Awaitable[None]]
+AfterIngest = Callable[[Transaction, IngestReport], Awaitable[None]]
 
 # Enough to amortise the fixed cost; small enough that one transaction stays short.
 MAX_GROUP_ARTICLES = 2_000
@@ -59,7 +57,7 @@ class GroupStats:
 class GroupCommitter:
     """Queues ingests and stores each group of queued ones in one transaction, one at a time."""
 
-    store: Store
+    store: Database
     policy: AlertPolicy
     cache: StoryCache
     # The watchlist matcher in force; replaced when the watchlist changes.
@@ -105,9 +103,9 @@ class GroupCommitter:
         started = time.perf_counter()
         group: list[_Job] = []
         try:
-            async with self.store.transaction() as conn:
+            async with self.store.transaction() as tx:
                 group = self._take()
-                reports = await self._write(conn, group)
+                reports = await self._write(tx, group)
         except asyncio.CancelledError:
             for job in group:
                 _settle(job, exc=asyncio.CancelledError())
@@ -132,17 +130,17 @@ class GroupCommitter:
     async def _one_by_one(self, group: list[_Job]) -> None:
         for job in group:
             try:
-                async with self.store.transaction() as conn:
-                    [report] = await self._write(conn, [job])
+                async with self.store.transaction() as tx:
+                    [report] = await self._write(tx, [job])
             except Exception as exc:
                 _settle(job, exc=exc)
             else:
                 _settle(job, report=report)
 
-    async def _write(self, conn: AsyncConnection, group: list[_Job]) -> list[IngestReport]:
+    async def _write(self, tx: Transaction, group: list[_Job]) -> list[IngestReport]:
         now = max(job.now for job in group)
         reports = await ingest_many(
-            conn,
+            tx,
             [job.batch for job in group],
             now,
             self.policy,
@@ -151,7 +149,7 @@ class GroupCommitter:
         )
         for job, report in zip(group, reports, strict=True):
             if job.after is not None:
-                await job.after(conn, report)
+                await job.after(tx, report)
         return reports
 
     def _take(self) -> list[_Job]:

@@ -11,17 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.core import cluster
 from bot.core.models import Article, NewArticle
+from bot.core.records import NewStory, OutboxEntry
+from bot.core.repositories import Transaction
 from bot.core.routing import Route, ThemeMatcher, firehose, instant_destinations
 from bot.core.story_cache import StoryCache
-from storage import articles as article_repo
-from storage import outbox as outbox_repo
-from storage import stories as story_repo
-from storage import themes as theme_repo
-from storage.locks import lock_ingest
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +57,7 @@ class IngestBatch:
 
 
 async def ingest(
-    conn: AsyncConnection,
+    tx: Transaction,
     candidates: list[NewArticle],
     now: datetime,
     policy: AlertPolicy,
@@ -73,12 +68,12 @@ async def ingest(
 ) -> IngestReport:
     """Insert what is new, put each new article in a story, queue alerts (unless `alert` is off)."""
     batches = [IngestBatch(candidates, alert)]
-    [report] = await ingest_many(conn, batches, now, policy, cache=cache, matcher=matcher)
+    [report] = await ingest_many(tx, batches, now, policy, cache=cache, matcher=matcher)
     return report
 
 
 async def ingest_many(
-    conn: AsyncConnection,
+    tx: Transaction,
     batches: Sequence[IngestBatch],
     now: datetime,
     policy: AlertPolicy,
@@ -94,26 +89,26 @@ async def ingest_many(
     An item offered by two batches (the same article in two feeds) is reported as new by the
     first only, exactly as if the batches had been ingested one after the other.
     """
-    await lock_ingest(conn)
-    await cache.sync(conn, now, policy.story_window)
+    await tx.lock_ingest()
+    await cache.sync(tx, now, policy.story_window)
     owner: dict[str, int] = {}
     candidates: list[NewArticle] = []
     for number, batch in enumerate(batches):
         for candidate in batch.candidates:
             owner.setdefault(candidate.item_key, number)
         candidates += batch.candidates
-    stored = await article_repo.insert_new(conn, candidates)
+    stored = await tx.articles.insert_new(candidates)
     prints = _fingerprints(stored, candidates)
-    placed = await _cluster(conn, stored, prints, now, cache)
+    placed = await _cluster(tx, stored, prints, now, cache)
     hits = {a.id: matcher.hits(a.title, a.summary) for a in stored} if matcher else {}
-    await theme_repo.add_many(conn, ((i, hit) for i, found in hits.items() for hit in found))
+    await tx.themes.add_many(((i, hit) for i, found in hits.items() for hit in found))
     routes = policy.instant_routes
     alerting = routes and any(batch.alert for batch in batches)
     destinations = list(dict.fromkeys(route.destination for route in routes))
-    alerted = await _alerted_stories(conn, placed, destinations) if alerting else {}
+    alerted = await _alerted_stories(tx, placed, destinations) if alerting else {}
     posted: set[tuple[str, int]] = set()  # (destination, story) given a "new" entry here
     reports = [IngestReport() for _ in batches]
-    entries: list[outbox_repo.OutboxEntry] = []
+    entries: list[OutboxEntry] = []
     for article, (story_id, joined) in zip(stored, placed, strict=True):
         number = owner[article.item_key]
         report = reports[number]
@@ -130,12 +125,12 @@ async def ingest_many(
             entries += queued
     # Every entry is for an article inserted just now, so none can conflict: the count per
     # batch above is what enqueue stores.
-    await outbox_repo.enqueue(conn, entries, now)
+    await tx.outbox.enqueue(entries, now)
     return reports
 
 
 async def _cluster(
-    conn: AsyncConnection,
+    tx: Transaction,
     articles: list[Article],
     fingerprints: list[cluster.Fingerprint],
     now: datetime,
@@ -151,7 +146,7 @@ async def _cluster(
     """
     # Stories started here (keyed -1, -2, … until they have ids) and reports joined here.
     batch = cluster.StoryIndex()
-    started: list[story_repo.NewStory] = []
+    started: list[NewStory] = []
     chosen: list[tuple[int, bool]] = []
     for article, fp in zip(articles, fingerprints, strict=True):
         found = sorted(cache.index.candidates(fp)) + sorted(batch.candidates(fp), reverse=True)
@@ -160,14 +155,13 @@ async def _cluster(
             chosen.append((match, True))
             batch.add(match, fp)  # later articles of this batch may match this report
             continue
-        started.append(story_repo.NewStory(article.title, article.id, fp.signature))
+        started.append(NewStory(article.title, article.id, fp.signature))
         batch.add(-len(started), fp)
         chosen.append((-len(started), False))
-    new_ids = await story_repo.create_many(conn, started, now)
+    new_ids = await tx.stories.create_many(started, now)
     placed = [(new_ids[-sid - 1] if sid < 0 else sid, joined) for sid, joined in chosen]
-    await story_repo.attach_many(conn, [story_id for story_id, joined in placed if joined], now)
-    await article_repo.set_stories(
-        conn,
+    await tx.stories.attach_many([story_id for story_id, joined in placed if joined], now)
+    await tx.articles.set_stories(
         [
             (article.id, story_id, fp.signature if joined and fp.band_keys else None)
             for article, fp, (story_id, joined) in zip(articles, fingerprints, placed, strict=True)
@@ -190,14 +184,14 @@ def _fingerprints(stored: list[Article], candidates: list[NewArticle]) -> list[c
 
 
 async def _alerted_stories(
-    conn: AsyncConnection, placed: list[tuple[int, bool]], destinations: Sequence[str]
+    tx: Transaction, placed: list[tuple[int, bool]], destinations: Sequence[str]
 ) -> dict[str, set[int]]:
     """Per destination, the joined stories already queued as a "new" alert before this batch."""
     joined = [story_id for story_id, was_joined in placed if was_joined]
     if not joined:
         return {}
     return {
-        destination: await outbox_repo.stories_with_new_alert(conn, joined, destination)
+        destination: await tx.outbox.stories_with_new_alert(joined, destination)
         for destination in destinations
     }
 
@@ -210,17 +204,17 @@ def _alerts_for(
     accepted: set[str],
     alerted: dict[str, set[int]],
     posted: set[tuple[str, int]],
-) -> list[outbox_repo.OutboxEntry]:
+) -> list[OutboxEntry]:
     """A later report of a story already alerted somewhere updates that alert; otherwise a
     report its routes accept makes its story a new alert there (once per story and batch:
     the first post shows every outlet known when it is sent)."""
     entries = []
     for destination in destinations:
         if joined and story_id in alerted.get(destination, ()):
-            entries.append(outbox_repo.OutboxEntry(destination, "update", story_id, article.id))
+            entries.append(OutboxEntry(destination, "update", story_id, article.id))
         elif destination in accepted and (destination, story_id) not in posted:
             posted.add((destination, story_id))
-            entries.append(outbox_repo.OutboxEntry(destination, "new", story_id, article.id))
+            entries.append(OutboxEntry(destination, "new", story_id, article.id))
     return entries
 
 

@@ -14,9 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from bot.core import feed_health
 from bot.core.feed_health import PollPolicy
 from bot.core.feed_safety import needs_guard
@@ -27,10 +24,9 @@ from bot.core.poll.ingest import AlertPolicy, IngestReport
 from bot.core.poll.parse import parse_feed
 from bot.core.poll.prepare import Parser, ThreadParser
 from bot.core.poll.prepare import identifiable as identifiable
+from bot.core.repositories import Database, DatabaseError, Transaction
 from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
-from storage import feeds as feed_repo
-from storage.engine import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +40,7 @@ def utcnow() -> datetime:
 class PollContext:
     """Everything a poll needs; built once by the wiring code."""
 
-    store: Store
+    store: Database
     fetcher: FeedFetcher
     poll_policy: PollPolicy = field(default_factory=PollPolicy)
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
@@ -98,21 +94,20 @@ async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
     """Poll one feed and record its health; never raises for feed or database problems."""
     try:
         return await _poll(ctx, feed_id)
-    except SQLAlchemyError as exc:
+    except DatabaseError as exc:
         # Nothing was half-written (each step is one transaction); the next poll retries it all.
         log.exception("feed #%s: database error during the poll", feed_id)
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return PollReport(
             feed_id,
             "?",
             "failed",
-            error=f"database error: {reason} — the poll is retried on schedule; check the database",
+            error=f"database error: {exc} — the poll is retried on schedule; check the database",
         )
 
 
 async def _poll(ctx: PollContext, feed_id: int) -> PollReport:
-    async with ctx.store.transaction() as conn:
-        found = await feed_repo.get_with_origin(conn, feed_id)
+    async with ctx.store.transaction() as tx:
+        found = await tx.feeds.get_with_origin(feed_id)
     if found is None:
         return PollReport(feed_id, "?", "missing", error=f"feed #{feed_id} no longer exists")
     feed, origin = found
@@ -146,7 +141,7 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
         return await _record_failure(ctx, feed, prepared.problem or "not a feed", result)
     guarded = ctx.poll_policy.flood_guard and not feed.first_fetch_done
 
-    async def record(conn: AsyncConnection, report: IngestReport) -> None:
+    async def record(tx: Transaction, report: IngestReport) -> None:
         state = feed_health.succeeded(
             feed,
             result,
@@ -156,7 +151,7 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
             problem=prepared.problem,
             new_items=len(report.new_articles),
         )
-        await feed_repo.record_poll(conn, feed.id, state)
+        await tx.feeds.record_poll(feed.id, state)
 
     # The feed's new state is written in the same transaction as its articles.
     report = await ctx.committer.ingest(
@@ -196,5 +191,5 @@ async def _record_failure(
 
 
 async def _record(ctx: PollContext, feed: Feed, state: PollState) -> None:
-    async with ctx.store.transaction() as conn:
-        await feed_repo.record_poll(conn, feed.id, state)
+    async with ctx.store.transaction() as tx:
+        await tx.feeds.record_poll(feed.id, state)

@@ -22,17 +22,12 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from bot.core.records import AuditEntry, Author, NewVersion, VersionInfo, WatchlistVersion
+from bot.core.repositories import Database, Transaction
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Problem, Watchlist, WatchlistError
 from bot.core.watchlist_editing.diff import diff_watchlists, summary
 from bot.core.watchlist_editing.document import EditError
-from storage import audit as audit_repo
-from storage import watchlist_versions as repo
-from storage.audit import AuditEntry
-from storage.engine import Store
-from storage.watchlist_versions import Author, NewVersion, VersionInfo, WatchlistVersion
 
 log = logging.getLogger(__name__)
 FILE_AUTHOR = Author("file", "file", "file")
@@ -71,7 +66,7 @@ class WatchlistEditor:
 
     def __init__(
         self,
-        store: Store,
+        store: Database,
         clock: Callable[[], datetime],
         *,
         routed_themes: frozenset[str] = frozenset(),
@@ -88,26 +83,26 @@ class WatchlistEditor:
 
     async def latest_number(self) -> int | None:
         """The newest version's number (one cheap query)."""
-        async with self.store.transaction() as conn:
-            return await repo.latest_number(conn)
+        async with self.store.transaction() as tx:
+            return await tx.versions.latest_number()
 
     async def latest(self) -> tuple[WatchlistVersion, Watchlist]:
         """The newest version and its watchlist; NoWatchlist before the first is stored."""
-        async with self.store.transaction() as conn:
-            found = await repo.latest(conn)
+        async with self.store.transaction() as tx:
+            found = await tx.versions.latest()
         if found is None:
             raise NoWatchlist()
         return found, await self._load(found)
 
     async def version(self, number: int) -> WatchlistVersion | None:
         """One stored version."""
-        async with self.store.transaction() as conn:
-            return await repo.get(conn, number)
+        async with self.store.transaction() as tx:
+            return await tx.versions.get(number)
 
     async def history(self, limit: int = 20, theme: str | None = None) -> list[VersionInfo]:
         """The newest versions first (only those that changed `theme`, if given)."""
-        async with self.store.transaction() as conn:
-            return await repo.history(conn, limit, theme)
+        async with self.store.transaction() as tx:
+            return await tx.versions.history(limit, theme)
 
     async def edit(
         self, author: Author, change: Callable[[str], str], *, source: str = "chat"
@@ -115,31 +110,31 @@ class WatchlistEditor:
         """Apply `change` (old text → new text; EditError if it cannot) to the newest version
         and store the result; WatchlistError if it would be invalid, EditError if it changes
         nothing."""
-        async with self.store.transaction() as conn:
-            await repo.lock(conn)
-            current = await _latest(conn)
+        async with self.store.transaction() as tx:
+            await tx.versions.lock()
+            current = await _latest(tx)
             text = await asyncio.to_thread(change, current.document)
-            saved = await self._store(conn, current, text, author, source, "")
+            saved = await self._store(tx, current, text, author, source, "")
         await self._notify(saved)
         return saved
 
     async def undo(self, author: Author, to: int | None = None) -> Saved:
         """Store, as a new version, the document of version `to` (default: the one before the
         newest) exactly; EditError when there is nothing to go back to."""
-        async with self.store.transaction() as conn:
-            await repo.lock(conn)
-            current = await _latest(conn)
+        async with self.store.transaction() as tx:
+            await tx.versions.lock()
+            current = await _latest(tx)
             if to is None:
-                target = await repo.before(conn, current.version)
+                target = await tx.versions.before(current.version)
             else:
-                target = await repo.get(conn, to)
+                target = await tx.versions.get(to)
             if target is None:
                 raise EditError(
                     f"there is no version {to}" if to is not None
                     else f"nothing to undo: v{current.version} is the first version"
                 )  # fmt: skip
             prefix = f"undo to v{target.version}: "
-            saved = await self._store(conn, current, target.document, author, "undo", prefix)
+            saved = await self._store(tx, current, target.document, author, "undo", prefix)
         await self._notify(saved)
         return saved
 
@@ -148,18 +143,16 @@ class WatchlistEditor:
     ) -> Saved | None:
         """Store a whole document (the seed, a file edited on disk, an import) as the next
         version, audited; None when `when` says it is not new. WatchlistError if invalid."""
-        async with self.store.transaction() as conn:
-            await repo.lock(conn)
-            current = await repo.latest(conn)
-            if await _known(conn, when, current, text):
+        async with self.store.transaction() as tx:
+            await tx.versions.lock()
+            current = await tx.versions.latest()
+            if await _known(tx, when, current, text):
                 return None
             saved = await self._store(
-                conn, current, text, author, source, f"{source} {path.name}: ",
+                tx, current, text, author, source, f"{source} {path.name}: ",
                 name=path.stem, label=str(path), routes=source != "seed",
             )  # fmt: skip
-            await audit_repo.record(
-                conn,
-                AuditEntry(
+            await tx.audit.record(AuditEntry(
                     self.clock(), author.platform, author.user_id, author.user_name, "",
                     f"watchlist {source}", str(path), saved.info.change,
                 ),
@@ -176,12 +169,12 @@ class WatchlistEditor:
             self.clock(), author.platform, author.user_id, author.user_name, "", action, target,
             detail, outcome="invalid",
         )  # fmt: skip
-        async with self.store.transaction() as conn:
-            await audit_repo.record(conn, entry)
+        async with self.store.transaction() as tx:
+            await tx.audit.record(entry)
 
     async def _store(
         self,
-        conn: AsyncConnection,
+        tx: Transaction,
         current: WatchlistVersion | None,
         text: str,
         author: Author,
@@ -209,7 +202,7 @@ class WatchlistEditor:
             slugs = sorted({t.slug for t in (*old.themes, *new.themes)})
             change = prefix + summary(lines, slugs)
         version = NewVersion(name, text, author, change, source)
-        info = await repo.insert_version(conn, version, self.clock())
+        info = await tx.versions.insert_version(version, self.clock())
         self._parsed = (info.version, new)
         return Saved(info, lines, new)
 
@@ -237,22 +230,20 @@ class WatchlistEditor:
                 log.exception("could not apply watchlist v%s at once", saved.info.version)
 
 
-async def _latest(conn: AsyncConnection) -> WatchlistVersion:
-    found = await repo.latest(conn)
+async def _latest(tx: Transaction) -> WatchlistVersion:
+    found = await tx.versions.latest()
     if found is None:
         raise NoWatchlist()
     return found
 
 
-async def _known(
-    conn: AsyncConnection, when: When, current: WatchlistVersion | None, text: str
-) -> bool:
+async def _known(tx: Transaction, when: When, current: WatchlistVersion | None, text: str) -> bool:
     """Whether the document is not new in the sense of `when`."""
     if when is When.EMPTY:
         return current is not None
     if when is When.CHANGED:
         return current is not None and current.document == text
-    return await repo.find_document(conn, text) is not None
+    return await tx.versions.find_document(text) is not None
 
 
 def _counts(watchlist: Watchlist) -> str:

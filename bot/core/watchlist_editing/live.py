@@ -22,12 +22,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from bot.core.records import VersionInfo
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist, WatchlistError
 from bot.core.watchlist_editing.editor import FILE_AUTHOR, NoWatchlist, WatchlistEditor, When
 from bot.core.watchlist_editing.files import FileText, WatchedFile
-from storage.watchlist_versions import VersionInfo
 
 log = logging.getLogger(__name__)
 Apply = Callable[[WatchlistMatcher], None]

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC
 
+from bot.core.records import VersionInfo
 from bot.core.watchlist.model import Group, Term, Theme, Watchlist
 from bot.core.watchlist.scoring import ThemeMatch
 from bot.core.watchlist_editing.diff import describe_term
-from storage.watchlist_versions import VersionInfo
 
 TERMS_SHOWN = 8  # a context group's terms shown in `watch show` (the rest are counted)
 

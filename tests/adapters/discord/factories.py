@@ -11,7 +11,7 @@ import discord
 from bot.core.commands.model import ThemeCatalog, ThemeInfo
 from bot.core.digest import Digest, DigestItem, DigestSection
 from bot.core.models import Alert, Story, ThemeHit
-from storage.stories import StoryView
+from bot.core.records import StoryView
 from tests.adapters.discord.payloads import CHANNEL
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

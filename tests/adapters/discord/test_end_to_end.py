@@ -17,13 +17,11 @@ from bot.core.commands.service import CommandService
 from bot.core.delivery import RetryPolicy, deliver_due
 from bot.core.models import NewArticle
 from bot.core.poll.ingest import AlertPolicy, ingest
+from bot.core.records import NewFeed
 from bot.core.routing import Route
 from bot.core.story_cache import StoryCache
 from bot.core.theme_hits import WatchlistMatcher
-from storage import feeds as feed_repo
-from storage import outbox as outbox_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 from tests.adapters.discord.factories import handled
 from tests.adapters.discord.payloads import CHANNEL, guild_create, slash_command
 from tests.conftest import REPO_ROOT
@@ -53,8 +51,8 @@ class World:
 
     async def publish(self, key: str, text: tuple[str, str], source: str) -> None:
         async with self.store.transaction() as conn:
-            feed = await feed_repo.add(
-                conn, NewFeed(f"https://{key}.example/rss", source, 1800), self.now
+            feed = await conn.feeds.add(
+                NewFeed(f"https://{key}.example/rss", source, 1800), self.now
             )
             article = NewArticle(
                 feed_id=feed.id, item_key=key, guid=key, url=f"https://news.example/{key}",
@@ -106,7 +104,7 @@ async def test_crash_between_post_and_record_posts_once(
     delivery = DiscordDelivery(client, world.matcher.catalog)
     await world.publish("bridge", BRIDGE, "TASS")
     async with world.store.transaction() as conn:
-        (claimed,) = await outbox_repo.claim_due(conn, world.now, timedelta(minutes=5))
+        (claimed,) = await conn.outbox.claim_due(world.now, timedelta(minutes=5))
     await delivery.send(claimed)  # posted… and the process dies before recording it
 
     world.now += timedelta(minutes=10)  # the claim lease and Discord's nonce window pass

@@ -21,7 +21,6 @@ from bot.core.commands.service import CommandService
 from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import NetworkGuard
 from bot.core.poll.fetch import FeedFetcher
-from storage import feeds as feed_repo
 from storage.engine import Store
 from tests.adapters.discord.factories import handled
 from tests.adapters.discord.payloads import (
@@ -68,7 +67,7 @@ class Served:
 
     async def stored(self) -> list[tuple[str, str]]:
         async with self.store.transaction() as conn:
-            return [(f.url, f.name) for f in await feed_repo.list_all(conn)]
+            return [(f.url, f.name) for f in await conn.feeds.list_all()]
 
 
 @pytest.fixture

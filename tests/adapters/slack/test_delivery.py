@@ -13,7 +13,7 @@ from bot.adapters.slack.pacing import ChannelPacer
 from bot.core.delivery import DeliveryError
 from bot.core.digest import Digest, DigestItem, DigestSection
 from bot.core.models import Story, ThemeHit
-from storage.stories import StoryView
+from bot.core.records import StoryView
 from tests.adapters.slack.samples import (
     CATALOG,
     CHANNEL,

@@ -21,7 +21,6 @@ from bot.core.commands.service import CommandService
 from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import NetworkGuard
 from bot.core.poll.fetch import FeedFetcher
-from storage import feeds as feed_repo
 from storage.engine import Store
 from tests.adapters.slack.samples import assert_within_limits, texts
 from tests.adapters.slack.test_app import SECRET, command_form, signed
@@ -89,7 +88,7 @@ async def slash(served: Served, slack: FakeSlackApi, text: str, user: str) -> di
 
 async def stored_urls(store: Store) -> list[str]:
     async with store.transaction() as conn:
-        return [feed.url for feed in await feed_repo.list_all(conn)]
+        return [feed.url for feed in await conn.feeds.list_all()]
 
 
 async def test_a_non_admin_is_refused_privately_and_nothing_is_added(

@@ -30,8 +30,6 @@ from bot.core.commands.service import CommandService
 from bot.core.routing import Route
 from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
 from bot.core.watchlist_editing.files import WatchedFile
-from storage import audit as audit_repo
-from storage import watchlist_versions as version_repo
 from storage.engine import Store
 from tests.adapters.slack.samples import CHANNEL, assert_inert, assert_within_limits, texts
 from tests.adapters.slack.test_app import SECRET, command_form, signed
@@ -86,15 +84,15 @@ def themes_of(live: LiveWatchlist, title: str) -> set[str]:
 async def documents(store: Store) -> list[str]:
     """Every stored version's document, oldest first."""
     async with store.transaction() as conn:
-        latest = await version_repo.latest_number(conn) or 0
-        found = [await version_repo.get(conn, n) for n in range(1, latest + 1)]
+        latest = await conn.versions.latest_number() or 0
+        found = [await conn.versions.get(n) for n in range(1, latest + 1)]
     return [version.document for version in found if version is not None]
 
 
 async def audit_outcomes(store: Store, platform: str = "slack") -> list[tuple[str, str, str, str]]:
     """(user, action, target, outcome) of the platform's audit entries, newest first."""
     async with store.transaction() as conn:
-        entries = await audit_repo.recent(conn, 100)
+        entries = await conn.audit.recent(100)
     return [(e.user_id, e.action, e.target, e.outcome) for e in entries if e.platform == platform]
 
 

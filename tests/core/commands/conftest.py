@@ -12,12 +12,11 @@ from bot.core.commands.model import Caller, Invocation, Reply, ThemeCatalog
 from bot.core.commands.service import CommandService
 from bot.core.models import Article, NewArticle, ThemeHit
 from bot.core.poll.ingest import AlertPolicy, ingest
+from bot.core.records import NewFeed
 from bot.core.routing import Route, ThemeMatcher
 from bot.core.story_cache import StoryCache
 from bot.core.theme_hits import WatchlistMatcher
-from storage import feeds as feed_repo
 from storage.engine import Store
-from storage.feeds import NewFeed
 from tests.conftest import REPO_ROOT
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -98,7 +97,7 @@ class World:
         if name not in self.feeds:
             url = f"https://{name.casefold().replace(' ', '-')}.example/rss"
             async with self.store.transaction() as conn:
-                added = await feed_repo.add(conn, NewFeed(url, name, 1800), NOW - timedelta(days=1))
+                added = await conn.feeds.add(NewFeed(url, name, 1800), NOW - timedelta(days=1))
             self.feeds[name] = added.id
         return self.feeds[name]
 

@@ -12,7 +12,6 @@ from bot.core.commands.model import Caller, Invocation, Reply, ThemeCatalog
 from bot.core.commands.permissions import MANAGE_GUILD, WORKSPACE_ADMIN, AdminPolicy
 from bot.core.commands.registry import Command, Context, Registry
 from bot.core.commands.service import CommandService
-from storage import audit as audit_repo
 from storage.engine import Store
 from tests.core.commands.conftest import NOW
 
@@ -74,7 +73,7 @@ async def test_a_non_admin_is_refused_ephemerally_and_audited(store: Store) -> N
     assert reply.ephemeral and reply.error
     assert "Only admins can do secrets" in " ".join(reply.lines)
     async with store.transaction() as conn:
-        [entry] = await audit_repo.recent(conn)
+        [entry] = await conn.audit.recent()
     assert (entry.user_id, entry.action, entry.target, entry.outcome) == (
         "U0NOBODY",
         "do secrets",
@@ -88,7 +87,7 @@ async def test_an_admin_runs_and_the_action_is_audited(store: Store) -> None:
 
     assert not reply.error and reply.lines == ("did x1",)
     async with store.transaction() as conn:
-        [entry] = await audit_repo.recent(conn)
+        [entry] = await conn.audit.recent()
     assert (entry.user_name, entry.destination, entry.outcome, entry.at) == (
         "boss",
         "slack:C1",

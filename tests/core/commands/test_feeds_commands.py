@@ -22,11 +22,8 @@ from bot.core.feed_probe import ChatFeeds
 from bot.core.models import FeedStatus, PollState
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.pipeline import PollContext, poll_feed
-from storage import audit as audit_repo
-from storage import feeds as feed_repo
-from storage.audit import AuditEntry
+from bot.core.records import AuditEntry, NewFeed
 from storage.engine import Store
-from storage.feeds import NewFeed
 from tests.core.commands.conftest import NOW
 from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.core.test_feed_safety import StaticResolver, guard
@@ -55,13 +52,13 @@ class Desk:
     async def feeds(self) -> list[tuple[str, str, str]]:
         """(url, name, origin) of every stored feed."""
         async with self.store.transaction() as conn:
-            stored = await feed_repo.list_all(conn)
-            return [(f.url, f.name, await feed_repo.origin_of(conn, f.id) or "") for f in stored]
+            stored = await conn.feeds.list_all()
+            return [(f.url, f.name, await conn.feeds.origin_of(f.id) or "") for f in stored]
 
     async def audit(self) -> list[AuditEntry]:
         """The audit log, newest first."""
         async with self.store.transaction() as conn:
-            return await audit_repo.recent(conn)
+            return await conn.audit.recent()
 
 
 @pytest.fixture
@@ -158,7 +155,7 @@ async def test_a_public_feed_redirecting_to_a_private_address_is_refused(allowin
 
 async def test_a_duplicate_is_refused_with_a_pointer_and_not_fetched(allowing: Desk) -> None:
     async with allowing.store.transaction() as conn:
-        seeded = await feed_repo.add(conn, NewFeed(YONHAP, "Yonhap", 1800, "seed"), NOW)
+        seeded = await conn.feeds.add(NewFeed(YONHAP, "Yonhap", 1800, "seed"), NOW)
 
     reply = await allowing.run(
         "feeds add HTTPS://WWW.YNA.CO.KR/rss/northkorea.xml?utm_source=chat#top"
@@ -247,13 +244,13 @@ async def seed_three(desk: Desk) -> None:
     """#1 ok with a parse warning, #2 failing, #3 disabled."""
     async with desk.store.transaction() as conn:
         for n in (1, 2, 3):
-            await feed_repo.add(conn, NewFeed(f"https://f{n}.example/rss", f"F{n}", 900), NOW)
+            await conn.feeds.add(NewFeed(f"https://f{n}.example/rss", f"F{n}", 900), NOW)
         ok = PollState(NOW, NOW, FeedStatus.OK, 0, "character encoding: odd", None, new_items=4)
-        await feed_repo.record_poll(conn, 1, ok)
+        await conn.feeds.record_poll(1, ok)
         since = NOW - timedelta(hours=2)
         failing = PollState(NOW, NOW, FeedStatus.FAILING, 3, "HTTP 503 from f2", since)
-        await feed_repo.record_poll(conn, 2, failing)
-        await feed_repo.set_enabled(conn, 3, False, NOW)
+        await conn.feeds.record_poll(2, failing)
+        await conn.feeds.set_enabled(3, False, NOW)
 
 
 async def test_anyone_can_list_the_feeds(strict: Desk) -> None:
@@ -302,7 +299,7 @@ async def test_an_admin_removes_disables_and_enables_feeds_and_each_is_audited(
     assert again.ephemeral and again.title.endswith("is already disabled")
     assert enabled.title == "Enabled feed #3 F3 (https://f3.example/rss) (by boss)"
     async with strict.store.transaction() as conn:
-        feeds = {f.id: f for f in await feed_repo.list_all(conn)}
+        feeds = {f.id: f for f in await conn.feeds.list_all()}
     assert set(feeds) == {2, 3} and not feeds[2].enabled
     assert feeds[3].enabled and feeds[3].status is FeedStatus.OK
     assert [(e.action, e.target, e.outcome) for e in reversed(await strict.audit())] == [
@@ -320,7 +317,7 @@ async def test_a_non_admin_changes_nothing(strict: Desk, text: str) -> None:
 
     assert reply.error and reply.ephemeral and reply.title == "Not allowed"
     async with strict.store.transaction() as conn:
-        feeds = await feed_repo.list_all(conn)
+        feeds = await conn.feeds.list_all()
     assert [(f.id, f.enabled) for f in feeds] == [(1, True), (2, True), (3, False)]
     [entry] = await strict.audit()
     assert entry.outcome == "refused" and entry.action == " ".join(text.split()[:2])

@@ -10,7 +10,6 @@ from bot.core.commands.model import Caller, ThemeCatalog, ThemeInfo
 from bot.core.delivery import deliver_due
 from bot.core.models import Alert, DeliveryReceipt
 from bot.core.routing import Route
-from storage import mutes as mute_repo
 from storage.engine import Store
 from tests.core.commands.conftest import ARMS, CHANNEL, NOW, TROOPS, World
 
@@ -19,7 +18,7 @@ OTHER = "discord:4242"
 
 async def muted(world: World, *destinations: str) -> dict[str, set[str]]:
     async with world.store.transaction() as conn:
-        return await mute_repo.muted_themes(conn, destinations, world.clock())
+        return await conn.mutes.muted_themes(destinations, world.clock())
 
 
 async def test_mute_is_announced_in_the_channel_and_silences_only_that_channel(
@@ -76,7 +75,7 @@ async def test_muting_again_replaces_the_end_and_the_author(world: World) -> Non
     await world.run("mute troops 1h", caller=Caller("slack", "U02", "Chen"))
 
     async with world.store.transaction() as conn:
-        assert await mute_repo.active(conn, CHANNEL, NOW) == {"troops": NOW + timedelta(hours=1)}
+        assert await conn.mutes.active(CHANNEL, NOW) == {"troops": NOW + timedelta(hours=1)}
     assert (await world.run("mute")).lines == ("troops until 2026-11-20 13:00 UTC",)
 
 
@@ -152,14 +151,14 @@ async def test_the_delivery_worker_skips_a_theme_muted_by_command(world: World) 
 
 async def test_mute_repository_round_trip(store: Store) -> None:
     async with store.transaction() as conn:
-        await mute_repo.mute(conn, "a", "troops", NOW + timedelta(hours=1), "Ana", NOW)
-        await mute_repo.mute(conn, "b", "troops", NOW + timedelta(hours=2), "Ana", NOW)
-        await mute_repo.mute(conn, "b", "summits", NOW - timedelta(hours=1), "Ana", NOW)
+        await conn.mutes.mute("a", "troops", NOW + timedelta(hours=1), "Ana", NOW)
+        await conn.mutes.mute("b", "troops", NOW + timedelta(hours=2), "Ana", NOW)
+        await conn.mutes.mute("b", "summits", NOW - timedelta(hours=1), "Ana", NOW)
     async with store.transaction() as conn:
-        everywhere = await mute_repo.muted_themes(conn, ["a", "b", "c"], NOW)
+        everywhere = await conn.mutes.muted_themes(["a", "b", "c"], NOW)
         assert everywhere == {"a": {"troops"}, "b": {"troops"}}
-        assert await mute_repo.muted_themes(conn, [], NOW) == {}
-        assert await mute_repo.active(conn, "b", NOW) == {"troops": NOW + timedelta(hours=2)}
-        assert await mute_repo.unmute(conn, "a", "troops") is True
-        assert await mute_repo.unmute(conn, "a", "troops") is False
-        assert await mute_repo.muted_themes(conn, ["a"], NOW) == {}
+        assert await conn.mutes.muted_themes([], NOW) == {}
+        assert await conn.mutes.active("b", NOW) == {"troops": NOW + timedelta(hours=2)}
+        assert await conn.mutes.unmute("a", "troops") is True
+        assert await conn.mutes.unmute("a", "troops") is False
+        assert await conn.mutes.muted_themes(["a"], NOW) == {}

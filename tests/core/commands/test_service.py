@@ -124,7 +124,9 @@ async def test_an_internal_failure_is_logged_and_answered_without_details(
 
 async def test_a_database_failure_is_answered_not_raised(world: World) -> None:
     async with world.store.transaction() as conn:
-        await conn.execute(sql("DROP TABLE mutes"))  # an outage, as far as `mute` can tell
+        await conn.connection.execute(
+            sql("DROP TABLE mutes")
+        )  # an outage, as far as `mute` can tell
 
     reply = await world.run("mute troops 1h")
 

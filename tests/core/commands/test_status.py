@@ -7,7 +7,6 @@ from datetime import timedelta
 from bot.core.delivery import DeliveryError, deliver_due
 from bot.core.models import Alert, DeliveryReceipt, FeedStatus, PollState
 from bot.core.routing import Route
-from storage import feeds as feed_repo
 from tests.core.commands.conftest import ARMS, NOW, TANKER, VETO, World
 
 LOST = "slack:C0999"
@@ -28,7 +27,7 @@ class NoSuchChannel:
 async def poll(world: World, name: str, state: PollState) -> None:
     feed_id = await world.feed(name)  # before the transaction: they must not nest
     async with world.store.transaction() as conn:
-        await feed_repo.record_poll(conn, feed_id, state)
+        await conn.feeds.record_poll(feed_id, state)
 
 
 async def test_status_on_an_empty_database(world: World) -> None:

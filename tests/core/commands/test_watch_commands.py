@@ -21,13 +21,12 @@ from bot.core.commands.permissions import AdminPolicy
 from bot.core.commands.registry import UsageError
 from bot.core.commands.service import CommandService
 from bot.core.commands.watch import split_quoted
+from bot.core.records import AuditEntry
 from bot.core.routing import Route
 from bot.core.watchlist import load_watchlists
 from bot.core.watchlist_editing import LiveWatchlist, WatchlistEditor
 from bot.core.watchlist_editing.document import add_terms
 from bot.core.watchlist_editing.files import WatchedFile
-from storage import audit as audit_repo
-from storage.audit import AuditEntry
 from storage.engine import Store
 from tests.core.commands.conftest import Clock
 from tests.watchlist_editing.harness import WATCHLIST, documents, watchlist_folder
@@ -64,7 +63,7 @@ class Desk:
     async def audit(self) -> list[AuditEntry]:
         """The audit log, newest first."""
         async with self.store.transaction() as conn:
-            return await audit_repo.recent(conn, 100)
+            return await conn.audit.recent(100)
 
     async def state(self) -> tuple[int | None, int | None, list[str]]:
         """What must not move when a change is refused: stored and live version, documents."""

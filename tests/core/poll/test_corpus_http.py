@@ -28,9 +28,8 @@ from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.parse import parse_feed as real_parse
 from bot.core.poll.pipeline import PollContext, PollReport, identifiable, poll_feed
-from storage import feeds as feed_repo
+from bot.core.records import NewFeed
 from storage.engine import Store
-from storage.feeds import NewFeed
 from storage.schema import articles
 from tests.conftest import CORPUS
 from tests.fakes.feed_server import FeedServer
@@ -121,8 +120,8 @@ async def test_every_corpus_file_through_poll_feed(
                     headers=item.headers,
                 )
             async with store.transaction() as conn:
-                stored = await feed_repo.add_missing(
-                    conn, [NewFeed(server.url(f.route), f.route, 3600) for f in files], now
+                stored = await conn.feeds.add_missing(
+                    [NewFeed(server.url(f.route), f.route, 3600) for f in files], now
                 )
             assert len(stored) == len(files)
             ctx = PollContext(
@@ -145,8 +144,8 @@ async def test_every_corpus_file_through_poll_feed(
             escaped = [r for r in results if isinstance(r, BaseException)]
             assert not escaped, f"{len(escaped)} polls raised, first: {escaped[0]!r}"
             async with store.transaction() as conn:
-                feeds = {feed.url: feed for feed in await feed_repo.list_all(conn)}
-                keys = set((await conn.execute(select(articles.c.item_key))).scalars())
+                feeds = {feed.url: feed for feed in await conn.feeds.list_all()}
+                keys = set((await conn.connection.execute(select(articles.c.item_key))).scalars())
     finally:
         await store.close()
 

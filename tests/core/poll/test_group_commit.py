@@ -41,12 +41,14 @@ async def add_feeds(store: Store, count: int) -> list[int]:
             feed_repo.NewFeed(f"https://feed{i}.example.org/rss", f"feed {i}", 600)
             for i in range(count)
         ]
-        return [(await feed_repo.add(conn, feed, NOW)).id for feed in new]
+        return [(await conn.feeds.add(feed, NOW)).id for feed in new]
 
 
 async def count(store: Store, table: object) -> int:
     async with store.transaction() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())  # type: ignore[arg-type]
+        return int(
+            (await conn.connection.execute(select(func.count()).select_from(table))).scalar_one()
+        )  # type: ignore[arg-type]
 
 
 def committer(store: Store) -> GroupCommitter:

@@ -20,9 +20,8 @@ from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.parse import parse_feed as real_parse
 from bot.core.poll.pipeline import PollContext, poll_feed
-from storage import feeds as feed_repo
+from bot.core.records import NewFeed
 from storage.engine import Store
-from storage.feeds import NewFeed
 from storage.schema import articles, outbox, stories
 from tests.fakes.feed_server import FeedServer
 
@@ -92,32 +91,34 @@ def context(store: Store, fetcher: FeedFetcher, **policy: Any) -> PollContext:
 
 async def add_feed(store: Store, url: str, name: str = "Test Wire", interval: int = 600) -> int:
     async with store.transaction() as conn:
-        feed = await feed_repo.add(conn, NewFeed(url, name, interval), datetime.now(UTC))
+        feed = await conn.feeds.add(NewFeed(url, name, interval), datetime.now(UTC))
     return feed.id
 
 
 async def get_feed(store: Store, feed_id: int) -> Feed:
     async with store.transaction() as conn:
-        feed = await feed_repo.get(conn, feed_id)
+        feed = await conn.feeds.get(feed_id)
     assert feed is not None
     return feed
 
 
 async def count(store: Store, table: Table) -> int:
     async with store.transaction() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+        return int(
+            (await conn.connection.execute(select(func.count()).select_from(table))).scalar_one()
+        )
 
 
 async def outbox_kinds(store: Store) -> list[tuple[str, int, int]]:
     """(kind, story_id, article_id) of every outbox entry, in queue order."""
     stmt = select(outbox.c.kind, outbox.c.story_id, outbox.c.article_id).order_by(outbox.c.id)
     async with store.transaction() as conn:
-        return [(r[0], r[1], r[2]) for r in (await conn.execute(stmt)).all()]
+        return [(r[0], r[1], r[2]) for r in (await conn.connection.execute(stmt)).all()]
 
 
 async def stored_titles(store: Store) -> list[str]:
     async with store.transaction() as conn:
-        rows = await conn.execute(select(articles.c.title).order_by(articles.c.id))
+        rows = await conn.connection.execute(select(articles.c.title).order_by(articles.c.id))
         return list(rows.scalars())
 
 
@@ -267,7 +268,7 @@ async def test_same_story_from_two_outlets_is_one_story_with_an_update(
 
     assert (report.new_articles, report.queued_alerts) == (2, 2)
     async with store.transaction() as conn:
-        rows = (await conn.execute(select(articles.c.title, articles.c.story_id))).all()
+        rows = (await conn.connection.execute(select(articles.c.title, articles.c.story_id))).all()
     story_of = {title: story_id for title, story_id in rows}
     assert story_of[STORY_A.title] == story_of[STORY_B.title]
     assert story_of[ITEMS[1].title] != story_of[STORY_A.title]
@@ -280,7 +281,7 @@ async def test_same_story_from_two_outlets_is_one_story_with_an_update(
     ]
     async with store.transaction() as conn:
         count_row = select(stories.c.article_count).where(stories.c.id == story_of[STORY_A.title])
-        assert (await conn.execute(count_row)).scalar_one() == 2
+        assert (await conn.connection.execute(count_row)).scalar_one() == 2
 
 
 # --- flood guard ---------------------------------------------------------------------------
@@ -395,7 +396,7 @@ async def test_deleted_feed_is_missing(
     server.add_feed("/feed.xml", rss(ITEMS))
     feed_id = await add_feed(store, server.url("/feed.xml"))
     async with store.transaction() as conn:
-        assert await feed_repo.remove(conn, feed_id)
+        assert await conn.feeds.remove(feed_id)
 
     report = await poll_feed(context(store, fetcher), feed_id)
 
@@ -411,7 +412,7 @@ async def test_disabled_feed_is_not_fetched(
     server.add_feed("/feed.xml", rss(ITEMS))
     feed_id = await add_feed(store, server.url("/feed.xml"))
     async with store.transaction() as conn:
-        await feed_repo.set_enabled(conn, feed_id, False, datetime.now(UTC))
+        await conn.feeds.set_enabled(feed_id, False, datetime.now(UTC))
 
     report = await poll_feed(context(store, fetcher), feed_id)
 
@@ -480,7 +481,7 @@ async def test_database_error_is_reported_not_raised(
     server.add_feed("/feed.xml", rss(ITEMS))
     feed_id = await add_feed(store, server.url("/feed.xml"))
     async with store.transaction() as conn:
-        await conn.execute(text("DROP TABLE outbox"))
+        await conn.connection.execute(text("DROP TABLE outbox"))
     report = await poll_feed(context(store, fetcher, flood_guard=False), feed_id)
     assert report.outcome == "failed"
     assert report.error is not None and report.error.startswith("database error:")

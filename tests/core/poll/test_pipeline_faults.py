@@ -17,9 +17,8 @@ from bot.core.models import Feed, FeedStatus
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, poll_feed
-from storage import feeds as feed_repo
+from bot.core.records import NewFeed
 from storage.engine import Store
-from storage.feeds import NewFeed
 from tests.fakes.feed_server import FeedServer
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
@@ -36,13 +35,13 @@ PATH = "/feed.xml"
 
 async def add_feed(store: Store, url: str) -> int:
     async with store.transaction() as conn:
-        feed = await feed_repo.add(conn, NewFeed(url, "Wire", 600), datetime.now(UTC))
+        feed = await conn.feeds.add(NewFeed(url, "Wire", 600), datetime.now(UTC))
     return feed.id
 
 
 async def get_feed(store: Store, feed_id: int) -> Feed:
     async with store.transaction() as conn:
-        feed = await feed_repo.get(conn, feed_id)
+        feed = await conn.feeds.get(feed_id)
     assert feed is not None
     return feed
 
@@ -227,12 +226,12 @@ async def test_feed_failing_too_long_is_disabled(store: Store, server: FeedServe
     assert "HTTP 500" in feed.disabled_reason
     assert f"nkru feeds enable {feed_id}" in feed.disabled_reason
     async with store.transaction() as conn:
-        due = await feed_repo.due(conn, now[0] + timedelta(days=365))
+        due = await conn.feeds.due(now[0] + timedelta(days=365))
     assert feed_id not in [f.id for f in due]
 
     async with store.transaction() as conn:  # an admin re-enables it: due again, state cleared
-        await feed_repo.set_enabled(conn, feed_id, True, now[0])
-        due = await feed_repo.due(conn, now[0])
+        await conn.feeds.set_enabled(feed_id, True, now[0])
+        due = await conn.feeds.due(now[0])
     assert feed_id in [f.id for f in due]
     revived = await get_feed(store, feed_id)
     assert revived.status is FeedStatus.OK and revived.disabled_reason is None

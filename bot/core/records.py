@@ -1,0 +1,156 @@
+"""What the core and storage exchange besides the core models (bot.core.models).
+
+Rows to add (`NewFeed`, `NewStory`, `NewVersion`, `OutboxEntry`, `AuditEntry`), the read-only
+views stored rows come back as (`StoryView`, `VersionInfo`, `WatchlistVersion`, `FeedTrouble`,
+`DeadDeliveries`), and the outbox's delivery states. The repositories that take and give them
+are declared in bot.core.repositories and implemented in storage/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.models import Feed, Story
+
+# Where an outbox entry stands (`count_by_status` is keyed by them).
+PENDING, SENT, DEAD, MUTED = "pending", "sent", "dead", "muted"
+
+
+class FeedExistsError(Exception):
+    """A feed with the same URL is already stored."""
+
+    def __init__(self, existing: Feed) -> None:
+        super().__init__(f"feed #{existing.id} already has this URL ({existing.name})")
+        self.existing = existing
+
+
+@dataclass(frozen=True, slots=True)
+class NewFeed:
+    """A feed to add."""
+
+    url: str
+    name: str
+    interval_seconds: int
+    origin: str = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One admin action."""
+
+    at: datetime
+    platform: str  # slack | discord | console | cli | file
+    user_id: str
+    user_name: str
+    destination: str
+    action: str  # "watch add", "feeds add", "watch undo", …
+    target: str
+    detail: str
+    outcome: str = "ok"  # ok | refused | invalid | failed
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One alert to deliver to one destination."""
+
+    destination: str
+    kind: str  # "new" or "update"
+    story_id: int
+    article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedTrouble:
+    """A failing or disabled feed and why (its last error, or the reason it was disabled)."""
+
+    name: str
+    url: str
+    status: str  # "failing" | "disabled"
+    reason: str | None
+    since: datetime | None  # failing since (None for a feed disabled by hand)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadDeliveries:
+    """The alerts a destination never received because delivery gave up, and the last error."""
+
+    destination: str
+    count: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """A story with its lead article, for `latest` and digests."""
+
+    story: Story
+    url: str | None
+    summary: str
+    source_name: str
+    outlets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class NewStory:
+    """A story to start: what `create` takes besides the time."""
+
+    title: str
+    lead_article_id: int
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who made a change: the platform and the user as it names them ("file" for file edits)."""
+
+    platform: str  # slack | discord | console | cli | file
+    user_id: str
+    user_name: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The name to show, falling back to the id."""
+        return self.user_name or self.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class NewVersion:
+    """A version to store: the whole document and what changed, in one line."""
+
+    name: str  # the watchlist file's stem, e.g. "nkru"
+    document: str
+    author: Author
+    change: str
+    source: str  # seed | file | chat | import | undo
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """A stored version without its document (history lines)."""
+
+    version: int
+    name: str
+    created_at: datetime
+    author: Author
+    change: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistVersion:
+    """A stored version with its document."""
+
+    info: VersionInfo
+    document: str
+
+    @property
+    def version(self) -> int:
+        """The version number."""
+        return self.info.version
+
+    @property
+    def name(self) -> str:
+        """The watchlist's name (its file's stem)."""
+        return self.info.name

@@ -1,0 +1,312 @@
+"""What the core needs from storage, as protocols: storage/ implements them, the wiring hands
+them in, and the core never imports storage or a database library.
+
+The core opens a transaction (`Database.transaction`), works through the repositories it
+carries (`Transaction.feeds`, `.articles`, …) and the transaction commits when the block ends,
+or rolls back if it raises. A failure of the database itself surfaces as `DatabaseError`.
+storage/ implements them on SQLAlchemy for SQLite and PostgreSQL (storage.engine.Store,
+storage.transaction.SqlTransaction); tests/storage/test_contract.py runs the same tests
+against both. Each repository lists what the core calls, nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.core.models import (
+    Alert,
+    Article,
+    Feed,
+    NewArticle,
+    PollState,
+    ThemeHit,
+)
+from bot.core.records import (
+    AuditEntry,
+    DeadDeliveries,
+    FeedTrouble,
+    NewFeed,
+    NewStory,
+    NewVersion,
+    OutboxEntry,
+    StoryView,
+    VersionInfo,
+    WatchlistVersion,
+)
+
+
+class DatabaseError(Exception):
+    """The database failed (unreachable, locked, out of space…); nothing of the transaction was
+    kept, and the same work can be tried again. The message is one line from the driver."""
+
+
+class Database(Protocol):
+    """Where everything is stored."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Never open a second one inside it (on SQLite that would wait forever).
+        """
+        ...
+
+
+class Transaction(Protocol):
+    """An open transaction and the repositories that work inside it."""
+
+    @property
+    def feeds(self) -> FeedRepository:
+        """Feeds and their polling state."""
+        ...
+
+    @property
+    def articles(self) -> ArticleRepository:
+        """Stored articles."""
+        ...
+
+    @property
+    def stories(self) -> StoryRepository:
+        """Stories."""
+        ...
+
+    @property
+    def themes(self) -> ThemeMatches:
+        """Theme matches of stored articles."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """Alerts to deliver."""
+        ...
+
+    @property
+    def mutes(self) -> MuteRepository:
+        """Mutes of themes per channel."""
+        ...
+
+    @property
+    def reports(self) -> Reports:
+        """Summaries for `/nkru status`."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The admin audit log."""
+        ...
+
+    @property
+    def versions(self) -> WatchlistVersions:
+        """The watchlist's versions."""
+        ...
+
+    async def lock_ingest(self) -> None:
+        """Serialise ingest transactions (across processes too) until this one ends."""
+
+
+class ArticleRepository(Protocol):
+    """Stored articles."""
+
+    async def insert_new(self, new: list[NewArticle]) -> list[Article]:
+        """Insert the articles whose item_key is not stored yet; return those, in input order."""
+
+    async def set_stories(self, placed: list[tuple[int, int, bytes | None]]) -> None:
+        """Put articles in their stories: (article id, story id, signature if it joined) triples."""
+
+    async def member_signatures_after(
+        self, after_id: int, since: datetime
+    ) -> list[tuple[int, int, bytes, datetime]]:
+        """(article, story, signature, fetched) of articles after `after_id` in a story."""
+
+    async def search(self, query: str, limit: int = 20) -> list[Article]:
+        """Articles with every word of the query (case-insensitive, any script), newest first."""
+
+    async def outlets(self, story_id: int) -> list[str]:
+        """Names of the outlets that reported a story, in the order they did."""
+
+    async def purge_fetched_before(self, cutoff: datetime) -> int:
+        """Retention: delete articles fetched before the cutoff."""
+
+
+class AuditLog(Protocol):
+    """The admin audit log."""
+
+    async def record(self, entry: AuditEntry) -> int:
+        """Append an entry; its id."""
+
+    async def recent(self, limit: int = 20) -> list[AuditEntry]:
+        """The newest entries first."""
+
+
+class FeedRepository(Protocol):
+    """Feeds and their polling state."""
+
+    async def add(self, feed: NewFeed, now: datetime) -> Feed:
+        """Add one feed, or raise FeedExistsError naming the feed that already has the URL."""
+
+    async def add_missing(self, new: list[NewFeed], now: datetime) -> list[Feed]:
+        """Add the feeds whose URL is not stored yet; return only those added."""
+
+    async def get(self, feed_id: int) -> Feed | None:
+        """The feed with this id."""
+
+    async def get_with_origin(self, feed_id: int) -> tuple[Feed, str] | None:
+        """The feed with this id and who added it (`origin_of`), in one query."""
+
+    async def list_all(self) -> list[Feed]:
+        """Every feed, by id."""
+
+    async def remove(self, feed_id: int) -> bool:
+        """Delete a feed (its stored articles stay, detached); True if it existed."""
+
+    async def set_enabled(self, feed_id: int, enabled: bool, now: datetime) -> bool:
+        """Enable (clearing failure state, polling soon) or disable a feed by hand."""
+
+    async def record_poll(self, feed_id: int, state: PollState) -> None:
+        """Store the outcome of one poll."""
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many feeds are ok, failing and disabled."""
+
+
+class MuteRepository(Protocol):
+    """Per-channel mutes of themes."""
+
+    async def mute(
+        self,
+        destination: str,
+        theme: str,
+        until: datetime,
+        created_by: str,
+        now: datetime,
+    ) -> None:
+        """Mute `theme` in `destination` until `until` (replacing an earlier mute of it)."""
+
+    async def unmute(self, destination: str, theme: str) -> bool:
+        """Lift a mute; False if the theme was not muted there."""
+
+    async def active(self, destination: str, now: datetime) -> dict[str, datetime]:
+        """The themes muted in `destination` now, with when each mute ends."""
+
+    async def muted_themes(self, destinations: Iterable[str], now: datetime) -> dict[str, set[str]]:
+        """For each destination with active mutes, the muted themes (the delivery worker's view)."""
+
+
+class Outbox(Protocol):
+    """Alerts waiting to be delivered, and what became of them."""
+
+    async def enqueue(self, entries: list[OutboxEntry], now: datetime) -> int:
+        """Queue alerts; an article is queued at most once per destination. Returns how many."""
+
+    async def stories_with_new_alert(self, story_ids: Iterable[int], destination: str) -> set[int]:
+        """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
+
+    async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead."""
+
+    async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
+        """Record a confirmed delivery."""
+
+    async def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
+
+    async def postpone(self, outbox_id: int, until: datetime) -> None:
+        """Hold a claimed entry until `until` (quiet hours); the claim does not count as a try."""
+
+    async def mark_muted(self, outbox_id: int, now: datetime) -> None:
+        """Record that the entry was not sent because its themes are muted in that channel."""
+
+    async def attempts(self, outbox_id: int) -> int:
+        """How many times delivery of this entry was tried."""
+
+    async def count_by_status(self) -> dict[str, int]:
+        """Backlog figures for `status`: pending, sent, dead."""
+
+
+class Reports(Protocol):
+    """Read-only summaries for `/nkru status`."""
+
+    async def latest_matched_story_ids(self, limit: int, theme: str | None = None) -> list[int]:
+        """Ids of the newest stories (by first seen) with an article that matched a theme."""
+
+    async def troubled_feeds(self, limit: int) -> list[FeedTrouble]:
+        """Up to `limit` failing or disabled feeds: failing ones first, longest failing first."""
+
+    async def last_polled_at(self) -> datetime | None:
+        """When any feed was last polled (None before the first poll)."""
+
+    async def dead_deliveries(self, since: datetime) -> list[DeadDeliveries]:
+        """Per destination, the alerts queued since `since` that delivery gave up on."""
+
+
+class StoryRepository(Protocol):
+    """Stories: articles about one event, from one or several outlets."""
+
+    async def signatures_after(
+        self, after_id: int, since: datetime
+    ) -> list[tuple[int, bytes, datetime]]:
+        """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
+
+    async def create_many(self, new: list[NewStory], seen_at: datetime) -> list[int]:
+        """`create` for many stories in a few statements; returns their ids in input order."""
+
+    async def attach_many(self, story_ids: list[int], seen_at: datetime) -> None:
+        """`attach` once per id in the list (an id listed twice counts two reports)."""
+
+    async def latest(self, limit: int = 10, *, since: datetime | None = None) -> list[StoryView]:
+        """The most recent stories (first seen since `since`) with lead article and all outlets."""
+
+    async def views(self, story_ids: list[int]) -> list[StoryView]:
+        """The given stories (those that still exist), in no particular order."""
+
+    async def headlined(self, wanted: dict[int, int]) -> dict[int, StoryView]:
+        """Views of the stories in ``wanted`` (story id -> article id), headed by that article."""
+
+    async def ids_seen_since(self, since: datetime) -> list[int]:
+        """Ids of the stories that gained a report since `since`."""
+
+    async def purge_seen_before(self, cutoff: datetime) -> int:
+        """Retention: delete stories not seen since the cutoff (their articles stay, detached)."""
+
+
+class ThemeMatches(Protocol):
+    """Which themes each stored article matched."""
+
+    async def add_many(self, matched: Iterable[tuple[int, ThemeHit]]) -> None:
+        """Store (article id, hit) pairs."""
+
+    async def of_stories(self, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
+        """Per story, its best hit per theme over all its articles, best score first."""
+
+    async def matched_stories_since(self, since: datetime) -> list[int]:
+        """Ids of stories with a matched article fetched since `since`."""
+
+
+class WatchlistVersions(Protocol):
+    """Every version of the watchlist, newest last."""
+
+    async def lock(self) -> None:
+        """Hold the watchlist writers' lock until this transaction ends."""
+
+    async def insert_version(self, new: NewVersion, now: datetime) -> VersionInfo:
+        """Append a version; what was stored (with its number)."""
+
+    async def latest_number(self) -> int | None:
+        """The newest version's number (the cheap check each process runs on schedule)."""
+
+    async def latest(self) -> WatchlistVersion | None:
+        """The version in force, or None before the first one is stored."""
+
+    async def get(self, version: int) -> WatchlistVersion | None:
+        """One version by number."""
+
+    async def before(self, version: int) -> WatchlistVersion | None:
+        """The version just before `version` (what undoing it restores), if any."""
+
+    async def find_document(self, document: str) -> int | None:
+        """The newest version whose document is exactly this text (a file already seen), if any."""
+
+    async def history(self, limit: int = 20, theme: str | None = None) -> list[VersionInfo]:
+        """The newest versions first; with `theme`, only those whose change names that theme."""
