@@ -124,11 +124,11 @@ from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import Parser, ProcessPoolParser, ThreadParser, prepare_feed
 from bot.core.records import NewFeed
 from bot.core.story_cache import StoryCache
-from storage import articles as article_repo
-from storage import outbox as outbox_repo
-from storage import stories as story_repo
+from storage.articles import SqlArticles
 from storage.engine import Store
+from storage.outbox import SqlOutbox
 from storage.schema import articles as articles_table
+from storage.stories import SqlStories
 
 ITEMS_PER_FEED = 50
 INTERLEAVE = 50  # feeds per alternation of feedparser-alone and pipeline passes
@@ -360,7 +360,7 @@ async def table_counts(store: Store) -> dict[str, int]:
     counts = {}
     async with store.transaction() as conn:
         for table in ("articles", "stories", "outbox"):
-            result = await conn.exec_driver_sql(f"SELECT count(*) FROM {table}")
+            result = await conn.connection.exec_driver_sql(f"SELECT count(*) FROM {table}")
             counts[table] = int(result.scalar_one())
     return counts
 
@@ -405,17 +405,17 @@ class PipelineResult:
 # What ingest calls, timed one by one (non-overlapping: StoryCache.sync is its two queries plus
 # StoryIndex work); names this version does not have are skipped.
 INGEST_TARGETS: list[tuple[Any, str]] = [
-    (article_repo, "insert_new"),
-    (story_repo, "signatures_after"),
+    (SqlArticles, "insert_new"),
+    (SqlStories, "signatures_after"),
     (cluster.StoryIndex, "remove_older_than"),
     (cluster, "fingerprint"),
     (cluster.StoryIndex, "candidates"),
     (cluster, "best_match"),
-    (story_repo, "create_many"),
-    (story_repo, "attach_many"),
-    (article_repo, "set_stories"),
-    (outbox_repo, "stories_with_new_alert"),
-    (outbox_repo, "enqueue"),
+    (SqlStories, "create_many"),
+    (SqlStories, "attach_many"),
+    (SqlArticles, "set_stories"),
+    (SqlOutbox, "stories_with_new_alert"),
+    (SqlOutbox, "enqueue"),
 ]
 
 
