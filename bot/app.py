@@ -23,6 +23,7 @@ from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
 from bot.core.feedlist import seed_feed_list
 from bot.core.models import Feed
+from bot.core.poll.dispatch import DispatchConfig
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
@@ -63,6 +64,7 @@ def poll_policy(settings: Settings) -> PollPolicy:
         backoff_cap=settings.failure_backoff_cap,
         disable_after=settings.disable_after,
         flood_guard=settings.flood_guard,
+        jitter=settings.poll_jitter,
     )
 
 
@@ -183,8 +185,9 @@ async def poll_all_once(
 def schedule_config(settings: Settings) -> ScheduleConfig:
     """Job timings from the settings."""
     return ScheduleConfig(
-        poll_jitter=settings.poll_jitter,
         delivery_interval=settings.delivery_interval,
+        # A poll waiting for a fetch slot costs little: keep the fetcher's slots busy.
+        dispatch=DispatchConfig(max_in_flight=2 * settings.fetch_global_concurrency),
         retention=timedelta(seconds=settings.retention),
         digests=[
             DigestJob(r.route(), r.cron, r.since) for r in settings.routes if r.mode == "digest"

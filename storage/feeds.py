@@ -134,6 +134,22 @@ class SqlFeeds:
         )
         return [_to_feed(row) for row in (await self._conn.execute(stmt)).mappings()]
 
+    async def due_for_poll(self, now: datetime, limit: int) -> list[tuple[Feed, str]]:
+        """Up to `limit` enabled feeds due at `now` with who added them: never polled first,
+        then the longest overdue. Two index lookups on next_poll_at, whatever the feed count."""
+        enabled = feeds.c.enabled.is_(True)
+        never = select(feeds).where(enabled, feeds.c.next_poll_at.is_(None)).limit(limit)
+        rows = list((await self._conn.execute(never)).mappings())
+        if len(rows) < limit:
+            overdue = (
+                select(feeds)
+                .where(enabled, feeds.c.next_poll_at <= now)
+                .order_by(feeds.c.next_poll_at, feeds.c.id)
+                .limit(limit - len(rows))
+            )
+            rows += (await self._conn.execute(overdue)).mappings()
+        return [(_to_feed(row), row["origin"]) for row in rows]
+
     async def remove(self, feed_id: int) -> bool:
         """Delete a feed (its stored articles stay, detached); True if it existed."""
         result = await self._conn.execute(delete(feeds).where(feeds.c.id == feed_id))

@@ -8,7 +8,7 @@ already posted (Slack metadata, Discord nonce) make it exactly-once.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -40,14 +40,12 @@ _STORIES_WITH_NEW_ALERT = (
 )
 
 
-def _due_ids(now: datetime, limit: int) -> Select[int]:
-    """Ids of pending alerts whose time has come, oldest first."""
-    return (
-        select(outbox.c.id)
-        .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.next_attempt_at, outbox.c.id)
-        .limit(limit)
-    )
+def _due_ids(now: datetime, limit: int, skip: Collection[str]) -> Select[int]:
+    """Ids of pending alerts whose time has come, oldest first, not for `skip` destinations."""
+    stmt = select(outbox.c.id).where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+    if skip:
+        stmt = stmt.where(outbox.c.destination.not_in(sorted(skip)))
+    return stmt.order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
 
 
 async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
@@ -173,17 +171,20 @@ class SqlOutbox:
 
     async def due(self, now: datetime, limit: int = 50) -> list[Alert]:
         """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
-        ids = list((await self._conn.execute(_due_ids(now, limit))).scalars())
+        ids = list((await self._conn.execute(_due_ids(now, limit, ()))).scalars())
         return await _alerts_by_id(self._conn, ids) if ids else []
 
-    async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
-        """Take due alerts for delivery by pushing their next attempt `lease` ahead.
+    async def claim_due(
+        self, now: datetime, lease: timedelta, limit: int = 50, skip: Collection[str] = ()
+    ) -> list[Alert]:
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead (none for the
+        destinations in `skip`: those still working through what they claimed).
 
         Several processes may share one PostgreSQL database: the UPDATE re-checks
         `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
         the others. If this process dies mid-send, the lease runs out and the alert is retried.
         """
-        ids = list((await self._conn.execute(_due_ids(now, limit))).scalars())
+        ids = list((await self._conn.execute(_due_ids(now, limit, skip))).scalars())
         if not ids:
             return []
         stmt = (

@@ -91,7 +91,7 @@ async def deliver_due(
 
     async def one_destination(queue: list[Alert]) -> None:
         for alert in queue:  # in order: a channel reads its alerts oldest first
-            outcome = await _one(store, adapters, alert, now, policy, routes, muted)
+            outcome = await deliver_one(store, adapters, alert, now, policy, routes, muted)
             setattr(report, outcome, getattr(report, outcome) + 1)
 
     # Destinations are independent: a rate-limited or slow channel must not hold up the others.
@@ -99,7 +99,7 @@ async def deliver_due(
     return report
 
 
-async def _one(
+async def deliver_one(
     store: Database,
     adapters: Mapping[str, DeliveryAdapter],
     alert: Alert,

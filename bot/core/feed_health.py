@@ -25,6 +25,9 @@ class PollPolicy:
     backoff_cap: float = 6 * 3600.0
     disable_after: float = 7 * 86400.0
     flood_guard: bool = True
+    # Up to this many seconds are added to each next poll, so feeds added together drift apart
+    # instead of all falling due in the same second every interval.
+    jitter: float = 0.0
 
 
 def succeeded(
@@ -45,9 +48,10 @@ def succeeded(
         minimum=policy.min_interval,
         maximum=policy.max_interval,
     )
+    spread = random.uniform(0.0, policy.jitter) if policy.jitter > 0 else 0.0
     return PollState(
         last_polled_at=now,
-        next_poll_at=now + timedelta(seconds=interval),
+        next_poll_at=now + timedelta(seconds=interval + spread),
         status=FeedStatus.OK,
         consecutive_failures=0,
         last_error=problem,  # a bozo feed that still yielded items keeps its warning visible

@@ -11,7 +11,7 @@ against both. Each repository lists what the core calls, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -158,6 +158,9 @@ class FeedRepository(Protocol):
     async def list_all(self) -> list[Feed]:
         """Every feed, by id."""
 
+    async def due_for_poll(self, now: datetime, limit: int) -> list[tuple[Feed, str]]:
+        """Up to `limit` enabled feeds due at `now` with who added them, never polled first."""
+
     async def remove(self, feed_id: int) -> bool:
         """Delete a feed (its stored articles stay, detached); True if it existed."""
 
@@ -203,7 +206,9 @@ class Outbox(Protocol):
     async def stories_with_new_alert(self, story_ids: Iterable[int], destination: str) -> set[int]:
         """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
 
-    async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
+    async def claim_due(
+        self, now: datetime, lease: timedelta, limit: int = 50, skip: Collection[str] = ()
+    ) -> list[Alert]:
         """Take due alerts for delivery by pushing their next attempt `lease` ahead."""
 
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:

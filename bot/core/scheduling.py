@@ -1,9 +1,10 @@
-"""When work runs: APScheduler 3 jobs that call the standalone units of work.
+"""When work runs: the feed dispatcher, the delivery worker and APScheduler 3 for the rest.
 
-One job per feed (its own interval, with jitter; moved to the feed's next_poll_at after each
-poll so backoff, Retry-After and Cache-Control are honoured), a delivery job, digest jobs, a
-retention job, a feed-sync job that notices feeds added or removed by another process, and a
-watchlist check that adopts new watchlist versions (bot.core.watchlist_editing).
+Polls are started by one dispatcher (bot.core.poll.dispatch) that reads the due feeds from the
+database, so scheduling costs the same at 10 feeds or 100,000 and sees feeds added or removed by
+any process; each poll writes its feed's next poll time (backoff, Retry-After and Cache-Control
+included). A poll that queued alerts wakes the delivery worker (bot.core.delivery_worker) and
+never waits for it. APScheduler runs the digests, the retention job and the watchlist check.
 """
 
 from __future__ import annotations
@@ -12,19 +13,23 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.delivery import DeliveryAdapter, RetryPolicy, deliver_due
+from bot.core.delivery import DeliveryAdapter, DeliveryReport, RetryPolicy
+from bot.core.delivery_worker import DeliveryWorker
 from bot.core.digest import send_digest
-from bot.core.models import Feed
-from bot.core.poll.pipeline import PollContext, poll_feed
+from bot.core.poll.dispatch import DispatchConfig, FeedDispatcher
+from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.routing import Route
 
 log = logging.getLogger(__name__)
+
+# Polls starting this many seconds late (p95) mean the bot cannot keep up: say so.
+LAG_WARNING = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +45,9 @@ class DigestJob:
 class ScheduleConfig:
     """Timings for the jobs."""
 
-    poll_jitter: float = 30.0
     delivery_interval: float = 5.0
-    feed_sync_interval: float = 60.0
+    dispatch: DispatchConfig = field(default_factory=DispatchConfig)
+    lag_report_interval: float = 60.0
     retention: timedelta = timedelta(days=90)
     digests: list[DigestJob] = field(default_factory=list)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -50,7 +55,7 @@ class ScheduleConfig:
 
 
 class BotScheduler:
-    """Owns the AsyncIOScheduler and the in-flight job tasks, for a clean shutdown."""
+    """Owns the dispatcher, the delivery worker and the AsyncIOScheduler, for a clean shutdown."""
 
     def __init__(
         self,
@@ -66,25 +71,28 @@ class BotScheduler:
         # LiveWatchlist.refresh: stores an edited watchlist file, adopts newer stored versions.
         self.watchlist_check = watchlist_check
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.delivery = DeliveryWorker(
+            ctx.store,
+            adapters,
+            ctx.clock,
+            config.retry,
+            routes=ctx.alert_policy.routes,
+            interval=config.delivery_interval,
+        )
+        self.dispatcher = FeedDispatcher(ctx, config.dispatch, on_polled=self._polled)
+        self._loops: list[asyncio.Task[None]] = []
         self._inflight: set[asyncio.Task[object]] = set()
         self._stopping = False
-        # Polls deliver right after ingesting while the delivery job also runs: one at a time.
-        self._delivery_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Schedule every job and start the scheduler (on the running event loop)."""
-        now = self.ctx.clock()
-        await self.sync_feeds()
-        self._add(
-            "deliver",
-            self.deliver,
-            IntervalTrigger(seconds=self.config.delivery_interval),
-            next_run_time=now,
-        )
-        self._add(
-            "feed-sync", self.sync_feeds, IntervalTrigger(seconds=self.config.feed_sync_interval)
-        )
+        """Start polling and delivering, and schedule the other jobs (on the running loop)."""
+        self._loops = [
+            asyncio.create_task(self.dispatcher.run(), name="nkru-dispatch"),
+            asyncio.create_task(self.delivery.run(), name="nkru-deliver"),
+        ]
         self._add("retention", self.purge, CronTrigger(hour=3, minute=30, timezone="UTC"))
+        lag = IntervalTrigger(seconds=self.config.lag_report_interval)
+        self._add("poll-lag", self.report_lag, lag)
         if self.watchlist_check is not None:
             interval = IntervalTrigger(seconds=self.config.watchlist_check_interval)
             self._add("watchlist-check", self.watchlist_check, interval)
@@ -97,16 +105,23 @@ class BotScheduler:
         self.scheduler.start()
 
     async def stop(self, grace: float = 30.0) -> None:
-        """Stop scheduling, then let running polls and deliveries finish their writes."""
+        """Stop starting work, then let running polls, deliveries and jobs finish their writes."""
+        if self._stopping:  # stopped already (a second stop would shut APScheduler down twice)
+            return
         self._stopping = True
         if self.scheduler.running:
             self.scheduler.pause()
+        await self.dispatcher.stop(grace)
+        for loop in self._loops:
+            loop.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        await self.delivery.stop(grace)
         pending = [task for task in self._inflight if not task.done()]
         if pending:
             log.info("waiting for %d running job(s) to finish", len(pending))
             await asyncio.wait(pending, timeout=grace)
         # Only now: AsyncIOScheduler.shutdown cancels the tasks of jobs still running, so
-        # shutting down first would cancel the polls we meant to wait for (losing writes).
+        # shutting down first would cancel the jobs we meant to wait for (losing writes).
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the next loop iteration
@@ -146,26 +161,8 @@ class BotScheduler:
         finally:
             self._inflight.discard(task)
 
-    async def sync_feeds(self) -> None:
-        """Give each enabled feed a job, drop jobs of removed or disabled feeds."""
-        async with self.ctx.store.transaction() as tx:
-            feeds = [feed for feed in await tx.feeds.list_all() if feed.enabled]
-        wanted = {f"feed:{feed.id}": feed for feed in feeds}
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("feed:") and job.id not in wanted:
-                job.remove()
-        for job_id, feed in wanted.items():
-            if self.scheduler.get_job(job_id) is None:
-                self._add_feed_job(job_id, feed)
-
-    def _add_feed_job(self, job_id: str, feed: Feed) -> None:
-        trigger = IntervalTrigger(seconds=feed.interval_seconds, jitter=self.config.poll_jitter)
-        first = max(feed.next_poll_at or self.ctx.clock(), self.ctx.clock())
-        self._add(job_id, self.poll, trigger, feed.id, next_run_time=first)
-
-    async def poll(self, feed_id: int) -> None:
-        """Poll one feed, then move its job to the time its health says."""
-        report = await poll_feed(self.ctx, feed_id)
+    def _polled(self, report: PollReport) -> None:
+        """After each poll: log what it found; wake delivery if it queued alerts."""
         if report.new_articles:
             log.info(
                 "%s: %d new, %d alerts queued",
@@ -173,27 +170,37 @@ class BotScheduler:
                 report.new_articles,
                 report.queued_alerts,
             )
-        async with self.ctx.store.transaction() as tx:
-            feed = await tx.feeds.get(feed_id)
-        job = self.scheduler.get_job(f"feed:{feed_id}")
-        if job is None or feed is None or not feed.enabled or self._stopping:
-            if job is not None and (feed is None or not feed.enabled):
-                job.remove()
-            return
-        if feed.next_poll_at is not None:
-            job.modify(next_run_time=_later_of(feed.next_poll_at, self.ctx.clock()))
-        await self.deliver()  # alerts go out right after the poll that found them
+        if report.queued_alerts:
+            self.delivery.wake()
 
-    async def deliver(self) -> None:
-        """Send what is due in the outbox."""
-        async with self._delivery_lock:
-            await deliver_due(
-                self.ctx.store,
-                self.adapters,
-                self.ctx.clock,
-                self.config.retry,
-                routes=self.ctx.alert_policy.routes,
-            )
+    async def poll(self, feed_id: int) -> PollReport:
+        """Poll one feed now, outside the dispatcher (tests, tools), as a dispatched poll."""
+        report = await poll_feed(self.ctx, feed_id)
+        self._polled(report)
+        return report
+
+    async def deliver(self) -> DeliveryReport:
+        """Send what is due now and wait until it is sent (tests, tools)."""
+        return await self.delivery.deliver_now()
+
+    async def report_lag(self) -> None:
+        """Log how late polls start (due time to start), loudly when they fall behind."""
+        summary = self.dispatcher.lag.summary()
+        if summary is None:
+            return
+        p50, p95, worst = summary
+        level = logging.WARNING if p95 > LAG_WARNING else logging.DEBUG
+        log.log(
+            level,
+            "polls start %.1fs after they are due (p50), %.1fs (p95), %.1fs at worst; %d running%s",
+            p50,
+            p95,
+            worst,
+            self.dispatcher.in_flight,
+            " — falling behind: raise NKRU_FETCH_GLOBAL_CONCURRENCY or poll fewer feeds"
+            if level == logging.WARNING
+            else "",
+        )
 
     async def purge(self) -> None:
         """Retention: drop articles and stories older than the retention period."""
@@ -213,7 +220,3 @@ class BotScheduler:
             )
 
         return run_digest
-
-
-def _later_of(when: datetime, now: datetime) -> datetime:
-    return when if when > now else now

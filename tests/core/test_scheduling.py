@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,17 +14,21 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.core.feed_health import PollPolicy
-from bot.core.models import Feed
+from bot.core.models import Alert, DeliveryReceipt, Feed
+from bot.core.poll.dispatch import DispatchConfig
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
-from bot.core.poll.pipeline import PollContext
+from bot.core.poll.pipeline import PollContext, poll_feed, poll_loaded
 from bot.core.records import NewFeed
 from bot.core.scheduling import BotScheduler, ScheduleConfig
 from storage.engine import Store
 from storage.schema import articles
+from storage.transaction import SqlTransaction
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.recording_adapter import RecordingAdapter
 
+# Due feeds are looked for every 50 ms: the tests wait for events, not for the tick.
+FAST = DispatchConfig(max_in_flight=10, tick=0.05, busy_tick=0.02)
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
 <item><guid>s-1</guid><title>Russia and North Korea open a road bridge</title>
 <link>https://wire.example/1</link></item></channel></rss>"""
@@ -43,7 +49,7 @@ async def scheduler(
         PollPolicy(min_interval=1, flood_guard=False),
         AlertPolicy(destinations=["rec"]),
     )
-    config = ScheduleConfig(poll_jitter=0, delivery_interval=0.2, feed_sync_interval=3600)
+    config = ScheduleConfig(delivery_interval=0.2, dispatch=FAST)
     bot = BotScheduler(ctx, {"rec": adapter}, config)
     yield bot
     await bot.stop(grace=2)
@@ -72,10 +78,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def feed_jobs(bot: BotScheduler) -> set[str]:
-    return {job.id for job in bot.scheduler.get_jobs() if job.id.startswith("feed:")}
-
-
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
     """Wait (polling every 20 ms) until `check()` is true."""
     deadline = time.monotonic() + within
@@ -84,10 +86,11 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
         await asyncio.sleep(0.02)
 
 
-async def test_one_job_per_enabled_feed_kept_in_sync(
+async def test_due_enabled_feeds_are_polled_as_the_database_says(
     store: Store, server: FeedServer, scheduler: BotScheduler
 ) -> None:
-    server.add_feed("/a.xml", RSS)
+    for name in ("a", "b", "off", "c"):
+        server.add_feed(f"/{name}.xml", RSS.replace(b"s-1", name.encode()))
     a = await add_feed(store, server.url("/a.xml"))
     b = await add_feed(store, server.url("/b.xml"))
     off = await add_feed(store, server.url("/off.xml"))
@@ -95,60 +98,195 @@ async def test_one_job_per_enabled_feed_kept_in_sync(
         await conn.feeds.set_enabled(off.id, False, now())
 
     await scheduler.start()
-    assert feed_jobs(scheduler) == {f"feed:{a.id}", f"feed:{b.id}"}
-    assert {"deliver", "feed-sync", "retention"} <= {j.id for j in scheduler.scheduler.get_jobs()}
 
-    c = await add_feed(store, server.url("/c.xml"))  # added by another process
-    await scheduler.sync_feeds()
-    assert feed_jobs(scheduler) == {f"feed:{a.id}", f"feed:{b.id}", f"feed:{c.id}"}
+    async def polled(*paths: str) -> bool:
+        return all(server.hits(path) == 1 for path in paths)
 
-    async with store.transaction() as conn:
-        await conn.feeds.remove(b.id)
-        await conn.feeds.set_enabled(c.id, False, now())
-        await conn.feeds.set_enabled(off.id, True, now())
-    await scheduler.sync_feeds()
-    assert feed_jobs(scheduler) == {f"feed:{a.id}", f"feed:{off.id}"}
+    await eventually(lambda: polled("/a.xml", "/b.xml"))
+    c = await add_feed(store, server.url("/c.xml"))  # added by another process: no restart
+    await eventually(lambda: polled("/c.xml"))
+    await eventually(lambda: _settled(scheduler))
+    assert server.hits("/off.xml") == 0
+    # Each poll moved its feed's next poll time ahead: nothing is due now.
+    for feed in (a, b, c):
+        stored = await get_feed(store, feed.id)
+        assert stored.next_poll_at is not None and stored.next_poll_at > now()
+    assert await scheduler.dispatcher.dispatch_due() is False
+    assert scheduler.dispatcher.in_flight == 0
 
 
-async def test_feed_job_runs_and_follows_next_poll_at(
+async def test_next_poll_follows_cache_control_and_the_alert_goes_out(
     store: Store, server: FeedServer, scheduler: BotScheduler, adapter: RecordingAdapter
 ) -> None:
     server.add_feed("/a.xml", RSS, headers={"Cache-Control": "max-age=900"})
     feed = await add_feed(store, server.url("/a.xml"), interval=1)
 
-    await scheduler.start()  # the feed is due now: its job runs at once
+    await scheduler.start()  # the feed is due now: it is polled at once
 
-    async def polled() -> bool:
-        return (await get_feed(store, feed.id)).last_polled_at is not None and bool(adapter.sent)
+    async def delivered() -> bool:
+        return bool(adapter.sent)
 
-    await eventually(polled)
+    await eventually(delivered)
     polled_feed = await get_feed(store, feed.id)
     assert polled_feed.next_poll_at is not None and polled_feed.last_polled_at is not None
-    # Cache-Control max-age beats the 1 s interval, and the job follows the feed's next_poll_at.
+    # Cache-Control max-age beats the 1 s interval.
     assert polled_feed.next_poll_at - polled_feed.last_polled_at == timedelta(seconds=900)
-
-    async def job_moved() -> bool:
-        job = scheduler.scheduler.get_job(f"feed:{feed.id}")
-        return job is not None and job.next_run_time == polled_feed.next_poll_at
-
-    await eventually(job_moved, within=2)
     assert [alert.title for alert in adapter.sent] == ["Russia and North Korea open a road bridge"]
+    await scheduler.dispatcher.dispatch_due()
     assert server.hits("/a.xml") == 1
 
 
-async def test_failing_feed_job_moves_to_its_backoff(
+async def test_failing_feed_waits_for_its_backoff(
     store: Store, server: FeedServer, scheduler: BotScheduler
 ) -> None:
     server.add_status("/down.xml", 503, headers={"Retry-After": "600"})
     feed = await add_feed(store, server.url("/down.xml"), interval=1)
-    await scheduler.poll(feed.id)  # what the job runs
+    await scheduler.dispatcher.dispatch_due()
+    await eventually(lambda: _settled(scheduler))
 
     stored = await get_feed(store, feed.id)
     assert stored.next_poll_at is not None and stored.last_polled_at is not None
     assert stored.next_poll_at - stored.last_polled_at == timedelta(seconds=600)
-    await scheduler.start()
-    job = scheduler.scheduler.get_job(f"feed:{feed.id}")
-    assert job is not None and job.next_run_time == stored.next_poll_at
+    assert await scheduler.dispatcher.dispatch_due() is False
+    assert server.hits("/down.xml") == 1
+
+
+async def _settled(scheduler: BotScheduler) -> bool:
+    return scheduler.dispatcher.in_flight == 0
+
+
+async def test_no_more_polls_at_once_than_allowed(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    running = peak = 0
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await release.wait()
+        running -= 1
+        return web.Response(body=RSS, content_type="application/rss+xml")
+
+    for n in range(6):
+        server.add_handler(f"/slow{n}.xml", slow)
+        await add_feed(store, server.url(f"/slow{n}.xml"))
+    ctx = PollContext(store, fetcher, PollPolicy(min_interval=1), AlertPolicy())
+    config = ScheduleConfig(dispatch=DispatchConfig(max_in_flight=2, tick=0.05, busy_tick=0.02))
+    bot = BotScheduler(ctx, {}, config)
+    await bot.start()
+    try:
+
+        async def two_running() -> bool:
+            return running == 2
+
+        await eventually(two_running)
+        assert bot.dispatcher.in_flight == 2
+        release.set()
+
+        async def all_polled() -> bool:
+            return all(server.hits(f"/slow{n}.xml") == 1 for n in range(6))
+
+        await eventually(all_polled)
+    finally:
+        release.set()
+        await bot.stop(grace=2)
+    assert peak == 2
+
+
+class BlockedChannel:
+    """A destination that takes alerts only when released: a slow, rate-limited channel."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.waiting = asyncio.Event()
+        self.sent: list[Alert] = []
+
+    async def send(self, alert: Alert) -> DeliveryReceipt:
+        self.waiting.set()
+        await self.release.wait()
+        self.sent.append(alert)
+        return DeliveryReceipt(f"b-{alert.outbox_id}")
+
+
+async def test_a_poll_never_waits_for_delivery_and_a_slow_channel_holds_up_only_itself(
+    store: Store, server: FeedServer, fetcher: FeedFetcher, adapter: RecordingAdapter
+) -> None:
+    slow = BlockedChannel()
+    ctx = PollContext(
+        store,
+        fetcher,
+        PollPolicy(min_interval=1, flood_guard=False),
+        AlertPolicy(destinations=["slow", "rec"]),
+    )
+    bot = BotScheduler(ctx, {"slow": slow, "rec": adapter}, ScheduleConfig(dispatch=FAST))
+    server.add_feed("/a.xml", RSS)
+    other = RSS.replace(b"s-1", b"s-2").replace(
+        b"Russia and North Korea open a road bridge", b"Pyongyang hosts a spring trade fair"
+    )
+    server.add_feed("/b.xml", other)
+    first = await add_feed(store, server.url("/a.xml"))
+    second = await add_feed(store, server.url("/b.xml"))
+    delivering = asyncio.create_task(bot.delivery.run())  # the worker alone: polls by hand
+    try:
+        report = await bot.poll(first.id)  # returns while the slow channel holds its alert
+        assert report.queued_alerts == 2
+        await asyncio.wait_for(slow.waiting.wait(), timeout=5)
+
+        async def fast_got_first() -> bool:
+            return len(adapter.sent) == 1
+
+        await eventually(fast_got_first)
+        await bot.poll(second.id)
+
+        async def fast_got_both() -> bool:
+            return len(adapter.sent) == 2
+
+        await eventually(fast_got_both)  # while the slow channel still holds its first alert
+        assert slow.sent == []
+        slow.release.set()
+
+        async def slow_got_both() -> bool:
+            return len(slow.sent) == 2
+
+        await eventually(slow_got_both)
+    finally:
+        slow.release.set()
+        delivering.cancel()
+        await bot.stop(grace=2)
+    assert [a.title for a in slow.sent] == [a.title for a in adapter.sent]  # in order
+
+
+class CountingStore:
+    """The real store, counting the transactions opened through it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.opened = 0
+
+    def transaction(self) -> AbstractAsyncContextManager[SqlTransaction]:
+        self.opened += 1
+        return self.store.transaction()
+
+
+async def test_a_304_poll_opens_one_transaction_for_its_state_and_reads_nothing(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    server.add_feed("/a.xml", RSS)
+    feed = await add_feed(store, server.url("/a.xml"))
+    counting = CountingStore(store)
+    ctx = PollContext(counting, fetcher, PollPolicy(min_interval=1), AlertPolicy())
+    await poll_feed(ctx, feed.id)  # the first poll stores the item and the ETag
+    async with store.transaction() as tx:
+        [(due, origin)] = await tx.feeds.due_for_poll(now() + timedelta(days=1), 10)
+
+    counting.opened = 0
+    report = await poll_loaded(ctx, due, origin)
+
+    assert report.outcome == "not_modified"
+    assert counting.opened == 1  # the state write, shared with any poll finishing beside it
+    assert ctx.committer.stats.groups == 2 and ctx.committer.stats.jobs == 2
 
 
 async def test_stop_waits_for_an_in_flight_poll(
@@ -214,36 +352,53 @@ async def test_stop_gives_up_on_a_hung_poll_after_the_grace_period(
     assert (await get_feed(store, feed.id)).last_polled_at is None  # nothing half-written
 
 
-async def test_feed_disabled_elsewhere_is_not_polled_by_its_stale_job(
+async def test_feed_disabled_elsewhere_is_not_polled(
     store: Store, server: FeedServer, scheduler: BotScheduler
 ) -> None:
     server.add_feed("/a.xml", RSS)
     feed = await add_feed(store, server.url("/a.xml"))
-    await scheduler.sync_feeds()
     async with store.transaction() as conn:  # `nkru feeds disable` in another process
         await conn.feeds.set_enabled(feed.id, False, now())
 
-    await scheduler.poll(feed.id)  # the job fires before the next feed sync
+    assert await scheduler.dispatcher.dispatch_due() is False
+    await scheduler.poll(feed.id)  # a poll by id that raced the change keeps its state
 
     assert server.hits("/a.xml") == 0
     stored = await get_feed(store, feed.id)
     assert not stored.enabled and stored.status.value == "disabled"
     assert stored.disabled_reason == "disabled by an admin"
-    assert feed_jobs(scheduler) == set()  # and its job is gone
 
 
-async def test_feed_disabled_by_failures_loses_its_job(
+async def test_feed_disabled_by_failures_is_polled_no_more(
     store: Store, server: FeedServer, fetcher: FeedFetcher, adapter: RecordingAdapter
 ) -> None:
     server.add_status("/gone.xml", 410)
     feed = await add_feed(store, server.url("/gone.xml"))
     ctx = PollContext(store, fetcher, PollPolicy(disable_after=0), AlertPolicy())
-    bot = BotScheduler(ctx, {"rec": adapter}, ScheduleConfig(poll_jitter=0))
-    await bot.sync_feeds()
-    assert feed_jobs(bot) == {f"feed:{feed.id}"}
+    bot = BotScheduler(ctx, {"rec": adapter}, ScheduleConfig(dispatch=FAST))
 
     await bot.poll(feed.id)
 
     stored = await get_feed(store, feed.id)
     assert not stored.enabled and stored.disabled_reason and "HTTP 410" in stored.disabled_reason
-    assert feed_jobs(bot) == set()
+    async with store.transaction() as tx:
+        assert await tx.feeds.due_for_poll(now() + timedelta(days=30), 10) == []
+
+
+async def test_lag_summary_and_the_warning_when_polls_fall_behind(
+    scheduler: BotScheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    lag = scheduler.dispatcher.lag
+    assert lag.summary() is None
+    for seconds in [0.5] * 90:
+        lag.add(seconds)
+    await scheduler.report_lag()
+    assert "falling behind" not in caplog.text
+    for seconds in [40.0] * 10:
+        lag.add(seconds)
+    assert lag.summary() == (0.5, 40.0, 40.0)
+
+    await scheduler.report_lag()
+
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "40.0s (p95)" in warning.getMessage() and "falling behind" in warning.getMessage()

@@ -9,7 +9,9 @@ polls are ready at once (start-up, a busy minute), the polls that arrive while a
 running are stored together by the next one: same statements, several feeds' rows.
 
 Nothing changes for a poll on its own: a group of one is the plain `ingest`. A group that
-fails is retried one poll at a time, so one feed's bad data is that feed's failure only.
+fails is retried one poll at a time, so one feed's bad data is that feed's failure only. Polls
+with nothing to store (304, unchanged body, failures) write their feed's state through the same
+queue (`record`), so a burst of them costs one short transaction, not one each.
 """
 
 from __future__ import annotations
@@ -137,20 +139,29 @@ class GroupCommitter:
             else:
                 _settle(job, report=report)
 
+    async def record(self, now: datetime, write: AfterIngest) -> None:
+        """Run `write` in the next group's transaction: a poll with nothing to store (304,
+        unchanged body, failure) records the feed's state beside the others finishing now."""
+        await self.ingest([], now, alert=False, after=write)
+
     async def _write(self, tx: Transaction, group: list[_Job]) -> list[IngestReport]:
-        now = max(job.now for job in group)
-        reports = await ingest_many(
-            tx,
-            [job.batch for job in group],
-            now,
-            self.policy,
-            cache=self.cache,
-            matcher=self.matcher,
-        )
-        for job, report in zip(group, reports, strict=True):
+        storing = [job for job in group if job.batch.candidates]
+        stored: dict[int, IngestReport] = {}
+        if storing:  # a group of state writes only takes no ingest lock and reads no stories
+            reports = await ingest_many(
+                tx,
+                [job.batch for job in storing],
+                max(job.now for job in storing),
+                self.policy,
+                cache=self.cache,
+                matcher=self.matcher,
+            )
+            stored = {id(job): report for job, report in zip(storing, reports, strict=True)}
+        results = [stored.get(id(job)) or IngestReport() for job in group]
+        for job, report in zip(group, results, strict=True):
             if job.after is not None:
                 await job.after(tx, report)
-        return reports
+        return results
 
     def _take(self) -> list[_Job]:
         """The oldest queued jobs, up to max_articles (always at least one)."""

@@ -10,7 +10,7 @@ no state in memory, and can run in any process (APScheduler only decides when).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -91,9 +91,19 @@ class PollReport:
 
 
 async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
-    """Poll one feed and record its health; never raises for feed or database problems."""
+    """Poll one feed by id and record its health; never raises for feed or database problems."""
+    return await _reported(feed_id, _poll_by_id(ctx, feed_id))
+
+
+async def poll_loaded(ctx: PollContext, feed: Feed, origin: str) -> PollReport:
+    """`poll_feed` for a feed just read with who added it (the dispatcher's due query): the
+    poll itself then opens no transaction unless it has something to store or record."""
+    return await _reported(feed.id, _poll(ctx, feed, origin))
+
+
+async def _reported(feed_id: int, poll: Awaitable[PollReport]) -> PollReport:
     try:
-        return await _poll(ctx, feed_id)
+        return await poll
     except DatabaseError as exc:
         # Nothing was half-written (each step is one transaction); the next poll retries it all.
         log.exception("feed #%s: database error during the poll", feed_id)
@@ -105,12 +115,15 @@ async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
         )
 
 
-async def _poll(ctx: PollContext, feed_id: int) -> PollReport:
+async def _poll_by_id(ctx: PollContext, feed_id: int) -> PollReport:
     async with ctx.store.transaction() as tx:
         found = await tx.feeds.get_with_origin(feed_id)
     if found is None:
         return PollReport(feed_id, "?", "missing", error=f"feed #{feed_id} no longer exists")
-    feed, origin = found
+    return await _poll(ctx, *found)
+
+
+async def _poll(ctx: PollContext, feed: Feed, origin: str) -> PollReport:
     if not feed.enabled:  # a stale job (disabled by another process): keep its state as it is
         return PollReport(feed.id, feed.name, "disabled", error=feed.disabled_reason)
     request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
@@ -191,5 +204,9 @@ async def _record_failure(
 
 
 async def _record(ctx: PollContext, feed: Feed, state: PollState) -> None:
-    async with ctx.store.transaction() as tx:
+    """The feed's new state, written in the same transaction as the other polls finishing now."""
+
+    async def write(tx: Transaction, _: IngestReport) -> None:
         await tx.feeds.record_poll(feed.id, state)
+
+    await ctx.committer.record(ctx.clock(), write)
