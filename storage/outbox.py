@@ -8,6 +8,7 @@ already posted (Slack metadata, Discord nonce) make it exactly-once.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,6 +25,12 @@ from storage.dialect import insert_ignore
 from storage.schema import articles, outbox, stories
 
 _ID_BATCH = 5000  # story ids per IN list, well under the bound-parameter limits
+
+log = logging.getLogger(__name__)
+
+
+class _Unrenderable(Exception):
+    """An entry whose alert cannot be rendered from what is stored; the message says why."""
 
 
 # Built once (see storage.stories: building and keying one per call cost more than running it).
@@ -64,7 +71,14 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
     )
     rows = (await conn.execute(stmt)).mappings().all()
-    alerts = [await _alert(conn, row) for row in rows]
+    alerts = []
+    for row in rows:
+        try:
+            alerts.append(await _alert(conn, row))
+        except _Unrenderable as exc:
+            # Retrying cannot bring the missing rows back, and raising would fail every other
+            # alert of the batch on each pass: this one is given up, the rest go out.
+            await _give_up(conn, row, f"cannot render the alert: {exc}")
     hits = await theme_repo.SqlThemes(conn).of_stories(alert.story_id for alert in alerts)
     return [replace(alert, themes=hits.get(alert.story_id, [])) for alert in alerts]
 
@@ -86,7 +100,12 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         headline = headline.join(stories, stories.c.lead_article_id == articles.c.id).where(
             stories.c.id == row["story_id"]
         )
-    lead = (await conn.execute(headline)).mappings().one()
+    lead = (await conn.execute(headline)).mappings().first()
+    if lead is None:
+        raise _Unrenderable(
+            f"story #{row['story_id']} has no headline article (neither its lead nor the "
+            'article of a "new" alert for this destination is stored)'
+        )
     outlets = await article_repo.SqlArticles(conn).outlets(row["story_id"])
     return Alert(
         outbox_id=row["id"],
@@ -103,6 +122,14 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         superseded=row["kind"] == "update" and _shown_by_first_post(first, row["created_at"]),
         redelivery=row["claims"] > 1,
     )
+
+
+async def _give_up(conn: AsyncConnection, row: RowMapping, error: str) -> None:
+    """Mark an entry dead with `error` (shown by `/nkru status`) and log it."""
+    await conn.execute(
+        update(outbox).where(outbox.c.id == row["id"]).values(status=DEAD, last_error=error)
+    )
+    log.error("alert #%s to %s given up: %s", row["id"], row["destination"], error)
 
 
 async def _first_post(conn: AsyncConnection, story_id: int, destination: str) -> RowMapping | None:

@@ -204,7 +204,8 @@ class Outbox(Protocol):
         """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
 
     async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
-        """Take due alerts for delivery by pushing their next attempt `lease` ahead."""
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead (one that
+        cannot be rendered is marked dead with the reason, never failing the others)."""
 
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
         """Record a confirmed delivery."""
