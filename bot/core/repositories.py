@@ -127,7 +127,8 @@ class ArticleRepository(Protocol):
         """Names of the outlets that reported a story, in the order they did."""
 
     async def purge_fetched_before(self, cutoff: datetime) -> int:
-        """Retention: delete articles fetched before the cutoff."""
+        """Retention: delete articles fetched before the cutoff; a story that lost its lead is
+        led by its oldest report left (the core shows stories by their lead)."""
 
 
 class AuditLog(Protocol):

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.pipeline import PollContext
-from bot.core.records import DEAD, NewFeed, NewStory, OutboxEntry
+from bot.core.records import DEAD, SENT, NewFeed, NewStory, OutboxEntry
 from bot.core.scheduling import BotScheduler, ScheduleConfig
 from storage.engine import Store
 from storage.schema import articles, outbox
@@ -65,6 +65,23 @@ def bot(store: Store, fetcher: FeedFetcher, adapter: RecordingAdapter) -> BotSch
     """The scheduler's jobs, run by hand at NOW (never started)."""
     ctx = PollContext(store, fetcher, clock=Clock())
     return BotScheduler(ctx, {"rec": adapter}, ScheduleConfig(retention=90 * DAY))
+
+
+async def test_retention_then_delivery_sends_the_update_of_a_story_whose_lead_was_purged(
+    store: Store, fetcher: FeedFetcher
+) -> None:
+    _, story, update = await story_updated_today(store, "bridge")
+    other = await fresh_story(store, "rail")
+    adapter = RecordingAdapter()
+    scheduler = bot(store, fetcher, adapter)
+
+    await scheduler.purge()
+    await scheduler.deliver()
+
+    assert sorted(alert.outbox_id for alert in adapter.sent) == sorted([update, other])
+    [sent_update] = [alert for alert in adapter.sent if alert.outbox_id == update]
+    assert (sent_update.story_id, sent_update.title) == (story, "bridge today")
+    assert (await row(store, update)).status == (await row(store, other)).status == SENT
 
 
 async def test_an_alert_that_cannot_be_rendered_is_given_up_and_the_batch_is_delivered(
