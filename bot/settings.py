@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.durations import parse_duration
+from bot.core.feed_input import feed_interval
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route
 
@@ -55,6 +56,7 @@ class SettingsError(Exception):
 
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+FeedInterval = Annotated[float, BeforeValidator(feed_interval)]  # 1 minute to 7 days
 
 
 def normalize_database_url(url: str) -> str:
@@ -146,7 +148,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # polling
-    poll_interval: Seconds = 1800.0  # default interval for feeds that name none
+    poll_interval: FeedInterval = 1800.0  # default interval for feeds that name none
     poll_min_interval: Seconds = 60.0  # never poll one feed more often than this
     poll_max_interval: Seconds = 6 * 3600.0  # cap for Cache-Control max-age / <ttl>
     poll_jitter: Seconds = 30.0

@@ -157,7 +157,23 @@ def test_secret_values_never_appear_in_errors(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_durations(monkeypatch: pytest.MonkeyPatch, value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
-    monkeypatch.setenv("NKRU_POLL_INTERVAL", str(value))
+    monkeypatch.setenv("NKRU_POLL_JITTER", str(value))
+    assert load_settings().poll_jitter == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "250ms", "59s", "8d", "99999999d", "9" * 400])
+def test_poll_interval_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", value)
+    message = one_line_error()
+    assert message.startswith(f"NKRU_POLL_INTERVAL: '{value[:20]}")
+    assert "is out of range: a feed's interval must be from 1 minute to 7 days" in message
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("1m", 60), ("15m", 900), ("7d", 604800)])
+def test_poll_interval_within_range(
+    monkeypatch: pytest.MonkeyPatch, value: str, seconds: float
+) -> None:
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", value)
     assert load_settings().poll_interval == seconds
 
 
