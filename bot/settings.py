@@ -33,6 +33,7 @@ from bot.core.durations import parse_duration
 from bot.core.feed_input import feed_interval
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route
+from bot.settings_names import known_variables, unknown_variables
 
 ENV_PREFIX = "NKRU_"
 DEFAULT_CONFIG_FILE = "nkru.toml"
@@ -326,9 +327,14 @@ def _config_path() -> Path | None:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings, turning any validation problem into a one-line SettingsError."""
-    for name in REMOVED_SETTINGS:  # unknown NKRU_* variables are otherwise ignored
+    for name in REMOVED_SETTINGS:  # named apart: they say what replaced them
         if f"{ENV_PREFIX}{name.upper()}" in os.environ:
             raise SettingsError(_removed(name))
+    # A misspelt variable stops start-up (README, "Settings"): ignored, the bot would run on
+    # the default the operator meant to change, and a warning scrolls by unread.
+    unknown = unknown_variables(os.environ, known_variables(Settings.model_fields, SECRET_FIELDS))
+    if unknown:
+        raise SettingsError(unknown)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -281,6 +281,8 @@ async def test_user_errors_are_one_line_with_exit_code_2(nkru: Nkru, tmp_path: P
          " must be from 1 minute to 7 days (1m to 7d)"),
         (["feeds", "list"], {"NKRU_POLL_INTERVAL": "0"},
          "error: NKRU_POLL_INTERVAL: '0' is out of range: a feed's interval must be from 1 minute"),
+        (["feeds", "list"], {"NKRU_POLL_INTERVALL": "5m"},
+         "error: NKRU_POLL_INTERVALL is not a setting — did you mean NKRU_POLL_INTERVAL?"),
         (["db", "upgrade"], {"NKRU_DATABASE_URL": f"sqlite:///{blocker}/sub/x.db"},
          "error: cannot open the database"),
         (["poll"], {}, "error: `nkru poll` needs --once; use `nkru run`"),
