@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.delivery import DeliveryAdapter, RetryPolicy, deliver_due
 from bot.core.digest import send_digest
+from bot.core.feed_input import usable_interval
 from bot.core.models import Feed
 from bot.core.poll.pipeline import PollContext, poll_feed
 from bot.core.routing import Route
@@ -159,7 +160,9 @@ class BotScheduler:
                 self._add_feed_job(job_id, feed)
 
     def _add_feed_job(self, job_id: str, feed: Feed) -> None:
-        trigger = IntervalTrigger(seconds=feed.interval_seconds, jitter=self.config.poll_jitter)
+        # A stored interval out of range (added before they were checked) would stop start-up.
+        seconds = usable_interval(feed.id, feed.name, feed.interval_seconds)
+        trigger = IntervalTrigger(seconds=seconds, jitter=self.config.poll_jitter)
         first = max(feed.next_poll_at or self.ctx.clock(), self.ctx.clock())
         self._add(job_id, self.poll, trigger, feed.id, next_run_time=first)
 
