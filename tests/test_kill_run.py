@@ -35,6 +35,7 @@ from tests.processes import nkru_env, reaped
 from tests.test_chat_end_to_end import SLACK_CHANNEL, SUMMARY, TITLE, rss
 
 GONE_WITHIN = 10.0  # seconds for the survivors to notice; they take well under one
+LEASE = 300.0  # RetryPolicy.claim_lease: a restart that waited for it would time out here
 
 
 @dataclass
@@ -104,3 +105,18 @@ async def test_kill_9_leaves_no_process_of_ours_behind(bot: Bot) -> None:
     with contextlib.suppress(TimeoutError):  # the assertion below names the survivors
         await wait_until(lambda: not still_running(started | marked(bot.mark)), GONE_WITHIN)
     assert not described(started | marked(bot.mark))
+
+
+async def test_restart_delivers_the_killed_process_claim_at_once_exactly_once(bot: Bot) -> None:
+    await crash_mid_delivery(bot)
+    assert bot.statuses() == ["pending"]
+
+    proc = await bot.start()
+    async with reaped(proc):
+        await wait_until(lambda: bot.statuses() == ["sent"], LEASE / 5)
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
+
+    assert len(bot.slack.messages[SLACK_CHANNEL]) == 1  # found the first post, did not repost
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+    await wait_until(lambda: not marked(bot.mark), GONE_WITHIN)  # a clean stop leaves none
