@@ -2,14 +2,16 @@
 
 An entry is `pending` until an adapter confirms it (`sent`), or `dead` after the delivery
 worker gives up. Redelivery after a crash is at-least-once; adapters that can check what they
-already posted (Slack metadata, Discord nonce) make it exactly-once.
+already posted (Slack metadata, Discord nonce) make it exactly-once. While an entry is being
+sent, `claimed_by` names the instance sending it (cleared with the outcome), so the claims of a
+process that is gone can be released before their lease ends (bot.core.instances).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -203,12 +205,16 @@ class SqlOutbox:
         ids = list((await self._conn.execute(_due_ids(now, limit))).scalars())
         return await _alerts_by_id(self._conn, ids) if ids else []
 
-    async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
-        """Take due alerts for delivery by pushing their next attempt `lease` ahead.
+    async def claim_due(
+        self, now: datetime, lease: timedelta, limit: int = 50, *, by: str | None = None
+    ) -> list[Alert]:
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead; `by` (the
+        claiming instance's id) stays with each claim until its outcome is recorded.
 
         Several processes may share one PostgreSQL database: the UPDATE re-checks
         `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
-        the others. If this process dies mid-send, the lease runs out and the alert is retried.
+        the others. If this process dies mid-send, the lease runs out and the alert is retried
+        (sooner when its holder is known to be gone: `release_claims`).
         """
         ids = list((await self._conn.execute(_due_ids(now, limit))).scalars())
         if not ids:
@@ -218,7 +224,7 @@ class SqlOutbox:
             .where(
                 outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now
             )
-            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1)
+            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1, claimed_by=by)
             .returning(outbox.c.id)
         )
         claimed = set((await self._conn.execute(stmt)).scalars())
@@ -226,17 +232,45 @@ class SqlOutbox:
             alert for alert in await _alerts_by_id(self._conn, ids) if alert.outbox_id in claimed
         ]
 
+    async def release_claims(self, holders: Collection[str], now: datetime) -> int:
+        """Make the pending alerts claimed by these (gone) instances due at `now`; how many.
+
+        Only claims still running: an entry whose holder recorded an outcome (a retry time, a
+        quiet-hours hold) has no holder any more and keeps its time. The next claim counts as a
+        redelivery (`claims` > 1), so adapters check what the gone process may have posted.
+        """
+        if not holders:
+            return 0
+        stmt = (
+            update(outbox)
+            .where(outbox.c.status == PENDING, outbox.c.claimed_by.in_(list(holders)))
+            .where(outbox.c.next_attempt_at > now)
+            .values(next_attempt_at=now, claimed_by=None)
+            .returning(outbox.c.id)
+        )
+        return len((await self._conn.execute(stmt)).all())
+
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
         """Record a confirmed delivery."""
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
-            .values(status=SENT, remote_id=remote_id, sent_at=now, attempts=outbox.c.attempts + 1)
+            .values(
+                status=SENT,
+                remote_id=remote_id,
+                sent_at=now,
+                attempts=outbox.c.attempts + 1,
+                claimed_by=None,
+            )
         )
 
     async def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
-        values: dict[str, object] = {"last_error": error, "attempts": outbox.c.attempts + 1}
+        values: dict[str, object] = {
+            "last_error": error,
+            "attempts": outbox.c.attempts + 1,
+            "claimed_by": None,
+        }
         if retry_at is None:
             values["status"] = DEAD
         else:
@@ -248,7 +282,7 @@ class SqlOutbox:
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
-            .values(next_attempt_at=until, claims=outbox.c.claims - 1)
+            .values(next_attempt_at=until, claims=outbox.c.claims - 1, claimed_by=None)
         )
 
     async def mark_muted(self, outbox_id: int, now: datetime) -> None:
@@ -256,7 +290,11 @@ class SqlOutbox:
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
-            .values(status=MUTED, last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC")
+            .values(
+                status=MUTED,
+                last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC",
+                claimed_by=None,
+            )
         )
 
     async def attempts(self, outbox_id: int) -> int:

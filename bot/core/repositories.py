@@ -11,7 +11,7 @@ against both. Each repository lists what the core calls, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -28,6 +28,7 @@ from bot.core.records import (
     AuditEntry,
     DeadDeliveries,
     FeedTrouble,
+    Instance,
     NewFeed,
     NewStory,
     NewVersion,
@@ -100,6 +101,11 @@ class Transaction(Protocol):
     @property
     def versions(self) -> WatchlistVersions:
         """The watchlist's versions."""
+        ...
+
+    @property
+    def instances(self) -> Instances:
+        """The running processes that deliver."""
         ...
 
     async def lock_ingest(self) -> None:
@@ -204,9 +210,15 @@ class Outbox(Protocol):
     async def stories_with_new_alert(self, story_ids: Iterable[int], destination: str) -> set[int]:
         """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
 
-    async def claim_due(self, now: datetime, lease: timedelta, limit: int = 50) -> list[Alert]:
-        """Take due alerts for delivery by pushing their next attempt `lease` ahead (one that
-        cannot be rendered is marked dead with the reason, never failing the others)."""
+    async def claim_due(
+        self, now: datetime, lease: timedelta, limit: int = 50, *, by: str | None = None
+    ) -> list[Alert]:
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead; `by` is the
+        claiming instance's id, kept with each claim until its outcome is recorded. One that
+        cannot be rendered is marked dead with the reason, never failing the others."""
+
+    async def release_claims(self, holders: Collection[str], now: datetime) -> int:
+        """Make the pending alerts claimed by these (gone) instances due at `now`; how many."""
 
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
         """Record a confirmed delivery."""
@@ -225,6 +237,19 @@ class Outbox(Protocol):
 
     async def count_by_status(self) -> dict[str, int]:
         """Backlog figures for `status`: pending, sent, dead."""
+
+
+class Instances(Protocol):
+    """The running processes that deliver, each with its last heartbeat."""
+
+    async def beat(self, instance: Instance) -> None:
+        """Add the instance, or record its heartbeat (`seen_at`) if it is stored already."""
+
+    async def all(self) -> list[Instance]:
+        """Every stored instance."""
+
+    async def remove(self, ids: Collection[str]) -> None:
+        """Forget these instances."""
 
 
 class Reports(Protocol):
