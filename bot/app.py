@@ -22,6 +22,7 @@ from bot.core.feed_health import PollPolicy
 from bot.core.feed_probe import ChatFeeds
 from bot.core.feed_safety import ALLOW_SETTING, NetworkGuard, parse_networks
 from bot.core.feedlist import seed_feed_list
+from bot.core.instances import announced
 from bot.core.models import Feed
 from bot.core.poll.dispatch import DispatchConfig
 from bot.core.poll.fetch import FeedFetcher
@@ -121,6 +122,8 @@ async def open_runtime(
             ctx = PollContext(
                 store, fetcher, poll_policy(settings), policy, matcher=watchlist.matcher
             )
+            # Before any delivery: what a previous life of this process had claimed is due now.
+            await stack.enter_async_context(announced(store, ctx.clock))
             if settings.parse_workers > 0:
                 pool = ProcessPoolParser(settings.parse_workers, lazy=True)
                 await stack.enter_async_context(pool)

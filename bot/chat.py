@@ -149,7 +149,7 @@ async def _open_slack(
         stack.push_async_callback(stop_socket_mode, socket)
         platforms.listening.append("Slack /nkru (Socket Mode)")
     elif settings.slack_signing_secret and web_app is not None:
-        add_slack_routes(web_app, bolt, path="/slack/events")
+        add_slack_routes(web_app, bolt, settings.slack_signing_secret, path="/slack/events")
         platforms.listening.append("Slack /nkru (HTTP, /slack/events)")
     else:
         log.warning(

@@ -30,8 +30,10 @@ from pydantic_settings import (
 
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.durations import parse_duration
+from bot.core.feed_input import feed_interval
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route
+from bot.settings_names import known_variables, unknown_variables
 
 ENV_PREFIX = "NKRU_"
 DEFAULT_CONFIG_FILE = "nkru.toml"
@@ -55,6 +57,7 @@ class SettingsError(Exception):
 
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
+FeedInterval = Annotated[float, BeforeValidator(feed_interval)]  # 1 minute to 7 days
 
 
 def normalize_database_url(url: str) -> str:
@@ -146,7 +149,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # polling
-    poll_interval: Seconds = 1800.0  # default interval for feeds that name none
+    poll_interval: FeedInterval = 1800.0  # default interval for feeds that name none
     poll_min_interval: Seconds = 60.0  # never poll one feed more often than this
     poll_max_interval: Seconds = 6 * 3600.0  # cap for Cache-Control max-age / <ttl>
     poll_jitter: Seconds = 30.0
@@ -324,9 +327,14 @@ def _config_path() -> Path | None:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings, turning any validation problem into a one-line SettingsError."""
-    for name in REMOVED_SETTINGS:  # unknown NKRU_* variables are otherwise ignored
+    for name in REMOVED_SETTINGS:  # named apart: they say what replaced them
         if f"{ENV_PREFIX}{name.upper()}" in os.environ:
             raise SettingsError(_removed(name))
+    # A misspelt variable stops start-up (README, "Settings"): ignored, the bot would run on
+    # the default the operator meant to change, and a warning scrolls by unread.
+    unknown = unknown_variables(os.environ, known_variables(Settings.model_fields, SECRET_FIELDS))
+    if unknown:
+        raise SettingsError(unknown)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -6,13 +6,13 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, and_, bindparam, delete, select, update
+from sqlalchemy import Insert, Select, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import Article, NewArticle
 from storage.dialect import insert_ignore
-from storage.schema import articles
+from storage.schema import articles, stories
 
 COLUMNS = (
     articles.c.id,
@@ -44,6 +44,33 @@ _MEMBER_SIGNATURES_AFTER = (
     .where(articles.c.id > bindparam("after_id"), articles.c.signature.is_not(None))
     .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= bindparam("since"))
     .order_by(articles.c.id)
+)
+
+# Retention may purge a story's lead while the story stays (a later report is recent): each
+# such story is led by its oldest report still stored, and titled by it as a story is by its
+# lead. A story with no report left gets no lead rather than the id of a deleted row.
+_OLDEST_REPORT = (
+    select(articles.c.id)
+    .where(articles.c.story_id == stories.c.id)
+    .order_by(articles.c.fetched_at, articles.c.id)
+    .limit(1)
+    .correlate(stories)
+    .scalar_subquery()
+)
+_LEADS_LOST = select(stories.c.id, stories.c.lead_article_id, _OLDEST_REPORT).where(
+    ~exists().where(articles.c.id == stories.c.lead_article_id)
+)
+_LEAD = bindparam("lead_", type_=stories.c.lead_article_id.type)
+_SET_LEAD = (
+    update(stories)
+    .where(stories.c.id == bindparam("story_id_", type_=stories.c.id.type))
+    .values(
+        lead_article_id=_LEAD,
+        title=func.coalesce(
+            select(articles.c.title).where(articles.c.id == _LEAD).scalar_subquery(),
+            stories.c.title,
+        ),
+    )
 )
 
 
@@ -171,6 +198,23 @@ class SqlArticles:
         return list(dict.fromkeys(names))
 
     async def purge_fetched_before(self, cutoff: datetime) -> int:
-        """Retention: delete articles fetched before the cutoff."""
+        """Retention: delete articles fetched before the cutoff; a story that lost its lead is
+        led (and titled) by its oldest report left."""
         result = await self._conn.execute(delete(articles).where(articles.c.fetched_at < cutoff))
+        await self._lead_lost_stories()
         return int(result.rowcount or 0)
+
+    async def _lead_lost_stories(self) -> None:
+        """Give every story whose lead is not stored its oldest report as lead (None if none).
+
+        Every such story, not only those of this purge: a database where an earlier version
+        purged leads without moving them is repaired by the next retention run.
+        """
+        rows = (await self._conn.execute(_LEADS_LOST)).all()
+        moved = [
+            {"story_id_": story_id, "lead_": oldest}
+            for story_id, lead, oldest in rows
+            if lead is not None or oldest is not None  # else already without a lead
+        ]
+        if moved:
+            await self._conn.execute(_SET_LEAD, moved)

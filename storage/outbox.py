@@ -2,12 +2,15 @@
 
 An entry is `pending` until an adapter confirms it (`sent`), or `dead` after the delivery
 worker gives up. Redelivery after a crash is at-least-once; adapters that can check what they
-already posted (Slack metadata, Discord nonce) make it exactly-once.
+already posted (Slack metadata, Discord nonce) make it exactly-once. While an entry is being
+sent, `claimed_by` names the instance sending it (cleared with the outcome), so the claims of a
+process that is gone can be released before their lease ends (bot.core.instances).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,6 +27,12 @@ from storage.dialect import insert_ignore
 from storage.schema import articles, outbox, stories
 
 _ID_BATCH = 5000  # story ids per IN list, well under the bound-parameter limits
+
+log = logging.getLogger(__name__)
+
+
+class _Unrenderable(Exception):
+    """An entry whose alert cannot be rendered from what is stored; the message says why."""
 
 
 # Built once (see storage.stories: building and keying one per call cost more than running it).
@@ -62,7 +71,14 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
     )
     rows = (await conn.execute(stmt)).mappings().all()
-    alerts = [await _alert(conn, row) for row in rows]
+    alerts = []
+    for row in rows:
+        try:
+            alerts.append(await _alert(conn, row))
+        except _Unrenderable as exc:
+            # Retrying cannot bring the missing rows back, and raising would fail every other
+            # alert of the batch on each pass: this one is given up, the rest go out.
+            await _give_up(conn, row, f"cannot render the alert: {exc}")
     hits = await theme_repo.SqlThemes(conn).of_stories(alert.story_id for alert in alerts)
     return [replace(alert, themes=hits.get(alert.story_id, [])) for alert in alerts]
 
@@ -84,7 +100,12 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         headline = headline.join(stories, stories.c.lead_article_id == articles.c.id).where(
             stories.c.id == row["story_id"]
         )
-    lead = (await conn.execute(headline)).mappings().one()
+    lead = (await conn.execute(headline)).mappings().first()
+    if lead is None:
+        raise _Unrenderable(
+            f"story #{row['story_id']} has no headline article (neither its lead nor the "
+            'article of a "new" alert for this destination is stored)'
+        )
     outlets = await article_repo.SqlArticles(conn).outlets(row["story_id"])
     return Alert(
         outbox_id=row["id"],
@@ -101,6 +122,14 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         superseded=row["kind"] == "update" and _shown_by_first_post(first, row["created_at"]),
         redelivery=row["claims"] > 1,
     )
+
+
+async def _give_up(conn: AsyncConnection, row: RowMapping, error: str) -> None:
+    """Mark an entry dead with `error` (shown by `/nkru status`) and log it."""
+    await conn.execute(
+        update(outbox).where(outbox.c.id == row["id"]).values(status=DEAD, last_error=error)
+    )
+    log.error("alert #%s to %s given up: %s", row["id"], row["destination"], error)
 
 
 async def _first_post(conn: AsyncConnection, story_id: int, destination: str) -> RowMapping | None:
@@ -175,14 +204,22 @@ class SqlOutbox:
         return await _alerts_by_id(self._conn, ids) if ids else []
 
     async def claim_due(
-        self, now: datetime, lease: timedelta, limit: int = 50, skip: Collection[str] = ()
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        skip: Collection[str] = (),
+        *,
+        by: str | None = None,
     ) -> list[Alert]:
         """Take due alerts for delivery by pushing their next attempt `lease` ahead (none for the
-        destinations in `skip`: those still working through what they claimed).
+        destinations in `skip`: those still working through what they claimed); `by` (the
+        claiming instance's id) stays with each claim until its outcome is recorded.
 
         Several processes may share one PostgreSQL database: the UPDATE re-checks
         `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
-        the others. If this process dies mid-send, the lease runs out and the alert is retried.
+        the others. If this process dies mid-send, the lease runs out and the alert is retried
+        (sooner when its holder is known to be gone: `release_claims`).
         """
         ids = list((await self._conn.execute(_due_ids(now, limit, skip))).scalars())
         if not ids:
@@ -192,7 +229,7 @@ class SqlOutbox:
             .where(
                 outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now
             )
-            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1)
+            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1, claimed_by=by)
             .returning(outbox.c.id)
         )
         claimed = set((await self._conn.execute(stmt)).scalars())
@@ -200,17 +237,45 @@ class SqlOutbox:
             alert for alert in await _alerts_by_id(self._conn, ids) if alert.outbox_id in claimed
         ]
 
+    async def release_claims(self, holders: Collection[str], now: datetime) -> int:
+        """Make the pending alerts claimed by these (gone) instances due at `now`; how many.
+
+        Only claims still running: an entry whose holder recorded an outcome (a retry time, a
+        quiet-hours hold) has no holder any more and keeps its time. The next claim counts as a
+        redelivery (`claims` > 1), so adapters check what the gone process may have posted.
+        """
+        if not holders:
+            return 0
+        stmt = (
+            update(outbox)
+            .where(outbox.c.status == PENDING, outbox.c.claimed_by.in_(list(holders)))
+            .where(outbox.c.next_attempt_at > now)
+            .values(next_attempt_at=now, claimed_by=None)
+            .returning(outbox.c.id)
+        )
+        return len((await self._conn.execute(stmt)).all())
+
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
         """Record a confirmed delivery."""
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
-            .values(status=SENT, remote_id=remote_id, sent_at=now, attempts=outbox.c.attempts + 1)
+            .values(
+                status=SENT,
+                remote_id=remote_id,
+                sent_at=now,
+                attempts=outbox.c.attempts + 1,
+                claimed_by=None,
+            )
         )
 
     async def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
         """Record a failed attempt: retry at `retry_at`, or give up (dead) when it is None."""
-        values: dict[str, object] = {"last_error": error, "attempts": outbox.c.attempts + 1}
+        values: dict[str, object] = {
+            "last_error": error,
+            "attempts": outbox.c.attempts + 1,
+            "claimed_by": None,
+        }
         if retry_at is None:
             values["status"] = DEAD
         else:
@@ -222,7 +287,7 @@ class SqlOutbox:
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
-            .values(next_attempt_at=until, claims=outbox.c.claims - 1)
+            .values(next_attempt_at=until, claims=outbox.c.claims - 1, claimed_by=None)
         )
 
     async def mark_muted(self, outbox_id: int, now: datetime) -> None:
@@ -230,7 +295,11 @@ class SqlOutbox:
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
-            .values(status=MUTED, last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC")
+            .values(
+                status=MUTED,
+                last_error=f"muted in this channel at {now:%Y-%m-%d %H:%M} UTC",
+                claimed_by=None,
+            )
         )
 
     async def attempts(self, outbox_id: int) -> int:

@@ -143,6 +143,9 @@ outbox = Table(
     # How often a delivery worker took the entry; above 1 the previous taker may have sent it
     # and died before recording that, so adapters check the platform before posting again.
     Column("claims", Integer, nullable=False, default=0, server_default="0"),
+    # The instance (below) that holds the entry's current claim, while it is sending; NULL once
+    # an outcome is recorded. A claim whose holder is known to be gone is released at once.
+    Column("claimed_by", Text),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
     Column("remote_id", Text),
@@ -151,6 +154,18 @@ outbox = Table(
     UniqueConstraint("destination", "article_id"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_story", "story_id", "destination"),
+)
+
+# Running processes that deliver (bot.core.instances): each keeps its row fresh while it runs,
+# so the others can tell whether the holder of an outbox claim is still alive.
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", Text, primary_key=True),  # random, one per process life
+    Column("place", Text, nullable=False),  # kernel boot + pid namespace ("" when unknown)
+    Column("pid", Integer, nullable=False),
+    Column("started", BigInteger, nullable=False),  # start time, clock ticks after boot
+    Column("seen_at", UTCDateTime, nullable=False),  # its last heartbeat
 )
 
 # Per-channel mutes (`/nkru mute <theme> <duration>`): alerts on a muted theme are not sent to

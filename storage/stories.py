@@ -153,8 +153,10 @@ class SqlStories:
         """Views of the stories in ``wanted`` (story id -> article id) headed by that article
         rather than the lead: its title, link, summary and outlet (outlets stay the story's)."""
         found = await self.views(sorted(wanted))
-        leads = {view.story.lead_article_id for view in found}
-        ids = sorted(set(wanted.values()) - leads)
+        # Decided per story, never from the other entries: an article that leads another story
+        # asked for here still heads this one, and a story asked by its own lead keeps its view.
+        headed = [view for view in found if wanted[view.story.id] != view.story.lead_article_id]
+        ids = sorted({wanted[view.story.id] for view in headed})
         heads: dict[int, Article] = {}
         for start in range(0, len(ids), _STORY_BATCH):
             stmt = select(*article_repo.COLUMNS).where(
@@ -162,13 +164,14 @@ class SqlStories:
             )
             rows = (await self._conn.execute(stmt)).mappings().all()
             heads.update({row["id"]: article_repo.to_article(row) for row in rows})
-        out = {}
-        for view in found:
+        out = {view.story.id: view for view in found}
+        for view in headed:
             head = heads.get(wanted[view.story.id])
-            if head is not None:  # else the lead itself, or gone
+            if head is not None:  # else gone: the lead stays
                 story = replace(view.story, title=head.title)
-                view = StoryView(story, head.url, head.summary, head.source_name, view.outlets)
-            out[view.story.id] = view
+                out[story.id] = StoryView(
+                    story, head.url, head.summary, head.source_name, view.outlets
+                )
         return out
 
     async def ids_seen_since(self, since: datetime) -> list[int]:

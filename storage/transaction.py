@@ -9,6 +9,7 @@ from storage import locks
 from storage.articles import SqlArticles
 from storage.audit import SqlAuditLog
 from storage.feeds import SqlFeeds
+from storage.instances import SqlInstances
 from storage.mutes import SqlMutes
 from storage.outbox import SqlOutbox
 from storage.reports import SqlReports
@@ -32,6 +33,7 @@ class SqlTransaction:
         self.reports = SqlReports(connection)
         self.audit = SqlAuditLog(connection)
         self.versions = SqlWatchlistVersions(connection)
+        self.instances = SqlInstances(connection)
 
     @property
     def dialect(self) -> str:

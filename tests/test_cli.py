@@ -237,10 +237,34 @@ async def test_feeds_commands(nkru: Nkru, server: FeedServer) -> None:
     assert error_line(missing) == "error: no feed '2' — see `nkru feeds list` for ids and URLs"
 
 
+async def test_feeds_add_refuses_bad_addresses_and_intervals_out_of_range(
+    nkru: Nkru, server: FeedServer
+) -> None:
+    second = server.url("/second.xml")
+    range_error = "is out of range: a feed's interval must be from 1 minute to 7 days (1m to 7d)"
+    cases = [
+        ([second, "--interval", "99999999d"], f"error: --interval: '99999999d' {range_error}"),
+        ([second, "--interval", "0"], f"error: --interval: '0' {range_error}"),
+        ([second, "--interval", "30s"], f"error: --interval: '30s' {range_error}"),
+        (["http://exa mple.com/"], "error: 'http://exa mple.com/' contains a space or control"),
+        (["http://exa_mple.com/rss"], "error: 'http://exa_mple.com/rss' has no valid host name"),
+        (["example.com/rss"], "error: 'example.com/rss' is not a full URL: write it starting"),
+    ]
+    for args, expected in cases:
+        assert error_line(await nkru("feeds", "add", *args)).startswith(expected), args
+
+    listed = await nkru("feeds", "list")
+    assert "Wire" in listed.out and second not in listed.out  # nothing was stored
+    weekly = await nkru("feeds", "add", second, "--interval", "7d")
+    assert weekly.out.strip().endswith("polled every 604800s")
+
+
 async def test_user_errors_are_one_line_with_exit_code_2(nkru: Nkru, tmp_path: Path) -> None:
     """Bad settings, a bad feed list, a misused command: one stderr line each, no traceback."""
     broken = tmp_path / "broken.toml"
     broken.write_text('[[feed]]\nname = "X"\nurl = "gopher://x"\n', encoding="utf-8")
+    weekly = tmp_path / "weekly.toml"
+    weekly.write_text('[[feed]]\nname = "X"\nurl = "https://x.example/"\ninterval = "30d"\n')
     blocker = tmp_path / "file"  # a file where the database folder should be
     blocker.write_text("not a folder", encoding="utf-8")
     cases = [
@@ -251,7 +275,14 @@ async def test_user_errors_are_one_line_with_exit_code_2(nkru: Nkru, tmp_path: P
         (["feeds", "list"], {"NKRU_CONFIG": "/nonexistent/nkru.toml"},
          "error: NKRU_CONFIG: '/nonexistent/nkru.toml' does not exist"),
         (["feeds", "list"], {"NKRU_FEEDS_FILE": str(broken)},
-         f"error: {broken}: feed #1: `url` must be an http(s) URL"),
+         f"error: {broken}: feed #1: `url`: 'gopher://x' is not an http(s) URL"),
+        (["feeds", "list"], {"NKRU_FEEDS_FILE": str(weekly)},
+         f"error: {weekly}: feed #1 (X): `interval`: '30d' is out of range: a feed's interval"
+         " must be from 1 minute to 7 days (1m to 7d)"),
+        (["feeds", "list"], {"NKRU_POLL_INTERVAL": "0"},
+         "error: NKRU_POLL_INTERVAL: '0' is out of range: a feed's interval must be from 1 minute"),
+        (["feeds", "list"], {"NKRU_POLL_INTERVALL": "5m"},
+         "error: NKRU_POLL_INTERVALL is not a setting — did you mean NKRU_POLL_INTERVAL?"),
         (["db", "upgrade"], {"NKRU_DATABASE_URL": f"sqlite:///{blocker}/sub/x.db"},
          "error: cannot open the database"),
         (["poll"], {}, "error: `nkru poll` needs --once; use `nkru run`"),

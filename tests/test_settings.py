@@ -157,8 +157,77 @@ def test_secret_values_never_appear_in_errors(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_durations(monkeypatch: pytest.MonkeyPatch, value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
-    monkeypatch.setenv("NKRU_POLL_INTERVAL", str(value))
+    monkeypatch.setenv("NKRU_POLL_JITTER", str(value))
+    assert load_settings().poll_jitter == seconds
+
+
+@pytest.mark.parametrize("value", ["0", "250ms", "59s", "8d", "99999999d", "9" * 400])
+def test_poll_interval_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", value)
+    message = one_line_error()
+    assert message.startswith(f"NKRU_POLL_INTERVAL: '{value[:20]}")
+    assert "is out of range: a feed's interval must be from 1 minute to 7 days" in message
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("1m", 60), ("15m", 900), ("7d", 604800)])
+def test_poll_interval_within_range(
+    monkeypatch: pytest.MonkeyPatch, value: str, seconds: float
+) -> None:
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", value)
     assert load_settings().poll_interval == seconds
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("NKRU_POLL_INTERVALL",
+         "NKRU_POLL_INTERVALL is not a setting — did you mean NKRU_POLL_INTERVAL?"),
+        ("NKRU_SLACK_SIGNING_SECRT",
+         "NKRU_SLACK_SIGNING_SECRT is not a setting — did you mean NKRU_SLACK_SIGNING_SECRET?"),
+        ("NKRU_SLACK_BOT_TOKEN_FIEL",
+         "NKRU_SLACK_BOT_TOKEN_FIEL is not a setting — did you mean NKRU_SLACK_BOT_TOKEN_FILE?"),
+        ("nkru_flod_guard", "nkru_flod_guard is not a setting — did you mean NKRU_FLOOD_GUARD?"),
+        ("NKRU_ZZZ", "NKRU_ZZZ is not a setting — unset it (see README, 'Settings')"),
+    ],
+)  # fmt: skip
+def test_an_unknown_variable_stops_start_up_with_the_closest_name(
+    monkeypatch: pytest.MonkeyPatch, name: str, message: str
+) -> None:
+    monkeypatch.setenv(name, "5m")
+    assert one_line_error().startswith(message)
+
+
+def test_every_unknown_variable_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NKRU_RETENTON", "30d")
+    monkeypatch.setenv("NKRU_LOGLEVEL", "DEBUG")
+    assert one_line_error() == (
+        "NKRU_LOGLEVEL is not a setting — did you mean NKRU_LOG_LEVEL? (see README, 'Settings');"
+        " NKRU_RETENTON is not a setting — did you mean NKRU_RETENTION? (see README, 'Settings')"
+    )
+
+
+def test_variables_set_beside_the_settings_are_not_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Docker's, the secret files', the config file's and the test suite's own variables."""
+    secret = write(tmp_path / "secret", "s3cret")
+    config = write(tmp_path / "nkru.toml", "")
+    for name, value in {
+        "NKRU_DATABASE_URL": "sqlite:////data/nkru.db",  # set by the Dockerfile
+        "NKRU_HTTP_HOST": "0.0.0.0",
+        "NKRU_HTTP_PORT": "8080",
+        "NKRU_SLACK_SIGNING_SECRET_FILE": str(secret),
+        "NKRU_DISCORD_TOKEN_FILE": str(secret),
+        "NKRU_CONFIG": str(config),
+        "NKRU_TEST_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/test",
+        "nkru_log_level": "debug",  # names are read case-insensitively
+        "NKRUX": "not ours",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    settings = load_settings()
+
+    assert settings.slack_signing_secret == "s3cret" and settings.log_level == "DEBUG"
 
 
 @pytest.mark.parametrize("value", ["abc", "15 minutes", "-5m", "", "1h30m"])

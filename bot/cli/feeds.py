@@ -91,18 +91,21 @@ def _status(feed: Feed) -> str:
 async def add_feed(
     url: Annotated[str, typer.Argument(help="RSS, Atom or JSON Feed URL (http/https)")],
     name: Annotated[str | None, typer.Argument(help="Display name (default: the URL)")] = None,
-    interval: Annotated[str, typer.Option(help="Polling interval, e.g. 15m or 2h")] = "",
+    interval: Annotated[
+        str, typer.Option(help="Polling interval from 1m to 7d, e.g. 15m or 2h")
+    ] = "",
 ) -> None:
     """Add a feed. Its first fetch stores items without alerting (flood guard)."""
-    from bot.core.durations import parse_duration
+    from bot.core.feed_input import feed_interval, feed_url
     from bot.core.records import FeedExistsError, NewFeed
 
-    canonical = canonical_url(url)
-    if canonical is None:
-        raise UserError(f"{url!r} is not an http(s) URL — give the full feed address")
+    try:
+        canonical = feed_url(url)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     settings = load()
     try:
-        seconds = int(parse_duration(interval)) if interval else int(settings.poll_interval)
+        seconds = feed_interval(interval) if interval else int(settings.poll_interval)
     except ValueError as exc:
         raise UserError(f"--interval: {exc}") from None
     async with feed_store(settings) as store:

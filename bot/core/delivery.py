@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.core.instances import this_process_id
 from bot.core.models import Alert, DeliveryReceipt
 from bot.core.polling_policy import failure_backoff
 from bot.core.repositories import Database
@@ -48,7 +49,9 @@ class RetryPolicy:
     max_attempts: int = 12
     backoff_base: float = 5.0
     backoff_cap: float = 3600.0
-    claim_lease: timedelta = timedelta(minutes=5)  # a claimed alert is retried after this
+    # A claimed alert is retried after this, or as soon as its claimer is known to be gone
+    # (bot.core.instances: at once after a restart on the same machine).
+    claim_lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass(slots=True)
@@ -83,7 +86,7 @@ async def deliver_due(
     """
     report = DeliveryReport()
     async with store.transaction() as tx:
-        alerts = await tx.outbox.claim_due(now(), policy.claim_lease, limit)
+        alerts = await tx.outbox.claim_due(now(), policy.claim_lease, limit, by=this_process_id())
         muted = await tx.mutes.muted_themes({a.destination for a in alerts}, now())
     by_destination: dict[str, list[Alert]] = {}
     for alert in alerts:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from bot.core.delivery import DeliveryAdapter, DeliveryReport, RetryPolicy, deliver_one
+from bot.core.instances import this_process_id
 from bot.core.models import Alert
 from bot.core.repositories import Database, DatabaseError
 from bot.core.routing import Route
@@ -78,7 +79,9 @@ class DeliveryWorker:
             busy = {name for name, task in self._sending.items() if not task.done()}
             now = self.clock()
             async with self.store.transaction() as tx:
-                alerts = await tx.outbox.claim_due(now, self.policy.claim_lease, self.batch, busy)
+                alerts = await tx.outbox.claim_due(
+                    now, self.policy.claim_lease, self.batch, busy, by=this_process_id()
+                )
                 destinations = {alert.destination for alert in alerts}
                 muted = await tx.mutes.muted_themes(destinations, now)
             queues: dict[str, list[Alert]] = {}

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core.models import Feed, FeedStatus, FetchResult, PollState
+from bot.core.models import Feed, FeedStatus, FetchOutcome, FetchResult, PollState
 from bot.core.polling_policy import (
     failure_backoff,
     next_interval,
@@ -40,7 +40,11 @@ def succeeded(
     problem: str | None = None,
     new_items: int = 0,
 ) -> PollState:
-    """State after a poll that reached the feed (200, 304 or unchanged body)."""
+    """State after a poll that reached the feed (200, 304 or unchanged body).
+
+    `problem` is what parsing this body found. A 304 or an unchanged body is not parsed: the
+    feed's last parse problem still holds and stays shown until a body parses cleanly.
+    """
     interval = next_interval(
         feed.interval_seconds,
         max_age=result.max_age,
@@ -54,7 +58,7 @@ def succeeded(
         next_poll_at=now + timedelta(seconds=interval + spread),
         status=FeedStatus.OK,
         consecutive_failures=0,
-        last_error=problem,  # a bozo feed that still yielded items keeps its warning visible
+        last_error=problem if result.outcome is FetchOutcome.FETCHED else _kept_problem(feed),
         failing_since=None,
         etag=result.etag,
         last_modified=result.last_modified,
@@ -63,6 +67,12 @@ def succeeded(
         first_fetch_done=True,
         new_items=new_items,
     )
+
+
+def _kept_problem(feed: Feed) -> str | None:
+    """The parse problem of the body last read, when a poll did not read a new one. Only an ok
+    feed's last_error is one: a failing feed's is the failure, which this poll ends."""
+    return feed.last_error if feed.status is FeedStatus.OK else None
 
 
 def failed(

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.canonical import canonical_url
-from bot.core.durations import parse_duration
+from bot.core.feed_input import feed_interval, feed_url
 from bot.core.records import NewFeed
 from bot.core.repositories import Database
 
@@ -52,13 +51,14 @@ def _spec(path: Path, number: int, entry: object) -> FeedSpec:
     where = f"{path}: feed #{number}"
     if not isinstance(entry, dict):
         raise FeedListError(f"{where}: must be a table ([[feed]])")
-    url = canonical_url(str(entry.get("url", "")))
-    if url is None:
-        raise FeedListError(f"{where}: `url` must be an http(s) URL (got {entry.get('url')!r})")
+    try:
+        url = feed_url(str(entry.get("url", "")))
+    except ValueError as exc:
+        raise FeedListError(f"{where}: `url`: {exc}") from None
     name = str(entry.get("name") or url)
     interval = entry.get("interval")
     try:
-        seconds = None if interval is None else int(parse_duration(interval))
+        seconds = None if interval is None else feed_interval(interval)
     except ValueError as exc:
         raise FeedListError(f"{where} ({name}): `interval`: {exc}") from None
     return FeedSpec(url=url, name=name, interval_seconds=seconds)

@@ -2,7 +2,8 @@
 
 Rows to add (`NewFeed`, `NewStory`, `NewVersion`, `OutboxEntry`, `AuditEntry`), the read-only
 views stored rows come back as (`StoryView`, `VersionInfo`, `WatchlistVersion`, `FeedTrouble`,
-`DeadDeliveries`), and the outbox's delivery states. The repositories that take and give them
+`DeadDeliveries`), the running processes that deliver (`Instance`), and the outbox's delivery
+states. The repositories that take and give them
 are declared in bot.core.repositories and implemented in storage/.
 """
 
@@ -59,6 +60,21 @@ class OutboxEntry:
     kind: str  # "new" or "update"
     story_id: int
     article_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """A running process that delivers, as stored: outbox claims name the one that holds them.
+
+    `place` is where `pid` means something (one kernel boot and pid namespace; "" when unknown)
+    and `started` the process's start time there, so a reused pid is not taken for it.
+    """
+
+    id: str
+    place: str
+    pid: int
+    started: int
+    seen_at: datetime  # its last heartbeat
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from bot.core.records import (
     AuditEntry,
     DeadDeliveries,
     FeedTrouble,
+    Instance,
     NewFeed,
     NewStory,
     NewVersion,
@@ -102,6 +103,11 @@ class Transaction(Protocol):
         """The watchlist's versions."""
         ...
 
+    @property
+    def instances(self) -> Instances:
+        """The running processes that deliver."""
+        ...
+
     async def lock_ingest(self) -> None:
         """Serialise ingest transactions (across processes too) until this one ends."""
 
@@ -127,7 +133,8 @@ class ArticleRepository(Protocol):
         """Names of the outlets that reported a story, in the order they did."""
 
     async def purge_fetched_before(self, cutoff: datetime) -> int:
-        """Retention: delete articles fetched before the cutoff."""
+        """Retention: delete articles fetched before the cutoff; a story that lost its lead is
+        led by its oldest report left (the core shows stories by their lead)."""
 
 
 class AuditLog(Protocol):
@@ -207,9 +214,20 @@ class Outbox(Protocol):
         """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
 
     async def claim_due(
-        self, now: datetime, lease: timedelta, limit: int = 50, skip: Collection[str] = ()
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int = 50,
+        skip: Collection[str] = (),
+        *,
+        by: str | None = None,
     ) -> list[Alert]:
-        """Take due alerts for delivery by pushing their next attempt `lease` ahead."""
+        """Take due alerts for delivery by pushing their next attempt `lease` ahead (none for the
+        `skip` destinations); `by` is the claiming instance's id, kept with each claim until its
+        outcome is recorded. One that cannot be rendered is marked dead with the reason."""
+
+    async def release_claims(self, holders: Collection[str], now: datetime) -> int:
+        """Make the pending alerts claimed by these (gone) instances due at `now`; how many."""
 
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
         """Record a confirmed delivery."""
@@ -228,6 +246,19 @@ class Outbox(Protocol):
 
     async def count_by_status(self) -> dict[str, int]:
         """Backlog figures for `status`: pending, sent, dead."""
+
+
+class Instances(Protocol):
+    """The running processes that deliver, each with its last heartbeat."""
+
+    async def beat(self, instance: Instance) -> None:
+        """Add the instance, or record its heartbeat (`seen_at`) if it is stored already."""
+
+    async def all(self) -> list[Instance]:
+        """Every stored instance."""
+
+    async def remove(self, ids: Collection[str]) -> None:
+        """Forget these instances."""
 
 
 class Reports(Protocol):

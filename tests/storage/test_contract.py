@@ -63,6 +63,8 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("UPDATE alembic_version SET version_num = '0005'"))
         await conn.connection.execute(text("DROP TABLE watchlist_versions"))
         await conn.connection.execute(text("DROP TABLE audit_log"))
+        await conn.connection.execute(text("DROP TABLE instances"))
+        await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
     assert not await store.is_current()
 
     again = await Store.open(store.engine.url.render_as_string(hide_password=False))
@@ -70,6 +72,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         assert await again.is_current()
         async with again.transaction() as conn:
             await conn.connection.execute(text("SELECT count(*) FROM watchlist_versions"))
+            await conn.connection.execute(text("SELECT claimed_by FROM outbox, instances"))
     finally:
         await again.close()
 

@@ -354,6 +354,20 @@ async def test_headlined_falls_back_to_the_lead_when_the_article_is_gone(
         assert await tx.stories.headlined({story: gone}) == {story: lead_view}
 
 
+async def test_headlined_gives_each_story_the_same_view_whatever_else_is_asked(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        _, first = await start_story(tx, feed_id, "x1")
+        other_lead, other = await start_story(tx, feed_id, "x2", source="Beta")
+    async with store.transaction() as tx:
+        alone = await tx.stories.headlined({first: other_lead})
+        together = await tx.stories.headlined({first: other_lead, other: other_lead})
+        [other_view] = await tx.stories.views([other])
+    assert (alone[first].story.title, alone[first].source_name) == ("Title x2", "Beta")
+    assert together == {first: alone[first], other: other_view}
+
+
 async def test_ids_seen_since_are_the_stories_with_a_report_in_the_window(
     store: Store, feed_id: int
 ) -> None:

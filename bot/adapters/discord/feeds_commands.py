@@ -1,8 +1,9 @@
 """`/nkru feeds …`: the feeds subgroup of the `/nkru` group.
 
 Like the other subcommands, each one only turns its options into the core's words
-(`feeds add <url> [name]`…) and hands over to the Responder. Who may add, remove, enable or
-disable a feed is decided by the core on every call, not by Discord's command permissions.
+(`feeds add <url> [name] [every <interval>]`…) and hands over to the Responder. Who may add,
+remove, enable or disable a feed is decided by the core on every call, not by Discord's command
+permissions.
 """
 
 from __future__ import annotations
@@ -41,10 +42,18 @@ class FeedsCommands(
     @app_commands.describe(
         url="The RSS, Atom or JSON Feed address (http or https)",
         name="How alerts name it (default: the feed's own title)",
+        every="How often to poll it, from 1m to 7d, e.g. 15m or 2h (default: NKRU_POLL_INTERVAL)",
     )
-    async def add(self, interaction: Interaction, url: str, name: str | None = None) -> None:
-        """`/nkru feeds add <url> [name]`."""
-        await self._run(interaction, "add", url, name)
+    async def add(
+        self,
+        interaction: Interaction,
+        url: str,
+        name: str | None = None,
+        every: str | None = None,
+    ) -> None:
+        """`/nkru feeds add <url> [name] [every <interval>]`."""
+        interval = ("every", every) if every else ()
+        await self._run(interaction, "add", url, name, *interval)
 
     @app_commands.command(description="Remove a feed (admins); its articles stay searchable")
     @app_commands.describe(feed="The feed's id (see /nkru feeds list) or URL")

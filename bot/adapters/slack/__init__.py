@@ -5,7 +5,7 @@ Runner wiring:
     delivery = SlackDelivery.from_token(token, api_url=api_url, catalog=get_catalog)
     adapters["slack"] = delivery                      # DeliveryAdapter and DigestAdapter
     bolt = build_slack_app(token, signing_secret, api_url, command_handler, get_catalog)
-    add_slack_routes(web_app, bolt)                   # HTTP mode, before web_app starts
+    add_slack_routes(web_app, bolt, signing_secret)   # HTTP mode, before web_app starts
     socket = socket_mode_handler(bolt, app_token, api_url)   # or Socket Mode
     await start_socket_mode(socket) … await stop_socket_mode(socket)
 """

@@ -1,10 +1,10 @@
 """The `/nkru` slash command on a Bolt AsyncApp, served over HTTP (aiohttp) or Socket Mode.
 
-HTTP mode: `add_slack_routes` mounts Bolt on the bot's own aiohttp Application; Bolt verifies
-every request's signature and timestamp (bad or older than 5 minutes → 401). Socket Mode:
-`socket_mode_handler` opens Slack's websocket with the app-level token; no public URL needed.
-Either way the command is acknowledged at once (Slack gives 3 seconds) and answered later
-through its response_url.
+HTTP mode: `add_slack_routes` mounts Bolt on the bot's own aiohttp Application; every request's
+signature and timestamp are verified first (`verify`: malformed, bad or older than 5 minutes →
+401, logged in one line without the body). Socket Mode: `socket_mode_handler` opens Slack's
+websocket with the app-level token; no public URL needed. Either way the command is
+acknowledged at once (Slack gives 3 seconds) and answered later through its response_url.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,6 +30,7 @@ from bot.adapters.slack.errors import SlackSetupError, slack_error_code
 from bot.adapters.slack.escape import unescape
 from bot.adapters.slack.pacing import retry_handlers
 from bot.adapters.slack.render import render_reply
+from bot.adapters.slack.verify import Refused, RequestGate
 from bot.core.commands.model import Caller, CommandHandler, Invocation, Reply, ThemeCatalog
 
 log = logging.getLogger(__name__)
@@ -73,10 +75,17 @@ def build_slack_app(
 def slash_command_listener(
     handler: CommandHandler, catalog: Callable[[], ThemeCatalog], facts: CallerFacts | None = None
 ) -> Listener:
-    """The Bolt listener: ack at once, run the command, answer through response_url."""
+    """The Bolt listener: ack at once, run the command, answer through response_url (without
+    one, answer in the acknowledgement)."""
 
     # Bolt passes arguments by parameter name: these must stay `ack`, `command`, `respond`.
     async def on_nkru(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        if not command.get("response_url"):
+            # Slack always sends one; a hand-made or proxied request may not. The acknowledgement
+            # is then the only way to answer (if the command finishes within Slack's 3 seconds).
+            reply = await run_command(handler, command, facts)
+            await ack(**acknowledgement(reply, catalog()))
+            return
         await ack()
         reply = await run_command(handler, command, facts)
         await answer(respond, reply, catalog)
@@ -126,13 +135,35 @@ async def answer(respond: AsyncRespond, reply: Reply, catalog: Callable[[], Them
             log.exception("could not send the apology for /nkru either")
 
 
+def acknowledgement(reply: Reply, catalog: ThemeCatalog) -> dict[str, Any]:
+    """`ack()`'s arguments answering with `reply` (its first message: an acknowledgement is one)."""
+    messages = render_reply(reply, catalog)
+    if len(messages) > 1:
+        log.warning("/nkru without response_url: only the first of %d messages sent", len(messages))
+    response_type = "ephemeral" if reply.ephemeral or reply.error else "in_channel"
+    return {"text": messages[0].text, "blocks": messages[0].blocks, "response_type": response_type}
+
+
 def add_slack_routes(
-    web_app: web.Application, bolt_app: AsyncApp, path: str = "/slack/events"
+    web_app: web.Application,
+    bolt_app: AsyncApp,
+    signing_secret: str | None,
+    path: str = "/slack/events",
 ) -> None:
-    """Serve Bolt at `path` (POST) on an existing aiohttp Application, before it starts."""
+    """Serve Bolt at `path` (POST) on an existing aiohttp Application, before it starts; only
+    requests signed with `signing_secret` reach it (none at all without one: fail closed)."""
+    gate = RequestGate.for_secret(signing_secret or secrets.token_hex(32))
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
+        try:
+            body = gate.check(await request.read(), request.headers)
+        except Refused as refused:
+            log.info("refused a request to %s from %s: %s", path, request.remote, refused)
+            return web.json_response({"error": "invalid request"}, status=401)
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=dict(request.headers)
+        )
+        bolt_response = await bolt_app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(path, slack_events)

@@ -17,12 +17,13 @@ from bot.core.commands.admin import audit, require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
 from bot.core.commands.text import ago, clip, span, when
+from bot.core.feed_input import feed_interval, feed_url
 from bot.core.feed_probe import ChatFeeds, FeedRefused, Probe
 from bot.core.models import Feed, FeedStatus
 from bot.core.records import FeedExistsError, NewFeed
 from bot.core.repositories import Transaction
 
-USAGE = "list | status | add <url> [name] | remove|enable|disable <id|url>"
+USAGE = "list | status | add <url> [name] [every 15m] | remove|enable|disable <id|url>"
 NAME_MAX = 100  # characters of a feed name given in chat
 READ_ONLY = frozenset({"list", "status"})
 ONE_FEED = frozenset({"remove", "enable", "disable"})
@@ -30,11 +31,13 @@ ONE_FEED = frozenset({"remove", "enable", "disable"})
 
 @dataclass(frozen=True, slots=True)
 class FeedsArgs:
-    """`feeds <action> [target] [name]`: target is a URL (add) or a feed id or URL."""
+    """`feeds <action> [target] [name] [every <interval>]`: target is a URL (add) or a feed id
+    or URL; `interval` (seconds) only for add, None for NKRU_POLL_INTERVAL."""
 
     action: str
     target: str = ""
     name: str = ""
+    interval: int | None = None
 
 
 def parse_feeds(words: Sequence[str], _catalog: ThemeCatalog) -> FeedsArgs:
@@ -49,15 +52,28 @@ def parse_feeds(words: Sequence[str], _catalog: ThemeCatalog) -> FeedsArgs:
     if action == "add":
         if not rest:
             raise UsageError("feeds add needs the feed's URL, e.g. feeds add https://… Yonhap")
-        name = " ".join(rest[1:])
+        named, interval = _every(rest[1:])
+        name = " ".join(named)
         if len(name) > NAME_MAX:
             raise UsageError(f"the feed name is too long: at most {NAME_MAX} characters")
-        return FeedsArgs("add", rest[0], name)
+        return FeedsArgs("add", rest[0], name, interval)
     if action in ONE_FEED:
         if len(rest) != 1:
             raise UsageError(f"feeds {action} needs one feed id or URL (see /nkru feeds list)")
         return FeedsArgs(action, rest[0])
     raise UsageError(f"unknown feeds action '{clip(action, 40)}'", hint=f"feeds {USAGE}")
+
+
+def _every(words: Sequence[str]) -> tuple[Sequence[str], int | None]:
+    """The name's words and the interval of a trailing `every <interval>`, if any."""
+    if len(words) < 2 or words[-2].casefold() != "every":
+        return words, None
+    try:
+        return words[:-2], feed_interval(words[-1])
+    except ValueError as exc:
+        raise UsageError(
+            f"every: {exc}", hint="e.g. feeds add https://… Yonhap every 15m"
+        ) from None
 
 
 async def run_feeds(ctx: Context, args: FeedsArgs) -> Reply:
@@ -111,13 +127,10 @@ async def _add(ctx: Context, args: FeedsArgs) -> Reply:
         return Reply(
             "Feeds cannot be added from chat here", lines=(_NO_SERVICE,), ephemeral=True, error=True
         )
-    url = canonical_url(args.target)
-    if url is None:
-        why = (
-            f"{clip(args.target, 80)!r} is not an http(s) URL — only http:// and https://"
-            " feeds can be added"
-        )
-        return await _refuse(ctx, args.target, why)
+    try:
+        url = feed_url(args.target)
+    except ValueError as exc:
+        return await _refuse(ctx, args.target, str(exc))
     existing = await _same_url(ctx, url)
     if existing is not None:
         return await _refuse(ctx, url, f"already watched as {_named(existing)}")
@@ -126,13 +139,14 @@ async def _add(ctx: Context, args: FeedsArgs) -> Reply:
     except FeedRefused as exc:
         return await _refuse(ctx, url, str(exc))
     name = args.name or clip(probe.title or "", NAME_MAX) or url
+    interval = args.interval or chat_feeds.interval_seconds
     try:
         async with ctx.store.transaction() as tx:
-            new = NewFeed(url, name, chat_feeds.interval_seconds, origin="chat")
+            new = NewFeed(url, name, interval, origin="chat")
             feed = await tx.feeds.add(new, ctx.now)
     except FeedExistsError as exc:  # added by someone else while we were fetching
         return await _refuse(ctx, url, f"already watched as {_named(exc.existing)}")
-    lines = _added_lines(probe, chat_feeds)
+    lines = _added_lines(probe, chat_feeds, interval)
     await audit(ctx, "feeds add", f"#{feed.id} {url}", f"{name}; {lines[0]}")
     return Reply(f"Added feed {_named(feed)} (by {_who(ctx)})", lines=lines)
 
@@ -140,7 +154,7 @@ async def _add(ctx: Context, args: FeedsArgs) -> Reply:
 _NO_SERVICE = "This process was started without the chat feed service; use `nkru feeds add`."
 
 
-def _added_lines(probe: Probe, chat_feeds: ChatFeeds) -> tuple[str, ...]:
+def _added_lines(probe: Probe, chat_feeds: ChatFeeds, interval: int) -> tuple[str, ...]:
     """What the check fetch found and what the first poll will do with it."""
     items = f"{probe.items} item{'' if probe.items == 1 else 's'}"
     if probe.items == 0:
@@ -155,7 +169,7 @@ def _added_lines(probe: Probe, chat_feeds: ChatFeeds) -> tuple[str, ...]:
             f"It has {items} now, and the flood guard is off (NKRU_FLOOD_GUARD=false): the first"
             " poll alerts on those that match the watchlist and are recent enough."
         )
-    every = span(timedelta(seconds=chat_feeds.interval_seconds))
+    every = span(timedelta(seconds=interval))
     lines = [first, f"Polled every {every}; the first poll comes within about a minute."]
     if probe.final_url != probe.url:
         lines.append(f"It redirects to {probe.final_url}.")

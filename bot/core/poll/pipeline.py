@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from bot.core import feed_health
 from bot.core.feed_health import PollPolicy
+from bot.core.feed_input import usable_interval
 from bot.core.feed_safety import needs_guard
 from bot.core.models import Feed, FetchOutcome, FetchRequest, FetchResult, ParsedFeed, PollState
 from bot.core.poll.fetch import FeedFetcher
@@ -126,6 +127,11 @@ async def _poll_by_id(ctx: PollContext, feed_id: int) -> PollReport:
 async def _poll(ctx: PollContext, feed: Feed, origin: str) -> PollReport:
     if not feed.enabled:  # a stale job (disabled by another process): keep its state as it is
         return PollReport(feed.id, feed.name, "disabled", error=feed.disabled_reason)
+    # A stored interval out of range (added before intervals were checked) is polled at the
+    # nearest bound, with a warning naming the feed.
+    usable = usable_interval(feed.id, feed.name, feed.interval_seconds)
+    if usable != feed.interval_seconds:
+        feed = replace(feed, interval_seconds=usable)
     request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
     # Feeds added from chat may only reach public addresses, checked on every poll (DNS moves).
     result = await ctx.fetcher.fetch(request, guarded=needs_guard(origin))

@@ -15,21 +15,28 @@ A `Parser` decides where it runs:
   (never forked from a process with a running event loop and open database connections) and
   warmed up on entry (or on first use). A broken pool (a worker killed, e.g. by the OOM
   killer) never fails a poll: that call runs in a thread instead and the pool is recreated.
+  Workers end when this process ends, however it ends (`kill -9` included): see
+  `_watch_parent`. With them gone, the fork server and multiprocessing's resource tracker
+  end too (each waits for EOF on a pipe whose write ends only this process and the workers
+  hold).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Protocol
 
@@ -163,9 +170,31 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _worker_init() -> None:
+def _worker_init(parent_alive: Connection) -> None:
     # Ctrl+C reaches the whole process group: the main process shuts the pool down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch = threading.Thread(
+        target=_watch_parent, args=(parent_alive,), name="parent-watch", daemon=True
+    )
+    watch.start()
+
+
+def _watch_parent(parent_alive: Connection) -> None:
+    """End this worker as soon as the process that owns the pool has ended, however it ended.
+
+    `parent_alive` is the read end of a pipe whose only write end stays in the pool's owner and
+    is never written to: the kernel closes it when the owner dies, even by SIGKILL, and the read
+    returns EOF. Watching the parent pid instead would not do: a worker's parent is the fork
+    server, which itself waits for the workers to end; and PR_SET_PDEATHSIG fires on the death
+    of the forking thread (the fork server's), is Linux-only and not in the standard library.
+    A worker stuck in C code that holds the GIL cannot run this thread; parsing is bounded by
+    the fetch size limit, so it gets here soon after.
+    """
+    with contextlib.suppress(EOFError, OSError):
+        parent_alive.recv_bytes()  # nothing is ever sent: this returns only at EOF
+    # SIGKILL, not sys.exit: a normal exit joins the result queue's feeder thread, which can
+    # block for ever on a pipe nobody reads now; the owner is gone, nothing is left to tidy.
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _warm_up() -> int:
@@ -205,6 +234,9 @@ class ProcessPoolParser:
         self._in_threads = False  # the pool could not be started: parse in threads
         self._closed = False
         self._lock = asyncio.Lock()
+        # (read end, write end) of the pipe the workers watch (see _watch_parent); made with
+        # the first pool, kept for its replacements, closed on close().
+        self._parent_alive: tuple[Connection, Connection] | None = None
 
     async def __aenter__(self) -> ProcessPoolParser:
         if not self.lazy:
@@ -241,6 +273,10 @@ class ProcessPoolParser:
             executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+        if self._parent_alive is not None:
+            for end in self._parent_alive:
+                end.close()
+            self._parent_alive = None
 
     def worker_pids(self) -> list[int]:
         """Process ids of the running workers (empty before start and after close)."""
@@ -254,8 +290,15 @@ class ProcessPoolParser:
             # Imported once by the fork server, so each worker starts with them loaded. Only
             # takes effect when this process starts its fork server (the first pool).
             context.set_forkserver_preload(["bot.core.poll.prepare"])
+        if self._parent_alive is None:
+            # Both ends are created non-inheritable and only the read end is sent (to each
+            # worker): no other process ever holds the write end.
+            self._parent_alive = context.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_worker_init
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(self._parent_alive[0],),
         )
         try:
             # Submitted together, the warm-ups start every worker now rather than on first use.

@@ -112,6 +112,7 @@ async def test_feeds_is_registered_as_a_subcommand_group(fake: FakeDiscord, serv
     assert set(subcommands) == {"list", "status", "add", "remove", "enable", "disable"}
     add = {option["name"]: option for option in subcommands["add"]["options"]}
     assert add["url"]["required"] is True and add["name"].get("required", False) is False
+    assert add["every"].get("required", False) is False
     assert fake.calls("PUT", f"/applications/{APP_ID}/commands")
 
 
@@ -144,6 +145,25 @@ async def test_a_server_manager_adds_a_feed_in_the_channel(
     assert "It has 2 items now" in embed["description"]
     assert await served.stored() == [(url, "Korea Wire")]
     assert served.feeds.hits("/feed.xml") == 1
+
+
+async def test_a_feed_added_with_an_interval_is_polled_that_often(
+    fake: FakeDiscord, served: Served
+) -> None:
+    url = served.feeds.url("/feed.xml")
+    manager = SEND_AND_VIEW | MANAGE_GUILD
+
+    _, too_often = await served.invoke(fake, "add", {"url": url, "every": "0"}, permissions=manager)
+    assert "'0' is out of range" in too_often["embeds"][0]["title"]
+    assert await served.stored() == []
+    _, added = await served.invoke(
+        fake, "add", {"url": url, "name": "Wire", "every": "2h"}, permissions=manager
+    )
+
+    assert "Polled every 2h;" in added["embeds"][0]["description"]
+    async with served.store.transaction() as conn:
+        [feed] = await conn.feeds.list_all()
+    assert (feed.name, feed.interval_seconds) == ("Wire", 7200)
 
 
 async def test_anyone_sees_the_feed_status_privately(fake: FakeDiscord, served: Served) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlencode
@@ -116,7 +117,7 @@ async def http(slack: FakeSlackApi, handler: ScriptedHandler) -> AsyncIterator[C
     bolt = build_slack_app(slack.bot_token, SECRET, slack.api_url, handler, lambda: CATALOG)
     web_app = web.Application()
     web_app.router.add_get("/healthz", healthz)
-    add_slack_routes(web_app, bolt)
+    add_slack_routes(web_app, bolt, SECRET)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         yield client
 
@@ -260,7 +261,7 @@ async def test_without_signing_secret_http_requests_fail_closed(
 ) -> None:
     bolt = build_slack_app(slack.bot_token, None, slack.api_url, handler, lambda: CATALOG)
     web_app = web.Application()
-    add_slack_routes(web_app, bolt)
+    add_slack_routes(web_app, bolt, None)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         body = urlencode(command_form(slack, "help"))
         # Whatever secret a caller guesses, the app has none to match it.
@@ -321,7 +322,7 @@ async def test_the_callers_user_groups_reach_the_handler(
         slack.bot_token, SECRET, slack.api_url, handler, lambda: CATALOG, lookups
     )
     web_app = web.Application()
-    add_slack_routes(web_app, bolt)
+    add_slack_routes(web_app, bolt, SECRET)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         response = await post_command(client, slack, "help")
         assert response.status == 200
@@ -329,3 +330,151 @@ async def test_the_callers_user_groups_reach_the_handler(
     [invocation] = handler.invocations
     assert invocation.caller.roles == frozenset({"S0EDITORS"})
     assert invocation.caller.permissions == frozenset({WORKSPACE_ADMIN})
+
+
+# --- malformed and forged requests: 401, one log line, never a traceback or the body ----------
+
+
+def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    logged = [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.exc_info]
+    assert logged == [], logged
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["abc", "1.5e9", "9" * 400, "", " 1700000000", "-5", "\u0661\u0667\u0660\u0660"],
+)
+async def test_a_malformed_timestamp_is_refused_without_a_traceback(
+    http: Client,
+    slack: FakeSlackApi,
+    handler: ScriptedHandler,
+    caplog: pytest.LogCaptureFixture,
+    timestamp: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = urlencode(command_form(slack, "help"))
+    headers = signed(body) | {"X-Slack-Request-Timestamp": timestamp}
+
+    response = await http.post("/slack/events", data=body, headers=headers)
+
+    assert response.status == 401
+    assert handler.invocations == [] and slack.calls == []
+    assert_no_traceback(caplog)
+
+
+@pytest.mark.parametrize(
+    "signature", ["v0=é" + "0" * 63, "v0=" + "0" * 64 + "\u2028", "ü", "v0=" + "Z" * 64, ""]
+)
+async def test_a_malformed_signature_is_refused_without_a_traceback(
+    http: Client,
+    slack: FakeSlackApi,
+    handler: ScriptedHandler,
+    caplog: pytest.LogCaptureFixture,
+    signature: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = urlencode(command_form(slack, "help"))
+    headers = signed(body) | {"X-Slack-Signature": signature}
+
+    response = await http.post(
+        "/slack/events", data=body.encode(), headers={k: v for k, v in headers.items()}
+    )
+
+    assert response.status == 401
+    assert handler.invocations == [] and slack.calls == []
+    assert_no_traceback(caplog)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=bogus"],
+)
+async def test_a_body_that_is_not_utf8_is_refused_without_a_traceback(
+    http: Client,
+    handler: ScriptedHandler,
+    caplog: pytest.LogCaptureFixture,
+    content_type: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = b"command=%2Fnkru&text=\xff\xfe\xc3"
+    ts = str(int(time.time()))
+    digest = hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",  # even signed with the right secret
+    }
+
+    response = await http.post("/slack/events", data=body, headers=headers)
+
+    assert response.status == 401
+    assert handler.invocations == []
+    assert_no_traceback(caplog)
+
+
+async def test_a_forged_request_is_logged_without_its_body(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    form = command_form(slack, "help") | {"response_url": "https://hooks.slack.com/SECRET-HOOK"}
+    body = urlencode(form)
+
+    response = await http.post(
+        "/slack/events", data=body, headers=signed(body, secret="forged-secret")
+    )
+
+    assert response.status == 401
+    assert handler.invocations == []
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused and "signature" in refused[0], [r.getMessage() for r in caplog.records]
+    assert not [r for r in caplog.records if "SECRET-HOOK" in r.getMessage()]
+    assert not [r for r in caplog.records if "legacy-verification-token" in r.getMessage()]
+    assert_no_traceback(caplog)
+
+
+async def test_a_signed_command_without_response_url_is_answered_in_the_acknowledgement(
+    http: Client, slack: FakeSlackApi, handler: ScriptedHandler, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    form = command_form(slack, "help")
+    del form["response_url"]
+    body = urlencode(form)
+
+    response = await http.post("/slack/events", data=body, headers=signed(body))
+
+    assert response.status == 200
+    answer = await response.json()
+    assert answer["response_type"] == "in_channel"
+    assert "latest [N] — the latest stories" in "\n".join(texts(answer["blocks"]))
+    assert [i.command for i in handler.invocations] == ["help"]
+    assert slack.responses == []
+    assert_no_traceback(caplog)
+
+
+class LongAnswer:
+    """A handler whose answer takes several Slack messages."""
+
+    async def handle(self, invocation: Invocation) -> Reply:
+        story = StoryLine(1, "Rail freight from Khasan doubles", None, "TASS", WHEN)
+        return Reply("Latest stories", stories=(story,) * 60)
+
+
+async def test_without_response_url_a_long_answer_is_cut_to_one_message(
+    slack: FakeSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    bolt = build_slack_app(slack.bot_token, SECRET, slack.api_url, LongAnswer(), lambda: CATALOG)
+    web_app = web.Application()
+    add_slack_routes(web_app, bolt, SECRET)
+    form = command_form(slack, "latest")
+    del form["response_url"]
+    body = urlencode(form)
+    async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        response = await client.post("/slack/events", data=body, headers=signed(body))
+        answer = await response.json()
+
+    assert response.status == 200
+    assert texts(answer["blocks"])[0] == "*Latest stories*"
+    assert_within_limits(answer)
+    assert "/nkru without response_url: only the first of 2 messages sent" in caplog.text
+    assert_no_traceback(caplog)

@@ -33,7 +33,7 @@ async def served(store: Store, slack: FakeSlackApi) -> AsyncIterator[tuple[World
         slack.bot_token, SECRET, slack.api_url, world.service, lambda: world.catalog
     )
     web_app = web.Application()
-    add_slack_routes(web_app, bolt)
+    add_slack_routes(web_app, bolt, SECRET)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         yield world, client
 

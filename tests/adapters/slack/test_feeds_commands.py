@@ -69,7 +69,7 @@ async def served(
         )
         bolt = build_slack_app(slack.bot_token, SECRET, slack.api_url, service, ThemeCatalog)
         web_app = web.Application()
-        add_slack_routes(web_app, bolt)
+        add_slack_routes(web_app, bolt, SECRET)
         async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
             yield Served(client, feeds, store)
 

@@ -173,7 +173,7 @@ async def served(store: Store, slack: FakeSlackApi, tmp_path: Path) -> AsyncIter
         slack.bot_token, SECRET, slack.api_url, handler, lambda: live_catalog(live), lookups
     )
     web_app = web.Application()
-    add_slack_routes(web_app, bolt)
+    add_slack_routes(web_app, bolt, SECRET)
     async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
         yield Served(client, slack, store, live, handler)
 

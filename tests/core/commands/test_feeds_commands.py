@@ -139,6 +139,10 @@ async def test_loopback_is_refused(strict: Desk) -> None:
         ("http://[fd00:ec2::254]/latest/", "is fd00:ec2::254, a cloud metadata address"),
         ("ftp://ftp.example/feed.xml", "is not an http(s) URL — only http:// and https://"),
         ("file:///etc/passwd", "'file:///etc/passwd' is not an http(s) URL"),
+        ("http://exa_mple.com/rss", "'http://exa_mple.com/rss' has no valid host name"),
+        ("http://news..example/rss", "has no valid host name ('news..example')"),
+        ("www.example.com/rss", "'www.example.com/rss' is not a full URL: write it starting"),
+        ("http://example.com:99999/rss", "is not a valid URL: check the host and the port"),
     ],
 )
 async def test_unsafe_urls_are_refused(strict: Desk, url: str, why: str) -> None:
@@ -219,6 +223,50 @@ async def test_the_name_given_and_a_redirect_are_reported(allowing: Desk) -> Non
     assert reply.title.startswith("Added feed #1 Korea Wire (")
     assert f"It redirects to {allowing.server.url('/feed.xml')}." in reply.lines
     assert [name for _, name, _ in await allowing.feeds()] == ["Korea Wire"]
+
+
+@pytest.mark.parametrize(
+    ("words", "name", "every", "seconds"),
+    [
+        ("Korea Wire every 15m", "Korea Wire", "15m", 900),
+        ("every 2h", "Test Wire", "2h", 7200),
+        ("Wire EVERY 7d", "Wire", "7d", 604800),
+        ("Wire every 1m", "Wire", "1m", 60),
+    ],
+)
+async def test_every_sets_the_new_feeds_interval(
+    allowing: Desk, words: str, name: str, every: str, seconds: int
+) -> None:
+    reply = await allowing.run(f"feeds add {allowing.server.url('/feed.xml')} {words}")
+
+    assert not reply.error, reply
+    assert reply.lines[1] == f"Polled every {every}; the first poll comes within about a minute."
+    async with allowing.store.transaction() as conn:
+        [feed] = await conn.feeds.list_all()
+    assert (feed.name, feed.interval_seconds) == (name, seconds)
+
+
+OUT_OF_RANGE = "is out of range: a feed's interval must be from 1 minute to 7 days (1m to 7d)"
+
+
+@pytest.mark.parametrize(
+    ("every", "why"),
+    [
+        ("0", f"every: '0' {OUT_OF_RANGE}"),
+        ("30s", f"every: '30s' {OUT_OF_RANGE}"),
+        ("8d", f"every: '8d' {OUT_OF_RANGE}"),
+        ("99999999d", f"every: '99999999d' {OUT_OF_RANGE}"),
+        ("9" * 400, f"every: '{'9' * 79}…' {OUT_OF_RANGE}"),
+        ("soon", "every: 'soon' is not a duration: write e.g. 90s, 15m, 2h or 3d"),
+    ],
+)
+async def test_an_interval_out_of_range_or_unreadable_is_a_usage_error(
+    allowing: Desk, every: str, why: str
+) -> None:
+    reply = await allowing.run(f"feeds add {allowing.server.url('/feed.xml')} Wire every {every}")
+
+    assert reply.error and reply.ephemeral and reply.title == why
+    assert await allowing.feeds() == [] and allowing.server.hits("/feed.xml") == 0
 
 
 async def test_without_the_flood_guard_the_reply_says_items_may_alert(

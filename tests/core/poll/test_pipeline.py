@@ -15,7 +15,7 @@ from sqlalchemy import Table, func, select, text
 
 from bot.core import cluster
 from bot.core.feed_health import PollPolicy
-from bot.core.models import Feed, FeedStatus, ParsedFeed
+from bot.core.models import Feed, FeedStatus, ParsedFeed, PollState
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.parse import parse_feed as real_parse
@@ -344,6 +344,46 @@ async def test_bozo_feed_stores_items_and_records_the_problem(
     server.set_body("/bozo.xml", rss(ITEMS))  # fixed by the publisher: the warning clears
     await poll_feed(context(store, fetcher), feed_id)
     assert (await get_feed(store, feed_id)).last_error is None
+
+
+@pytest.mark.parametrize(("validators", "outcome"), [(True, "not_modified"), (False, "unchanged")])
+async def test_a_parse_problem_stays_until_a_body_parses_cleanly(
+    store: Store, server: FeedServer, fetcher: FeedFetcher, validators: bool, outcome: str
+) -> None:
+    broken = rss(ITEMS).replace(b"Rail freight from Khasan", b"Rail & freight from Khasan")
+    server.add_feed("/bozo.xml", broken, etag=validators, last_modified=validators)
+    feed_id = await add_feed(store, server.url("/bozo.xml"))
+    first = await poll_feed(context(store, fetcher), feed_id)
+    assert first.warning and "not well-formed XML" in first.warning
+
+    again = await poll_feed(context(store, fetcher), feed_id)  # 304, or the same body again
+
+    assert again.outcome == outcome
+    feed = await get_feed(store, feed_id)
+    assert feed.status is FeedStatus.OK and feed.last_error == first.warning
+    server.set_body("/bozo.xml", rss(ITEMS))
+    fixed = await poll_feed(context(store, fetcher), feed_id)
+    assert fixed.outcome == "fetched" and fixed.warning is None
+    assert (await get_feed(store, feed_id)).last_error is None
+
+
+async def test_a_poll_that_is_not_read_after_a_failure_clears_the_failure(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    server.add_feed("/feed.xml", rss(ITEMS))
+    feed_id = await add_feed(store, server.url("/feed.xml"))
+    await poll_feed(context(store, fetcher), feed_id)
+    async with store.transaction() as conn:  # a failed poll since: the server was down
+        failing = PollState(
+            datetime.now(UTC), datetime.now(UTC), FeedStatus.FAILING, 1, "HTTP 503", None
+        )
+        await conn.feeds.record_poll(feed_id, failing)
+
+    report = await poll_feed(context(store, fetcher), feed_id)
+
+    assert report.outcome == "not_modified"
+    feed = await get_feed(store, feed_id)
+    assert (feed.status, feed.last_error, feed.consecutive_failures) == (FeedStatus.OK, None, 0)
 
 
 @pytest.mark.parametrize(
