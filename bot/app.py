@@ -166,11 +166,17 @@ async def seed_feeds(runtime: Runtime) -> list[Feed]:
 
 
 async def poll_all_once(
-    runtime: Runtime, on_done: Callable[[PollReport], None] | None = None
+    runtime: Runtime,
+    on_done: Callable[[PollReport], None] | None = None,
+    *,
+    on_total: Callable[[int], None] | None = None,
 ) -> list[PollReport]:
-    """Poll every enabled feed once, concurrently (the fetcher bounds concurrency)."""
+    """Poll every enabled feed once, concurrently (the fetcher bounds concurrency); `on_total`
+    hears how many feeds there are before the first poll, `on_done` each report."""
     async with runtime.store.transaction() as conn:
         feeds = [feed for feed in await conn.feeds.list_all() if feed.enabled]
+    if on_total:
+        on_total(len(feeds))
 
     async def one(feed: Feed) -> PollReport:
         report = await poll_feed(runtime.ctx, feed.id)

@@ -162,16 +162,20 @@ async def test_poll_once_then_latest_and_search(nkru: Nkru, server: FeedServer) 
     assert [cell.strip() for cell in row.strip("│ ").split("│")][2:4] == ["3", "0"]
     assert server.hits("/wire.xml") == 1
 
-    latest, two, found, cyrillic, missed = await asyncio.gather(
+    latest, every, two, found, cyrillic, missed = await asyncio.gather(
         nkru("latest", "-n", "5"),
-        nkru("latest", "-n", "2"),
+        nkru("latest", "--all", "-n", "5"),
+        nkru("latest", "--all", "-n", "2"),
         nkru("search", "tumen"),
         nkru("search", "МОСТ грузовиков"),  # every word, any case, any script
         nkru("search", "zanzibar"),
     )
     assert latest.code == 0, latest.err
+    # By default the stories that matched the watchlist, as in chat; --all: every stored one.
+    assert TITLES[0] in latest.out and TITLES[1] in latest.out
+    assert TITLES[2] not in latest.out  # no theme of the watchlist matched it
     for title in TITLES:
-        assert title in latest.out
+        assert title in every.out
     assert "https://wire.example/0" in latest.out
     assert sum(title in two.out for title in TITLES) == 2
     assert found.code == 0
@@ -367,6 +371,25 @@ async def test_help_of_the_real_binary(nkru: Nkru) -> None:
     for command in ("run", "poll", "demo", "latest", "search", "feeds", "db"):
         assert command in top.out
     assert "--interval" in feeds_add.out and "Usage:" in feeds_add.out
+
+
+async def test_latest_by_theme_status_and_the_wrong_mix_of_options(
+    nkru: Nkru, server: FeedServer
+) -> None:
+    assert (await nkru("poll", "--once")).code == 0
+    bridge, option, both, status = await asyncio.gather(
+        nkru("latest", "tumen-bridge"),
+        nkru("latest", "--theme", "tumen-bridge"),
+        nkru("latest", "--theme", "troops", "--all"),
+        nkru("status"),
+    )
+    assert bridge.code == 0 and option.code == 0, bridge.err + option.err
+    assert TITLES[0] in bridge.out and TITLES[1] not in bridge.out
+    assert bridge.out == option.out
+    assert both.code == 2 and "give a theme or --all, not both" in both.err
+    assert status.code == 0, status.err
+    assert status.out.splitlines()[:2] == ["Status", "Feeds: 1 ok, 0 failing, 0 disabled"]
+    assert "Outbox: 0 alerts waiting to be sent" in status.out
 
 
 PLATFORM_SDKS = {"discord", "slack_bolt", "slack_sdk"}

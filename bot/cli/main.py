@@ -9,7 +9,7 @@ import typer
 
 from bot.cli.audit import audit
 from bot.cli.feeds import feeds_app
-from bot.cli.news import latest, search
+from bot.cli.news import latest, search, status
 from bot.cli.support import (
     UserError,
     console,
@@ -22,6 +22,7 @@ from bot.cli.support import (
 from bot.cli.watchlist import match, watchlist_app
 
 if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
     from rich.table import Table
 
     from bot.app import Runtime
@@ -93,25 +94,55 @@ async def poll(
 
     # Here as in `run`: polling delivers to the chat platforms, whose stack is slow to import.
     from bot.chat import chat_platforms
-    from bot.core.delivery import deliver_due
 
     settings = load()
     async with open_runtime(settings, chat=chat_platforms("send")) as runtime:
         await seed_feeds(runtime)
-        with Progress(console=console, transient=True) as progress:
+        with Progress(*_progress_columns(), console=console, transient=True) as progress:
             task = progress.add_task("polling feeds", total=None)
 
             def advance(_report: PollReport) -> None:
                 progress.advance(task)
 
-            reports = await poll_all_once(runtime, advance)
-        await deliver_due(
-            runtime.store,
-            runtime.adapters,
-            runtime.ctx.clock,
-            routes=runtime.ctx.alert_policy.routes,
-        )
+            def feeds(total: int) -> None:
+                progress.update(task, total=total)
+
+            reports = await poll_all_once(runtime, advance, on_total=feeds)
+        # One pass claims a batch: go on until nothing due is left (retries wait their time).
+        while await _deliver_batch(runtime):
+            pass
     console.print(_poll_table(reports))
+
+
+def _progress_columns() -> tuple[ProgressColumn, ...]:
+    """Spinner, bar, "12/40 feeds" and the time left."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("feeds, about"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+
+
+async def _deliver_batch(runtime: Runtime) -> bool:
+    """Send one batch of the due alerts; whether there was any."""
+    from bot.core.delivery import deliver_due
+
+    report = await deliver_due(
+        runtime.store, runtime.adapters, runtime.ctx.clock, routes=runtime.ctx.alert_policy.routes
+    )
+    return report.sent + report.retrying + report.dead + report.held + report.muted > 0
 
 
 def _poll_table(reports: list[PollReport]) -> Table:
@@ -142,6 +173,7 @@ def demo() -> None:
 
 app.command("latest")(latest)
 app.command("search")(search)
+app.command("status")(status)
 
 
 @app.command()

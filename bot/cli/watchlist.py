@@ -76,17 +76,50 @@ def check(path: PathArgument = DEFAULT_PATH) -> None:
 
 
 @watchlist_app.command("show")
-def show(
-    path: PathArgument = DEFAULT_PATH,
+@run_async
+async def show(
+    path: Annotated[
+        str | None,
+        typer.Argument(
+            help="A watchlist file or directory (default: the version in force, from the database)"
+        ),
+    ] = None,
     theme: Annotated[str | None, typer.Option(help="Only this theme (its slug)")] = None,
 ) -> None:
-    """Print the effective rules: every term with its mode, fuzziness and weight."""
-    themes = [t for w in _load(path) for t in w.themes]
+    """Print the effective rules: every term with its mode, fuzziness and weight. Without PATH,
+    those of the version in force (chat edits and imports included), as the bot matches."""
+    watchlists = _load(path) if path is not None else await _in_force()
+    themes = [t for w in watchlists for t in w.themes]
     chosen = [t for t in themes if theme is None or t.slug == theme]
     if not chosen:
         fail(f"no theme {theme!r} — the themes are: {', '.join(t.slug for t in themes)}")
     for item in chosen:
         console.print(_theme_table(item))
+
+
+async def _in_force() -> list[Watchlist]:
+    """The newest stored version (what running bots match with); before the first start, the
+    NKRU_WATCHLISTS files, said so on stderr."""
+    from bot.core.poll.pipeline import utcnow
+    from bot.core.watchlist_editing import NoWatchlist, WatchlistEditor
+    from storage.engine import Store
+
+    settings = load()
+    store = await Store.open(settings.database_url)
+    try:
+        version, watchlist = await WatchlistEditor(store, utcnow).latest()
+    except NoWatchlist:
+        errors.print(
+            f"no watchlist version is stored yet: showing {escape(str(settings.watchlists))}",
+            highlight=False,
+        )
+        return _load(str(settings.watchlists))
+    finally:
+        await store.close()
+    console.print(
+        f"watchlist v{version.version} in force: {escape(version.info.change)}", highlight=False
+    )
+    return [watchlist]
 
 
 def _theme_table(theme: Theme) -> Table:

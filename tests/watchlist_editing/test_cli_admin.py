@@ -184,3 +184,20 @@ async def test_audit_prints_every_action_newest_first(nkru: Nkru, tmp_path: Path
     assert [row[3] for row in rows(newest) if row[0]] == ["watch delete"]
     bad = await nkru("audit", "-n", "0")
     assert bad.code == 2 and "Invalid value for '-n'" in bad.err
+
+
+async def test_show_prints_the_version_in_force_not_the_seed_file(
+    nkru: Nkru, tmp_path: Path
+) -> None:
+    before = await nkru("watchlist", "show", "--theme", "troops")
+    assert before.code == 0, before
+    assert "no watchlist version is stored yet" in before.err and "Zaisan" not in before.out
+    edited = tmp_path / "edited.toml"
+    edited.write_text(add_terms(TEXT, "troops", ["Zaisan"]), encoding="utf-8")
+    ok(await nkru("watchlist", "import", str(edited)))  # v1: nothing was stored before
+
+    shown = ok(await nkru("watchlist", "show", "--theme", "troops"))
+    seed = ok(await nkru("watchlist", "show", str(WATCHLIST), "--theme", "troops"))
+
+    assert shown.startswith("watchlist v1 in force: import edited.toml") and "Zaisan" in shown
+    assert "Zaisan" not in seed  # a path still shows that file
