@@ -81,6 +81,9 @@ class BotProcess:
             str(self.script), "run", cwd=self.folder, env=self.env,
             stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=err,
             preexec_fn=_die_with_parent,
+            # A group of its own: its parser pool (a forkserver and workers) outlives a
+            # SIGKILLed bot unless the whole group is killed.
+            start_new_session=True,
         )  # fmt: skip
         return self
 
@@ -115,7 +118,8 @@ class BotProcess:
         return "\n".join(text.splitlines()[-lines:]) or "(nothing)"
 
     async def stop(self, grace: float) -> int | None:
-        """SIGTERM, up to `grace` seconds to finish, then SIGKILL; always reaped."""
+        """SIGTERM, up to `grace` seconds to finish, then SIGKILL to its whole process group
+        (whatever of it is left, even after a clean exit); always reaped."""
         proc = self.proc
         if proc is None:
             return None
@@ -124,9 +128,8 @@ class BotProcess:
                 proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(proc.wait(), grace)
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the group's id is the bot's pid
         return await proc.wait()
 
 

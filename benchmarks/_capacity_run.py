@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -37,6 +38,9 @@ from tests.fakes.slack_api import FakeSlackApi
 
 CHANNEL = "C0CAPACITY"
 LOOP_PROBE_PERIOD = 0.02  # an unrouted path: aiohttp answers 404 from the loop, no database
+# Set by the benchmark's SIGTERM handler besides cancelling: a cancellation that a library
+# swallows in a race must not keep the run going.
+STOPPING = threading.Event()
 HEALTHZ_PERIOD = 1.0  # /healthz reads the database: every 20 ms would load the bot itself
 
 
@@ -46,12 +50,13 @@ class Scenario:
 
     plan: Plan
     intervals: int  # length of the steady-state window, in intervals
-    warmup: float  # longest wait for the first round (every feed fetched once)
+    warmup: float  # longest wait for the warm-up (every feed polled twice)
     drain: float  # longest wait, after the window, for its items to be posted
     database_url: str | None
     nkru: Path
     env: dict[str, str] = field(default_factory=dict)
     keep: bool = False  # keep the temporary folder (to read the bot's log)
+    startup_timeout: float = 120.0  # longest wait for the first request
     stop_grace: float = 10.0  # SIGTERM, then SIGKILL: a clean exit is not what is measured
 
 
@@ -163,6 +168,8 @@ async def wait_until(
 ) -> bool:
     """Poll `done` until it holds (True) or `until` passes (False); fail if the bot exits."""
     while True:
+        if STOPPING.is_set():
+            raise BenchmarkError("interrupted: every child process was stopped")
         bot.check_alive()
         if await done():
             return True
@@ -242,12 +249,12 @@ async def _measure(
         started = await wait_until(
             bot,
             lambda: server_state(lambda: state.get("first_request") is not None),
-            bot.started_at + 120,
+            bot.started_at + scenario.startup_timeout,
         )
         if not started:
             raise BenchmarkError(
-                "no request reached the feed server within 120 s of the bot's start; the end "
-                "of its stderr:\n" + bot.tail()
+                f"no request reached the feed server within {scenario.startup_timeout:.0f} s of "
+                "the bot's start (--startup-timeout); the end of its stderr:\n" + bot.tail()
             )
         outcome.first_request = float(state["first_request"])
         outcome.startup = outcome.first_request - bot.started_at

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._capacity_bot import BenchmarkError, nkru_script
 from benchmarks._capacity_near import NearResult, run_near_identical
 from benchmarks._capacity_report import machine, print_table
-from benchmarks._capacity_run import Outcome, Scenario, progress, run_scenario
+from benchmarks._capacity_run import STOPPING, Outcome, Scenario, progress, run_scenario
 from benchmarks._capacity_server import Plan
 
 AIM_RATE = 100_000 / 600  # the issue's scenario: 100,000 feeds every 10 minutes
@@ -84,8 +84,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--hosts", type=int, default=100, help="loopback addresses serving feeds (≤ 250)"
     )
-    parser.add_argument("--warmup", type=float, help="longest wait for the first round (s)")
-    parser.add_argument("--near-identical", type=int, default=10_000, help="items per set; 0 skips")
+    parser.add_argument("--warmup", type=float, help="longest warm-up: every feed polled twice (s)")
+    parser.add_argument("--startup-timeout", type=float, help="longest wait for the first poll (s)")
+    parser.add_argument("--drain", type=float, help="longest wait for the window's posts (s)")
+    parser.add_argument(
+        "--near-identical", type=int, help="items per set (10,000; --quick 1,000); 0 skips"
+    )
     parser.add_argument("--database-url", help="an empty PostgreSQL database instead of SQLite")
     parser.add_argument("--nkru", help="the nkru console script (default: beside this Python)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
@@ -106,6 +110,10 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         raise BenchmarkError(f"--env {bad[0]!r}: write NKRU_SETTING=value")
     if not 0 <= args.changing <= 1 or not 0 <= args.matching <= 1:
         raise BenchmarkError("--changing and --matching are shares between 0 and 1")
+    if min(counts, default=0) < 1 or (args.interval or 1) < 1 or args.rate <= 0:
+        raise BenchmarkError("--feeds, --interval and --rate must be positive")
+    if args.intervals is not None and args.intervals < 1:
+        raise BenchmarkError("--intervals must be at least 1")
     script = nkru_script(args.nkru)
     if args.quick:
         counts, args.interval = [QUICK_FEEDS], args.interval or QUICK_INTERVAL
@@ -118,7 +126,8 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
             feeds, max(1, min(args.hosts, 250, feeds)), interval, args.changing, args.matching
         )
         warmup = args.warmup or 60 + feeds * 0.05
-        drain = QUICK_DRAIN if args.quick else interval + 30.0
+        drain = args.drain if args.drain is not None else interval + 30.0
+        drain = QUICK_DRAIN if args.quick and args.drain is None else drain
         made.append(
             Scenario(
                 plan,
@@ -129,24 +138,42 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
                 script,
                 extra,
                 keep=args.keep,
+                startup_timeout=args.startup_timeout or 120 + feeds * 0.01,
                 stop_grace=QUICK_GRACE if args.quick else 10.0,
             )
         )
     return made
 
 
-async def main_async(args: argparse.Namespace) -> tuple[list[Outcome], NearResult | None]:
-    """Every scenario, then the near-identical titles; SIGTERM ends it like Ctrl+C."""
+async def main_async(
+    args: argparse.Namespace, failures: list[str]
+) -> tuple[list[Outcome], NearResult | None]:
+    """Every scenario, then the near-identical titles; SIGTERM ends it like Ctrl+C. A scenario
+    that fails (the bot exits early, never polls) is added to `failures` and the next runs."""
     task = asyncio.current_task()
     assert task is not None
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+    def stop() -> None:
+        progress("SIGTERM: stopping the children")
+        STOPPING.set()
+        task.cancel()
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
     outcomes = []
     for scenario in scenarios(args):
         plan = scenario.plan
         progress(f"N = {plan.feeds:,} feeds every {plan.interval:.0f} s on {plan.hosts} hosts")
-        outcomes.append(await run_scenario(scenario))
+        try:
+            outcomes.append(await run_scenario(scenario))
+        except BenchmarkError as exc:
+            if STOPPING.is_set():
+                raise
+            progress(f"N = {plan.feeds:,} failed: {exc}")
+            failures.append(f"N = {plan.feeds:,}: {exc}")
     near = None
-    count = 1_000 if args.quick else args.near_identical
+    count = args.near_identical
+    if count is None:
+        count = 1_000 if args.quick else 10_000
     if count > 0:
         progress(f"near-identical titles: {count:,} items per set")
         with tempfile.TemporaryDirectory(prefix="nkru-capacity-near-") as tmp:
@@ -158,13 +185,25 @@ def main() -> None:
     """Entry point."""
     args = parse_args()
     header = machine("PostgreSQL" if args.database_url else "sqlite")
+    header.append(
+        (
+            "scenario",
+            f"{args.changing:.0%} of the feeds get a new item per interval, {args.matching:.0%} "
+            f"of them on the watchlist; alerts to one Slack channel; jitter 0",
+        )
+    )
+    failures: list[str] = []
     try:
-        outcomes, near = asyncio.run(main_async(args))
+        outcomes, near = asyncio.run(main_async(args, failures))
     except BenchmarkError as exc:
         sys.exit(f"error: {exc}")
     except (KeyboardInterrupt, asyncio.CancelledError):
         sys.exit("interrupted: every child process was stopped")
     print_table(header, outcomes, near)
+    for failure in failures:
+        print(f"\nfailed: {failure}")
+    if failures:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
