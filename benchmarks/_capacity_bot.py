@@ -269,7 +269,10 @@ class Probe:
                     self.failures += bool(self.samples)
                 await asyncio.sleep(max(0.0, sent + self.period - time.monotonic()))
 
-    def worst(self, start: float = 0.0, end: float = float("inf")) -> float | None:
-        """The longest answer among requests sent in [start, end)."""
-        times = [seconds for sent, seconds in self.samples if start <= sent < end]
-        return max(times) if times else None
+    def worst(self, start: float = 0.0, end: float = float("inf")) -> tuple[float, float] | None:
+        """(sent at, seconds) of the longest answer among requests sent in [start, end)."""
+        found = [(seconds, sent) for sent, seconds in self.samples if start <= sent < end]
+        if not found:
+            return None
+        seconds, sent = max(found)
+        return sent, seconds

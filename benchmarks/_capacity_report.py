@@ -66,8 +66,12 @@ def rows(outcome: Outcome) -> dict[str, str]:
     fetch50, fetch95 = _quantiles(lat.from_fetch, lat.missing)
     pub50, pub95 = _quantiles(lat.from_publication, lat.missing)
     probe, healthz = outcome.loop_probe, outcome.healthz
-    stall = probe.worst() if probe else None
-    steady = probe.worst(window.start, window.end) if probe and window else None
+    worst = probe.worst() if probe else None
+    stall = worst[1] if worst else None
+    started = outcome.first_request - (outcome.startup or 0.0)  # the bot's start
+    when = f" (at {worst[0] - started:.0f} s)" if worst else ""
+    worst_steady = probe.worst(window.start, window.end) if probe and window else None
+    steady = worst_steady[1] if worst_steady else None
     worst_health = healthz.worst() if healthz else None
     cpu_main, cpu_children = outcome.cpu_window
     total_main, total_children = outcome.cpu_total
@@ -91,9 +95,9 @@ def rows(outcome: Outcome) -> dict[str, str]:
         "  from its publication (incl. wait for poll)": f"{_s(pub50)} / {_s(pub95)} s",
         "  items posted / published in window": f"{lat.posted:,}/{lat.published:,}"
         + (f" ({lat.as_update} only as an edit)" if lat.as_update else ""),
-        "largest stall (loop probe) run / steady": f"{_ms(stall)} / {_ms(steady)}"
+        "largest stall (loop probe) run / steady": f"{_ms(stall)}{when} / {_ms(steady)}"
         + _verdict(stall, 0.1),
-        "  worst /healthz answer (every 1 s)": _ms(worst_health),
+        "  worst /healthz answer (every 1 s)": _ms(worst_health[1] if worst_health else None),
         "main CPU per poll steady / whole run": f"{cpu_main / per * 1000:.2f} / "
         f"{total_main / (polls.total or 1) * 1000:.2f} ms",
         "children CPU per poll steady / whole run": f"{cpu_children / per * 1000:.2f} / "

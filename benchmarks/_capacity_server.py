@@ -25,6 +25,7 @@ import time
 from array import array
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -75,7 +76,7 @@ class Feeds:
         self.first_request: float | None = None
         self.publishing = False
         self.rng = random.Random(plan.seed)
-        self.log = {name: array(code) for name, code in COLUMNS.items()}
+        self.log: dict[str, array[Any]] = {name: array(code) for name, code in COLUMNS.items()}
 
     def answer(self, feed: int, if_none_match: str | None) -> tuple[int, bytes, str]:
         """(status, body, ETag) for a request of `feed` now."""
