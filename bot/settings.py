@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -30,7 +31,7 @@ from pydantic_settings import (
 
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.durations import parse_duration
-from bot.core.feed_input import feed_interval
+from bot.core.feed_input import MAX_INTERVAL, MIN_INTERVAL, feed_interval
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route
 from bot.settings_names import known_variables, unknown_variables
@@ -57,7 +58,6 @@ class SettingsError(Exception):
 
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
-FeedInterval = Annotated[float, BeforeValidator(feed_interval)]  # 1 minute to 7 days
 
 
 def normalize_database_url(url: str) -> str:
@@ -149,8 +149,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # polling
-    poll_interval: FeedInterval = 1800.0  # default interval for feeds that name none
-    poll_min_interval: Seconds = 60.0  # never poll one feed more often than this
+    # Before poll_interval, which is checked against it.
+    poll_min_interval: Seconds = Field(default=60.0, ge=1.0)  # no feed polled more often
+    poll_interval: Seconds = 1800.0  # default interval for feeds that name none
     poll_max_interval: Seconds = 6 * 3600.0  # cap for Cache-Control max-age / <ttl>
     poll_jitter: Seconds = 30.0
     failure_backoff_base: Seconds = 60.0
@@ -237,6 +238,21 @@ class Settings(BaseSettings):
                 "when the proxy wants a login (HTTP and HTTPS proxies only)"
             )
         return value.strip()
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _interval_in_range(cls, value: Any, info: ValidationInfo) -> float:
+        minimum = float(info.data.get("poll_min_interval", MIN_INTERVAL))
+        if minimum >= MIN_INTERVAL:
+            return float(feed_interval(value))  # 1 minute to 7 days, as for any feed
+        # Below a minute only when the operator lowered NKRU_POLL_MIN_INTERVAL (load tests).
+        seconds = parse_duration(value)
+        if not minimum <= seconds <= MAX_INTERVAL:
+            raise ValueError(
+                f"{value!r} is out of range: with NKRU_POLL_MIN_INTERVAL at {minimum:g}s a "
+                f"feed's interval must be from {minimum:g}s to 7 days"
+            )
+        return seconds
 
     @field_validator("log_level")
     @classmethod

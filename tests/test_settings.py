@@ -344,3 +344,17 @@ def test_removed_discord_urls_say_what_to_do(
     monkeypatch.delenv(variable)
     write(tmp_path / "nkru.toml", f'{name} = "wss://gateway-proxy.internal"\n')
     assert one_line_error().startswith(f"{variable}: no longer supported")
+
+
+def test_a_lower_poll_minimum_allows_shorter_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load tests poll every few seconds: NKRU_POLL_MIN_INTERVAL is the floor, 1 minute by
+    default, and NKRU_POLL_INTERVAL may not go under it."""
+    monkeypatch.setenv("NKRU_POLL_INTERVAL", "4")
+    assert "is out of range: a feed's interval must be from 1 minute" in one_line_error()
+    monkeypatch.setenv("NKRU_POLL_MIN_INTERVAL", "2")
+    assert load_settings().poll_interval == 4
+    monkeypatch.setenv("NKRU_POLL_MIN_INTERVAL", "10")
+    assert one_line_error() == (
+        "NKRU_POLL_INTERVAL: '4' is out of range: with NKRU_POLL_MIN_INTERVAL at 10s a feed's "
+        "interval must be from 10s to 7 days (got '4')"
+    )

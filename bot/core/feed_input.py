@@ -35,10 +35,11 @@ def feed_interval(value: Any) -> int:
     return int(seconds)
 
 
-def usable_interval(feed_id: int, name: str, seconds: int) -> int:
-    """A stored interval brought into range, with a warning naming the feed when it was not
-    (a feed added before intervals were checked must not stop the scheduler)."""
-    usable = min(max(seconds, MIN_INTERVAL), MAX_INTERVAL)
+def usable_interval(feed_id: int, name: str, seconds: int, minimum: float = MIN_INTERVAL) -> int:
+    """A stored interval brought into range (`minimum`: NKRU_POLL_MIN_INTERVAL), with a warning
+    naming the feed when it was not (a feed added before intervals were checked must not stop
+    the scheduler)."""
+    usable = min(max(seconds, int(minimum)), MAX_INTERVAL)
     if usable != seconds:
         log.warning(
             "feed #%s %r: its stored interval of %ss is outside %s; polling it every %ss instead"

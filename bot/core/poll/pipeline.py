@@ -129,7 +129,9 @@ async def _poll(ctx: PollContext, feed: Feed, origin: str) -> PollReport:
         return PollReport(feed.id, feed.name, "disabled", error=feed.disabled_reason)
     # A stored interval out of range (added before intervals were checked) is polled at the
     # nearest bound, with a warning naming the feed.
-    usable = usable_interval(feed.id, feed.name, feed.interval_seconds)
+    usable = usable_interval(
+        feed.id, feed.name, feed.interval_seconds, ctx.poll_policy.min_interval
+    )
     if usable != feed.interval_seconds:
         feed = replace(feed, interval_seconds=usable)
     request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
