@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -149,6 +150,15 @@ class SqlFeeds:
             )
             rows += (await self._conn.execute(overdue)).mappings()
         return [(_to_feed(row), row["origin"]) for row in rows]
+
+    async def next_due_at(self, polling: Collection[int] = ()) -> datetime | None:
+        """When the next enabled feed falls due, leaving out those being polled (an indexed
+        MIN), or None without such feeds."""
+        stmt = select(func.min(feeds.c.next_poll_at)).where(feeds.c.enabled.is_(True))
+        if polling:
+            stmt = stmt.where(feeds.c.id.not_in(sorted(polling)))
+        found: datetime | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        return found
 
     async def remove(self, feed_id: int) -> bool:
         """Delete a feed (its stored articles stay, detached); True if it existed."""

@@ -168,6 +168,9 @@ class FeedRepository(Protocol):
     async def due_for_poll(self, now: datetime, limit: int) -> list[tuple[Feed, str]]:
         """Up to `limit` enabled feeds due at `now` with who added them, never polled first."""
 
+    async def next_due_at(self, polling: Collection[int] = ()) -> datetime | None:
+        """When the next enabled feed not in `polling` falls due, or None without one."""
+
     async def remove(self, feed_id: int) -> bool:
         """Delete a feed (its stored articles stay, detached); True if it existed."""
 

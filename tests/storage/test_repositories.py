@@ -99,6 +99,32 @@ def polled(
 # FeedRepository
 
 
+async def test_due_for_poll_and_next_due_at_follow_next_poll_at(store: Store) -> None:
+    async with store.transaction() as tx:
+        added = [
+            await tx.feeds.add(NewFeed(f"https://f{n}.example/rss", f"f{n}", 600, "chat"), NOW)
+            for n in range(4)
+        ]
+        first, later, off, overdue = (feed.id for feed in added)
+        await tx.feeds.record_poll(later, polled(FeedStatus.OK, None, None))  # due NOW + 1 h
+        await tx.feeds.record_poll(
+            overdue, polled(FeedStatus.OK, None, None, next_poll_at=NOW - HOUR)
+        )
+        await tx.feeds.set_enabled(off, False, NOW)
+    async with store.transaction() as tx:
+        due = await tx.feeds.due_for_poll(NOW, 10)
+        capped = await tx.feeds.due_for_poll(NOW, 1)
+        none_yet = await tx.feeds.due_for_poll(NOW - 2 * HOUR, 10)
+        next_due = await tx.feeds.next_due_at()
+        next_but_those = await tx.feeds.next_due_at({first, overdue})
+    # The longest overdue first; never the disabled one; each with who added it.
+    assert [(feed.id, origin) for feed, origin in due] == [(overdue, "chat"), (first, "chat")]
+    assert [feed.id for feed, _ in capped] == [overdue]
+    assert none_yet == []
+    assert next_due == NOW - HOUR
+    assert next_but_those == NOW + HOUR  # what is being polled is left out
+
+
 async def test_get_with_origin_returns_the_feed_and_who_added_it(store: Store) -> None:
     cli_id = await add_feed(store)
     async with store.transaction() as tx:
@@ -778,3 +804,18 @@ async def test_audit_recent_of_an_empty_log_is_empty(store: Store) -> None:
         await tx.audit.record(entry(NOW, "watch add"))
         assert await tx.audit.recent(0) == []
         assert len(await tx.audit.recent()) == 1
+
+
+async def test_claim_due_leaves_the_skipped_destinations_and_names_the_claimer(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        lead, story = await start_story(tx, feed_id, "skip")
+        entries = [OutboxEntry(d, "new", story, lead) for d in ("slack:BUSY", "slack:IDLE")]
+        assert await tx.outbox.enqueue(entries, NOW) == 2
+    async with store.transaction() as tx:
+        claimed = await tx.outbox.claim_due(NOW, LEASE, 10, {"slack:BUSY"}, by="me")
+    async with store.transaction() as tx:
+        later = await tx.outbox.claim_due(NOW, LEASE, 10)
+    assert [alert.destination for alert in claimed] == ["slack:IDLE"]
+    assert [alert.destination for alert in later] == ["slack:BUSY"]  # still due, never taken

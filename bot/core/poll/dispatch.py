@@ -84,10 +84,21 @@ class FeedDispatcher:
         while not self._stopping:
             try:
                 backlog = await self.dispatch_due()
+                pause = self.config.busy_tick if backlog else await self._until_next_due()
             except DatabaseError as exc:
                 log.warning("could not read which feeds are due (%s); retrying", exc)
-                backlog = False
-            await asyncio.sleep(self.config.busy_tick if backlog else self.config.tick)
+                pause = self.config.tick
+            await asyncio.sleep(pause)
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the next feed falls due, at most one tick (feeds added or changed by
+        another process are seen within a tick): polls start on time, not up to a tick late."""
+        async with self.ctx.store.transaction() as tx:
+            next_due = await tx.feeds.next_due_at(self._polls.keys())
+        if next_due is None:
+            return self.config.tick
+        wait = (next_due - self.ctx.clock()).total_seconds()
+        return min(max(wait, self.config.busy_tick), self.config.tick)
 
     async def dispatch_due(self) -> bool:
         """Start the polls of the feeds due now, as slots allow; True if some had to wait."""
