@@ -52,6 +52,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._claiming = asyncio.Lock()
         self._sending: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
 
     def wake(self) -> None:
         """Something may be due: claim and send it now (never blocks the caller)."""
@@ -114,6 +115,8 @@ class DeliveryWorker:
 
     async def _send_all(self, queue: list[Alert], muted: set[str], report: DeliveryReport) -> None:
         for alert in queue:
+            if self._stopping:
+                return
             outcome = await deliver_one(
                 self.store,
                 self.adapters,
@@ -128,7 +131,18 @@ class DeliveryWorker:
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
 
     async def stop(self, grace: float) -> None:
-        """Let the destinations finish what they claimed (up to `grace` seconds)."""
+        """Finish the alert each destination is sending (up to `grace` seconds), send no more,
+        and hand back the rest of what this process claimed: due at once, for whichever
+        process runs next (a paced channel's backlog must not hold a shutdown)."""
+        self._stopping = True
         sending = [task for task in self._sending.values() if not task.done()]
         if sending:
             await asyncio.wait(sending, timeout=grace)
+        try:
+            async with self.store.transaction() as tx:
+                released = await tx.outbox.release_claims([this_process_id()], self.clock())
+        except DatabaseError as exc:  # they come back when their lease ends
+            log.warning("could not hand back the claimed alerts: %s", exc)
+            return
+        if released:
+            log.info("%d claimed alert(s) left for the next run", released)

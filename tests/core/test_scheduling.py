@@ -422,3 +422,33 @@ async def test_scheduling_work_does_not_grow_with_the_number_of_feeds(
 
     await eventually(slots_full)
     assert scheduler.dispatcher.in_flight <= FAST.max_in_flight
+
+
+async def test_stopping_hands_back_what_a_slow_channel_has_not_sent(
+    store: Store, server: FeedServer, fetcher: FeedFetcher
+) -> None:
+    slow = BlockedChannel()
+    ctx = PollContext(
+        store, fetcher, PollPolicy(min_interval=1, flood_guard=False), AlertPolicy(["slow"])
+    )
+    bot = BotScheduler(ctx, {"slow": slow}, ScheduleConfig(dispatch=FAST))
+    two = RSS.replace(
+        b"</channel>",
+        b"<item><guid>s-2</guid><title>Pyongyang hosts a spring "
+        b"trade fair</title><link>https://wire.example/2</link></item></channel>",
+    )
+    server.add_feed("/a.xml", two)
+    feed = await add_feed(store, server.url("/a.xml"))
+    assert (await bot.poll(feed.id)).queued_alerts == 2
+    claiming = asyncio.create_task(bot.delivery.claim_and_send())
+    await asyncio.wait_for(slow.waiting.wait(), timeout=5)  # the first alert is being sent
+
+    stopping = asyncio.create_task(bot.stop(grace=5))
+    slow.release.set()  # the alert in hand goes out; the one after it must not
+    await asyncio.wait_for(stopping, timeout=10)
+    await claiming
+
+    assert len(slow.sent) == 1
+    async with store.transaction() as tx:  # handed back: due now, for the next run
+        [left] = await tx.outbox.claim_due(now(), timedelta(minutes=5))
+    assert left.title != slow.sent[0].title
