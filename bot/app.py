@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +30,8 @@ from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
+from bot.core.subscriptions.live import LiveRoutes
+from bot.core.subscriptions.model import DIGEST_SINCE
 from bot.core.watchlist_editing import LiveWatchlist
 from bot.service import StartupError, catalog_of, load_matcher
 from bot.settings import Settings
@@ -49,6 +51,7 @@ class Runtime:
     commands: CommandService
     chat: ChatPlatforms = field(default_factory=ChatPlatforms)
     watchlist: LiveWatchlist | None = None  # the stored watchlist in force, kept current
+    routes: LiveRoutes | None = None  # config routes + stored subscriptions, kept current
 
 
 def catalog_source(ctx: PollContext) -> Callable[[], ThemeCatalog]:
@@ -119,6 +122,10 @@ async def open_runtime(
             fetcher = await stack.enter_async_context(make_fetcher(settings))
             policy = alert_policy(settings)
             watchlist = await load_matcher(settings, store, policy.routes)
+            # One live object: ingest, delivery and commands all route by its current union.
+            live_routes = LiveRoutes(store, policy.routes)
+            await live_routes.refresh()
+            policy = dataclasses.replace(policy, routes=live_routes)
             ctx = PollContext(
                 store, fetcher, poll_policy(settings), policy, matcher=watchlist.matcher
             )
@@ -138,7 +145,7 @@ async def open_runtime(
                 routes,
                 ctx.clock,
                 admin=settings.admin_policy(),
-                services=[chat_feeds, watchlist.editor, watchlist],
+                services=[chat_feeds, watchlist.editor, watchlist, live_routes],
             )
             platforms = ChatPlatforms()
             if chat is not None:
@@ -148,7 +155,9 @@ async def open_runtime(
                 except ChatSetupError as exc:
                     raise StartupError(str(exc)) from exc
             adapters.update(platforms.adapters)
-            yield Runtime(settings, store, ctx, adapters, commands, platforms, watchlist)
+            yield Runtime(
+                settings, store, ctx, adapters, commands, platforms, watchlist, live_routes
+            )
     finally:
         await store.close()
 
@@ -210,6 +219,19 @@ def schedule_config(settings: Settings) -> ScheduleConfig:
     )
 
 
+def checks(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
+    """The periodic check: the watchlist, then the subscriptions (changes by any process)."""
+    parts = [part.refresh for part in (runtime.watchlist, runtime.routes) if part is not None]
+    if not parts:
+        return None
+
+    async def check() -> None:
+        for refresh in parts:
+            await refresh()
+
+    return check
+
+
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     """Run the scheduler until SIGINT/SIGTERM (or `stop`), then shut down cleanly."""
     stop = stop or asyncio.Event()
@@ -217,9 +239,14 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await start_parser(runtime)
-    check = runtime.watchlist.refresh if runtime.watchlist else None
     config = schedule_config(runtime.settings)
-    scheduler = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=check)
+    scheduler = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=checks(runtime))
+    if runtime.routes is not None:
+        runtime.routes.on_digests(
+            lambda digests: scheduler.set_subscription_digests(
+                [DigestJob(route, cron, DIGEST_SINCE) for route, cron in digests]
+            )
+        )
     await scheduler.start()
     log.info("nkru-monitor running; press Ctrl+C to stop")
     try:

@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from bot.core.commands.permissions import AdminPolicy
+from bot.core.cron import check_cron
 from bot.core.durations import parse_duration
 from bot.core.feed_input import MAX_INTERVAL, MIN_INTERVAL, feed_interval
 from bot.core.quiet_hours import QuietHours
@@ -120,14 +121,7 @@ class RouteSettings(BaseModel):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        # Only a digest route has a crontab: the commands that load settings without one
-        # (`nkru latest`, `nkru feeds …`) do not pay for importing APScheduler.
-        from apscheduler.triggers.cron import CronTrigger
-
-        try:
-            CronTrigger.from_crontab(value, timezone="UTC")
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a crontab line ({exc}): e.g. '0 8 * * *'") from None
+        check_cron(value)  # the same check as `/nkru subscribe … digest <cron>`
         return value
 
     def route(self) -> Route:

@@ -211,3 +211,26 @@ watchlist_versions = Table(
     Column("change", Text, nullable=False),
     Column("source", Text, nullable=False),  # seed | file | chat | import | undo
 )
+
+# Channel subscriptions made from chat (`/nkru subscribe`), as versions: every change appends a
+# row and a destination's newest row is in force (`active` false: unsubscribed). Routes from the
+# settings are not stored here.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("destination", Text, nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("themes", Text, nullable=False),  # slugs separated by spaces; "" = every theme
+    Column("mode", Text, nullable=False),  # instant | digest
+    Column("cron", Text),  # digest mode
+    Column("min_score", Float, nullable=False),
+    Column("quiet_hours", Text),
+    Column("timezone", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("author_id", Text, nullable=False),
+    Column("author_name", Text, nullable=False),
+    Column("change", Text, nullable=False),
+    Column("source", Text, nullable=False),  # chat | undo
+)

@@ -14,6 +14,7 @@ from storage.mutes import SqlMutes
 from storage.outbox import SqlOutbox
 from storage.reports import SqlReports
 from storage.stories import SqlStories
+from storage.subscriptions import SqlSubscriptions
 from storage.themes import SqlThemes
 from storage.watchlist_versions import SqlWatchlistVersions
 
@@ -34,6 +35,7 @@ class SqlTransaction:
         self.audit = SqlAuditLog(connection)
         self.versions = SqlWatchlistVersions(connection)
         self.instances = SqlInstances(connection)
+        self.subscriptions = SqlSubscriptions(connection)
 
     @property
     def dialect(self) -> str:

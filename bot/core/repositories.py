@@ -37,6 +37,7 @@ from bot.core.records import (
     VersionInfo,
     WatchlistVersion,
 )
+from bot.core.subscriptions.model import NewSubscription, StoredSubscription
 
 
 class DatabaseError(Exception):
@@ -106,6 +107,11 @@ class Transaction(Protocol):
     @property
     def instances(self) -> Instances:
         """The running processes that deliver."""
+        ...
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """Channel subscriptions made from chat, as versions."""
         ...
 
     async def lock_ingest(self) -> None:
@@ -349,3 +355,19 @@ class WatchlistVersions(Protocol):
 
     async def history(self, limit: int = 20, theme: str | None = None) -> list[VersionInfo]:
         """The newest versions first; with `theme`, only those whose change names that theme."""
+
+
+class Subscriptions(Protocol):
+    """Every version of every channel's subscription; a channel's newest is in force."""
+
+    async def add(self, new: NewSubscription, now: datetime) -> StoredSubscription:
+        """Append a version; what was stored (with its id)."""
+
+    async def latest_id(self) -> int | None:
+        """The newest version's id of any channel (the cheap check each process runs)."""
+
+    async def in_force(self) -> list[StoredSubscription]:
+        """Each subscribed channel's newest version, by destination (unsubscribed ones left out)."""
+
+    async def history(self, destination: str, limit: int = 10) -> list[StoredSubscription]:
+        """One channel's versions, newest first."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -103,6 +103,16 @@ class BotScheduler:
                 CronTrigger.from_crontab(digest.cron, timezone="UTC"),
             )
         self.scheduler.start()
+
+    def set_subscription_digests(self, digests: Sequence[DigestJob]) -> None:
+        """Schedule exactly these digests of stored subscriptions (they change while running)."""
+        wanted = {f"subscription:{d.route.destination}:{d.cron}": d for d in digests}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("subscription:") and job.id not in wanted:
+                job.remove()
+        for job_id, digest in wanted.items():
+            trigger = CronTrigger.from_crontab(digest.cron, timezone="UTC")
+            self._add(job_id, self._digest_runner(digest), trigger)
 
     async def stop(self, grace: float = 30.0) -> None:
         """Stop starting work, then let running polls, deliveries and jobs finish their writes."""

@@ -64,6 +64,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("DROP TABLE watchlist_versions"))
         await conn.connection.execute(text("DROP TABLE audit_log"))
         await conn.connection.execute(text("DROP TABLE instances"))
+        await conn.connection.execute(text("DROP TABLE subscriptions"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
     assert not await store.is_current()
 
@@ -73,6 +74,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         async with again.transaction() as conn:
             await conn.connection.execute(text("SELECT count(*) FROM watchlist_versions"))
             await conn.connection.execute(text("SELECT claimed_by FROM outbox, instances"))
+            await conn.connection.execute(text("SELECT count(*) FROM subscriptions"))
     finally:
         await again.close()
 

@@ -22,6 +22,7 @@ from bot.adapters.discord.render import (
     theme_choices,
 )
 from bot.adapters.discord.respond import Interaction, Responder
+from bot.adapters.discord.subscribe_commands import add_subscribe_commands
 from bot.adapters.discord.watch_commands import add_watch_commands
 from bot.core.commands.args import LATEST_MAX
 
@@ -47,6 +48,7 @@ class NkruCommands(
         self.catalog = catalog_getter(catalog)
         self.add_command(FeedsCommands(responder))  # /nkru feeds …
         add_watch_commands(self, responder, catalog)  # /nkru watch …, /nkru audit
+        add_subscribe_commands(self, responder)  # /nkru subscribe, subscriptions, unsubscribe
 
     @app_commands.command(description="The latest stories, of every theme or of one")
     @app_commands.describe(

@@ -18,6 +18,13 @@ from bot.core.commands.muting import run_mute, run_unmute
 from bot.core.commands.news import run_digest, run_latest, run_search
 from bot.core.commands.registry import Command, Registry
 from bot.core.commands.status import run_status
+from bot.core.commands.subscribe import (
+    parse_subscriptions,
+    run_subscribe,
+    run_subscriptions,
+    run_unsubscribe,
+)
+from bot.core.commands.subscribe_args import SUBSCRIBE_USAGE, parse_subscribe
 from bot.core.commands.watch import parse_watch, run_watch
 
 
@@ -77,6 +84,27 @@ def builtin_commands() -> Registry:
                 "the feeds and their health; admins add, remove, enable and disable them",
                 parse_feeds,
                 run_feeds,
+            ),
+            Command(
+                "subscribe",
+                SUBSCRIBE_USAGE,
+                "(admins) route alerts or a digest to this channel; replaces its subscription",
+                parse_subscribe,
+                run_subscribe,
+            ),
+            Command(
+                "subscriptions",
+                "[undo]",
+                "(admins) every route, config file's included; undo this channel's last change",
+                parse_subscriptions,
+                run_subscriptions,
+            ),
+            Command(
+                "unsubscribe",
+                "",
+                "(admins) end this channel's subscription from chat",
+                no_args,
+                run_unsubscribe,
             ),
             Command("audit", "[n]", "the latest admin actions (admins)", parse_audit, run_audit),
             Command("help", "[command]", "this list, or one command's usage", parse_help, run_help),

@@ -90,8 +90,12 @@ async def test_commands_are_registered_as_one_group(fake: FakeDiscord, bot: Disc
     assert group["name"] == "nkru" and group["dm_permission"] is False  # server channels only
     assert set(subcommands) == {
         "latest", "search", "themes", "digest", "status", "mute", "unmute", "help",
-        "watch", "feeds", "audit",
+        "watch", "feeds", "audit", "subscribe", "subscriptions", "unsubscribe",
     }  # fmt: skip
+    subscribe = {option["name"]: option for option in subcommands["subscribe"]["options"]}
+    assert list(subscribe) == ["themes", "mode", "cron", "min_score", "quiet_hours", "timezone"]
+    assert [c["value"] for c in subscribe["mode"]["choices"]] == ["instant", "digest"]
+    assert (subscribe["min_score"]["type"], subscribe["min_score"]["min_value"]) == (10, 0)
     # watch and feeds are subcommand groups of their own (Discord nests at most two levels)
     assert {o["name"] for o in subcommands["watch"]["options"]} >= {"add", "remove", "undo"}
     latest = {option["name"]: option for option in subcommands["latest"]["options"]}

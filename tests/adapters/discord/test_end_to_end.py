@@ -6,7 +6,7 @@ Discord API is the fake.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -48,6 +48,7 @@ class World:
         self.matcher = WatchlistMatcher.load(REPO_ROOT / "watchlists")
         self.cache = StoryCache()
         self.now = NOW
+        self.publish_routes: Sequence[Route] = (ROUTE,)  # who `publish` queues alerts for
 
     async def publish(self, key: str, text: tuple[str, str], source: str) -> None:
         async with self.store.transaction() as conn:
@@ -59,7 +60,7 @@ class World:
                 title=text[0], summary=text[1], published_at=self.now, fetched_at=self.now,
                 content_hash=key, source_name=source,
             )  # fmt: skip
-            policy = AlertPolicy(destinations=(), routes=(ROUTE,))
+            policy = AlertPolicy(destinations=(), routes=self.publish_routes)
             await ingest(conn, [article], self.now, policy, cache=self.cache, matcher=self.matcher)
 
     async def deliver(self, delivery: DiscordDelivery) -> tuple[int, int, int]:

@@ -1,0 +1,1 @@
+"""Channel subscriptions made from chat (`/nkru subscribe`), stored as versions, routed live."""
