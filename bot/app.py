@@ -31,6 +31,8 @@ from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.watchlist_editing import LiveWatchlist
+from bot.scaleout.engine import QueueEngine, WorkerConfig
+from bot.scaleout.queue import is_postgres
 from bot.service import StartupError, catalog_of, load_matcher
 from bot.settings import Settings
 from storage.engine import Store
@@ -213,7 +215,20 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     await start_parser(runtime)
     check = runtime.watchlist.refresh if runtime.watchlist else None
     config = schedule_config(runtime.settings)
-    scheduler = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=check)
+    scheduler: BotScheduler | QueueEngine
+    if is_postgres(runtime.settings.database_url):
+        # Every `nkru run` on this database shares one job queue (bot.scaleout).
+        worker = WorkerConfig(concurrency=2 * runtime.settings.fetch_global_concurrency)
+        scheduler = QueueEngine(
+            runtime.settings.database_url,
+            runtime.ctx,
+            runtime.adapters,
+            config,
+            worker,
+            watchlist_check=check,
+        )
+    else:
+        scheduler = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=check)
     await scheduler.start()
     log.info("nkru-monitor running; press Ctrl+C to stop")
     try:

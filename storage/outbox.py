@@ -49,9 +49,14 @@ _STORIES_WITH_NEW_ALERT = (
 )
 
 
-def _due_ids(now: datetime, limit: int, skip: Collection[str]) -> Select[int]:
-    """Ids of pending alerts whose time has come, oldest first, not for `skip` destinations."""
+def _due_ids(
+    now: datetime, limit: int, skip: Collection[str], only: str | None = None
+) -> Select[int]:
+    """Ids of pending alerts whose time has come, oldest first, not for `skip` destinations
+    (only for the destination `only` when given)."""
     stmt = select(outbox.c.id).where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+    if only is not None:
+        stmt = stmt.where(outbox.c.destination == only)
     if skip:
         stmt = stmt.where(outbox.c.destination.not_in(sorted(skip)))
     return stmt.order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
@@ -211,6 +216,7 @@ class SqlOutbox:
         skip: Collection[str] = (),
         *,
         by: str | None = None,
+        only: str | None = None,
     ) -> list[Alert]:
         """Take due alerts for delivery by pushing their next attempt `lease` ahead (none for the
         destinations in `skip`: those still working through what they claimed); `by` (the
@@ -219,9 +225,10 @@ class SqlOutbox:
         Several processes may share one PostgreSQL database: the UPDATE re-checks
         `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
         the others. If this process dies mid-send, the lease runs out and the alert is retried
-        (sooner when its holder is known to be gone: `release_claims`).
+        (sooner when its holder is known to be gone: `release_claims`). With `only`, just the
+        alerts of that destination (the PostgreSQL engine's per-destination delivery job).
         """
-        ids = list((await self._conn.execute(_due_ids(now, limit, skip))).scalars())
+        ids = list((await self._conn.execute(_due_ids(now, limit, skip, only))).scalars())
         if not ids:
             return []
         stmt = (
@@ -236,6 +243,15 @@ class SqlOutbox:
         return [
             alert for alert in await _alerts_by_id(self._conn, ids) if alert.outbox_id in claimed
         ]
+
+    async def due_destinations(self, now: datetime) -> set[str]:
+        """The destinations that have pending alerts due at `now`."""
+        stmt = (
+            select(outbox.c.destination)
+            .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+            .distinct()
+        )
+        return set((await self._conn.execute(stmt)).scalars())
 
     async def release_claims(self, holders: Collection[str], now: datetime) -> int:
         """Make the pending alerts claimed by these (gone) instances due at `now`; how many.

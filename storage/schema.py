@@ -211,3 +211,9 @@ watchlist_versions = Table(
     Column("change", Text, nullable=False),
     Column("source", Text, nullable=False),  # seed | file | chat | import | undo
 )
+
+
+def is_ours(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Alembic's `include_name`: procrastinate's tables (migration 0008) are its own to change,
+    so comparing the schema with `metadata` leaves them out."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))

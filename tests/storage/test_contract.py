@@ -17,7 +17,7 @@ from bot.core.models import FeedStatus, NewArticle, PollState
 from bot.core.records import FeedExistsError, NewFeed
 from storage import outbox
 from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
-from storage.schema import metadata
+from storage.schema import is_ours, metadata
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -79,7 +79,9 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
 
 async def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -> None:
     def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": False, "include_name": is_ours}
+        )
         return list(compare_metadata(context, metadata))
 
     async with store.transaction() as conn:
@@ -310,6 +312,25 @@ async def test_claimed_alerts_are_not_claimed_again_until_the_lease_ends(store: 
         assert await conn.outbox.claim_due(NOW + timedelta(minutes=4), lease) == []
         [again] = await conn.outbox.claim_due(NOW + lease, lease)
     assert claimed.outbox_id == again.outbox_id
+
+
+async def test_due_destinations_and_claims_of_one_destination(store: Store) -> None:
+    feed_id = await add_feed(store)
+    lease = timedelta(minutes=5)
+    async with store.transaction() as conn:
+        [item] = await conn.articles.insert_new([article("d1", feed_id)])
+        sid = await conn.stories.create(
+            title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
+        )
+        entries = [outbox.OutboxEntry(name, "new", sid, item.id) for name in ("a", "b")]
+        await conn.outbox.enqueue(entries, NOW)
+        assert await conn.outbox.due_destinations(NOW) == {"a", "b"}
+        assert await conn.outbox.due_destinations(NOW - timedelta(seconds=1)) == set()
+    async with store.transaction() as conn:
+        [claimed] = await conn.outbox.claim_due(NOW, lease, only="b")
+        assert claimed.destination == "b"
+        # A claimed alert is not due until its lease ends: only "a" is left.
+        assert await conn.outbox.due_destinations(NOW) == {"a"}
 
 
 async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store: Store) -> None:
