@@ -140,7 +140,13 @@ async def _give_up(conn: AsyncConnection, row: RowMapping, error: str) -> None:
 async def _first_post(conn: AsyncConnection, story_id: int, destination: str) -> RowMapping | None:
     """The story's "new" entry for this destination (status, sent_at, remote_id, article_id)."""
     stmt = (
-        select(outbox.c.status, outbox.c.sent_at, outbox.c.remote_id, outbox.c.article_id)
+        select(
+            outbox.c.status,
+            outbox.c.sent_at,
+            outbox.c.rendered_at,
+            outbox.c.remote_id,
+            outbox.c.article_id,
+        )
         .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
         .where(outbox.c.kind == "new")
         .limit(1)
@@ -149,11 +155,15 @@ async def _first_post(conn: AsyncConnection, story_id: int, destination: str) ->
 
 
 def _shown_by_first_post(first: RowMapping | None, queued_at: datetime) -> bool:
-    """The first post renders every outlet known when it is sent, so a later report that was
-    queued before that moment (or while it is still pending) needs no update of its own."""
+    """The first post shows every outlet known when it was rendered (claimed for the send that
+    succeeded), so a later report queued before that moment (or while it is still pending) needs
+    no update of its own; one that joined while the post was on its way does."""
     if first is None or first["status"] in (DEAD, MUTED):
         return False
-    return bool(first["status"] == PENDING or first["sent_at"] >= queued_at)
+    if first["status"] == PENDING:
+        return True
+    shown_at = first["rendered_at"] or first["sent_at"]  # sent before rendered_at existed
+    return bool(shown_at >= queued_at)
 
 
 class SqlOutbox:
@@ -236,7 +246,12 @@ class SqlOutbox:
             .where(
                 outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now
             )
-            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1, claimed_by=by)
+            .values(
+                next_attempt_at=now + lease,
+                claims=outbox.c.claims + 1,
+                claimed_by=by,
+                rendered_at=now,
+            )
             .returning(outbox.c.id)
         )
         claimed = set((await self._conn.execute(stmt)).scalars())

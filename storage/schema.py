@@ -151,6 +151,8 @@ outbox = Table(
     Column("remote_id", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # When it was last rendered (claimed): the outlets it shows are those known then.
+    Column("rendered_at", UTCDateTime),
     UniqueConstraint("destination", "article_id"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_story", "story_id", "destination"),

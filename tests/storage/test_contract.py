@@ -65,6 +65,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("DROP TABLE audit_log"))
         await conn.connection.execute(text("DROP TABLE instances"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
+        await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN rendered_at"))
     assert not await store.is_current()
 
     again = await Store.open(store.engine.url.render_as_string(hide_password=False))
@@ -262,6 +263,38 @@ async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
         ["Other Wire"],
         "new",
     )
+
+
+async def test_a_report_joining_while_the_first_post_is_sent_gets_its_update(
+    store: Store,
+) -> None:
+    # Regression: the first post is rendered when claimed and stamped sent after the post; a
+    # report that joined in between was taken as shown by it, and its outlet never appeared.
+    feed_id = await add_feed(store)
+    lease = timedelta(minutes=5)
+    async with store.transaction() as conn:
+        [lead] = await conn.articles.insert_new([article("r1", feed_id, title="Bridge opens")])
+        sid = await conn.stories.create(
+            title="t", lead_article_id=lead.id, seen_at=NOW, signature=b"s"
+        )
+        await conn.articles.set_story(lead.id, sid)
+        await conn.outbox.enqueue([outbox.OutboxEntry("console", "new", sid, lead.id)], NOW)
+    async with store.transaction() as conn:
+        [first] = await conn.outbox.claim_due(NOW, lease)  # rendered: one outlet
+    joined = NOW + timedelta(seconds=1)  # while the post is on its way
+    async with store.transaction() as conn:
+        [other] = await conn.articles.insert_new(
+            [article("r2", feed_id, source_name="Other Wire", fetched_at=joined)]
+        )
+        await conn.articles.set_story(other.id, sid)
+        await conn.outbox.enqueue([outbox.OutboxEntry("console", "update", sid, other.id)], joined)
+    async with store.transaction() as conn:
+        await conn.outbox.mark_sent(first.outbox_id, "msg-1", NOW + timedelta(seconds=2))
+    async with store.transaction() as conn:
+        [update] = await conn.outbox.claim_due(NOW + timedelta(seconds=3), lease)
+    assert first.also_reported_by == []
+    assert (update.kind, update.superseded, update.remote_id) == ("update", False, "msg-1")
+    assert update.also_reported_by == ["Other Wire"]
 
 
 async def test_outbox_retry_sent_and_dead(store: Store) -> None:
