@@ -30,9 +30,11 @@ from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
-from bot.core.subscriptions.live import LiveRoutes
+from bot.core.subscriptions.live import Digests, LiveRoutes
 from bot.core.subscriptions.model import DIGEST_SINCE
 from bot.core.watchlist_editing import LiveWatchlist
+from bot.scaleout.engine import QueueEngine, WorkerConfig
+from bot.scaleout.queue import is_postgres
 from bot.service import StartupError, catalog_of, load_matcher
 from bot.settings import Settings
 from storage.engine import Store
@@ -232,6 +234,16 @@ def checks(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
     return check
 
 
+def _digests_not_queued(digests: Digests) -> None:
+    """Digest subscriptions made from chat are scheduled by the single-process engine only."""
+    if digests:
+        log.warning(
+            "%d digest subscription(s) made from chat are not scheduled on PostgreSQL yet: "
+            "give those channels a digest route in NKRU_ROUTES instead",
+            len(digests),
+        )
+
+
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     """Run the scheduler until SIGINT/SIGTERM (or `stop`), then shut down cleanly."""
     stop = stop or asyncio.Event()
@@ -240,13 +252,29 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
         loop.add_signal_handler(sig, stop.set)
     await start_parser(runtime)
     config = schedule_config(runtime.settings)
-    scheduler = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=checks(runtime))
-    if runtime.routes is not None:
-        runtime.routes.on_digests(
-            lambda digests: scheduler.set_subscription_digests(
-                [DigestJob(route, cron, DIGEST_SINCE) for route, cron in digests]
-            )
+    scheduler: BotScheduler | QueueEngine
+    if is_postgres(runtime.settings.database_url):
+        # Every `nkru run` on this database shares one job queue (bot.scaleout).
+        worker = WorkerConfig(concurrency=2 * runtime.settings.fetch_global_concurrency)
+        scheduler = QueueEngine(
+            runtime.settings.database_url,
+            runtime.ctx,
+            runtime.adapters,
+            config,
+            worker,
+            watchlist_check=checks(runtime),
         )
+        if runtime.routes is not None:
+            runtime.routes.on_digests(_digests_not_queued)
+    else:
+        local = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=checks(runtime))
+        if runtime.routes is not None:
+            runtime.routes.on_digests(
+                lambda digests: local.set_subscription_digests(
+                    [DigestJob(route, cron, DIGEST_SINCE) for route, cron in digests]
+                )
+            )
+        scheduler = local
     await scheduler.start()
     log.info("nkru-monitor running; press Ctrl+C to stop")
     try:

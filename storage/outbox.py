@@ -49,9 +49,14 @@ _STORIES_WITH_NEW_ALERT = (
 )
 
 
-def _due_ids(now: datetime, limit: int, skip: Collection[str]) -> Select[int]:
-    """Ids of pending alerts whose time has come, oldest first, not for `skip` destinations."""
+def _due_ids(
+    now: datetime, limit: int, skip: Collection[str], only: str | None = None
+) -> Select[int]:
+    """Ids of pending alerts whose time has come, oldest first, not for `skip` destinations
+    (only for the destination `only` when given)."""
     stmt = select(outbox.c.id).where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+    if only is not None:
+        stmt = stmt.where(outbox.c.destination == only)
     if skip:
         stmt = stmt.where(outbox.c.destination.not_in(sorted(skip)))
     return stmt.order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
@@ -135,7 +140,13 @@ async def _give_up(conn: AsyncConnection, row: RowMapping, error: str) -> None:
 async def _first_post(conn: AsyncConnection, story_id: int, destination: str) -> RowMapping | None:
     """The story's "new" entry for this destination (status, sent_at, remote_id, article_id)."""
     stmt = (
-        select(outbox.c.status, outbox.c.sent_at, outbox.c.remote_id, outbox.c.article_id)
+        select(
+            outbox.c.status,
+            outbox.c.sent_at,
+            outbox.c.rendered_at,
+            outbox.c.remote_id,
+            outbox.c.article_id,
+        )
         .where(outbox.c.story_id == story_id, outbox.c.destination == destination)
         .where(outbox.c.kind == "new")
         .limit(1)
@@ -144,11 +155,15 @@ async def _first_post(conn: AsyncConnection, story_id: int, destination: str) ->
 
 
 def _shown_by_first_post(first: RowMapping | None, queued_at: datetime) -> bool:
-    """The first post renders every outlet known when it is sent, so a later report that was
-    queued before that moment (or while it is still pending) needs no update of its own."""
+    """The first post shows every outlet known when it was rendered (claimed for the send that
+    succeeded), so a later report queued before that moment (or while it is still pending) needs
+    no update of its own; one that joined while the post was on its way does."""
     if first is None or first["status"] in (DEAD, MUTED):
         return False
-    return bool(first["status"] == PENDING or first["sent_at"] >= queued_at)
+    if first["status"] == PENDING:
+        return True
+    shown_at = first["rendered_at"] or first["sent_at"]  # sent before rendered_at existed
+    return bool(shown_at >= queued_at)
 
 
 class SqlOutbox:
@@ -211,6 +226,7 @@ class SqlOutbox:
         skip: Collection[str] = (),
         *,
         by: str | None = None,
+        only: str | None = None,
     ) -> list[Alert]:
         """Take due alerts for delivery by pushing their next attempt `lease` ahead (none for the
         destinations in `skip`: those still working through what they claimed); `by` (the
@@ -219,9 +235,10 @@ class SqlOutbox:
         Several processes may share one PostgreSQL database: the UPDATE re-checks
         `next_attempt_at <= now` on each row it locks, so a row claimed by one process is skipped by
         the others. If this process dies mid-send, the lease runs out and the alert is retried
-        (sooner when its holder is known to be gone: `release_claims`).
+        (sooner when its holder is known to be gone: `release_claims`). With `only`, just the
+        alerts of that destination (the PostgreSQL engine's per-destination delivery job).
         """
-        ids = list((await self._conn.execute(_due_ids(now, limit, skip))).scalars())
+        ids = list((await self._conn.execute(_due_ids(now, limit, skip, only))).scalars())
         if not ids:
             return []
         stmt = (
@@ -229,13 +246,27 @@ class SqlOutbox:
             .where(
                 outbox.c.id.in_(ids), outbox.c.status == PENDING, outbox.c.next_attempt_at <= now
             )
-            .values(next_attempt_at=now + lease, claims=outbox.c.claims + 1, claimed_by=by)
+            .values(
+                next_attempt_at=now + lease,
+                claims=outbox.c.claims + 1,
+                claimed_by=by,
+                rendered_at=now,
+            )
             .returning(outbox.c.id)
         )
         claimed = set((await self._conn.execute(stmt)).scalars())
         return [
             alert for alert in await _alerts_by_id(self._conn, ids) if alert.outbox_id in claimed
         ]
+
+    async def due_destinations(self, now: datetime) -> set[str]:
+        """The destinations that have pending alerts due at `now`."""
+        stmt = (
+            select(outbox.c.destination)
+            .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+            .distinct()
+        )
+        return set((await self._conn.execute(stmt)).scalars())
 
     async def release_claims(self, holders: Collection[str], now: datetime) -> int:
         """Make the pending alerts claimed by these (gone) instances due at `now`; how many.

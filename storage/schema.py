@@ -151,6 +151,8 @@ outbox = Table(
     Column("remote_id", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # When it was last rendered (claimed): the outlets it shows are those known then.
+    Column("rendered_at", UTCDateTime),
     UniqueConstraint("destination", "article_id"),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_story", "story_id", "destination"),
@@ -234,3 +236,9 @@ subscriptions = Table(
     Column("change", Text, nullable=False),
     Column("source", Text, nullable=False),  # chat | undo
 )
+
+
+def is_ours(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Alembic's `include_name`: procrastinate's tables (migration 0008) are its own to change,
+    so comparing the schema with `metadata` leaves them out."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))

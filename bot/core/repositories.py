@@ -230,10 +230,15 @@ class Outbox(Protocol):
         skip: Collection[str] = (),
         *,
         by: str | None = None,
+        only: str | None = None,
     ) -> list[Alert]:
         """Take due alerts for delivery by pushing their next attempt `lease` ahead (none for the
-        `skip` destinations); `by` is the claiming instance's id, kept with each claim until its
-        outcome is recorded. One that cannot be rendered is marked dead with the reason."""
+        `skip` destinations; with `only`, just that destination's); `by` is the claiming
+        instance's id, kept with each claim until its outcome is recorded. One that cannot be
+        rendered is marked dead with the reason."""
+
+    async def due_destinations(self, now: datetime) -> set[str]:
+        """The destinations that have pending alerts due at `now`."""
 
     async def release_claims(self, holders: Collection[str], now: datetime) -> int:
         """Make the pending alerts claimed by these (gone) instances due at `now`; how many."""

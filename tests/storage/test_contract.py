@@ -17,7 +17,7 @@ from bot.core.models import FeedStatus, NewArticle, PollState
 from bot.core.records import FeedExistsError, NewFeed
 from storage import outbox
 from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
-from storage.schema import metadata
+from storage.schema import is_ours, metadata
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -66,6 +66,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("DROP TABLE instances"))
         await conn.connection.execute(text("DROP TABLE subscriptions"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
+        await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN rendered_at"))
     assert not await store.is_current()
 
     again = await Store.open(store.engine.url.render_as_string(hide_password=False))
@@ -81,7 +82,9 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
 
 async def test_migrations_build_exactly_the_schema_the_code_uses(store: Store) -> None:
     def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": False, "include_name": is_ours}
+        )
         return list(compare_metadata(context, metadata))
 
     async with store.transaction() as conn:
@@ -264,6 +267,38 @@ async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
     )
 
 
+async def test_a_report_joining_while_the_first_post_is_sent_gets_its_update(
+    store: Store,
+) -> None:
+    # Regression: the first post is rendered when claimed and stamped sent after the post; a
+    # report that joined in between was taken as shown by it, and its outlet never appeared.
+    feed_id = await add_feed(store)
+    lease = timedelta(minutes=5)
+    async with store.transaction() as conn:
+        [lead] = await conn.articles.insert_new([article("r1", feed_id, title="Bridge opens")])
+        sid = await conn.stories.create(
+            title="t", lead_article_id=lead.id, seen_at=NOW, signature=b"s"
+        )
+        await conn.articles.set_story(lead.id, sid)
+        await conn.outbox.enqueue([outbox.OutboxEntry("console", "new", sid, lead.id)], NOW)
+    async with store.transaction() as conn:
+        [first] = await conn.outbox.claim_due(NOW, lease)  # rendered: one outlet
+    joined = NOW + timedelta(seconds=1)  # while the post is on its way
+    async with store.transaction() as conn:
+        [other] = await conn.articles.insert_new(
+            [article("r2", feed_id, source_name="Other Wire", fetched_at=joined)]
+        )
+        await conn.articles.set_story(other.id, sid)
+        await conn.outbox.enqueue([outbox.OutboxEntry("console", "update", sid, other.id)], joined)
+    async with store.transaction() as conn:
+        await conn.outbox.mark_sent(first.outbox_id, "msg-1", NOW + timedelta(seconds=2))
+    async with store.transaction() as conn:
+        [update] = await conn.outbox.claim_due(NOW + timedelta(seconds=3), lease)
+    assert first.also_reported_by == []
+    assert (update.kind, update.superseded, update.remote_id) == ("update", False, "msg-1")
+    assert update.also_reported_by == ["Other Wire"]
+
+
 async def test_outbox_retry_sent_and_dead(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
@@ -312,6 +347,25 @@ async def test_claimed_alerts_are_not_claimed_again_until_the_lease_ends(store: 
         assert await conn.outbox.claim_due(NOW + timedelta(minutes=4), lease) == []
         [again] = await conn.outbox.claim_due(NOW + lease, lease)
     assert claimed.outbox_id == again.outbox_id
+
+
+async def test_due_destinations_and_claims_of_one_destination(store: Store) -> None:
+    feed_id = await add_feed(store)
+    lease = timedelta(minutes=5)
+    async with store.transaction() as conn:
+        [item] = await conn.articles.insert_new([article("d1", feed_id)])
+        sid = await conn.stories.create(
+            title="t", lead_article_id=item.id, seen_at=NOW, signature=b"s"
+        )
+        entries = [outbox.OutboxEntry(name, "new", sid, item.id) for name in ("a", "b")]
+        await conn.outbox.enqueue(entries, NOW)
+        assert await conn.outbox.due_destinations(NOW) == {"a", "b"}
+        assert await conn.outbox.due_destinations(NOW - timedelta(seconds=1)) == set()
+    async with store.transaction() as conn:
+        [claimed] = await conn.outbox.claim_due(NOW, lease, only="b")
+        assert claimed.destination == "b"
+        # A claimed alert is not due until its lease ends: only "a" is left.
+        assert await conn.outbox.due_destinations(NOW) == {"a"}
 
 
 async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store: Store) -> None:
