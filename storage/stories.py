@@ -68,7 +68,7 @@ async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]
         )
         story = Story(
             id=row["id"],
-            # The story's own title is its lead's (retention keeps it so); another head's is its own.
+            # A story's own title is its lead's (retention keeps it so); other heads bring theirs.
             title=row["title"] if row["head_id"] == row["lead_article_id"] else row["head_title"],
             first_seen_at=row["first_seen_at"],
             last_seen_at=row["last_seen_at"],
