@@ -10,6 +10,7 @@ from sqlalchemy import Insert, Select, and_, bindparam, delete, exists, func, se
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.dates import publication_time
 from bot.core.models import Article, NewArticle
 from storage.dialect import insert_ignore
 from storage.schema import articles, stories
@@ -97,7 +98,8 @@ def _row(article: NewArticle) -> dict[str, Any]:
         "search_text": f"{article.title}\n{article.summary}".casefold(),
         "source_name": article.source_name,
         "content_hash": article.content_hash,
-        "published_at": article.published_at,
+        # The dates rule (bot.core.dates) holds for every article stored, however made.
+        "published_at": publication_time(article.published_at, article.fetched_at),
         "fetched_at": article.fetched_at,
     }
 
@@ -111,7 +113,7 @@ def _stored(article: NewArticle, article_id: int) -> Article:
         url=article.url,
         title=article.title,
         summary=article.summary,
-        published_at=article.published_at.astimezone(UTC),
+        published_at=publication_time(article.published_at, article.fetched_at).astimezone(UTC),
         fetched_at=article.fetched_at.astimezone(UTC),
         source_name=article.source_name,
     )

@@ -24,6 +24,7 @@ from bot.core.records import DEAD, MUTED, PENDING, SENT, OutboxEntry
 from storage import articles as article_repo
 from storage import themes as theme_repo
 from storage.dialect import insert_ignore
+from storage.headline import head_id
 from storage.schema import articles, outbox, stories
 
 _ID_BATCH = 5000  # story ids per IN list, well under the bound-parameter limits
@@ -91,25 +92,22 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
 async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
     """Render the story as it stands now: its headline article and every outlet so far.
 
-    The headline is the report this destination's alert was raised for (its "new" entry's
-    article), and updates keep it: a story can start with a report the destination's routes
-    did not accept (no theme then, or below its minimum score) and alert on a later one, and
-    the alert's title must be the one its "why" speaks of. Without that entry (pruned), the
-    story's lead.
+    The headline is the story's representative report (storage.headline: its first matched
+    report, else its lead), the one `latest`, digests and search show too; a story can start
+    with a report that matched nothing and alert on a later one, which then heads it.
     """
     first = await _first_post(conn, row["story_id"], row["destination"])
-    headline = select(*article_repo.COLUMNS)
-    if first is not None:
-        headline = headline.where(articles.c.id == first["article_id"])
-    else:
-        headline = headline.join(stories, stories.c.lead_article_id == articles.c.id).where(
-            stories.c.id == row["story_id"]
-        )
+    headline = (
+        select(*article_repo.COLUMNS)
+        .select_from(stories)
+        .join(articles, articles.c.id == head_id())
+        .where(stories.c.id == row["story_id"])
+    )
     lead = (await conn.execute(headline)).mappings().first()
     if lead is None:
         raise _Unrenderable(
-            f"story #{row['story_id']} has no headline article (neither its lead nor the "
-            'article of a "new" alert for this destination is stored)'
+            f"story #{row['story_id']} has no headline article (its lead is not stored and "
+            "none of its reports matched a theme)"
         )
     outlets = await article_repo.SqlArticles(conn).outlets(row["story_id"])
     return Alert(
@@ -122,6 +120,7 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         summary=lead["summary"],
         source_name=lead["source_name"],
         published_at=lead["published_at"],
+        seen_at=lead["fetched_at"],
         also_reported_by=[name for name in outlets if name != lead["source_name"]],
         remote_id=first["remote_id"] if first else None,
         superseded=row["kind"] == "update" and _shown_by_first_post(first, row["created_at"]),

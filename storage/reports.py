@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import FeedStatus
 from bot.core.records import DEAD, DeadDeliveries, FeedTrouble
+from storage import headline
 from storage.schema import article_themes, articles, feeds, outbox, stories
 
 
@@ -19,8 +20,8 @@ class SqlReports:
         self._conn = conn
 
     async def latest_matched_story_ids(self, limit: int, theme: str | None = None) -> list[int]:
-        """Ids of the newest stories (by first seen) with an article that matched a watchlist theme
-        (`theme` only, when given), newest first."""
+        """Ids of the stories with the newest reports (latest activity, storage.headline) that
+        had an article match a watchlist theme (`theme` only, when given), newest first."""
         matched = (
             select(articles.c.story_id)
             .join(article_themes, article_themes.c.article_id == articles.c.id)
@@ -31,7 +32,7 @@ class SqlReports:
         stmt = (
             select(stories.c.id)
             .where(stories.c.id.in_(matched))
-            .order_by(stories.c.first_seen_at.desc(), stories.c.id.desc())
+            .order_by(headline.active_at().desc(), stories.c.id.desc())
             .limit(limit)
         )
         return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import Article, Story
+from bot.core.models import Story
 from bot.core.records import NewStory, StoryView
-from storage import articles as article_repo
+from storage import headline
 from storage.schema import articles, stories
 
 # Band keys per IN list and stories per multi-row INSERT: well under the bound-parameter
@@ -41,8 +40,20 @@ _ATTACH = (
 
 
 def _views() -> Select[Any]:
-    return select(stories, articles.c.url, articles.c.summary, articles.c.source_name).join(
-        articles, articles.c.id == stories.c.lead_article_id
+    """Stories with the report that heads each (storage.headline) and its columns."""
+    head = (
+        articles.c.id,
+        articles.c.title,
+        articles.c.url,
+        articles.c.summary,
+        articles.c.source_name,
+    )
+    times = (articles.c.published_at, articles.c.fetched_at)
+    columns = (c.label(f"head_{c.name}") for c in (*head, *times))
+    return (
+        select(stories, *columns)
+        .select_from(stories)
+        .join(articles, articles.c.id == headline.head_id())
     )
 
 
@@ -57,14 +68,25 @@ async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]
         )
         story = Story(
             id=row["id"],
-            title=row["title"],
+            # A story's own title is its lead's (retention keeps it so); other heads bring theirs.
+            title=row["title"] if row["head_id"] == row["lead_article_id"] else row["head_title"],
             first_seen_at=row["first_seen_at"],
             last_seen_at=row["last_seen_at"],
             article_count=row["article_count"],
             lead_article_id=row["lead_article_id"],
         )
         outlets = list(dict.fromkeys(outlet_rows.scalars().all()))
-        found.append(StoryView(story, row["url"], row["summary"], row["source_name"], outlets))
+        found.append(
+            StoryView(
+                story,
+                row["head_url"],
+                row["head_summary"],
+                row["head_source_name"],
+                outlets,
+                published_at=row["head_published_at"],
+                seen_at=row["head_fetched_at"],
+            )
+        )
     return found
 
 
@@ -135,8 +157,10 @@ class SqlStories:
         )
 
     async def latest(self, limit: int = 10, *, since: datetime | None = None) -> list[StoryView]:
-        """The most recent stories (first seen since `since`) with lead article and all outlets."""
-        stmt = _views().order_by(stories.c.first_seen_at.desc(), stories.c.id.desc()).limit(limit)
+        """The stories with the newest reports (first seen since `since`), headed and with all
+        outlets: ordered by latest activity (storage.headline)."""
+        newest = headline.active_at().desc()
+        stmt = _views().order_by(newest, stories.c.id.desc()).limit(limit)
         if since is not None:
             stmt = stmt.where(stories.c.first_seen_at >= since)
         return await _to_views(self._conn, stmt)
@@ -149,34 +173,17 @@ class SqlStories:
             found += await _to_views(self._conn, _views().where(stories.c.id.in_(chunk)))
         return found
 
-    async def headlined(self, wanted: dict[int, int]) -> dict[int, StoryView]:
-        """Views of the stories in ``wanted`` (story id -> article id) headed by that article
-        rather than the lead: its title, link, summary and outlet (outlets stay the story's)."""
-        found = await self.views(sorted(wanted))
-        # Decided per story, never from the other entries: an article that leads another story
-        # asked for here still heads this one, and a story asked by its own lead keeps its view.
-        headed = [view for view in found if wanted[view.story.id] != view.story.lead_article_id]
-        ids = sorted({wanted[view.story.id] for view in headed})
-        heads: dict[int, Article] = {}
-        for start in range(0, len(ids), _STORY_BATCH):
-            stmt = select(*article_repo.COLUMNS).where(
-                articles.c.id.in_(ids[start : start + _STORY_BATCH])
-            )
-            rows = (await self._conn.execute(stmt)).mappings().all()
-            heads.update({row["id"]: article_repo.to_article(row) for row in rows})
-        out = {view.story.id: view for view in found}
-        for view in headed:
-            head = heads.get(wanted[view.story.id])
-            if head is not None:  # else gone: the lead stays
-                story = replace(view.story, title=head.title)
-                out[story.id] = StoryView(
-                    story, head.url, head.summary, head.source_name, view.outlets
-                )
-        return out
-
-    async def ids_seen_since(self, since: datetime) -> list[int]:
-        """Ids of the stories that gained a report since `since`."""
+    async def ids_seen_since(
+        self, since: datetime, *, published_from: datetime | None = None
+    ) -> list[int]:
+        """Ids of the stories that gained a report since `since` (one published from
+        `published_from`, when given: a digest's window, bot.core.dates)."""
         stmt = select(stories.c.id).where(stories.c.last_seen_at >= since)
+        if published_from is not None:
+            reported = select(articles.c.story_id).where(
+                articles.c.fetched_at >= since, articles.c.published_at >= published_from
+            )
+            stmt = stmt.where(stories.c.id.in_(reported))
         return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]
 
     async def count_seen_since(self, since: datetime) -> int:

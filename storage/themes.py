@@ -69,12 +69,17 @@ class SqlThemes:
             for story_id, hits in best.items()
         }
 
-    async def matched_stories_since(self, since: datetime) -> list[int]:
-        """Ids of stories with a matched article fetched since `since`."""
+    async def matched_stories_since(
+        self, since: datetime, *, published_from: datetime | None = None
+    ) -> list[int]:
+        """Ids of stories with a matched article fetched since `since` (and published from
+        `published_from`, when given: a digest's window, bot.core.dates)."""
         stmt = (
             select(articles.c.story_id)
             .join(article_themes, article_themes.c.article_id == articles.c.id)
             .where(articles.c.fetched_at >= since, articles.c.story_id.is_not(None))
             .distinct()
         )
+        if published_from is not None:
+            stmt = stmt.where(articles.c.published_at >= published_from)
         return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]

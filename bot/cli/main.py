@@ -199,7 +199,8 @@ async def digest(
     settings = load()
     route = _digest_route(settings, destination)
     async with open_runtime(settings) as runtime:
-        built = await build_digest(runtime.store, route, utcnow() - timedelta(seconds=period))
+        now = utcnow()
+        built = await build_digest(runtime.store, route, now - timedelta(seconds=period), now=now)
     console.print(render_digest(built))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from bot.core.dates import digest_floor
 from bot.core.models import DeliveryReceipt, ThemeHit
 from bot.core.records import StoryView
 from bot.core.repositories import Database
@@ -70,21 +71,26 @@ async def build_digest(
     route: Route,
     since: datetime,
     *,
+    now: datetime | None = None,
     limit: int = DIGEST_LIMIT,
     per_theme: int = PER_THEME,
 ) -> Digest:
-    """Compose the digest of `route` for the stories seen since `since`."""
+    """Compose the digest of `route` for the reports first seen since `since` and published
+    from one period before it (bot.core.dates.digest_floor; from `since` without `now`)."""
+    floor = digest_floor(since, now) if now is not None else since
     async with store.transaction() as tx:
-        matched = await tx.themes.matched_stories_since(since)
+        matched = await tx.themes.matched_stories_since(since, published_from=floor)
         hits = await tx.themes.of_stories(matched)
-        unmatched = await tx.stories.ids_seen_since(since) if route.themes is None else []
-        # A matched story is headed by the report whose hit put it in its section: a story
-        # can start with a report that matched nothing, and the line's "why" is the later one's.
+        unmatched = (
+            await tx.stories.ids_seen_since(since, published_from=floor)
+            if route.themes is None
+            else []
+        )
+        # Every story is headed by its one representative report, as in alerts and `latest`;
+        # the route's best hit only decides its section and the "why" shown.
         best = {sid: hit for sid, found in hits.items() if (hit := _best(route, found))}
-        heads = {sid: hit.article_id for sid, hit in best.items() if hit.article_id is not None}
-        views = await tx.stories.headlined(heads)
-        plain = sorted(sid for sid in unmatched if sid not in hits)
-        views.update({view.story.id: view for view in await tx.stories.views(plain)})
+        wanted = sorted(best) + sorted(sid for sid in unmatched if sid not in hits)
+        views = {view.story.id: view for view in await tx.stories.views(wanted)}
     grouped: dict[str, list[DigestItem]] = {}
     for story_id, view in views.items():
         hit = best.get(story_id)
@@ -115,10 +121,15 @@ def _rank(item: DigestItem) -> tuple[float, int, float, int]:
 
 
 async def send_digest(
-    store: Database, adapters: Mapping[str, object], route: Route, since: datetime
+    store: Database,
+    adapters: Mapping[str, object],
+    route: Route,
+    since: datetime,
+    *,
+    now: datetime | None = None,
 ) -> Digest:
     """Build and post the digest to its destination's adapter."""
-    digest = await build_digest(store, route, since)
+    digest = await build_digest(store, route, since, now=now)
     adapter = adapters.get(route.destination.split(":", 1)[0])
     if not isinstance(adapter, DigestAdapter):
         log.error(

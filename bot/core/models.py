@@ -201,7 +201,7 @@ class Alert:
     url: str | None
     summary: str
     source_name: str
-    published_at: datetime
+    published_at: datetime  # the headline report's publication time (bot.core.dates)
     also_reported_by: list[str] = field(default_factory=list)
     remote_id: str | None = None  # message id of the first post, for updates
     superseded: bool = False  # an update already shown by its story's first post: send nothing
@@ -209,6 +209,7 @@ class Alert:
     # An earlier delivery attempt may have posted this and died before recording it: adapters
     # that can (Slack metadata, Discord nonce) make sure they do not post it twice.
     redelivery: bool = False
+    seen_at: datetime | None = None  # when the headline report was first seen
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,13 +99,16 @@ class DeadDeliveries:
 
 @dataclass(frozen=True, slots=True)
 class StoryView:
-    """A story with its lead article, for `latest` and digests."""
+    """A story headed by its representative report (README: "One headline"): the story's
+    title is that report's, and so are the link, summary, outlet and times shown."""
 
     story: Story
     url: str | None
     summary: str
     source_name: str
     outlets: list[str]
+    published_at: datetime | None = None  # the head's publication time (bot.core.dates)
+    seen_at: datetime | None = None  # when the head was first seen
 
 
 @dataclass(frozen=True, slots=True)

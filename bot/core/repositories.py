@@ -279,7 +279,7 @@ class Reports(Protocol):
     """Read-only summaries for `/nkru status`."""
 
     async def latest_matched_story_ids(self, limit: int, theme: str | None = None) -> list[int]:
-        """Ids of the newest stories (by first seen) with an article that matched a theme."""
+        """Ids of the stories with the newest reports that had an article match a theme."""
 
     async def troubled_feeds(self, limit: int) -> list[FeedTrouble]:
         """Up to `limit` failing or disabled feeds: failing ones first, longest failing first."""
@@ -306,16 +306,16 @@ class StoryRepository(Protocol):
         """`attach` once per id in the list (an id listed twice counts two reports)."""
 
     async def latest(self, limit: int = 10, *, since: datetime | None = None) -> list[StoryView]:
-        """The most recent stories (first seen since `since`) with lead article and all outlets."""
+        """The stories with the newest reports (first seen since `since`), headed, all outlets."""
 
     async def views(self, story_ids: list[int]) -> list[StoryView]:
         """The given stories (those that still exist), in no particular order."""
 
-    async def headlined(self, wanted: dict[int, int]) -> dict[int, StoryView]:
-        """Views of the stories in ``wanted`` (story id -> article id), headed by that article."""
-
-    async def ids_seen_since(self, since: datetime) -> list[int]:
-        """Ids of the stories that gained a report since `since`."""
+    async def ids_seen_since(
+        self, since: datetime, *, published_from: datetime | None = None
+    ) -> list[int]:
+        """Ids of the stories that gained a report since `since` (published from
+        `published_from`, when given)."""
 
     async def purge_seen_before(self, cutoff: datetime) -> int:
         """Retention: delete stories not seen since the cutoff (their articles stay, detached)."""
@@ -330,8 +330,11 @@ class ThemeMatches(Protocol):
     async def of_stories(self, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
         """Per story, its best hit per theme over all its articles, best score first."""
 
-    async def matched_stories_since(self, since: datetime) -> list[int]:
-        """Ids of stories with a matched article fetched since `since`."""
+    async def matched_stories_since(
+        self, since: datetime, *, published_from: datetime | None = None
+    ) -> list[int]:
+        """Ids of stories with a matched article fetched since `since` (published from
+        `published_from`, when given)."""
 
 
 class WatchlistVersions(Protocol):

@@ -222,11 +222,8 @@ class BotScheduler:
 
     def _digest_runner(self, digest: DigestJob) -> Callable[[], Awaitable[None]]:
         async def run_digest() -> None:
-            await send_digest(
-                self.ctx.store,
-                self.adapters,
-                digest.route,
-                since=self.ctx.clock() - timedelta(seconds=digest.since),
-            )
+            now = self.ctx.clock()
+            since = now - timedelta(seconds=digest.since)
+            await send_digest(self.ctx.store, self.adapters, digest.route, since, now=now)
 
         return run_digest

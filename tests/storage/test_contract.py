@@ -131,15 +131,26 @@ async def test_large_batch_is_split_under_parameter_limits(store: Store) -> None
 
 async def test_datetimes_round_trip_as_utc(store: Store) -> None:
     feed_id = await add_feed(store)
-    tokyo = datetime(2026, 11, 20, 21, 0, tzinfo=UTC).astimezone(
+    tokyo = datetime(2026, 11, 20, 9, 0, tzinfo=UTC).astimezone(
         __import__("zoneinfo").ZoneInfo("Asia/Tokyo")
     )
     async with store.transaction() as conn:
         [stored] = await conn.articles.insert_new([article("tz", feed_id, published_at=tokyo)])
         fetched = await conn.articles.get(stored.id)
     assert fetched is not None
-    assert fetched.published_at == datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
+    assert fetched.published_at == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     assert fetched.published_at.utcoffset() == timedelta(0)
+
+
+async def test_a_publication_time_after_first_seen_is_stored_as_first_seen(store: Store) -> None:
+    """The dates rule (bot.core.dates) holds for whatever is stored: never in the future."""
+    feed_id = await add_feed(store)
+    ahead = article("ahead", feed_id, published_at=NOW + timedelta(hours=3))
+    async with store.transaction() as conn:
+        [stored] = await conn.articles.insert_new([ahead])
+        fetched = await conn.articles.get(stored.id)
+    assert stored.published_at == NOW
+    assert fetched is not None and fetched.published_at == NOW
 
 
 async def test_search_is_case_insensitive_in_any_script(store: Store) -> None:

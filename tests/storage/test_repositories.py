@@ -340,58 +340,65 @@ async def test_views_show_the_stories_that_exist_with_lead_and_outlets(
     assert by_id[other].outlets == ["Gamma"]
 
 
-async def test_headlined_heads_each_story_with_the_wanted_article(
-    store: Store, feed_id: int
-) -> None:
+async def test_views_head_a_story_with_its_first_matched_report(store: Store, feed_id: int) -> None:
     async with store.transaction() as tx:
-        lead, story = await start_story(tx, feed_id, "h1", source="Alpha")
-        head = await join_story(tx, feed_id, "h2", story, source="Beta", at=NOW + HOUR)
-        own_lead, plain = await start_story(tx, feed_id, "h3", source="Gamma")
+        lead, story = await start_story(tx, feed_id, "h1", source="Alpha", at=NOW - 3 * HOUR)
+        first = await join_story(tx, feed_id, "h2", story, source="Beta", at=NOW - 2 * HOUR)
+        best = await join_story(tx, feed_id, "h3", story, source="Gamma", at=NOW - HOUR)
+        await tx.themes.add_many([(best, hit("troops", 3.0)), (first, hit("troops", 1.0))])
+        _, plain = await start_story(tx, feed_id, "h4", source="Delta")
     async with store.transaction() as tx:
-        views = await tx.stories.headlined({story: head, plain: own_lead, plain + 100: lead})
-        assert await tx.stories.headlined({}) == {}
-        [unheaded] = await tx.stories.views([plain])
-    assert sorted(views) == sorted([story, plain])
+        views = {view.story.id: view for view in await tx.stories.views([story, plain])}
+        [latest] = await tx.stories.latest(1, since=NOW - 4 * HOUR)
     headed = views[story]
-    assert (headed.story.id, headed.story.title, headed.story.lead_article_id) == (
-        story,
-        "Title h2",
-        lead,
-    )
-    assert (headed.url, headed.summary, headed.source_name, headed.outlets) == (
+    assert (headed.story.title, headed.story.lead_article_id) == ("Title h2", lead)
+    assert (headed.url, headed.summary, headed.source_name) == (
         "https://news.example/h2",
         "Summary of Title h2",
         "Beta",
-        ["Alpha", "Beta"],
     )
-    assert headed.story.article_count == 2
-    assert views[plain] == unheaded
+    assert (headed.published_at, headed.seen_at) == (NOW - 2 * HOUR, NOW - 2 * HOUR)
+    assert headed.outlets == ["Alpha", "Beta", "Gamma"]
+    # No report matched: the lead heads it, under the story's own title.
+    assert (views[plain].story.title, views[plain].source_name) == ("Story h4", "Delta")
+    assert latest == views[plain]
 
 
-async def test_headlined_falls_back_to_the_lead_when_the_article_is_gone(
-    store: Store, feed_id: int
-) -> None:
+async def test_latest_orders_stories_by_their_newest_report(store: Store, feed_id: int) -> None:
     async with store.transaction() as tx:
-        _, story = await start_story(tx, feed_id, "g1")
-        gone = await join_story(tx, feed_id, "g2", story, at=NOW - 200 * HOUR)
-        assert await tx.articles.purge_fetched_before(NOW - 100 * HOUR) == 1
+        _, revived = await start_story(tx, feed_id, "o1", at=NOW - 10 * HOUR)
+        _, recent = await start_story(tx, feed_id, "o2", at=NOW - HOUR)
+        _, older = await start_story(tx, feed_id, "o3", at=NOW - 2 * HOUR)
+        late = await join_story(tx, feed_id, "o4", revived, at=NOW)
+        await tx.themes.add_many([(late, hit("troops", 1.0)), (late - 2, hit("troops", 1.0))])
     async with store.transaction() as tx:
-        [lead_view] = await tx.stories.views([story])
-        assert await tx.stories.headlined({story: gone}) == {story: lead_view}
+        assert [v.story.id for v in await tx.stories.latest(3)] == [revived, recent, older]
+        assert await tx.reports.latest_matched_story_ids(5) == [revived, recent]
 
 
-async def test_headlined_gives_each_story_the_same_view_whatever_else_is_asked(
-    store: Store, feed_id: int
-) -> None:
+async def test_windows_by_publication_leave_out_an_old_backlog(store: Store, feed_id: int) -> None:
+    since, floor = NOW - HOUR, NOW - 2 * HOUR
     async with store.transaction() as tx:
-        _, first = await start_story(tx, feed_id, "x1")
-        other_lead, other = await start_story(tx, feed_id, "x2", source="Beta")
+        stored = await tx.articles.insert_new(
+            [
+                article("w1", feed_id, "Backlog", published_at=NOW - 900 * HOUR),
+                article("w2", feed_id, "Late", published_at=NOW - 90 * timedelta(minutes=1)),
+                article("w3", feed_id, "Fresh"),
+            ]
+        )
+        ids = await tx.stories.create_many(
+            [NewStory(a.title, a.id, b"w" + a.title.encode()) for a in stored], NOW
+        )
+        await tx.articles.set_stories([(a.id, s, None) for a, s in zip(stored, ids, strict=True)])
+        await tx.themes.add_many([(a.id, hit("troops", 1.0)) for a in stored])
+    backlog, late, fresh = ids
     async with store.transaction() as tx:
-        alone = await tx.stories.headlined({first: other_lead})
-        together = await tx.stories.headlined({first: other_lead, other: other_lead})
-        [other_view] = await tx.stories.views([other])
-    assert (alone[first].story.title, alone[first].source_name) == ("Title x2", "Beta")
-    assert together == {first: alone[first], other: other_view}
+        seen = await tx.stories.ids_seen_since(since, published_from=floor)
+        matched = await tx.themes.matched_stories_since(since, published_from=floor)
+        assert sorted(seen) == sorted(matched) == sorted([late, fresh])
+        assert backlog in await tx.themes.matched_stories_since(since)  # by first seen only
+        [view] = await tx.stories.views([backlog])
+    assert (view.published_at, view.seen_at) == (NOW - 900 * HOUR, NOW)
 
 
 async def test_ids_seen_since_are_the_stories_with_a_report_in_the_window(

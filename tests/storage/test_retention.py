@@ -50,7 +50,7 @@ async def test_purge_moves_the_lead_of_a_story_that_stays_to_its_oldest_remainin
     store: Store, feed_id: int
 ) -> None:
     async with store.transaction() as tx:
-        old_lead, story, today = await story_updated_today(tx, feed_id, "r1")
+        _, story, _ = await story_updated_today(tx, feed_id, "r1")
         older = await join_story(tx, feed_id, "r1-older", story, source="Mid Wire", at=NOW - DAY)
         kept_lead, kept = await start_story(tx, feed_id, "r2", at=NOW - DAY)
         await join_story(tx, feed_id, "r2-joined", kept, at=NOW - 100 * DAY)  # purged, not lead
@@ -62,8 +62,6 @@ async def test_purge_moves_the_lead_of_a_story_that_stays_to_its_oldest_remainin
         assert (view.url, view.source_name) == ("https://news.example/r1-older", "Mid Wire")
         assert view.outlets == ["Mid Wire", "Today Wire"]
         assert story in {v.story.id for v in await tx.stories.latest(since=NOW - 200 * DAY)}
-        assert (await tx.stories.headlined({story: today}))[story].story.title == "Title r1-today"
-        assert (await tx.stories.headlined({story: old_lead}))[story] == view
         [unmoved] = await tx.stories.views([kept])  # its lead stayed: nothing changes
         assert (unmoved.story.lead_article_id, unmoved.story.title) == (kept_lead, "Story r2")
 

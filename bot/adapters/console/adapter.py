@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.core.commands.text import published_seen
 from bot.core.digest import Digest
 from bot.core.models import Alert, DeliveryReceipt
 
@@ -40,7 +41,9 @@ def render_digest(digest: Digest) -> Panel:
             body.append(f"{number}. ", style="bold")
             body.append(item.view.story.title)
             outlets = ", ".join(item.view.outlets) or item.view.source_name
-            body.append(f"  ({outlets})\n", style="dim")
+            shown = item.view.published_at
+            at = f" · {published_seen(shown, item.view.seen_at)}" if shown else ""
+            body.append(f"  ({outlets}){at}\n", style="dim")
             if item.hit:
                 body.append(f"   {item.hit.score:.1f}: {item.hit.why}\n", style="magenta")
         if section.more:
@@ -57,7 +60,7 @@ def render_alert(alert: Alert) -> Panel:
     """A panel with the title, source, time, summary, link and other outlets."""
     body = Text()
     body.append(alert.title, style="bold")
-    when = alert.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when = published_seen(alert.published_at, alert.seen_at)
     body.append(f"\n{alert.source_name} · {when}", style="dim")
     if alert.summary:
         body.append("\n\n" + _clip(alert.summary, 400))

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from bot.adapters.console.adapter import render_digest
 from bot.core.commands.model import Reply, StoryLine, ThemeCatalog
-from bot.core.commands.text import ago
+from bot.core.commands.text import ago, when
 
 
 def render_reply(reply: Reply, catalog: ThemeCatalog, now: datetime) -> Group:
@@ -33,7 +33,8 @@ def story_text(story: StoryLine, catalog: ThemeCatalog, now: datetime) -> Text:
     """The title; source, time and link; the other outlets; each theme matched and why."""
     text = Text()
     text.append(story.title, style="bold")
-    text.append(f"\n  {story.source_name} · {ago(story.when, now)}", style="dim")
+    seen = f" · seen {when(story.seen)}" if story.seen else ""
+    text.append(f"\n  {story.source_name} · {ago(story.when, now)}{seen}", style="dim")
     if story.url:
         text.append(f"  {story.url}", style="blue")
     if story.outlets:

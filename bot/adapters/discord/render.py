@@ -15,6 +15,7 @@ from discord import app_commands
 
 from bot.adapters.discord import text
 from bot.core.commands.model import Reply, StoryLine, ThemeCatalog, ThemeInfo
+from bot.core.dates import seen_if_apart
 from bot.core.digest import UNMATCHED, Digest, DigestItem
 from bot.core.models import Alert, ThemeHit
 
@@ -84,8 +85,10 @@ def alert_embed(alert: Alert, catalog: ThemeCatalog) -> discord.Embed:
     if source:
         embed.set_author(name=source)
     label = "Updated · " if alert.kind == "update" else ""
+    seen = seen_if_apart(alert.published_at, alert.seen_at)  # the timestamp is publication
+    first = f"seen {_utc(seen):%Y-%m-%d %H:%M} UTC · " if seen else ""
     embed.set_footer(
-        text=f"{label}nkru · story #{alert.story_id} · {alert_marker(alert.outbox_id)}"
+        text=f"{label}{first}nkru · story #{alert.story_id} · {alert_marker(alert.outbox_id)}"
     )
     also = None
     if alert.also_reported_by:
@@ -165,6 +168,8 @@ def _digest_line(number: int, item: DigestItem) -> str:
         f"**{number}.** {text.link(view.story.title, view.url, ITEM_TITLE)}"
         f" — {text.join_clipped(outlets, 200)}"
     )
+    if view.published_at is not None:
+        line += f" · <t:{int(_utc(view.published_at).timestamp())}:R>"
     if item.hit:
         line += f"\n  {item.hit.score:.1f}: {text.safe_markdown(item.hit.why, ITEM_WHY)}"
     return line
@@ -173,6 +178,8 @@ def _digest_line(number: int, item: DigestItem) -> str:
 def story_line(number: int, story: StoryLine, catalog: ThemeCatalog) -> str:
     """A story in a command reply: linked title, source, relative time, outlets and themes."""
     when = f"<t:{int(_utc(story.when).timestamp())}:R>"
+    if story.seen:
+        when += f" (seen <t:{int(_utc(story.seen).timestamp())}:R>)"
     line = (
         f"**{number}.** {text.link(story.title, story.url, ITEM_TITLE)}"
         f" — {text.safe_markdown(story.source_name, 100)} · {when}"

@@ -26,6 +26,7 @@ from bot.adapters.slack.blocks import (
 )
 from bot.adapters.slack.escape import clip, fit, link, mrkdwn, neutral
 from bot.core.commands.model import Reply, StoryLine, ThemeCatalog
+from bot.core.dates import seen_if_apart
 from bot.core.digest import UNMATCHED, Digest, DigestItem, DigestSection
 from bot.core.models import Alert, ThemeHit
 
@@ -45,6 +46,12 @@ def when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def times(published: datetime, seen: datetime | None) -> str:
+    """Publication time, and first seen where far from it (bot.core.dates)."""
+    apart = seen_if_apart(published, seen)
+    return when(published) + (f" · seen {when(apart)}" if apart else "")
+
+
 def linked_title(title: str, url: str | None) -> str:
     """`*<url|title>*` in mrkdwn, or the bold title when the link is not safe to show."""
     return f"*{link(url, fit(title, TITLE, mrkdwn) or 'untitled')}*"
@@ -59,7 +66,12 @@ def render_alert(alert: Alert, catalog: ThemeCatalog) -> SlackMessage:
     marker = ":arrows_counterclockwise: Updated" if update else ":newspaper:"
     blocks: list[Block] = [
         section_mrkdwn(f"{marker} {linked_title(alert.title, alert.url)}"),
-        context([f"{alert.source_name} · {when(alert.published_at)} · story #{alert.story_id}"]),
+        context(
+            [
+                f"{alert.source_name} · {times(alert.published_at, alert.seen_at)}"
+                f" · story #{alert.story_id}"
+            ]
+        ),
     ]
     if alert.summary.strip():
         blocks.append(section_plain(clip(alert.summary, SUMMARY)))
@@ -96,7 +108,7 @@ def theme_attachment(hit: ThemeHit, catalog: ThemeCatalog) -> dict[str, Any]:
 
 def story_line(line: StoryLine, catalog: ThemeCatalog) -> Block:
     """A story in a command reply: linked title, source, time, other outlets, themes and why."""
-    meta = f"{line.source_name} · {when(line.when)}"
+    meta = f"{line.source_name} · {times(line.when, line.seen)}"
     if line.outlets:
         meta += " · also " + clip(", ".join(line.outlets), OUTLETS)
     parts = [linked_title(line.title, line.url), fit(meta, OUTLETS, mrkdwn)]
@@ -148,6 +160,8 @@ def _digest_item(item: DigestItem, number: int) -> Block:
     view = item.view
     outlets = clip(", ".join(view.outlets) or view.source_name, OUTLETS)
     lines = [f"{number}. {linked_title(view.story.title, view.url)}", fit(outlets, OUTLETS, mrkdwn)]
+    if view.published_at is not None:
+        lines[1] += f" · {times(view.published_at, view.seen_at)}"
     if item.hit:
         lines.append(fit(item.hit.why, WHY, mrkdwn))
     return section_mrkdwn("\n".join(lines))

@@ -55,15 +55,16 @@ class Invocation:
 
 @dataclass(frozen=True, slots=True)
 class StoryLine:
-    """A story in a reply (`latest`, `search`): its lead article, outlets and themes."""
+    """A story in a reply (`latest`, `search`): its representative report, outlets and themes."""
 
     story_id: int | None
     title: str
     url: str | None
     source_name: str
-    when: datetime
+    when: datetime  # publication time (bot.core.dates)
     outlets: tuple[str, ...] = ()  # other outlets that reported it
     themes: tuple[ThemeHit, ...] = ()
+    seen: datetime | None = None  # first seen, where far from `when` (bot.core.dates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from bot.core.commands.args import LATEST_MAX, DigestArgs, LatestArgs, SearchArg
 from bot.core.commands.model import Reply, StoryLine
 from bot.core.commands.registry import Context
 from bot.core.commands.text import span, when
+from bot.core.dates import seen_if_apart
 from bot.core.digest import build_digest
 from bot.core.models import Article, ThemeHit
 from bot.core.records import StoryView
@@ -61,8 +62,9 @@ async def run_search(ctx: Context, args: SearchArgs) -> Reply:
         shown = picked[:most]
         story_ids = [a.story_id for a in shown if a.story_id is not None]
         hits = await tx.themes.of_stories(story_ids)
-        outlets = {sid: await tx.articles.outlets(sid) for sid in story_ids}
-    stories = tuple(_article_line(a, outlets, hits) for a in shown)
+        # A story's line is headed by its representative report, whichever report matched.
+        heads = {view.story.id: view for view in await tx.stories.views(story_ids)}
+    stories = tuple(_search_line(a, heads, hits) for a in shown)
     more = len(picked) > most or len(found) > read
     footer = f"More than {most} matches: add words to narrow the search." if more else None
     empty = f"No stored article contains every word of: {query}"
@@ -79,7 +81,7 @@ async def run_digest(ctx: Context, args: DigestArgs) -> Reply:
     """The digest this channel's route would get now, over the period asked for."""
     route = route_for(ctx.routes, ctx.invocation.destination)
     since = ctx.now - args.period
-    digest = await build_digest(ctx.store, route, since)
+    digest = await build_digest(ctx.store, route, since, now=ctx.now)
     empty = f"Nothing new on the themes followed here since {when(since)}."
     return Reply(
         f"Digest of the last {span(args.period)}",
@@ -96,30 +98,32 @@ def route_for(routes: Sequence[Route], destination: str) -> Route:
 
 
 def _view_line(view: StoryView, hits: list[ThemeHit]) -> StoryLine:
+    when = view.published_at or view.story.first_seen_at
     return StoryLine(
         story_id=view.story.id,
         title=view.story.title,
         url=view.url,
         source_name=view.source_name,
-        when=view.story.first_seen_at,
+        when=when,
         outlets=tuple(name for name in view.outlets if name != view.source_name),
         themes=tuple(hits),
+        seen=seen_if_apart(when, view.seen_at),
     )
 
 
-def _article_line(
-    article: Article, outlets: dict[int, list[str]], hits: dict[int, list[ThemeHit]]
+def _search_line(
+    article: Article, heads: dict[int, StoryView], hits: dict[int, list[ThemeHit]]
 ) -> StoryLine:
-    story = article.story_id
-    others = outlets.get(story, []) if story is not None else []
-    return StoryLine(
-        story_id=story,
+    view = heads.get(article.story_id) if article.story_id is not None else None
+    if view is not None:
+        return _view_line(view, hits.get(view.story.id, []))
+    return StoryLine(  # no story (or gone): the article stands alone
+        story_id=None,
         title=article.title,
         url=article.url,
         source_name=article.source_name,
         when=article.published_at,
-        outlets=tuple(name for name in others if name != article.source_name),
-        themes=tuple(hits.get(story, [])) if story is not None else (),
+        seen=seen_if_apart(article.published_at, article.fetched_at),
     )
 
 

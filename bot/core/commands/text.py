@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.commands.model import ThemeCatalog
+from bot.core.dates import seen_if_apart
 
 
 def when(moment: datetime) -> str:
     """`2026-11-23 08:00 UTC`: minutes are enough in chat, and UTC says which clock."""
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def published_seen(published: datetime, seen: datetime | None) -> str:
+    """`2025-01-15 09:30 UTC · seen 2026-12-07 02:01 UTC`; seen only where far apart."""
+    apart = seen_if_apart(published, seen)
+    return when(published) + (f" · seen {when(apart)}" if apart else "")
 
 
 def span(delta: timedelta) -> str:

@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import Protocol
 
 from bot.core.cluster import fingerprint
+from bot.core.dates import publication_time
 from bot.core.dedup import content_hash, item_key
 from bot.core.models import NewArticle, ParsedEntry, ParsedFeed
 from bot.core.poll.parse import UNTITLED, parse_feed
@@ -92,7 +93,7 @@ def prepare_feed(
                 url=entry.link,
                 title=entry.title,
                 summary=entry.summary,
-                published_at=entry.published or fetched_at,
+                published_at=publication_time(entry.published, fetched_at),
                 fetched_at=fetched_at,
                 content_hash=content_hash(entry.title, entry.summary),
                 source_name=source_name,

@@ -110,13 +110,15 @@ class World:
         *,
         matcher: ThemeMatcher | None = None,
         routes: Sequence[Route] = (),
+        published: datetime | None = None,
     ) -> Article:
-        """Ingest one article fetched (and published) at `at`; returns it as stored."""
+        """Ingest one article fetched at `at` (and published then, or at `published`); returns
+        it as stored."""
         title, summary = text
         article = NewArticle(
             feed_id=await self.feed(source), item_key=key, guid=key,
             url=f"https://news.example/{key}", title=title, summary=summary,
-            published_at=at, fetched_at=at, content_hash=key, source_name=source,
+            published_at=published or at, fetched_at=at, content_hash=key, source_name=source,
         )  # fmt: skip
         policy = AlertPolicy(destinations=(), routes=routes)
         async with self.store.transaction() as conn:
