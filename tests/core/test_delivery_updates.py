@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.delivery import deliver_due
 from bot.core.models import DeliveryReceipt, NewArticle
 from bot.core.routing import Route
 from storage import outbox as outbox_repo
 from storage.engine import Store
 from tests.core.test_delivery import Clock, ScriptedAdapter, Stories
+
+
+@pytest.fixture
+def stories(store: Store) -> Stories:
+    return Stories(store)
 
 
 async def test_update_carries_the_routes_style_and_its_report(
