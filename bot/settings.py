@@ -34,7 +34,7 @@ from bot.core.cron import check_cron
 from bot.core.durations import parse_duration
 from bot.core.feed_input import MAX_INTERVAL, MIN_INTERVAL, feed_interval
 from bot.core.quiet_hours import QuietHours
-from bot.core.routing import Route
+from bot.core.routing import Route, conflicting_update_styles
 from bot.settings_names import known_variables, unknown_variables
 
 ENV_PREFIX = "NKRU_"
@@ -98,6 +98,8 @@ class RouteSettings(BaseModel):
     since: Seconds = 86400.0  # digest mode: the period it covers
     quiet_hours: str | None = None  # instant mode: e.g. "22:00-07:00"; alerts wait until the end
     timezone: str = "UTC"  # of quiet_hours
+    # how an update of an alerted story is shown: "edit" the alert, a "thread" reply, "both"
+    updates: Literal["edit", "thread", "both"] | None = None
 
     @field_validator("destination")
     @classmethod
@@ -128,7 +130,7 @@ class RouteSettings(BaseModel):
         """This route as the core's Route."""
         themes = None if self.unmatched else frozenset(self.themes)
         quiet = QuietHours.parse(self.quiet_hours, self.timezone) if self.quiet_hours else None
-        return Route(self.destination, themes, self.min_score, self.mode, quiet)
+        return Route(self.destination, themes, self.min_score, self.mode, quiet, self.updates)
 
 
 class Settings(BaseSettings):
@@ -218,6 +220,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "NKRU_RETENTION must be at least NKRU_STORY_WINDOW "
                 f"({self.retention:.0f}s < {self.story_window:.0f}s): raise the retention"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _one_update_style_per_destination(self) -> Settings:
+        # One channel's alerts are updated one way: two routes asking differently is a mistake.
+        for destination, styles in conflicting_update_styles(self.route_list()).items():
+            raise ValueError(
+                f"routes to {destination} ask for different updates ({', '.join(styles)}): "
+                "set the same `updates` on each of its routes, or on one only"
             )
         return self
 

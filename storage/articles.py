@@ -26,6 +26,7 @@ COLUMNS = (
     articles.c.fetched_at,
     articles.c.source_name,
     articles.c.story_id,
+    articles.c.image_url,
 )
 # Stay well under SQLite's 32,766 bound-parameter limit per statement.
 _BATCH = 500
@@ -98,6 +99,7 @@ def _row(article: NewArticle) -> dict[str, Any]:
         "search_text": f"{article.title}\n{article.summary}".casefold(),
         "source_name": article.source_name,
         "content_hash": article.content_hash,
+        "image_url": article.image_url,
         # The dates rule (bot.core.dates) holds for every article stored, however made.
         "published_at": publication_time(article.published_at, article.fetched_at),
         "fetched_at": article.fetched_at,
@@ -116,6 +118,7 @@ def _stored(article: NewArticle, article_id: int) -> Article:
         published_at=publication_time(article.published_at, article.fetched_at).astimezone(UTC),
         fetched_at=article.fetched_at.astimezone(UTC),
         source_name=article.source_name,
+        image_url=article.image_url,
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Insert, Select, bindparam, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import Alert
+from bot.core.models import Alert, Report
 from bot.core.records import DEAD, MUTED, PENDING, SENT, OutboxEntry
 from storage import articles as article_repo
 from storage import themes as theme_repo
@@ -70,6 +70,7 @@ async def _alerts_by_id(conn: AsyncConnection, ids: list[int]) -> list[Alert]:
             outbox.c.destination,
             outbox.c.kind,
             outbox.c.story_id,
+            outbox.c.article_id,
             outbox.c.created_at,
             outbox.c.claims,
         )
@@ -125,6 +126,23 @@ async def _alert(conn: AsyncConnection, row: RowMapping) -> Alert:
         remote_id=first["remote_id"] if first else None,
         superseded=row["kind"] == "update" and _shown_by_first_post(first, row["created_at"]),
         redelivery=row["claims"] > 1,
+        image_url=lead["image_url"],
+        report=await _report(conn, row) if row["kind"] == "update" else None,
+    )
+
+
+async def _report(conn: AsyncConnection, row: RowMapping) -> Report | None:
+    """The article an update entry was queued for (a thread reply shows it); None if purged."""
+    stmt = select(*article_repo.COLUMNS).where(articles.c.id == row["article_id"])
+    found = (await conn.execute(stmt)).mappings().first()
+    if found is None:
+        return None
+    return Report(
+        title=found["title"],
+        url=found["url"],
+        source_name=found["source_name"],
+        published_at=found["published_at"],
+        image_url=found["image_url"],
     )
 
 

@@ -111,6 +111,7 @@ articles = Table(
     Column("search_text", Text, nullable=False),  # casefolded title + summary for `search`
     Column("source_name", Text, nullable=False),
     Column("content_hash", Text, nullable=False),
+    Column("image_url", Text),  # the item's picture (http(s)), shown as the alert's thumbnail
     # MinHash signature of an article that joined an existing story (the story's first
     # article's is stories.signature): later reports are matched against every member.
     Column("signature", LargeBinary),

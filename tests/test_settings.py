@@ -358,3 +358,35 @@ def test_a_lower_poll_minimum_allows_shorter_intervals(monkeypatch: pytest.Monke
         "NKRU_POLL_INTERVAL: '4' is out of range: with NKRU_POLL_MIN_INTERVAL at 10s a feed's "
         "interval must be from 10s to 7 days (got '4')"
     )
+
+
+def test_routes_say_how_updates_are_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.core.routing import update_style
+
+    monkeypatch.setenv(
+        "NKRU_ROUTES",
+        '[{"destination": "slack:C1", "updates": "thread"},'
+        ' {"destination": "slack:C1", "themes": []},'
+        ' {"destination": "discord:9", "updates": "both"}, {"destination": "console"}]',
+    )
+    routes = load_settings().route_list()
+    assert [update_style(routes, d) for d in ("slack:C1", "discord:9", "console")] == [
+        "thread",
+        "both",
+        "edit",  # the default: the posted alert is edited
+    ]
+
+
+def test_routes_of_one_channel_disagreeing_on_updates_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "NKRU_ROUTES",
+        '[{"destination": "slack:C1", "updates": "thread"},'
+        ' {"destination": "slack:C1", "updates": "edit"}]',
+    )
+    message = one_line_error()
+    assert "routes to slack:C1 ask for different updates (thread, edit)" in message
+    assert "\n" not in message
+    monkeypatch.setenv("NKRU_ROUTES", '[{"destination": "slack:C1", "updates": "reply"}]')
+    assert one_line_error().startswith("NKRU_ROUTES__0__UPDATES:")

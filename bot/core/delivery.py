@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -18,7 +18,7 @@ from bot.core.instances import this_process_id
 from bot.core.models import Alert, DeliveryReceipt
 from bot.core.polling_policy import failure_backoff
 from bot.core.repositories import Database
-from bot.core.routing import Route, followed_themes
+from bot.core.routing import Route, followed_themes, update_style
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ class DeliveryAdapter(Protocol):
     """What every platform adapter implements to receive alerts."""
 
     async def send(self, alert: Alert) -> DeliveryReceipt:
-        """Post (or, for kind "update" with a remote_id, edit) one alert; raise DeliveryError."""
+        """Post (or, for kind "update" with a remote_id, edit and/or reply in the first post's
+        thread as `alert.updates` says) one alert; raise DeliveryError."""
         ...
 
 
@@ -120,6 +121,7 @@ async def deliver_one(
         async with store.transaction() as tx:
             await tx.outbox.mark_muted(alert.outbox_id, now())
         return "muted"
+    alert = replace(alert, updates=update_style(routes, alert.destination))
     return await _deliver(store, adapters, alert, now, policy)
 
 

@@ -63,6 +63,7 @@ class ParsedEntry:
     summary: str
     published: datetime | None
     author: str | None = None
+    image_url: str | None = None  # the item's picture (http(s) only), shown as a thumbnail
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class NewArticle:
     fetched_at: datetime
     content_hash: str
     source_name: str = ""
+    image_url: str | None = None
     # The story fingerprint (bot.core.cluster), when it was computed with the parse (off the
     # event loop); ingest computes it itself when these are empty.
     signature: bytes | None = None
@@ -163,6 +165,7 @@ class Article:
     fetched_at: datetime
     source_name: str
     story_id: int | None = None
+    image_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,17 @@ class ThemeHit:
 
 
 @dataclass(frozen=True, slots=True)
+class Report:
+    """The article an update was queued for: what a thread reply shows."""
+
+    title: str
+    url: str | None
+    source_name: str
+    published_at: datetime
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """What a delivery adapter renders: a story, its lead article and who else reported it."""
 
@@ -210,6 +224,11 @@ class Alert:
     # that can (Slack metadata, Discord nonce) make sure they do not post it twice.
     redelivery: bool = False
     seen_at: datetime | None = None  # when the headline report was first seen
+    image_url: str | None = None  # the headline article's picture (the platform fetches it)
+    # How the destination hears of an update (bot.core.routing.UpdateStyle): "edit" the first
+    # post, reply in its "thread", or "both"; `report` is the article the update is about.
+    updates: str = "edit"
+    report: Report | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,10 @@ from bot.core.models import ThemeHit
 from bot.core.quiet_hours import QuietHours
 
 Mode = Literal["instant", "digest"]
+# How a destination hears that a story it was alerted to grew: its first post is edited
+# (the default), a reply is posted in that post's thread, or both.
+UpdateStyle = Literal["edit", "thread", "both"]
+UPDATE_STYLES: tuple[UpdateStyle, ...] = ("edit", "thread", "both")
 
 
 class ThemeMatcher(Protocol):
@@ -38,6 +42,7 @@ class Route:
     min_score: float = 0.0
     mode: Mode = "instant"
     quiet: QuietHours | None = None  # instant alerts wait while these hours last
+    updates: UpdateStyle | None = None  # None: as another route of the destination says, or edit
 
     def accepts(self, hits: Sequence[ThemeHit]) -> bool:
         """Whether an article with these theme hits belongs to this route."""
@@ -66,6 +71,21 @@ def unknown_themes(routes: Sequence[Route], known: Iterable[str]) -> list[str]:
     known_set = set(known)
     named = (theme for route in routes for theme in sorted(route.themes or ()))
     return sorted({theme for theme in named if theme not in known_set})
+
+
+def update_style(routes: Sequence[Route], destination: str) -> UpdateStyle:
+    """How `destination` hears of updates: the first of its routes that says, else "edit"."""
+    named = (r.updates for r in routes if r.destination == destination and r.updates)
+    return next(named, "edit")
+
+
+def conflicting_update_styles(routes: Sequence[Route]) -> dict[str, list[str]]:
+    """Destinations whose routes ask for different update styles, with the styles named."""
+    styles: dict[str, list[str]] = {}
+    for route in routes:
+        if route.updates and route.updates not in styles.setdefault(route.destination, []):
+            styles[route.destination].append(route.updates)
+    return {destination: named for destination, named in styles.items() if len(named) > 1}
 
 
 def followed_themes(

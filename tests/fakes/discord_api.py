@@ -37,6 +37,8 @@ from bot.adapters.discord import DiscordNetwork
 from tests.fakes.discord_hosts import API_HOST, GATEWAY_HOST, loopback_network, server_ssl
 
 APP_ID = 1_100_000_000_000_000_001  # the bot user's id is the application's, as on Discord
+GUILD_ID = 1_000_000_000_000_000_777  # every channel of the fake is in this guild
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 TOKEN = "fake-bot-token"
 NO_MENTIONS = {"parse": []}
 Json = dict[str, Any]
@@ -121,6 +123,8 @@ class FakeDiscord:
         self.missing_channels: set[int] = set()
         self.forbidden_channels: set[int] = set()
         self.webhooks: dict[int, tuple[str, int]] = {}  # id → (token, channel)
+        self.threads: dict[int, tuple[int, str]] = {}  # thread id (= its message's) → parent, name
+        self._message_ids: set[int] = set()  # every message ever created, deleted ones too
         self.interactions: dict[str, InteractionState] = {}
         self.commands: dict[int | None, list[Json]] = {}  # guild (None = global) → commands
         self.mention_violations: list[str] = []
@@ -234,6 +238,7 @@ class FakeDiscord:
     def new_message(self, channel_id: int, body: Json, author: Json, **extra: Any) -> Json:
         """Store a message as Discord would create it."""
         message_id = next(self._ids)
+        self._message_ids.add(message_id)
         message = {
             "id": str(message_id),
             "channel_id": str(channel_id),
@@ -285,6 +290,68 @@ class FakeDiscord:
             self.nonces[key] = (int(message["id"]), time.monotonic())
         return _json(message | ({"nonce": nonce} if nonce is not None else {}))
 
+    async def _channel(self, parts: list[str], body: Json, request: web.Request) -> web.Response:
+        channel_id = int(parts[1])
+        if refusal := self._channel_refusal(channel_id):
+            return refusal
+        if channel_id in self.threads:
+            return _json(self._thread_object(channel_id))
+        return _json(
+            {
+                "id": str(channel_id),
+                "type": 0,
+                "guild_id": str(GUILD_ID),
+                "name": f"channel-{channel_id}",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "default_auto_archive_duration": 1440,
+            }
+        )
+
+    async def _start_thread(
+        self, parts: list[str], body: Json, request: web.Request
+    ) -> web.Response:
+        """POST /channels/{channel}/messages/{message}/threads: a public thread on a message."""
+        channel_id, message_id = int(parts[1]), int(parts[3])
+        if refusal := self._channel_refusal(channel_id):
+            return refusal
+        if message_id not in self.messages.get(channel_id, {}):
+            return _json(UNKNOWN_MESSAGE.body, 404)
+        if message_id in self.threads:
+            return _json(
+                error(
+                    400, THREAD_EXISTS, "A thread has already been created for this message"
+                ).body,
+                400,
+            )
+        name = body.get("name")
+        if not isinstance(name, str) or not 0 < len(name) <= 100:
+            return self._invalid({"name": _too_long(100)})
+        self.threads[message_id] = (channel_id, name)
+        return _json(self._thread_object(message_id), 201)
+
+    def _thread_object(self, thread_id: int) -> Json:
+        parent, name = self.threads[thread_id]
+        return {
+            "id": str(thread_id),
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": str(parent),
+            "owner_id": str(APP_ID),
+            "name": name,
+            "rate_limit_per_user": 0,
+            "message_count": len(self.messages.get(thread_id, {})),
+            "member_count": 1,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": datetime.now(UTC).isoformat(),
+                "locked": False,
+            },
+        }
+
     async def _edit_message(
         self, parts: list[str], body: Json, request: web.Request
     ) -> web.Response:
@@ -305,11 +372,15 @@ class FakeDiscord:
         return _json(newest_first)  # fetched messages carry no nonce on Discord
 
     def _channel_refusal(self, channel_id: int) -> web.Response | None:
-        if channel_id in self.missing_channels:
+        if channel_id in self.missing_channels or self._unstarted_thread(channel_id):
             return _json(UNKNOWN_CHANNEL.body, 404)
         if channel_id in self.forbidden_channels:
             return _json(FORBIDDEN.body, 403)
         return None
+
+    def _unstarted_thread(self, channel_id: int) -> bool:
+        """A message's id is a channel only once a thread is started from the message."""
+        return channel_id not in self.threads and channel_id in self._message_ids
 
     def _apply_edit(self, message: Json, body: Json) -> web.Response:
         if errors := message_errors(body, creating=False):
@@ -454,6 +525,8 @@ _ROUTES: dict[tuple[str, tuple[str, ...]], Any] = {
     ("POST", ("channels", "*", "messages")): FakeDiscord._create_message,
     ("GET", ("channels", "*", "messages")): FakeDiscord._history,
     ("PATCH", ("channels", "*", "messages", "*")): FakeDiscord._edit_message,
+    ("GET", ("channels", "*")): FakeDiscord._channel,
+    ("POST", ("channels", "*", "messages", "*", "threads")): FakeDiscord._start_thread,
     ("PUT", ("applications", "*", "commands")): FakeDiscord._sync_commands,
     ("PUT", ("applications", "*", "guilds", "*", "commands")): FakeDiscord._sync_commands,
     ("POST", ("webhooks", "*", "*")): FakeDiscord._execute,
@@ -462,7 +535,7 @@ _ROUTES: dict[tuple[str, tuple[str, ...]], Any] = {
     ("POST", ("interactions", "*", "*", "callback")): FakeDiscord._callback,
 }
 _FIXED = {"users", "@me", "oauth2", "applications", "channels", "messages", "commands", "guilds"}
-_FIXED |= {"webhooks", "interactions", "callback"}
+_FIXED |= {"webhooks", "interactions", "callback", "threads"}
 
 
 def _shape(parts: list[str]) -> tuple[str, ...]:
@@ -485,6 +558,8 @@ def _is_message_body(method: str, path: str, body: Any) -> bool:
         return False
     if path.endswith("/callback"):
         return body.get("type") in (4, 7)
+    if path.endswith("/threads"):  # starting a thread names it; it posts nothing
+        return False
     return "/messages" in path or path.startswith("/webhooks/")
 
 
@@ -548,6 +623,10 @@ def _embed_errors(embed: Json) -> Json:
     url = embed.get("url")
     if url is not None and (not re.match(r"^https?://[^\s/]+", url) or len(url) > 2048):
         errors["url"] = _bad("Not a well formed URL.")
+    for key in ("thumbnail", "image"):
+        part = embed.get(key)
+        if part is not None and not _media_url(part.get("url")):
+            errors[key] = {"url": _bad("Scheme must be one of ('http', 'https', 'attachment').")}
     colour = embed.get("color")
     if colour is not None and not (isinstance(colour, int) and 0 <= colour <= 0xFFFFFF):
         errors["color"] = _bad("Not a valid colour.")
@@ -558,6 +637,15 @@ def _embed_errors(embed: Json) -> Json:
         if not 0 < len(item.get("name", "")) <= 256 or not 0 < len(item.get("value", "")) <= 1024:
             errors[f"fields.{index}"] = _bad("Field name 1-256, value 1-1024 characters.")
     return errors
+
+
+def _media_url(url: object) -> bool:
+    """An embed image's URL as Discord takes it: http(s) or attachment://, up to 2,048."""
+    return (
+        isinstance(url, str)
+        and len(url) <= 2048
+        and re.match(r"^(?:https?://[^\s/]+|attachment://)\S*$", url) is not None
+    )
 
 
 def message_errors(body: Json, *, creating: bool) -> Json:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ MAX_HEADER_TEXT = 150
 MAX_FIELD_TEXT = 2000
 MAX_TEXT = 40_000
 MAX_ATTACHMENTS = 100
+MAX_IMAGE_URL = 3000
+MAX_IMAGE_ALT = 2000
 TEXT_TYPES = {"plain_text", "mrkdwn"}
 
 
@@ -96,6 +99,8 @@ def _block_problems(block: Any, where: str) -> list[str]:
             problems += _text_problems(item, f"{where}.fields[{n}]", MAX_FIELD_TEXT)
         if "text" not in block and not fields:
             problems.append(f"{where}: needs text or fields")
+        if "accessory" in block:
+            problems += _image_problems(block["accessory"], f"{where}.accessory")
         return problems
     if kind == "header":
         return _text_problems(block.get("text"), f"{where}.text", MAX_HEADER_TEXT, plain_only=True)
@@ -111,6 +116,21 @@ def _block_problems(block: Any, where: str) -> list[str]:
     if kind == "divider":
         return []
     return [f"{where}: unsupported block type {kind!r}"]
+
+
+def _image_problems(element: Any, where: str) -> list[str]:
+    """An image element: an http(s) image_url and a plain alt_text, within Slack's limits."""
+    if not isinstance(element, dict) or element.get("type") != "image":
+        return [f"{where}: only image accessories are expected"]
+    url, alt = element.get("image_url"), element.get("alt_text")
+    problems = []
+    if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+        problems.append(f"{where}.image_url: not an http(s) URL")
+    elif len(url) > MAX_IMAGE_URL or any(ch.isspace() for ch in url):
+        problems.append(f"{where}.image_url: over {MAX_IMAGE_URL} or has spaces")
+    if not isinstance(alt, str) or not 0 < len(alt) <= MAX_IMAGE_ALT:
+        problems.append(f"{where}.alt_text: must be 1-{MAX_IMAGE_ALT} characters")
+    return problems
 
 
 def _text_problems(obj: Any, where: str, limit: int, *, plain_only: bool = False) -> list[str]:
@@ -210,9 +230,17 @@ class FakeSlackApi:
         """Make the next `times` calls of `method` fail as scripted (see Scripted)."""
         self._scripts.setdefault(method, []).extend(Scripted(**script) for _ in range(times))
 
-    def seed_message(self, channel: str, text: str, metadata: dict[str, Any] | None = None) -> str:
-        """Put an existing message in a channel (e.g. one posted before a crash); its ts."""
-        return str(self._store(channel, {"text": text, "metadata": metadata})["ts"])
+    def seed_message(
+        self,
+        channel: str,
+        text: str,
+        metadata: dict[str, Any] | None = None,
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Put an existing message in a channel or thread (e.g. one posted before a crash)."""
+        args = {"text": text, "metadata": metadata, "thread_ts": thread_ts}
+        return str(self._store(channel, args)["ts"])
 
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         """Wait (up to `wait_timeout`) until `predicate()` holds after something arrived."""
@@ -270,6 +298,7 @@ class FakeSlackApi:
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "apps.connections.open": self._connections_open,
             "usergroups.list": self._usergroups_list,
             "users.info": self._users_info,
@@ -303,8 +332,42 @@ class FakeSlackApi:
         channel = str(args.get("channel", ""))
         if refusal := self._refuse(channel, args):
             return refusal
+        parent = str(args.get("thread_ts") or "")
+        if parent and not self._top_level(channel, parent):
+            return _error("thread_not_found")
         stored = self._store(channel, args)
         return _ok(channel=channel, ts=stored["ts"], message=stored)
+
+    def _top_level(self, channel: str, ts: str) -> dict[str, Any] | None:
+        found = (m for m in self.messages.get(channel, []) if m["ts"] == ts)
+        message = next(found, None)
+        return message if message is not None and message.get("thread_ts", ts) == ts else None
+
+    def thread(self, channel: str, parent: str) -> list[dict[str, Any]]:
+        """The replies in a thread, oldest first."""
+        return [
+            m
+            for m in self.messages.get(channel, [])
+            if m.get("thread_ts") == parent and m["ts"] != parent
+        ]
+
+    def _replies(self, args: dict[str, Any]) -> web.Response:
+        # Slack: the parent first, then its replies oldest first, in pages of `limit`.
+        channel, parent = str(args.get("channel", "")), str(args.get("ts", ""))
+        if channel in self.missing_channels:
+            return _error("channel_not_found")
+        top = self._top_level(channel, parent)
+        if top is None:
+            return _error("thread_not_found")
+        limit, start = int(args.get("limit", 1000)), int(args.get("cursor") or 0)
+        everything = [top, *self.thread(channel, parent)]
+        page = everything[start : start + limit]
+        more = start + limit < len(everything)
+        return _ok(
+            messages=[_shown(m, args) for m in page],
+            has_more=more,
+            response_metadata={"next_cursor": str(start + limit) if more else ""},
+        )
 
     def _update(self, args: dict[str, Any]) -> web.Response:
         channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
@@ -321,13 +384,10 @@ class FakeSlackApi:
         if channel in self.missing_channels:
             return _error("channel_not_found")
         limit = int(args.get("limit", 100))
-        with_metadata = str(args.get("include_all_metadata", "")).lower() in {"1", "true"}
-        newest_first = list(reversed(self.messages.get(channel, [])))[:limit]
-        shown = [
-            {k: v for k, v in m.items() if k != "metadata" or (with_metadata and v)}
-            for m in newest_first
-        ]
-        return _ok(messages=shown, has_more=len(self.messages.get(channel, [])) > limit)
+        # Thread replies are not in a channel's history (only in conversations.replies).
+        top = [m for m in self.messages.get(channel, []) if m.get("thread_ts", m["ts"]) == m["ts"]]
+        newest_first = list(reversed(top))[:limit]
+        return _ok(messages=[_shown(m, args) for m in newest_first], has_more=len(top) > limit)
 
     def _connections_open(self, args: dict[str, Any]) -> web.Response:
         return _ok(url=f"{self.base.replace('http://', 'ws://')}/link")
@@ -389,15 +449,20 @@ def _arguments(request: web.Request, raw: str) -> dict[str, Any]:
     return args
 
 
+def _shown(message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as history shows it: metadata only when asked for."""
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in {"1", "true"}
+    return {k: v for k, v in message.items() if k != "metadata" or (with_metadata and v)}
+
+
 def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
 
 
 def _message_fields(args: dict[str, Any]) -> dict[str, Any]:
-    fields = {
-        key: args[key] for key in ("text", "blocks", "attachments", "metadata") if args.get(key)
-    }
+    keys = ("text", "blocks", "attachments", "metadata", "thread_ts")
+    fields = {key: args[key] for key in keys if args.get(key)}
     fields.setdefault("text", "")
     return fields
 

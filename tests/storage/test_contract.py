@@ -67,6 +67,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("DROP TABLE subscriptions"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN rendered_at"))
+        await conn.connection.execute(text("ALTER TABLE articles DROP COLUMN image_url"))
     assert not await store.is_current()
 
     again = await Store.open(store.engine.url.render_as_string(hide_password=False))
@@ -76,6 +77,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
             await conn.connection.execute(text("SELECT count(*) FROM watchlist_versions"))
             await conn.connection.execute(text("SELECT claimed_by FROM outbox, instances"))
             await conn.connection.execute(text("SELECT count(*) FROM subscriptions"))
+            await conn.connection.execute(text("SELECT image_url FROM articles"))
     finally:
         await again.close()
 

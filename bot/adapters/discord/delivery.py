@@ -7,6 +7,11 @@ gets the first message back instead of a second one. A redelivery (a previous at
 posted, then the process died before recording it) can come later than that window, so it
 first looks through the channel's recent history for a message of ours whose footer carries
 the alert's marker.
+
+An update edits the alert's message, posts in a thread started on it, or both, as the
+destination's routes say (`Alert.updates`). A thread started on a message has the message's id,
+so posting there first tells whether it exists (Unknown Channel: start it, then post); the post
+carries the alert's nonce and marker, and a redelivery looks through the thread's history.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 HISTORY_LIMIT = 50  # recent messages searched before re-posting a redelivered alert
 FAILURES = (discord.DiscordException, *NETWORK_ERRORS)
 UNKNOWN_MESSAGE = 10008  # editing a deleted message; other 404s (unknown channel) are final
+UNKNOWN_CHANNEL = 10003  # posting in a thread that was not started yet
+THREAD_EXISTS = 160004  # starting a thread on a message that has one
 
 
 def alert_nonce(outbox_id: int) -> str:
@@ -98,16 +105,10 @@ class DiscordDelivery:
         channel = self.client.get_partial_messageable(_channel(alert.destination))
         embed = render.alert_embed(alert, self.catalog())
         if alert.kind == "update" and alert.remote_id and alert.remote_id.isdigit():
-            message = channel.get_partial_message(int(alert.remote_id))
-            with _translated(where):
-                try:
-                    await message.edit(embeds=[embed], allowed_mentions=api.no_mentions())
-                    return DeliveryReceipt(alert.remote_id)
-                except discord.NotFound as exc:
-                    if exc.code != UNKNOWN_MESSAGE:
-                        raise
+            if receipt := await self._update(channel, alert, embed, where):
+                return receipt
             log.info(
-                "first post %s of alert #%s is gone: posting anew", message.id, alert.outbox_id
+                "first post %s of alert #%s is gone: posting anew", alert.remote_id, alert.outbox_id
             )
         if alert.redelivery:
             previous = await self._previous_post(channel, alert.outbox_id)
@@ -121,6 +122,72 @@ class DiscordDelivery:
                 allowed_mentions=api.no_mentions(),
             )
         return DeliveryReceipt(str(sent.id))
+
+    async def _update(
+        self, channel: discord.PartialMessageable, alert: Alert, embed: discord.Embed, where: str
+    ) -> DeliveryReceipt | None:
+        """Edit the first post, post in its thread, or both; None when the first post is gone."""
+        first = int(str(alert.remote_id))
+        if alert.updates != "thread":
+            message = channel.get_partial_message(first)
+            with _translated(where):
+                try:
+                    await message.edit(embeds=[embed], allowed_mentions=api.no_mentions())
+                except discord.NotFound as exc:
+                    if exc.code != UNKNOWN_MESSAGE:
+                        raise
+                    return None
+            if alert.updates == "edit":
+                return DeliveryReceipt(alert.remote_id)
+        return await self._reply(channel.id, first, alert, where)
+
+    async def _reply(
+        self, channel_id: int, first: int, alert: Alert, where: str
+    ) -> DeliveryReceipt | None:
+        """Post the update in the thread on the first post (started if need be), once."""
+        thread = self.client.get_partial_messageable(first)  # a thread has its message's id
+        if alert.redelivery and (previous := await self._previous_post(thread, alert.outbox_id)):
+            log.info("alert #%s was already posted in thread %s", alert.outbox_id, first)
+            return DeliveryReceipt(str(previous))
+        embed = render.thread_embed(alert)
+        nonce = alert_nonce(alert.outbox_id)
+        with _translated(where):
+            try:
+                sent = await thread.send(
+                    embeds=[embed], nonce=nonce, allowed_mentions=api.no_mentions()
+                )
+            except discord.NotFound as exc:
+                if exc.code != UNKNOWN_CHANNEL:
+                    raise
+                if not await self._start_thread(channel_id, first, alert):
+                    return None
+                sent = await thread.send(
+                    embeds=[embed], nonce=nonce, allowed_mentions=api.no_mentions()
+                )
+        return DeliveryReceipt(str(sent.id))
+
+    async def _start_thread(self, channel_id: int, first: int, alert: Alert) -> bool:
+        """Start the thread on the first post; False when that post is gone."""
+        # The thread is created through the channel: a partial message knows no guild here.
+        parent = await self.client.fetch_channel(channel_id)
+        if not isinstance(parent, discord.TextChannel):
+            raise DeliveryError(
+                f"channel {channel_id} cannot have threads (not a text or announcement "
+                'channel): set updates = "edit" on its routes',
+                permanent=True,
+            )
+        try:
+            await parent.create_thread(
+                name=render.thread_name(alert), message=discord.Object(first)
+            )
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MESSAGE:
+                raise
+            return False
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_EXISTS:  # started by a previous attempt or by a person
+                raise
+        return True
 
     async def _previous_post(
         self, channel: discord.PartialMessageable, outbox_id: int

@@ -17,7 +17,7 @@ from bot.adapters.discord import text
 from bot.core.commands.model import Reply, StoryLine, ThemeCatalog, ThemeInfo
 from bot.core.dates import seen_if_apart
 from bot.core.digest import UNMATCHED, Digest, DigestItem
-from bot.core.models import Alert, ThemeHit
+from bot.core.models import Alert, Report, ThemeHit
 
 Message = list[discord.Embed]  # the embeds of one Discord message
 # The theme catalog, or a function returning the current one (the watchlist may be reloaded).
@@ -31,6 +31,7 @@ MAX_THEME_FIELDS = 10
 ITEM_TITLE = 250  # a story's title in a digest or reply list
 ITEM_WHY = 200
 CONTINUED = " (continued)"
+THREAD_NAME = 100
 
 
 MAX_CHOICES, CHOICE_TEXT = 25, 100  # Discord's autocomplete limits: choices, characters each
@@ -99,6 +100,42 @@ def alert_embed(alert: Alert, catalog: ThemeCatalog) -> discord.Embed:
         embed.add_field(name=name, value=value, inline=False)
     if also:
         embed.add_field(name=also[0], value=also[1], inline=False)
+    return _with_thumbnail(embed, alert.image_url)
+
+
+def thread_embed(alert: Alert) -> discord.Embed:
+    """An update as a message in the alert's thread: the new report, linked, with its picture.
+
+    Its footer carries the alert's marker, so a redelivery finds it in the thread's history.
+    """
+    report = alert.report or Report(
+        alert.title, alert.url, alert.source_name, alert.published_at, alert.image_url
+    )
+    embed = discord.Embed(
+        title=text.safe_markdown(report.title or "(untitled)", text.TITLE),
+        url=text.safe_url(report.url),
+        colour=DEFAULT_COLOUR,
+        timestamp=_utc(report.published_at),
+    )
+    if source := text.safe_plain(report.source_name, text.AUTHOR):
+        embed.set_author(name=source)
+    if alert.report is None and alert.also_reported_by:
+        embed.description = text.join_clipped(alert.also_reported_by, text.FIELD_VALUE)
+    embed.set_footer(
+        text=f"Update · nkru · story #{alert.story_id} · {alert_marker(alert.outbox_id)}"
+    )
+    return _with_thumbnail(embed, report.image_url)
+
+
+def thread_name(alert: Alert) -> str:
+    """The name of the thread started on an alert: its title (Discord allows 100 characters)."""
+    return text.safe_plain(alert.title, THREAD_NAME) or f"story #{alert.story_id}"
+
+
+def _with_thumbnail(embed: discord.Embed, url: str | None) -> discord.Embed:
+    """The picture as the embed's thumbnail, when it is an http(s) URL Discord takes."""
+    if picture := text.safe_url(url):
+        embed.set_thumbnail(url=picture)
     return embed
 
 

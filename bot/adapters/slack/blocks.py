@@ -12,7 +12,8 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
+from urllib.parse import urlsplit
 
 from bot.adapters.slack.escape import clip, fit, neutral
 
@@ -22,6 +23,8 @@ MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
+MAX_IMAGE_URL = 3000  # an image element's image_url
+MAX_IMAGE_ALT = 2000  # and its alt_text
 MAX_CONTEXT_TEXT = 2000  # our own bound: context lines are short by nature
 MAX_FALLBACK_TEXT = 40_000  # Slack's hard limit for `text`
 FALLBACK_TEXT = 3000  # what we send: notifications and screen readers show only the start
@@ -51,6 +54,25 @@ class SlackMessage:
 def plain(text: str, limit: int = MAX_SECTION_TEXT) -> Block:
     """A plain_text object holding `text` escaped and clipped (never empty: Slack rejects that)."""
     return {"type": "plain_text", "text": fit(text, limit) or "-", "emoji": False}
+
+
+def with_image(block: Block, url: str | None, alt: str) -> Block:
+    """`block` (a section) with the picture at `url` as its accessory, when it is http(s).
+
+    Slack fetches the picture itself; a URL it cannot use would fail the whole message, so only
+    absolute http(s) URLs without spaces or control characters, within Slack's 3,000, are kept.
+    """
+    if not _is_image_url(url):
+        return block
+    alt_text = fit(alt, MAX_IMAGE_ALT) or "picture"
+    return block | {"accessory": {"type": "image", "image_url": url, "alt_text": alt_text}}
+
+
+def _is_image_url(url: str | None) -> TypeGuard[str]:
+    if not url or len(url) > MAX_IMAGE_URL or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
 
 
 def header(text: str) -> Block:

@@ -1,9 +1,11 @@
 """Deliver alerts and digests to Slack channels through the Web API (slack_sdk AsyncWebClient).
 
 A new alert is posted with `chat.postMessage`, carrying its outbox id in message metadata; an
-update edits the story's first post with `chat.update`. When the outbox says an alert may have
-been posted already (`redelivery`: an earlier attempt died before recording it), the channel's
-recent history is searched for that metadata first, so a crash never posts an alert twice.
+update edits the story's first post with `chat.update`, replies in that post's thread
+(`thread_ts`), or both, as the destination's routes say (`Alert.updates`). When the outbox says
+an alert may have been posted already (`redelivery`: an earlier attempt died before recording
+it), the channel's recent history (for a thread reply: the thread) is searched for that
+metadata first, so a crash never posts an alert or a reply twice.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack.blocks import SlackMessage
 from bot.adapters.slack.errors import slack_error_code, status_of, to_delivery_error
 from bot.adapters.slack.pacing import ChannelPacer, retry_handlers
-from bot.adapters.slack.render import render_alert, render_digest
+from bot.adapters.slack.render import render_alert, render_digest, render_thread_reply
 from bot.core.commands.model import ThemeCatalog
 from bot.core.delivery import DeliveryError
 from bot.core.digest import Digest
@@ -31,12 +33,15 @@ DEFAULT_API_URL = "https://slack.com/api/"
 ALERT_EVENT = "nkru_alert"
 DIGEST_EVENT = "nkru_digest"
 HISTORY_WINDOW = 200  # messages searched for an earlier post of a redelivered alert
+THREAD_PAGES = 5  # pages of HISTORY_WINDOW replies searched for an earlier thread reply
 _FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
 # The post we meant to edit is gone (deleted) or is not ours: post the story afresh.
 _REPOST = {"message_not_found", "cant_update_message"}
 # History unreadable (no channels:history scope; a public channel the bot posts to through
 # chat:write.public without being in it): post anyway, a duplicate beats a lost alert.
 _UNCHECKABLE = {"missing_scope", "not_in_channel"}
+# The alert whose thread we meant to reply in is gone: post the story afresh.
+_THREAD_GONE = {"thread_not_found", "message_not_found"}
 
 
 def make_web_client(
@@ -92,7 +97,7 @@ class SlackDelivery:
         message = render_alert(alert, self._catalog())
         try:
             if alert.kind == "update" and alert.remote_id:
-                ts = await self._update(channel, alert, message)
+                ts = await self._deliver_update(channel, alert, message)
             else:
                 ts = await self._post_alert(channel, alert, message)
         except _FAILURES as exc:
@@ -114,6 +119,37 @@ class SlackDelivery:
         except _FAILURES as exc:
             raise to_delivery_error(exc, channel) from exc
         return DeliveryReceipt(first)
+
+    async def _deliver_update(self, channel: str, alert: Alert, message: SlackMessage) -> str:
+        """Edit the first post, reply in its thread, or both; the ts of the last message sent."""
+        ts = str(alert.remote_id)
+        if alert.updates != "thread":
+            ts = await self._update(channel, alert, message)
+            if ts != alert.remote_id:  # the first post was gone: its fresh post shows this report
+                return ts
+        if alert.updates == "edit":
+            return ts
+        return await self._reply(channel, alert, message)
+
+    async def _reply(self, channel: str, alert: Alert, message: SlackMessage) -> str:
+        """Post the update in the first post's thread, once (a redelivery looks there first)."""
+        parent = str(alert.remote_id)
+        try:
+            if alert.redelivery and (earlier := await self._find_reply(channel, parent, alert)):
+                log.info(
+                    "alert #%s was already replied in %s as %s", alert.outbox_id, parent, earlier
+                )
+                return earlier
+            return await self._post(
+                channel, render_thread_reply(alert), _metadata(alert), thread_ts=parent
+            )
+        except SlackApiError as exc:
+            if slack_error_code(exc) not in _THREAD_GONE:
+                raise
+        log.warning(
+            "story #%s: its Slack post %s is gone; posting it again", alert.story_id, parent
+        )
+        return await self._post_alert(channel, alert, message)
 
     async def _update(self, channel: str, alert: Alert, message: SlackMessage) -> str:
         ts = str(alert.remote_id)
@@ -137,10 +173,18 @@ class SlackDelivery:
             return earlier
         return await self._post(channel, message, _metadata(alert))
 
-    async def _post(self, channel: str, message: SlackMessage, metadata: dict[str, Any]) -> str:
+    async def _post(
+        self,
+        channel: str,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
         async with self._pacer.turn(channel):
             response = await self.client.chat_postMessage(
                 channel=channel,
+                thread_ts=thread_ts,
                 unfurl_links=False,  # the alert already shows the article; no big preview card
                 unfurl_media=False,
                 metadata=metadata,
@@ -155,19 +199,48 @@ class SlackDelivery:
                 channel=channel, limit=self._history_window, include_all_metadata=True
             )
         except SlackApiError as exc:
-            if status_of(exc) == 429 or slack_error_code(exc) not in _UNCHECKABLE:
-                raise
-            log.warning(
-                "cannot read %s's history to check for an earlier post of alert #%s (%s): posting",
-                channel,
-                alert.outbox_id,
-                slack_error_code(exc),
-            )
+            _uncheckable(exc, channel, alert)
             return None
-        for posted in history.get("messages") or []:
-            if _carries(posted, alert):
-                return str(posted["ts"])
+        return _found(history.get("messages"), alert)
+
+    async def _find_reply(self, channel: str, parent: str, alert: Alert) -> str | None:
+        """The ts of a reply of ours in the `parent` thread carrying this alert's outbox id."""
+        cursor: str | None = None
+        try:
+            for _ in range(THREAD_PAGES):  # replies come oldest first: a long thread has pages
+                page = await self.client.conversations_replies(
+                    channel=channel,
+                    ts=parent,
+                    limit=self._history_window,
+                    include_all_metadata=True,
+                    cursor=cursor,
+                )
+                if found := _found(page.get("messages"), alert):
+                    return found
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            if slack_error_code(exc) in _THREAD_GONE:
+                return None  # no thread, so no reply in it: posting finds the post gone too
+            _uncheckable(exc, channel, alert)
         return None
+
+
+def _uncheckable(exc: SlackApiError, channel: str, alert: Alert) -> None:
+    """Re-raise `exc` unless it only says the history cannot be read (then post anyway)."""
+    if status_of(exc) == 429 or slack_error_code(exc) not in _UNCHECKABLE:
+        raise exc
+    log.warning(
+        "cannot read %s's history to check for an earlier post of alert #%s (%s): posting",
+        channel,
+        alert.outbox_id,
+        slack_error_code(exc),
+    )
+
+
+def _found(messages: list[dict[str, Any]] | None, alert: Alert) -> str | None:
+    return next((str(m["ts"]) for m in messages or [] if _carries(m, alert)), None)
 
 
 def _metadata(alert: Alert) -> dict[str, Any]:

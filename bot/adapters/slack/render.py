@@ -23,12 +23,13 @@ from bot.adapters.slack.blocks import (
     paginate,
     section_mrkdwn,
     section_plain,
+    with_image,
 )
 from bot.adapters.slack.escape import clip, fit, link, mrkdwn, neutral
 from bot.core.commands.model import Reply, StoryLine, ThemeCatalog
 from bot.core.dates import seen_if_apart
 from bot.core.digest import UNMATCHED, Digest, DigestItem, DigestSection
-from bot.core.models import Alert, ThemeHit
+from bot.core.models import Alert, Report, ThemeHit
 
 # Bounds per part, so that a section's parts (a linked title with a URL of up to 1,500
 # characters, outlets, why) stay under Slack's 3,000 even when escaping lengthens them.
@@ -64,8 +65,9 @@ def render_alert(alert: Alert, catalog: ThemeCatalog) -> SlackMessage:
     """One alert: linked title, source and time, summary, other outlets, a bar per theme."""
     update = alert.kind == "update"
     marker = ":arrows_counterclockwise: Updated" if update else ":newspaper:"
+    heading = section_mrkdwn(f"{marker} {linked_title(alert.title, alert.url)}")
     blocks: list[Block] = [
-        section_mrkdwn(f"{marker} {linked_title(alert.title, alert.url)}"),
+        with_image(heading, alert.image_url, alert.title),
         context(
             [
                 f"{alert.source_name} · {times(alert.published_at, alert.seen_at)}"
@@ -90,6 +92,25 @@ def render_alert(alert: Alert, catalog: ThemeCatalog) -> SlackMessage:
     )
     text = fallback([f"{label}: {alert.title} ({alert.source_name}){also}"])
     return SlackMessage(text, blocks, [theme_attachment(hit, catalog) for hit in shown])
+
+
+def render_thread_reply(alert: Alert) -> SlackMessage:
+    """An update as a reply in the alert's thread: the new report, linked, with its picture.
+
+    Without its report (purged), the reply lists who has reported the story so far.
+    """
+    report = alert.report or Report(
+        alert.title, alert.url, alert.source_name, alert.published_at, alert.image_url
+    )
+    heading = section_mrkdwn(f":heavy_plus_sign: {linked_title(report.title, report.url)}")
+    meta = f"{report.source_name} · {when(report.published_at)} · story #{alert.story_id}"
+    blocks: list[Block] = [with_image(heading, report.image_url, report.title), context([meta])]
+    if alert.report is None and alert.also_reported_by:
+        blocks.append(
+            context(["Also reported by " + clip(", ".join(alert.also_reported_by), OUTLETS)])
+        )
+    text = fallback([f"Story update: {report.title} ({report.source_name})"])
+    return SlackMessage(text, blocks)
 
 
 def theme_attachment(hit: ThemeHit, catalog: ThemeCatalog) -> dict[str, Any]:

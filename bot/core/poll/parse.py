@@ -13,6 +13,7 @@ import xml.sax
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -24,6 +25,7 @@ TITLE_MAX_CHARS = 300  # some feeds put a whole paragraph in <title>
 TITLE_FROM_SUMMARY_CHARS = 80
 AUTHOR_MAX_CHARS = 200
 PROBLEM_MAX_CHARS = 300
+IMAGE_URL_MAX_CHARS = 2000  # under Discord's 2,048 and Slack's 3,000 for an image URL
 UNTITLED = "(untitled)"
 
 # feedparser's date fields, in the order we trust them.
@@ -99,7 +101,50 @@ def _xml_entry(entry: dict[str, Any], base: str, fetched_at: datetime) -> Parsed
         summary_html=(_str(entry, "summary"), content_html),
         published=to_utc(date, fetched_at),
         author=_str(entry, "author"),
+        image=_xml_image(entry, base),
     )
+
+
+def _xml_image(entry: Mapping[str, Any], base: str) -> str | None:
+    """The item's picture: media:thumbnail, else an image media:content, else an image enclosure."""
+    candidates = [_str(m, "url") for m in _dicts(entry.get("media_thumbnail"))]
+    candidates += [
+        _str(m, "url")
+        for m in _dicts(entry.get("media_content"))
+        if _is_image(_str(m, "medium"), _str(m, "type"))
+    ]
+    candidates += [
+        _str(e, "href")
+        for e in _dicts(entry.get("enclosures"))
+        if _str(e, "type").startswith("image/")
+    ]
+    return next((url for c in candidates if (url := image_url(c, base))), None)
+
+
+def _is_image(medium: str, mime: str) -> bool:
+    # media:content without medium or type is most often the picture; a video or audio says so.
+    if medium or mime:
+        return medium == "image" or mime.lower().startswith("image/")
+    return True
+
+
+def image_url(candidate: str, base: str) -> str | None:
+    """An absolute http(s) picture URL from a feed, or None: nothing else is ever shown."""
+    value = candidate.strip()
+    if not value or any(ch.isspace() or ord(ch) < 32 or ch in '<>"\\' for ch in value):
+        return None
+    try:
+        absolute = urljoin(base, value)
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        return None
+    return absolute if len(absolute) <= IMAGE_URL_MAX_CHARS else None
+
+
+def _dicts(value: object) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
 def _entry(
@@ -110,6 +155,7 @@ def _entry(
     summary_html: tuple[str, ...],
     published: datetime,
     author: str,
+    image: str | None = None,
 ) -> ParsedEntry:
     summary = _summary(summary_html)
     title = _line(title_html, TITLE_MAX_CHARS)
@@ -123,6 +169,7 @@ def _entry(
         summary=summary,
         published=published,
         author=_line(author, AUTHOR_MAX_CHARS) or None,
+        image_url=image,
     )
 
 
@@ -190,7 +237,20 @@ def _json_entry(item: Mapping[str, Any], base: str, fetched_at: datetime) -> Par
         summary_html=tuple(_str(item, k) for k in ("summary", "content_text", "content_html")),
         published=to_utc(date, fetched_at),
         author=_json_author(item),
+        image=_json_image(item, base),
     )
+
+
+def _json_image(item: Mapping[str, Any], base: str) -> str | None:
+    """JSON Feed's `image`, else `banner_image`, else an image attachment."""
+    candidates = [_str(item, "image"), _str(item, "banner_image")]
+    attachments = item.get("attachments")
+    candidates += [
+        _str(a, "url")
+        for a in _dicts(attachments)
+        if _str(a, "mime_type").lower().startswith("image/")
+    ]
+    return next((url for c in candidates if (url := image_url(c, base))), None)
 
 
 def _json_author(item: Mapping[str, Any]) -> str:

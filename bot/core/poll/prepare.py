@@ -97,6 +97,7 @@ def prepare_feed(
                 fetched_at=fetched_at,
                 content_hash=content_hash(entry.title, entry.summary),
                 source_name=source_name,
+                image_url=entry.image_url,
                 signature=fp.signature,
                 band_keys=fp.band_keys,
             )
