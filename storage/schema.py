@@ -108,7 +108,9 @@ articles = Table(
     Column("url", Text),
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
-    Column("search_text", Text, nullable=False),  # casefolded title + summary for `search`
+    # The search terms of title and summary (storage.fulltext.terms), which the full-text
+    # index below is built on.
+    Column("search_text", Text, nullable=False),
     Column("source_name", Text, nullable=False),
     Column("content_hash", Text, nullable=False),
     # MinHash signature of an article that joined an existing story (the story's first
@@ -211,3 +213,19 @@ watchlist_versions = Table(
     Column("change", Text, nullable=False),
     Column("source", Text, nullable=False),  # seed | file | chat | import | undo
 )
+
+# The full-text index of articles.search_text (migration 0008), which SQLAlchemy does not
+# declare: on SQLite the FTS5 table articles_fts (external content, kept in step with articles
+# by triggers: insert, retention's delete); on PostgreSQL the generated tsvector column
+# articles.search_vector and its GIN index.
+FULLTEXT_TABLE = "articles_fts"
+FULLTEXT_VECTOR = "search_vector"
+FULLTEXT_INDEX = "ix_articles_search_vector"
+
+
+def declared(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic's `include_name`: whether a database object is one of those declared above (the
+    full-text index's objects, and FTS5's own shadow tables, are not)."""
+    if type_ == "table":
+        return not (name or "").startswith(FULLTEXT_TABLE)
+    return name not in (FULLTEXT_VECTOR, FULLTEXT_INDEX)
