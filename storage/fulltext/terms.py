@@ -15,14 +15,14 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from storage.fulltext import english, russian
 
 # Letters and digits of any script; an apostrophe inside an English word ("Kim's") and
 # combining accents (case-folding "İ" leaves one) stay in it until the word is stemmed.
-_WORD = re.compile(r"[^\W_](?:[^\W_]|[\u0300-\u036f]|['’](?=[^\W_]))*")
+_WORD = re.compile(r"[^\W_](?:[^\W_]+|[\u0300-\u036f]+|['’](?=[^\W_]))*")
 _CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _SCRIPT_RUN = re.compile(f"[{_CJK}]+|[^{_CJK}]+")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -47,11 +47,10 @@ def index_text(title: str, summary: str) -> str:
     return " ".join(terms(f"{title}\n{summary}"))
 
 
-def terms(text: str) -> Iterator[str]:
+def terms(text: str) -> list[str]:
     """The search terms of a text, in order."""
-    for word in _WORD.findall(unicodedata.normalize("NFKC", text).casefold()):
-        for run in _SCRIPT_RUN.findall(word):
-            yield from _run_terms(run)
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return list(chain.from_iterable(map(_word_terms, words)))
 
 
 def parse_query(query: str) -> list[Phrase]:
@@ -73,19 +72,24 @@ def _phrase(found: tuple[str, ...]) -> Phrase:
     return Phrase(found, prefix=bool(lone_syllable))
 
 
-def _run_terms(run: str) -> Iterator[str]:
-    if _CJK_RUN.fullmatch(run):
-        if len(run) == 1:
-            yield run
+@functools.lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """One word's terms (cached: news repeats its vocabulary, and stemming is most of the
+    work)."""
+    found: list[str] = []
+    for run in _SCRIPT_RUN.findall(word):
+        if not _CJK_RUN.fullmatch(run):
+            if len(run) <= _MAX_TERM:
+                found.append(_word_term(run))
+        elif len(run) == 1:
+            found.append(run)
         else:
-            yield from (run[i : i + 2] for i in range(len(run) - 1))
-    elif len(run) <= _MAX_TERM:
-        yield _word_term(run)
+            found.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tuple(found)
 
 
-@functools.lru_cache(maxsize=100_000)
 def _word_term(word: str) -> str:
-    """One word's term (cached: news repeats its vocabulary, and stemming is most of the work)."""
+    """The term of a word in one script other than Korean, Chinese or Japanese."""
     if _CYRILLIC.fullmatch(word):
         return russian.stem(word.replace("ё", "е"))
     plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, insert, text
 
 from storage.engine import MIGRATIONS, Store
+from storage.fulltext import search as fulltext_search
 from storage.schema import articles
 from tests.storage.test_contract import NOW, add_feed, article
 
@@ -122,6 +124,19 @@ async def test_results_are_ranked_by_relevance_then_newest_first(store: Store) -
     await store_articles(store, {"newer": "Tumen bridge opens"}, published_at=NOW - HOUR)
 
     assert await keys(store, "bridge") == ["about", "newer", "older", "passing"]
+
+
+async def test_only_the_matches_stored_last_are_ranked(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word in most articles is ranked among the CANDIDATES (10,000) matches stored last; here
+    the limit is 3, so the best match, stored first, is left out."""
+    monkeypatch.setattr(fulltext_search, "CANDIDATES", 3)
+    await store_articles(store, {"a-best": "Bridge, bridge: the bridge"}, published_at=NOW)
+    for key in ("b", "c", "d"):
+        await store_articles(store, {key: "Tumen bridge opens"}, published_at=NOW - HOUR)
+
+    assert await keys(store, "bridge") == ["d", "c", "b"]
 
 
 async def test_purged_articles_leave_the_index(store: Store) -> None:

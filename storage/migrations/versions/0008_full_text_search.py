@@ -65,6 +65,9 @@ _POSTGRESQL_UP = [
     "ALTER TABLE articles ADD COLUMN search_vector tsvector "
     "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED",
     "CREATE INDEX ix_articles_search_vector ON articles USING gin (search_vector)",
+    # The planner's statistics for the new column now: until autovacuum gathers them it would
+    # guess how many articles a term matches.
+    "ANALYZE articles",
 ]
 _POSTGRESQL_DOWN = [
     "DROP INDEX ix_articles_search_vector",
