@@ -6,13 +6,15 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, and_, bindparam, delete, exists, func, select, update
+from sqlalchemy import Insert, Select, bindparam, delete, exists, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.dates import publication_time
 from bot.core.models import Article, NewArticle
 from storage.dialect import insert_ignore
+from storage.fulltext.search import search_statement
+from storage.fulltext.terms import index_text, parse_query
 from storage.schema import articles, stories
 
 COLUMNS = (
@@ -96,7 +98,7 @@ def _row(article: NewArticle) -> dict[str, Any]:
         "url": article.url,
         "title": article.title,
         "summary": article.summary,
-        "search_text": f"{article.title}\n{article.summary}".casefold(),
+        "search_text": index_text(article.title, article.summary),
         "source_name": article.source_name,
         "content_hash": article.content_hash,
         "image_url": article.image_url,
@@ -178,13 +180,13 @@ class SqlArticles:
         return to_article(row) if row else None
 
     async def search(self, query: str, limit: int = 20) -> list[Article]:
-        """Articles with every word of the query (case-insensitive, any script), newest first."""
-        words = query.casefold().split()
-        if not words:
+        """Articles matching every word and "quoted phrase" of the query (storage.fulltext),
+        the most relevant first, then the newest; nothing for a query with no word."""
+        phrases = parse_query(query)
+        if not phrases:
             return []
-        escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
-        condition = and_(*(articles.c.search_text.like(f"%{w}%", escape="\\") for w in escaped))
-        rows = await self._conn.execute(_newest(select(*COLUMNS).where(condition), limit))
+        statement = search_statement(self._conn.dialect.name, phrases, COLUMNS, limit)
+        rows = await self._conn.execute(statement)
         return [to_article(row) for row in rows.mappings()]
 
     async def latest(self, limit: int = 10) -> list[Article]:

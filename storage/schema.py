@@ -108,7 +108,9 @@ articles = Table(
     Column("url", Text),
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
-    Column("search_text", Text, nullable=False),  # casefolded title + summary for `search`
+    # The search terms of title and summary (storage.fulltext.terms), which the full-text
+    # index below is built on.
+    Column("search_text", Text, nullable=False),
     Column("source_name", Text, nullable=False),
     Column("content_hash", Text, nullable=False),
     Column("image_url", Text),  # the item's picture (http(s)), shown as the alert's thumbnail
@@ -239,7 +241,20 @@ subscriptions = Table(
 )
 
 
-def is_ours(name: str | None, type_: str, _parents: object = None) -> bool:
-    """Alembic's `include_name`: procrastinate's tables (migration 0008) are its own to change,
-    so comparing the schema with `metadata` leaves them out."""
-    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+# The full-text index of articles.search_text (migration 0013), which SQLAlchemy does not
+# declare: on SQLite the FTS5 table articles_fts (external content, kept in step with articles
+# by triggers: insert, retention's delete); on PostgreSQL the generated tsvector column
+# articles.search_vector and its GIN index.
+FULLTEXT_TABLE = "articles_fts"
+FULLTEXT_VECTOR = "search_vector"
+FULLTEXT_INDEX = "ix_articles_search_vector"
+
+
+def declared(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Alembic's `include_name`: whether a database object is one of those declared above: not
+    procrastinate's tables (migration 0008, its own to change), nor the full-text index's
+    objects and FTS5's shadow tables (migration 0013)."""
+    if type_ == "table":
+        table = name or ""
+        return not (table.startswith("procrastinate_") or table.startswith(FULLTEXT_TABLE))
+    return name not in (FULLTEXT_VECTOR, FULLTEXT_INDEX)

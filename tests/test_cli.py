@@ -162,12 +162,13 @@ async def test_poll_once_then_latest_and_search(nkru: Nkru, server: FeedServer) 
     assert [cell.strip() for cell in row.strip("│ ").split("│")][2:4] == ["3", "0"]
     assert server.hits("/wire.xml") == 1
 
-    latest, every, two, found, cyrillic, missed = await asyncio.gather(
+    latest, every, two, found, cyrillic, phrase, missed = await asyncio.gather(
         nkru("latest", "-n", "5"),
         nkru("latest", "--all", "-n", "5"),
         nkru("latest", "--all", "-n", "2"),
         nkru("search", "tumen"),
-        nkru("search", "МОСТ грузовиков"),  # every word, any case, any script
+        nkru("search", "МОСТУ грузовик"),  # every word, in any form, case, script
+        nkru("search", '"road bridges" russia'),  # a phrase and a word
         nkru("search", "zanzibar"),
     )
     assert latest.code == 0, latest.err
@@ -181,7 +182,8 @@ async def test_poll_once_then_latest_and_search(nkru: Nkru, server: FeedServer) 
     assert found.code == 0
     assert TITLES[0] in found.out and TITLES[1] not in found.out
     assert "Wire ·" in found.out and "https://wire.example/0" in found.out
-    assert TITLES[2] in cyrillic.out
+    assert TITLES[2] in cyrillic.out and TITLES[0] not in cyrillic.out
+    assert TITLES[0] in phrase.out and TITLES[2] not in phrase.out
     assert missed.code == 0
     assert missed.out.strip() == (
         "Search: zanzibar\nNo stored article contains every word of: zanzibar"

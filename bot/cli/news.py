@@ -61,10 +61,16 @@ async def status() -> None:
 
 @run_async
 async def search(
-    query: Annotated[str, typer.Argument(help="Words that must all appear (any language)")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words that must all appear, in any of their forms ("bridges" finds "bridge"), '
+            'and "quoted words" in a row (quote them for the shell too)'
+        ),
+    ],
     n: Annotated[int, typer.Option("-n", min=1, max=100, help="How many stories")] = 20,
 ) -> None:
-    """Search stored articles (title and summary), newest first, one line per story."""
+    """Search stored articles (title and summary), best match first, one line per story."""
     if not query.strip():
         raise UserError("give at least one word to search for")
     await answer("search", (query,), n)

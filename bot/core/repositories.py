@@ -133,7 +133,9 @@ class ArticleRepository(Protocol):
         """(article, story, signature, fetched) of articles after `after_id` in a story."""
 
     async def search(self, query: str, limit: int = 20) -> list[Article]:
-        """Articles with every word of the query (case-insensitive, any script), newest first."""
+        """Articles with every word of the query in one of its forms ("bridges": "bridge") and
+        every "quoted phrase" (words in a row), in any script; the most relevant first, then the
+        newest. A query with no letter or digit finds nothing."""
 
     async def outlets(self, story_id: int) -> list[str]:
         """Names of the outlets that reported a story, in the order they did."""

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from storage.schema import is_ours, metadata
+from storage.schema import declared, metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -11,7 +11,7 @@ connection = config.attributes.get("connection")
 
 def run(conn) -> None:  # type: ignore[no-untyped-def]
     context.configure(
-        connection=conn, target_metadata=metadata, render_as_batch=True, include_name=is_ours
+        connection=conn, target_metadata=metadata, render_as_batch=True, include_name=declared
     )
     with context.begin_transaction():
         context.run_migrations()

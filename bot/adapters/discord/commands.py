@@ -63,7 +63,9 @@ class NkruCommands(
         """`/nkru latest [theme] [n]`."""
         await self.responder.run(interaction, "latest", _args(theme, n))
 
-    @app_commands.command(description="Stored articles containing every word, newest first")
+    @app_commands.command(
+        description='Stored articles with every word (any form) and "phrase", best match first'
+    )
     @app_commands.describe(words="Words to look for, in any language")
     async def search(self, interaction: Interaction, words: str) -> None:
         """`/nkru search <words>`."""

@@ -26,9 +26,8 @@ DIGEST_DEFAULT, DIGEST_MIN, DIGEST_MAX = (
 )
 MUTE_MIN, MUTE_MAX = timedelta(minutes=1), timedelta(days=30)
 _INTEGER = re.compile(r"[+-]?\d+")
-# Slack users quote phrases out of habit; search matches words anyway, so quotes only get in
-# the way.
-_QUOTES = "\"'“”‘’«»"
+# Quotation marks: around words they make a phrase (storage reads them); alone they are no word.
+_QUOTES = "\"'“”‘’«»„"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +122,10 @@ def parse_latest(words: Sequence[str], catalog: ThemeCatalog) -> LatestArgs:
 
 
 def parse_search(words: Sequence[str], _catalog: ThemeCatalog) -> SearchArgs:
-    """At least one word to look for."""
-    cleaned = tuple(stripped for word in words if (stripped := word.strip(_QUOTES)))
-    if not cleaned:
+    """At least one word to look for; "quoted words" stay quoted, as a phrase."""
+    if not any(word.strip().strip(_QUOTES) for word in words):
         raise UsageError("give at least one word to search for")
-    return SearchArgs(cleaned)
+    return SearchArgs(tuple(word for word in words if word.strip()))
 
 
 def parse_digest(words: Sequence[str], _catalog: ThemeCatalog) -> DigestArgs:

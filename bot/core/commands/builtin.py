@@ -42,7 +42,7 @@ def builtin_commands() -> Registry:
             Command(
                 "search",
                 "<words>",
-                "stored articles containing every word, newest first",
+                'stored articles with every word (any form) and "phrase", best match first',
                 parse_search,
                 run_search,
             ),

@@ -52,7 +52,8 @@ def _latest_count(ctx: Context, args: LatestArgs) -> tuple[int, str | None]:
 
 
 async def run_search(ctx: Context, args: SearchArgs) -> Reply:
-    """Stored articles containing every word, newest first, one line per story."""
+    """Stored articles with every word (in any of its forms) and "quoted phrase", the most
+    relevant first (then the newest), one line per story."""
     query = " ".join(args.words)
     most = ctx.invocation.limit or SEARCH_MAX
     read = most * _SEARCH_READ_PER_LINE
@@ -128,7 +129,8 @@ def _search_line(
 
 
 def _one_per_story(found: list[Article]) -> list[Article]:
-    """The newest matching article of each story (articles without a story stand alone)."""
+    """The first (most relevant) matching article of each story (articles without a story stand
+    alone)."""
     seen: set[int] = set()
     kept = []
     for article in found:

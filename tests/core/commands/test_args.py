@@ -47,10 +47,10 @@ def test_parse_latest(words: tuple[str, ...], expected: LatestArgs) -> None:
     assert parsed.clamped is (expected.asked > 20)
 
 
-def test_parse_search_drops_quotes() -> None:
-    assert parse_search(['"Rason', "port”"], CATALOG) == SearchArgs(("Rason", "port"))
+def test_parse_search_keeps_quotes_for_phrases() -> None:
+    assert parse_search(['"Rason', "port”", " "], CATALOG) == SearchArgs(('"Rason', "port”"))
     with pytest.raises(UsageError):
-        parse_search(["''"], CATALOG)
+        parse_search(["''", "«»"], CATALOG)
 
 
 def test_parse_digest_reuses_the_settings_duration_syntax() -> None:
