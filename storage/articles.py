@@ -45,6 +45,7 @@ _MEMBER_SIGNATURES_AFTER = (
     .where(articles.c.story_id.is_not(None), articles.c.fetched_at >= bindparam("since"))
     .order_by(articles.c.id)
 )
+_MEMBER_SIGNATURES_PAGE = _MEMBER_SIGNATURES_AFTER.limit(bindparam("limit"))
 
 
 @functools.cache
@@ -130,13 +131,15 @@ class SqlArticles:
         await self._conn.execute(_SET_STORIES, rows)
 
     async def member_signatures_after(
-        self, after_id: int, since: datetime
+        self, after_id: int, since: datetime, limit: int | None = None
     ) -> list[tuple[int, int, bytes, datetime]]:
         """(article id, story id, signature, fetched) of articles with id > `after_id` that joined
-        a story, fetched since `since`."""
-        rows = await self._conn.execute(
-            _MEMBER_SIGNATURES_AFTER, {"after_id": after_id, "since": since}
-        )
+        a story, fetched since `since`, by article id (the first `limit` of them if given)."""
+        values: dict[str, object] = {"after_id": after_id, "since": since}
+        if limit is not None:
+            values["limit"] = limit
+        stmt = _MEMBER_SIGNATURES_AFTER if limit is None else _MEMBER_SIGNATURES_PAGE
+        rows = await self._conn.execute(stmt, values)
         return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
 
     async def get(self, article_id: int) -> Article | None:
