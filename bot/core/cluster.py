@@ -41,8 +41,6 @@ cost above.
 
 from __future__ import annotations
 
-import heapq
-
 from bot.core.minhash import (
     BANDS,
     MIN_FEATURES,
@@ -57,6 +55,7 @@ from bot.core.minhash import (
     fingerprint,
     similarity,
 )
+from bot.core.story_index import StoryIndex
 
 __all__ = [
     "BANDS",
@@ -73,103 +72,3 @@ __all__ = [
     "fingerprint",
     "similarity",
 ]
-
-
-class StoryIndex:
-    """Band key -> story ids, plus signatures: the LSH index of the stories in the window."""
-
-    def __init__(self) -> None:
-        # A band key almost always belongs to one story: a bare id saves a list per key,
-        # which matters at millions of keys.
-        self._bands: dict[int, int | list[int]] = {}
-        self._signatures: dict[int, bytes] = {}  # first article's, flat for fast lookups
-        self._later: dict[int, list[Fingerprint]] = {}  # articles attached afterwards
-        self._first: dict[int, Fingerprint] = {}
-        self._seen: dict[int, float] = {}
-        # (seen at, story id), a min-heap with stale entries left in place: finding the
-        # stories that left the window costs what leaves, not a scan of the whole window.
-        self._expiry: list[tuple[float, int]] = []
-
-    def __len__(self) -> int:
-        return len(self._signatures)
-
-    def add(self, story_id: int, fp: Fingerprint, seen_at: float = 0.0) -> None:
-        """Index `fp` under `story_id`; adding to a known story also keeps the new keys."""
-        if not fp.band_keys:
-            return
-        if story_id in self._first:
-            self._later.setdefault(story_id, []).append(fp)
-        else:
-            self._first[story_id] = fp
-            self._signatures[story_id] = fp.signature
-        self._see(story_id, seen_at)
-        # Inlined rather than a helper per key: 64 keys per report make this the hot loop of
-        # ingest (benchmarks/pipeline.py).
-        bands = self._bands
-        for key in fp.band_keys:
-            held = bands.setdefault(key, story_id)
-            if held == story_id:  # new key, or already this story's (a list never equals)
-                continue
-            if isinstance(held, list):
-                if story_id not in held:
-                    held.append(story_id)
-            else:
-                bands[key] = [held, story_id]
-
-    def candidates(self, fp: Fingerprint) -> list[tuple[int, bytes]]:
-        """(story id, signature) of every story sharing a band key with `fp`."""
-        bands = self._bands
-        # Most keys miss: intersect at C speed, then walk the few hits (in band order, so the
-        # result does not depend on the hits' set order).
-        hits = bands.keys() & fp.band_keys
-        if not hits:
-            return []
-        found: set[int] = set()
-        for key in hits if len(hits) == 1 else [k for k in fp.band_keys if k in hits]:
-            held = bands[key]
-            if isinstance(held, list):
-                found.update(held)
-            else:
-                found.add(held)
-        signatures = self._signatures
-        pairs = [(sid, signatures[sid]) for sid in found]
-        if self._later:
-            later = self._later
-            pairs += [(sid, f.signature) for sid in found for f in later.get(sid, ())]
-        return pairs
-
-    def touch(self, story_id: int, seen_at: float) -> None:
-        """Record that a known story was seen again (it stays in the window longer)."""
-        if story_id in self._seen:
-            self._see(story_id, seen_at)
-
-    def _see(self, story_id: int, seen_at: float) -> None:
-        known = self._seen.get(story_id)
-        if known is None or seen_at > known:
-            self._seen[story_id] = seen_at
-            heapq.heappush(self._expiry, (seen_at, story_id))
-
-    def remove_older_than(self, cutoff: float) -> int:
-        """Forget stories last seen before `cutoff` (the window's start); return how many."""
-        old = []
-        expiry, seen = self._expiry, self._seen
-        while expiry and expiry[0][0] < cutoff:
-            at, sid = heapq.heappop(expiry)
-            if seen.get(sid) == at:  # else stale: the story was seen again later, or is gone
-                del seen[sid]
-                old.append(sid)
-        for sid in old:
-            for fp in [self._first.pop(sid), *self._later.pop(sid, [])]:
-                for key in fp.band_keys:
-                    self._unlink(key, sid)
-            del self._signatures[sid]
-        return len(old)
-
-    def _unlink(self, key: int, story_id: int) -> None:
-        held = self._bands.get(key)
-        if held == story_id:
-            del self._bands[key]
-        elif isinstance(held, list) and story_id in held:
-            held.remove(story_id)
-            if len(held) == 1:
-                self._bands[key] = held[0]

@@ -1,0 +1,309 @@
+"""The LSH index of the stories in the window, in compact numpy arrays (see bot.core.cluster).
+
+Per report in the window it keeps a compact signature (384 bytes), its story id (8) and one
+8-byte entry per band (512): about 0.9 KiB, against 7-10 KiB as Python objects. Stories
+(id, last seen, reports indexed, gone) sit in parallel arrays sorted by id.
+
+Work per lookup is bounded whatever the window holds:
+- a story keeps at most `MEMBER_CAP` reports to compare with (its first ones): 4,000 copies
+  of one headline cost 4,000 x 16 comparisons, not 8 million;
+- a band hash leads to its newest `KEY_CAP` rows per segment (bot.core.story_segments), so a
+  band that a template gives thousands of stories costs a few comparisons;
+- there are at most three segments (a base, a middle and a head of recent rows): each is
+  one binary search per band, whatever its size.
+
+New rows go into the head, merged on every add (at most `HEAD_ROWS`). When the head is full
+it becomes a segment of its own, and `maintain` (due when there are more than three
+segments) merges the newer segments into the middle one, and the middle into the base once it
+reaches an eighth of it, dropping the reports of stories that left the window. Merges cost
+the size of what they merge: `StoryCache` runs `maintain` in a worker thread (numpy releases
+the GIL), so the event loop never waits for one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.minhash import (
+    BANDS,
+    COMPACT_BYTES,
+    U32,
+    Fingerprint,
+    band_hashes,
+    compact,
+    indexable,
+    signature_matrix,
+)
+from bot.core.story_segments import I64, Mask, Segment
+
+MEMBER_CAP = 16
+KEY_CAP = 4
+HEAD_ROWS = 512
+_SEGMENTS = 3
+F64 = npt.NDArray[np.float64]
+
+
+class StoryIndex:
+    """Band hash -> reports of the stories in the window, with their compact signatures."""
+
+    def __init__(self, *, auto_maintain: bool = True) -> None:
+        """`auto_maintain=False`: the owner calls `maintain` when `maintenance_due` (off the
+        event loop); else `add_many` does, in the caller's thread."""
+        self._auto = auto_maintain
+        self._segments: list[Segment] = []
+        self._ids: I64 = np.empty(0, dtype=np.int64)  # ascending
+        self._seen: F64 = np.empty(0, dtype=np.float64)
+        self._reports = np.empty(0, dtype=np.int32)  # reports indexed, for MEMBER_CAP
+        self._gone: Mask = np.empty(0, dtype=np.bool_)  # left the window
+        self._count = 0  # stories in the arrays, gone ones included
+        self._live = 0
+        self._dead_rows = 0  # reports of gone stories still in segments
+        self._oldest = float("inf")  # no live story was seen before this
+        self.examined = 0  # signatures compared so far (for tests and benchmarks)
+
+    def __len__(self) -> int:
+        return self._live
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of array data held (what the index costs, about all of it)."""
+        table = self._ids.nbytes + self._seen.nbytes + self._reports.nbytes + self._gone.nbytes
+        return table + sum(segment.nbytes for segment in self._segments)
+
+    # ------------------------------------------------------------------ adding
+
+    def add(self, story_id: int, fp: Fingerprint, seen_at: float = 0.0) -> None:
+        """Index `fp` under `story_id`; adding to a known story also keeps the new report."""
+        if fp.band_keys:
+            self.add_many([story_id], [fp.signature], [seen_at])
+
+    def add_many(
+        self, story_ids: Sequence[int], signatures: Sequence[bytes], seen_at: Sequence[float]
+    ) -> None:
+        """`add` for many reports at once (stored signatures; ones that cannot cluster skipped)."""
+        keep = [i for i, signature in enumerate(signatures) if indexable(signature)]
+        if not keep:
+            return
+        ids = np.array([story_ids[i] for i in keep], dtype=np.int64)
+        seen = np.array([seen_at[i] for i in keep], dtype=np.float64)
+        sigs = signature_matrix([signatures[i] for i in keep])
+        at = self._place(ids, seen)
+        accepted = self._under_member_cap(at)
+        np.add.at(self._reports, at[accepted], 1)
+        if accepted.any():
+            rows = sigs[accepted]
+            self._append(Segment.build(compact(rows), ids[accepted], band_hashes(rows), KEY_CAP))
+        if self._auto and self.maintenance_due():
+            self.maintain()
+
+    def _place(self, ids: I64, seen: F64) -> I64:
+        """Positions of `ids` in the story arrays, new stories added; last seen updated."""
+        unique = np.unique(ids)
+        at = self._positions(unique)
+        new = unique[at < 0]
+        if len(new):
+            self._insert(new)
+            at = self._positions(unique)
+        revived = self._gone[at]
+        if revived.any():  # a story that left the window is reported again
+            self._gone[at[revived]] = False
+            self._dead_rows -= int(self._reports[at[revived]].sum())
+        self._live += len(new) + int(np.count_nonzero(revived))
+        rows_at = at[np.searchsorted(unique, ids)]
+        np.maximum.at(self._seen, rows_at, seen)
+        self._oldest = min(self._oldest, float(seen.min()))
+        return rows_at
+
+    def _positions(self, ids: I64) -> I64:
+        """Position of each id in the story arrays, -1 when absent."""
+        known = self._ids[: self._count]
+        at = np.searchsorted(known, ids)
+        found = at < len(known)
+        found[found] = known[at[found]] == ids[found]
+        return np.where(found, at, -1)
+
+    def _insert(self, new: I64) -> None:
+        count, size = self._count, len(self._ids)
+        if count + len(new) > size:
+            grown = max(2 * size, count + len(new), 1024)
+            self._ids = np.resize(self._ids, grown)
+            self._seen = np.resize(self._seen, grown)
+            self._reports = np.resize(self._reports, grown)
+            self._gone = np.resize(self._gone, grown)
+        end = count + len(new)
+        if count == 0 or new[0] > self._ids[count - 1]:  # the usual case: ids only grow
+            where = np.arange(count, end)
+        else:
+            where = np.searchsorted(self._ids[:count], new) + np.arange(len(new))
+            moved = np.ones(end, dtype=np.bool_)
+            moved[where] = False
+            for column in (self._ids, self._seen, self._reports, self._gone):
+                column[:end][moved] = column[:count].copy()
+        self._ids[where] = new
+        self._seen[where] = -np.inf
+        self._reports[where] = 0
+        self._gone[where] = False
+        self._count = end
+
+    def _under_member_cap(self, at: I64) -> Mask:
+        """Which new reports a story still has room for (its first MEMBER_CAP are kept)."""
+        order = np.argsort(at, kind="stable")
+        ranked = at[order]
+        first = np.r_[True, ranked[1:] != ranked[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(at)), 0))
+        accepted = np.empty(len(at), dtype=np.bool_)
+        accepted[order] = self._reports[ranked] + (np.arange(len(at)) - start) < MEMBER_CAP
+        return accepted
+
+    def _append(self, segment: Segment) -> None:
+        segments = self._segments
+        if segments and segments[-1].rows + segment.rows <= HEAD_ROWS:
+            every = [np.ones(s.rows, dtype=np.bool_) for s in (segments[-1], segment)]
+            segments[-1] = Segment.merge([segments[-1], segment], every, KEY_CAP)
+        else:
+            segments.append(segment)
+
+    # ------------------------------------------------------------------ upkeep
+
+    def maintenance_due(self) -> bool:
+        """Whether `maintain` has merges to do (more than three segments, or many dead rows)."""
+        rows = sum(segment.rows for segment in self._segments)
+        return len(self._segments) > _SEGMENTS or self._dead_rows > max(rows // 8, HEAD_ROWS)
+
+    def maintain(self) -> None:
+        """Merge segments back to three at most, dropping the reports of gone stories.
+
+        Costs the size of what it merges (all of the index when the base is rebuilt, a few
+        seconds at a million stories): run it where a wait does no harm.
+        """
+        segments = self._segments
+        rows = sum(segment.rows for segment in segments)
+        if self._dead_rows > max(rows // 8, HEAD_ROWS) or (
+            len(segments) > 1 and sum(s.rows for s in segments[1:]) * 8 >= segments[0].rows
+        ):
+            self._segments = [self._merged(segments)]
+            self._compact_stories()
+        elif len(segments) > _SEGMENTS:
+            self._segments = [segments[0], self._merged(segments[1:])]
+
+    def _merged(self, parts: list[Segment]) -> Segment:
+        keep = [self._alive(part.stories) for part in parts]
+        merged = Segment.merge(parts, keep, KEY_CAP)
+        self._dead_rows -= sum(part.rows for part in parts) - merged.rows
+        return merged
+
+    def _compact_stories(self) -> None:
+        """Forget gone stories: after a full merge no segment holds a report of theirs."""
+        kept = ~self._gone[: self._count]
+        for name in ("_ids", "_seen", "_reports", "_gone"):
+            setattr(self, name, getattr(self, name)[: self._count][kept].copy())
+        self._count = len(self._ids)
+        self._dead_rows = 0
+
+    # ------------------------------------------------------------------ the window
+
+    def touch(self, story_id: int, seen_at: float) -> None:
+        """Record that a known story was seen again (it stays in the window longer)."""
+        [at] = self._positions(np.array([story_id], dtype=np.int64))
+        if at >= 0 and not self._gone[at]:
+            self._seen[at] = max(self._seen[at], seen_at)
+
+    def remove_older_than(self, cutoff: float) -> int:
+        """Forget stories last seen before `cutoff` (the window's start); return how many."""
+        if cutoff <= self._oldest:
+            return 0
+        seen, gone = self._seen[: self._count], self._gone[: self._count]
+        expired = (seen < cutoff) & ~gone
+        removed = int(np.count_nonzero(expired))
+        gone |= expired
+        self._live -= removed
+        self._dead_rows += int(self._reports[: self._count][expired].sum())
+        self._oldest = float(seen[~gone].min()) if self._live else float("inf")
+        return removed
+
+    def _alive(self, stories: I64) -> Mask:
+        """Whether each story id is in the window (known and not gone)."""
+        at = self._positions(stories)
+        alive = at >= 0
+        alive[alive] = ~self._gone[at[alive]]
+        return alive
+
+    # ------------------------------------------------------------------ lookups
+
+    def _found(self, hashes: U32) -> list[tuple[int, I64, I64]]:
+        """Per segment: (segment number, item, row) of the live rows sharing a band hash with
+        an item, each row once per item; items are the rows of `hashes`."""
+        flat = hashes.ravel().astype(np.uint64) << np.uint64(32)
+        order = np.argsort(flat, kind="stable")
+        needles, owners = flat[order], order // BANDS
+        found = []
+        for number, segment in enumerate(self._segments):
+            hit, rows = segment.find(needles, KEY_CAP)
+            if not len(hit):
+                continue
+            pairs = np.sort((owners[hit] << 32) | rows)
+            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # an item meets a row once
+            items, rows = pairs >> 32, pairs & 0xFFFFFFFF
+            live = self._alive(segment.stories[rows])
+            found.append((number, items[live], rows[live]))
+        return found
+
+    def candidates(self, fp: Fingerprint) -> list[tuple[int, bytes]]:
+        """(story id, compact signature) of each report sharing a band key with `fp`."""
+        if not fp.band_keys or not self._segments:
+            return []
+        pairs = []
+        for number, _, rows in self._found(band_hashes(signature_matrix([fp.signature]))):
+            segment = self._segments[number]
+            signatures = segment.sigs[rows].tobytes()
+            pairs += [
+                (int(story), signatures[i * COMPACT_BYTES : (i + 1) * COMPACT_BYTES])
+                for i, story in enumerate(segment.stories[rows])
+            ]
+        self.examined += len(pairs)
+        return pairs
+
+    def best_matches(self, prints: Sequence[Fingerprint]) -> list[tuple[int, int]]:
+        """`best_many` for fingerprints; (0, -1) for one that cannot cluster."""
+        keyed = [i for i, fp in enumerate(prints) if fp.band_keys]
+        best = [(0, -1)] * len(prints)
+        if keyed:
+            sigs = signature_matrix([prints[i].signature for i in keyed])
+            for i, found in zip(keyed, self.best_many(sigs), strict=True):
+                best[i] = found
+        return best
+
+    def best_many(self, sigs: U32) -> list[tuple[int, int]]:
+        """For each signature (row of `sigs`): (story id, equal positions) of its most similar
+        report in the index, ties to the smallest story id; (0, -1) when nothing shares a band.
+        """
+        best = [(0, -1)] * len(sigs)
+        if not len(sigs) or not self._segments:
+            return best
+        found = self._found(band_hashes(sigs))
+        if not found:
+            return best
+        mine = compact(sigs)
+        items = np.concatenate([f[1] for f in found])
+        stories = np.concatenate([self._segments[n].stories[rows] for n, _, rows in found])
+        equal = np.concatenate(
+            [
+                np.count_nonzero(self._segments[n].sigs[rows] == mine[its], axis=1)
+                for n, its, rows in found
+            ]
+        )
+        self.examined += len(items)
+        # Per item the highest count first, then the smallest story id: keep the first.
+        order = np.lexsort((stories, -equal, items))
+        first = np.r_[True, items[order][1:] != items[order][:-1]]
+        for item, story, score in zip(
+            items[order][first].tolist(),
+            stories[order][first].tolist(),
+            equal[order][first].tolist(),
+            strict=True,
+        ):
+            best[item] = (story, score)
+        return best
