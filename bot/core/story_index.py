@@ -1,16 +1,23 @@
 """The LSH index of the stories in the window, in compact numpy arrays (see bot.core.cluster).
 
 Per report in the window it keeps a compact signature (384 bytes), its story id (8) and one
-8-byte entry per band (512): about 0.9 KiB, against 7-10 KiB as Python objects. Stories
-(id, last seen, reports indexed, gone) sit in parallel arrays sorted by id.
+4-byte entry per band (256, bot.core.story_segments): about 0.7 KiB, against 7-10 KiB as
+Python objects. Stories (id, last seen, reports indexed, gone) sit in parallel arrays sorted
+by id.
 
 Work per lookup is bounded whatever the window holds:
 - a story keeps at most `MEMBER_CAP` reports to compare with (its first ones): 4,000 copies
   of one headline cost 4,000 x 16 comparisons, not 8 million;
-- a band hash leads to its newest `KEY_CAP` rows per segment (bot.core.story_segments), so a
-  band that a template gives thousands of stories costs a few comparisons;
-- there are at most three segments (a base, a middle and a head of recent rows): each is
-  one binary search per band, whatever its size.
+- a band hash leads to its newest `KEY_CAP` rows per segment, so a band that a template
+  gives thousands of stories costs a few comparisons;
+- at most `CANDIDATE_CAP` reports are compared with each new article: those sharing the most
+  bands with it, then the newest. A true copy shares several bands (four at J = 0.4); the
+  reports that share one are mostly the low end of the S-curve, whose number grows with the
+  window (0.07% to 0.6% of it on the benchmarks' headlines);
+- there are at most three segments (a base, a middle and a head of recent rows), and finding
+  a band in one reads one bucket, whatever its size.
+The caps can part a true copy from its story when the window is huge and its headlines alike:
+benchmarks/clustering.py measures how often (README, "Speed").
 
 New rows go into the head, merged on every add (at most `HEAD_ROWS`). When the head is full
 it becomes a segment of its own, and `maintain` (due when there are more than three
@@ -29,7 +36,7 @@ import numpy.typing as npt
 
 from bot.core.minhash import (
     BANDS,
-    COMPACT_BYTES,
+    U16,
     U32,
     Fingerprint,
     band_hashes,
@@ -41,8 +48,10 @@ from bot.core.story_segments import I64, Mask, Segment
 
 MEMBER_CAP = 16
 KEY_CAP = 4
+CANDIDATE_CAP = 32
 HEAD_ROWS = 512
 _SEGMENTS = 3
+_ITEM = np.uint64(40)  # in a found code: item << 40 | segment << 32 | row
 F64 = npt.NDArray[np.float64]
 
 
@@ -226,45 +235,74 @@ class StoryIndex:
 
     def _alive(self, stories: I64) -> Mask:
         """Whether each story id is in the window (known and not gone)."""
-        at = self._positions(stories)
+        order = np.argsort(stories)  # a binary search of sorted ids is several times faster
+        at = np.empty(len(stories), dtype=np.int64)
+        at[order] = self._positions(stories[order])
         alive = at >= 0
         alive[alive] = ~self._gone[at[alive]]
         return alive
 
     # ------------------------------------------------------------------ lookups
 
-    def _found(self, hashes: U32) -> list[tuple[int, I64, I64]]:
-        """Per segment: (segment number, item, row) of the live rows sharing a band hash with
-        an item, each row once per item; items are the rows of `hashes`."""
-        flat = hashes.ravel().astype(np.uint64) << np.uint64(32)
-        order = np.argsort(flat, kind="stable")
-        needles, owners = flat[order], order // BANDS
-        found = []
+    def _found(self, hashes: U32) -> tuple[I64, I64, I64, I64]:
+        """(item, segment, row, story) of the live reports to compare with each item (the rows
+        of `hashes`): those sharing a band with it, each once, at most CANDIDATE_CAP per item
+        (those sharing the most bands first, then the newest)."""
+        needles = np.ascontiguousarray(hashes).ravel()
+        parts = []
         for number, segment in enumerate(self._segments):
-            hit, rows = segment.find(needles, KEY_CAP)
-            if not len(hit):
-                continue
-            pairs = np.sort((owners[hit] << 32) | rows)
-            pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # an item meets a row once
-            items, rows = pairs >> 32, pairs & 0xFFFFFFFF
-            live = self._alive(segment.stories[rows])
-            found.append((number, items[live], rows[live]))
-        return found
+            hit, rows = segment.find(needles)
+            owners = (hit // BANDS).astype(np.uint64)
+            parts.append((owners << _ITEM) | np.uint64(number << 32) | rows.astype(np.uint64))
+        codes = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.uint64)
+        if not len(codes):
+            nothing = np.empty(0, dtype=np.int64)
+            return nothing, nothing, nothing, nothing
+        # Equal codes are one report met through several bands: keep it once, count the bands.
+        edges = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True])
+        unique, shared = codes[edges[:-1]], np.diff(edges)
+        items = (unique >> _ITEM).astype(np.int64)
+        segments = ((unique >> np.uint64(32)) & np.uint64(0xFF)).astype(np.int64)
+        rows = (unique & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        stories = np.empty(len(unique), dtype=np.int64)
+        for number, segment in enumerate(self._segments):
+            here = segments == number
+            stories[here] = segment.stories[rows[here]]
+        live = self._alive(stories)
+        items, segments, rows, stories = items[live], segments[live], rows[live], stories[live]
+        if len(items) and np.bincount(items).max() > CANDIDATE_CAP:
+            order = np.lexsort((-rows, -segments, -shared[live], items))
+            ranked = items[order]
+            first = np.r_[True, ranked[1:] != ranked[:-1]]
+            start = np.maximum.accumulate(np.where(first, np.arange(len(ranked)), 0))
+            kept = np.sort(order[np.arange(len(ranked)) - start < CANDIDATE_CAP])
+            items, segments, rows, stories = items[kept], segments[kept], rows[kept], stories[kept]
+        return items, segments, rows, stories
+
+    def _equal(self, mine: U16, items: I64, segments: I64, rows: I64) -> I64:
+        """Equal positions of each found report with its item's compact signature."""
+        equal = np.empty(len(items), dtype=np.int64)
+        for number, segment in enumerate(self._segments):
+            here = np.flatnonzero(segments == number)
+            if len(here):
+                theirs = segment.sigs[rows[here]]
+                equal[here] = np.count_nonzero(theirs == mine[items[here]], axis=1)
+        self.examined += len(items)
+        return equal
 
     def candidates(self, fp: Fingerprint) -> list[tuple[int, bytes]]:
-        """(story id, compact signature) of each report sharing a band key with `fp`."""
+        """(story id, compact signature) of each report sharing a band key with `fp` (the
+        CANDIDATE_CAP sharing the most bands when more do), oldest first."""
         if not fp.band_keys or not self._segments:
             return []
-        pairs = []
-        for number, _, rows in self._found(band_hashes(signature_matrix([fp.signature]))):
-            segment = self._segments[number]
-            signatures = segment.sigs[rows].tobytes()
-            pairs += [
-                (int(story), signatures[i * COMPACT_BYTES : (i + 1) * COMPACT_BYTES])
-                for i, story in enumerate(segment.stories[rows])
-            ]
-        self.examined += len(pairs)
-        return pairs
+        _, segments, rows, stories = self._found(band_hashes(signature_matrix([fp.signature])))
+        self.examined += len(rows)
+        return [
+            (story, self._segments[number].sigs[row].tobytes())
+            for number, row, story in zip(
+                segments.tolist(), rows.tolist(), stories.tolist(), strict=True
+            )
+        ]
 
     def best_matches(self, prints: Sequence[Fingerprint]) -> list[tuple[int, int]]:
         """`best_many` for fingerprints; (0, -1) for one that cannot cluster."""
@@ -283,19 +321,10 @@ class StoryIndex:
         best = [(0, -1)] * len(sigs)
         if not len(sigs) or not self._segments:
             return best
-        found = self._found(band_hashes(sigs))
-        if not found:
+        items, segments, rows, stories = self._found(band_hashes(sigs))
+        if not len(items):
             return best
-        mine = compact(sigs)
-        items = np.concatenate([f[1] for f in found])
-        stories = np.concatenate([self._segments[n].stories[rows] for n, _, rows in found])
-        equal = np.concatenate(
-            [
-                np.count_nonzero(self._segments[n].sigs[rows] == mine[its], axis=1)
-                for n, its, rows in found
-            ]
-        )
-        self.examined += len(items)
+        equal = self._equal(compact(sigs), items, segments, rows)
         # Per item the highest count first, then the smallest story id: keep the first.
         order = np.lexsort((stories, -equal, items))
         first = np.r_[True, items[order][1:] != items[order][:-1]]

@@ -203,3 +203,11 @@ def test_maintain_drops_the_reports_of_stories_that_left_the_window() -> None:
         best_match(fingerprint(*stories[1_500]), index.candidates(fingerprint(*stories[1_500])))
         == 1_501
     )
+
+
+def test_nothing_in_common_finds_nothing() -> None:
+    rng = random.Random(10)
+    index = StoryIndex()
+    index.add(1, fingerprint(*_story(rng)))
+    assert index.best_matches([fingerprint(*_story(rng)), fingerprint("", "")]) == [(0, -1)] * 2
+    assert StoryIndex().best_matches([fingerprint(*_story(rng))]) == [(0, -1)]
