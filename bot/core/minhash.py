@@ -165,6 +165,12 @@ def similarity(a: bytes, b: bytes) -> float:
 def _scores(mine: U32, signatures: list[bytes]) -> npt.NDArray[np.int64]:
     """Equal positions of each signature with `mine`: full ones on all 32 bits, compact ones
     on the low 16; -1 for a signature of another length (another scheme's)."""
+    if all(len(signature) == SIGNATURE_BYTES for signature in signatures):  # the usual case
+        flat = np.frombuffer(b"".join(signatures), dtype=np.uint32)
+        equal: npt.NDArray[np.int64] = np.add.reduce(
+            flat.reshape(len(signatures), -1) == mine, axis=1, dtype=np.int64
+        )
+        return equal
     scores = np.full(len(signatures), -1, dtype=np.int64)
     for size, reference in ((SIGNATURE_BYTES, mine), (COMPACT_BYTES, mine.astype(np.uint16))):
         picked = [i for i, sig in enumerate(signatures) if len(sig) == size]

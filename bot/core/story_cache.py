@@ -10,7 +10,7 @@ window. Nothing is added from an uncommitted transaction, so a rollback leaves n
 
 Why not an SQL index of band keys: 64 rows per story in a B-tree cost more than everything
 else the pipeline stores (see benchmarks/pipeline.py); in memory a lookup is microseconds.
-Memory: about 0.9 KiB per report in the window (bot.core.story_index).
+Memory: about 0.7 KiB per report in the window (bot.core.story_index).
 
 Start-up reads the window `PAGE` rows at a time, each page turned into arrays in a worker
 thread, then merged once (also in a thread): a million stories load in seconds and never hold
@@ -27,7 +27,8 @@ from bot.core.story_index import MEMBER_CAP, StoryIndex
 
 __all__ = ["MEMBER_CAP", "PAGE", "StoryCache"]
 
-PAGE = 5_000
+# Rows read per query: turning 1,000 rows into Python objects takes ~10 ms of the event loop.
+PAGE = 1_000
 # Fewer new rows than this are indexed on the event loop: a thread hand-off costs more.
 _INLINE_ROWS = 200
 

@@ -7,25 +7,27 @@ stories started in this ingest are matched from a small `BatchIndex` and written
 the end. Candidates are offered stored-first, in story-id order, so ties go to the oldest.
 
 Work per article is bounded (`bot.core.story_index`: a story keeps 16 reports to compare
-with, a band key leads to its newest 4 rows), and the articles are taken `SLICE` at a time,
-the event loop running between slices: 10,000 copies of one headline do not hold it up.
+with, a band key leads to its newest 4 rows, at most 32 reports are compared), the same
+caps hold in the `BatchIndex`, and the event loop runs between slices of `SLICE` articles
+and every 10 ms within one (`bot.core.pacing`): 10,000 copies of one headline do not hold it.
 """
 
 from __future__ import annotations
 
-import asyncio
+from collections import Counter
 from datetime import datetime, timedelta
 
-from bot.core import cluster
-from bot.core.minhash import best_candidate
+from bot.core import cluster, minhash
 from bot.core.models import Article, NewArticle
+from bot.core.pacing import Pacer
 from bot.core.records import NewStory
 from bot.core.repositories import Transaction
 from bot.core.story_cache import StoryCache
-from bot.core.story_index import KEY_CAP, MEMBER_CAP
+from bot.core.story_index import CANDIDATE_CAP, KEY_CAP, MEMBER_CAP
 
-# Articles between two yields to the event loop: a few milliseconds of work at most.
-SLICE = 256
+# Articles matched against the stored stories at once (one vectorised lookup); the event loop
+# runs after each slice, and whenever a Pacer's 10 ms have passed within one.
+SLICE = 64
 _MATCH = cluster.THRESHOLD * cluster.NUM_PERM  # equal positions needed to join a story
 
 
@@ -33,7 +35,9 @@ class BatchIndex:
     """The reports placed by this ingest so far: band key -> rows, for the next articles."""
 
     def __init__(self) -> None:
-        self._bands: dict[int, list[int]] = {}  # band key -> rows (its newest KEY_CAP)
+        # A band key's rows (its newest KEY_CAP): a bare int for one, else a tuple. No lists:
+        # 10,000 articles would make 640,000 of them for the garbage collector to walk.
+        self._bands: dict[int, int | tuple[int, ...]] = {}
         self._rows: list[tuple[int, bytes]] = []  # (story id, signature)
         self._reports: dict[int, int] = {}  # story id -> rows kept (at most MEMBER_CAP)
         self.examined = 0  # signatures handed out to compare
@@ -48,18 +52,29 @@ class BatchIndex:
         self._rows.append((story_id, fp.signature))
         bands = self._bands
         for key in fp.band_keys:
-            rows = bands.setdefault(key, [])
-            rows.append(row)
-            if len(rows) > KEY_CAP:
-                del rows[0]
+            held = bands.setdefault(key, row)
+            if held != row:
+                rows = (held,) if isinstance(held, int) else held
+                bands[key] = (*rows[1 - KEY_CAP :], row)
 
     def candidates(self, fp: cluster.Fingerprint) -> list[tuple[int, bytes]]:
-        """(story id, signature) of the kept reports sharing a band key with `fp`."""
+        """(story id, signature) of the kept reports sharing a band key with `fp`, at most
+        CANDIDATE_CAP: those sharing the most bands, then the newest."""
         # Most keys miss: intersect at C speed, then walk the few hits.
         hits = self._bands.keys() & fp.band_keys
         if not hits:
             return []
-        rows = sorted({row for key in hits for row in self._bands[key]})
+        shared: Counter[int] = Counter()
+        for key in hits:
+            held = self._bands[key]
+            if isinstance(held, int):
+                shared[held] += 1
+            else:
+                shared.update(held)
+        rows = sorted(shared)
+        if len(rows) > CANDIDATE_CAP:
+            ranked = sorted(shared.items(), key=lambda found: (found[1], found[0]), reverse=True)
+            rows = sorted(row for row, _ in ranked[:CANDIDATE_CAP])
         self.examined += len(rows)
         return [self._rows[row] for row in rows]
 
@@ -68,14 +83,14 @@ async def fingerprints(stored: list[Article], given: list[NewArticle]) -> list[c
     """Fingerprints computed with the parse (off the event loop), else computed now, in slices."""
     computed = {a.item_key: a for a in given if a.signature is not None}
     prints = []
-    for number, article in enumerate(stored, start=1):
+    pacer = Pacer()
+    for article in stored:
         new = computed.get(article.item_key)
         if new is not None and new.signature is not None:
             prints.append(cluster.Fingerprint(new.signature, new.band_keys))
         else:
             prints.append(cluster.fingerprint(article.title, article.summary))
-            if number % SLICE == 0:
-                await asyncio.sleep(0)
+        await pacer.tick()
     return prints
 
 
@@ -112,16 +127,14 @@ async def choose(
     batch = BatchIndex()
     started: list[NewStory] = []
     chosen: list[tuple[int, bool]] = []
+    pacer = Pacer()
     for start in range(0, len(articles), SLICE):
-        if start:
-            await asyncio.sleep(0)  # let the event loop serve others between slices
-        part = prints[start : start + SLICE]
+        some, part = articles[start : start + SLICE], prints[start : start + SLICE]
         stored = cache.index.best_matches(part)
-        for article, fp, (story, equal) in zip(
-            articles[start : start + SLICE], part, stored, strict=True
-        ):
+        for article, fp, (story, equal) in zip(some, part, stored, strict=True):
+            await pacer.tick()
             found = sorted(batch.candidates(fp), reverse=True)
-            here, here_equal = best_candidate(fp, found) if found else (0, -1)
+            here, here_equal = minhash.best_candidate(fp, found) if found else (0, -1)
             if here_equal > equal:  # a tie goes to the stored (older) story
                 story, equal = here, here_equal
             if equal >= _MATCH:
@@ -131,5 +144,6 @@ async def choose(
             started.append(NewStory(article.title, article.id, fp.signature))
             batch.add(-len(started), fp)
             chosen.append((-len(started), False))
+        await pacer.pause()  # at least once a slice
     cache.count_batch(batch.examined)
     return chosen, started
