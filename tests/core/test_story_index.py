@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.core.cluster import StoryIndex, best_match, fingerprint
 from bot.core.minhash import compact, signature_matrix
-from bot.core.story_index import MEMBER_CAP
+from bot.core.story_index import CANDIDATE_CAP, MEMBER_CAP
 
 _SYLLABLES = [
     "ka",
@@ -211,3 +211,20 @@ def test_nothing_in_common_finds_nothing() -> None:
     index.add(1, fingerprint(*_story(rng)))
     assert index.best_matches([fingerprint(*_story(rng)), fingerprint("", "")]) == [(0, -1)] * 2
     assert StoryIndex().best_matches([fingerprint(*_story(rng))]) == [(0, -1)]
+
+
+def test_a_copy_among_many_alike_reports_is_found_with_at_most_the_cap_compared() -> None:
+    # The query's story is the oldest of 400 that share much of its wording: more reports
+    # share a band with the query than are compared (CANDIDATE_CAP), the true one among them.
+    rng = random.Random(11)
+    common = _words(rng, 10)
+    source = (f"{common} {_words(rng, 6)}", _words(rng, 10))
+    index = StoryIndex()
+    index.add(1, fingerprint(*source), seen_at=1.0)
+    for story_id in range(2, 401):
+        index.add(story_id, fingerprint(f"{common} {_words(rng, 14)}", _words(rng, 10)))
+    query = fingerprint(source[0], _words(rng, 3) + " " + source[1])
+    found = index.candidates(query)
+    assert len(found) == CANDIDATE_CAP
+    assert best_match(query, found) == 1
+    assert index.best_matches([query])[0][0] == 1

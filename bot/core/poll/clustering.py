@@ -7,7 +7,7 @@ stories started in this ingest are matched from a small `BatchIndex` and written
 the end. Candidates are offered stored-first, in story-id order, so ties go to the oldest.
 
 Work per article is bounded (`bot.core.story_index`: a story keeps 16 reports to compare
-with, a band key leads to its newest 4 rows, at most 32 reports are compared), the same
+with, a band key leads to its newest 4 rows, at most 16 reports are compared), the same
 caps hold in the `BatchIndex`, and the event loop runs between slices of `SLICE` articles
 and every 10 ms within one (`bot.core.pacing`): 10,000 copies of one headline do not hold it.
 """
