@@ -1,14 +1,14 @@
 """Layer-(b) dedup: recognise one story reported by several outlets (MinHash + LSH).
 
 Pure code, no I/O. The database keeps, per story, the `Fingerprint.signature` blob (the truth);
-`StoryIndex` maps band keys (`band_keys_of(signature)`) to the stories of the window in memory,
+`StoryIndex` maps the signatures' LSH bands to the stories of the window in memory,
 kept in step with the database by `bot.core.story_cache`. For each new article the pipeline
 calls `fingerprint`, asks the index for the stories that share at least one band key, and
 lets `best_match` pick one or none: the cost per article does not grow with the window.
 
 The parts: `bot.core.headline_features` (which words of a title and summary count),
-`bot.core.minhash` (signatures, band keys, comparing them), `StoryIndex` (below). This module
-is their public face.
+`bot.core.minhash` (signatures, band keys, comparing them), `bot.core.story_index` (the
+window's index). This module is their public face.
 
 LSH. A story becomes a candidate when at least one of the `BANDS` = 64 bands of `ROWS` = 3
 minima is equal, which for Jaccard similarity J happens with probability
@@ -28,15 +28,14 @@ still catches J near 0.3: four (48 x 4) would find only 67% of same-story pairs,
 StoryIndex + best_match: 38/40 same-story pairs merged, 6/1,881 same-topic different-story
 pairs merged, 0/496 cross-topic pairs.
 
-Cost. Per article: `BANDS` index lookups plus one vectorised comparison per candidate.
-Candidates are the true matches plus a fixed share of the rest (the low end of the
-S-curve): 5% of same-topic and 0.05% of cross-topic stories on the labelled set, 0.6% of
-the synthetic benchmark's stories, whose unrelated pairs overlap more (mean J 0.035).
-So cost stays flat while that share of the window is small (a few thousand stories) and
-grows slowly beyond: benchmarks/pipeline.py (part 5, its own synthetic headlines) measures
-0.9 candidates per lookup at 1,000 stories and 74 at 100,000 (benchmarks/clustering.py, with
-a harsher vocabulary, about 600). Flat cost at that size would need four rows, at the recall
-cost above.
+Cost. Candidates are the true matches plus a share of the rest (the low end of the
+S-curve): 5% of same-topic and 0.05% of cross-topic stories on the labelled set, 0.07% of
+benchmarks/pipeline.py's synthetic stories and 0.6% of benchmarks/clustering.py's, whose
+unrelated pairs overlap more (mean J 0.035). That share of a million-story window is hundreds
+to thousands of stories, so `StoryIndex` bounds the work per article instead (at most 16
+reports compared, ranked by their first signature positions; see bot.core.story_index):
+the cost per article stays flat as the window grows, and a cap can part a true copy from its
+story only in a huge window of alike headlines (measured in README, "Speed").
 """
 
 from __future__ import annotations

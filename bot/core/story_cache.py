@@ -63,9 +63,11 @@ class StoryCache:
         needed.
         """
         since = now - window
+        adding: asyncio.Future[None] | None = None
+        # Each page is indexed in a worker thread while the next one is read.
         while page := await tx.stories.signatures_after(self._max_id, since, self._page):
             ids, signatures, seen = zip(*page, strict=True)
-            await self._add(list(ids), list(signatures), [at.timestamp() for at in seen])
+            adding = await self._add(adding, list(ids), list(signatures), seen)
             self._max_id = max(self._max_id, *ids)
             if len(page) < self._page:
                 break
@@ -73,16 +75,31 @@ class StoryCache:
             self._max_member_id, since, self._page
         ):
             article_ids, story_ids, signatures, seen = zip(*members, strict=True)
-            await self._add(list(story_ids), list(signatures), [at.timestamp() for at in seen])
+            adding = await self._add(adding, list(story_ids), list(signatures), seen)
             self._max_member_id = max(self._max_member_id, *article_ids)
             if len(members) < self._page:
                 break
+        if adding is not None:
+            await adding
         self.index.remove_older_than(since.timestamp())
         if self.index.maintenance_due():
             await asyncio.to_thread(self.index.maintain)
 
-    async def _add(self, story_ids: list[int], signatures: list[bytes], seen: list[float]) -> None:
+    async def _add(
+        self,
+        adding: asyncio.Future[None] | None,
+        story_ids: list[int],
+        signatures: list[bytes],
+        seen: tuple[datetime, ...],
+    ) -> asyncio.Future[None] | None:
+        """Index these rows once the previous page is; what is still being indexed."""
+        if adding is not None:
+            await adding
+        stamps = [at.timestamp() for at in seen]
         if len(story_ids) < _INLINE_ROWS:
-            self.index.add_many(story_ids, signatures, seen)
-        else:  # hashing and sorting a page take tens of milliseconds: not on the event loop
-            await asyncio.to_thread(self.index.add_many, story_ids, signatures, seen)
+            self.index.add_many(story_ids, signatures, stamps)
+            return None
+        # Hashing and sorting a page take tens of milliseconds: not on the event loop.
+        return asyncio.ensure_future(
+            asyncio.to_thread(self.index.add_many, story_ids, signatures, stamps)
+        )

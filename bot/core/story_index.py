@@ -40,13 +40,14 @@ from bot.core.minhash import (
     BANDS,
     U16,
     U32,
+    U64,
     Fingerprint,
     band_hashes,
     compact,
     indexable,
     signature_matrix,
 )
-from bot.core.story_segments import I64, Mask, Segment
+from bot.core.story_segments import I64, Mask, Segment, sorted_codes
 
 MEMBER_CAP = 16
 KEY_CAP = 4
@@ -70,6 +71,9 @@ class StoryIndex:
         event loop); else `add_many` does, in the caller's thread."""
         self._auto = auto_maintain
         self._segments: list[Segment] = []
+        # Big batches of rows (pages of a cold start), each sorted, not indexed yet: merged
+        # into one segment by `maintain` (or by the next lookup), packed once.
+        self._pending: list[tuple[U16, I64, U64]] = []
         self._ids: I64 = np.empty(0, dtype=np.int64)  # ascending
         self._seen: F64 = np.empty(0, dtype=np.float64)
         self._reports = np.empty(0, dtype=np.int32)  # reports indexed, for MEMBER_CAP
@@ -87,7 +91,8 @@ class StoryIndex:
     def nbytes(self) -> int:
         """Bytes of array data held (what the index costs, about all of it)."""
         table = self._ids.nbytes + self._seen.nbytes + self._reports.nbytes + self._gone.nbytes
-        return table + sum(segment.nbytes for segment in self._segments)
+        pending = sum(array.nbytes for batch in self._pending for array in batch)
+        return table + pending + sum(segment.nbytes for segment in self._segments)
 
     # ------------------------------------------------------------------ adding
 
@@ -109,15 +114,18 @@ class StoryIndex:
         at = self._place(ids, seen)
         accepted = self._under_member_cap(at)
         np.add.at(self._reports, at[accepted], 1)
-        if accepted.any():
-            rows = sigs[accepted]
+        rows = sigs[accepted]
+        if len(rows) >= HEAD_ROWS:  # a page of a cold start: merged once, with the others
+            self._pending.append((compact(rows), ids[accepted], sorted_codes(band_hashes(rows))))
+        elif len(rows):
             self._append(Segment.build(compact(rows), ids[accepted], band_hashes(rows), KEY_CAP))
         if self._auto and self.maintenance_due():
             self.maintain()
 
     def _place(self, ids: I64, seen: F64) -> I64:
         """Positions of `ids` in the story arrays, new stories added; last seen updated."""
-        unique = np.unique(ids)
+        ordered = np.sort(ids)
+        unique = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
         at = self._positions(unique)
         new = unique[at < 0]
         if len(new):
@@ -189,7 +197,11 @@ class StoryIndex:
     def maintenance_due(self) -> bool:
         """Whether `maintain` has merges to do (more than three segments, or many dead rows)."""
         rows = sum(segment.rows for segment in self._segments)
-        return len(self._segments) > _SEGMENTS or self._dead_rows > max(rows // 8, HEAD_ROWS)
+        return (
+            bool(self._pending)
+            or len(self._segments) > _SEGMENTS
+            or self._dead_rows > max(rows // 8, HEAD_ROWS)
+        )
 
     def maintain(self) -> None:
         """Merge segments back to three at most, dropping the reports of gone stories.
@@ -197,6 +209,7 @@ class StoryIndex:
         Costs the size of what it merges (all of the index when the base is rebuilt, a few
         seconds at a million stories): run it where a wait does no harm.
         """
+        self._settle()
         segments = self._segments
         rows = sum(segment.rows for segment in segments)
         if self._dead_rows > max(rows // 8, HEAD_ROWS) or (
@@ -206,6 +219,20 @@ class StoryIndex:
             self._compact_stories()
         elif len(segments) > _SEGMENTS:
             self._segments = [segments[0], self._merged(segments[1:])]
+
+    def _settle(self) -> None:
+        """Index the pending rows: one segment, sorted at once."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            sigs = np.concatenate([batch[0] for batch in pending])
+            stories = np.concatenate([batch[1] for batch in pending])
+            starts = np.cumsum([0] + [len(batch[1]) for batch in pending[:-1]], dtype=np.uint64)
+            codes = np.concatenate(
+                [batch[2] + start for batch, start in zip(pending, starts, strict=True)]
+            )
+            del pending  # the pages are freed before the sort: less memory at the peak
+            codes.sort(kind="stable")  # merges the pages' sorted runs
+            self._segments.append(Segment.of_codes(sigs, stories, codes, KEY_CAP))
 
     def _merged(self, parts: list[Segment]) -> Segment:
         keep = [self._alive(part.stories) for part in parts]
@@ -310,6 +337,7 @@ class StoryIndex:
     def candidates(self, fp: Fingerprint) -> list[tuple[int, bytes]]:
         """(story id, compact signature) of each report sharing a band key with `fp` (the
         CANDIDATE_CAP sharing the most bands when more do), oldest first."""
+        self._settle()
         if not fp.band_keys or not self._segments:
             return []
         sigs = signature_matrix([fp.signature])
@@ -336,6 +364,7 @@ class StoryIndex:
         """For each signature (row of `sigs`): (story id, equal positions) of its most similar
         report in the index, ties to the smallest story id; (0, -1) when nothing shares a band.
         """
+        self._settle()
         best = [(0, -1)] * len(sigs)
         if not len(sigs) or not self._segments:
             return best

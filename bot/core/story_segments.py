@@ -45,6 +45,16 @@ def _cap(codes: U64, key_cap: int) -> U64:
     return codes if keep.all() else codes[keep]
 
 
+def sorted_codes(hashes: U32) -> U64:
+    """`hash << 32 | row` for the band hashes of rows numbered from 0 (the rows of `hashes`),
+    sorted: what a segment is built from. Sorted runs of codes, rows renumbered to follow
+    each other, merge with a stable sort (a cold start's pages: one run each)."""
+    rows = np.arange(len(hashes), dtype=np.uint64)
+    codes = ((hashes.astype(np.uint64) << _32) | rows[:, None]).ravel()
+    codes.sort()
+    return codes
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Segment:
     """Rows (compact signature, story id) and their band entries, bucketed by hash."""
@@ -68,9 +78,11 @@ class Segment:
     @classmethod
     def build(cls, sigs: U16, stories: I64, hashes: U32, key_cap: int) -> Segment:
         """A segment of new rows: their compact signatures, story ids and band hashes."""
-        rows = np.arange(len(stories), dtype=np.uint64)
-        codes = ((hashes.astype(np.uint64) << _32) | rows[:, None]).ravel()
-        codes.sort()
+        return cls.of_codes(sigs, stories, sorted_codes(hashes), key_cap)
+
+    @classmethod
+    def of_codes(cls, sigs: U16, stories: I64, codes: U64, key_cap: int) -> Segment:
+        """A segment of rows and their band entries as `sorted_codes` gives them."""
         return cls._packed(np.ascontiguousarray(sigs), stories.copy(), _cap(codes, key_cap))
 
     @classmethod
