@@ -3,7 +3,7 @@
 Per report in the window it keeps a compact signature (384 bytes), its story id (8) and one
 4-byte entry per band (256, bot.core.story_segments): about 0.7 KiB, against 7-10 KiB as
 Python objects. Stories (id, last seen, reports indexed, gone) sit in parallel arrays sorted
-by id.
+by id (bot.core.story_table).
 
 Work per lookup is bounded whatever the window holds:
 - a story keeps at most `MEMBER_CAP` reports to compare with (its first ones): 4,000 copies
@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import numpy.typing as npt
 
 from bot.core.minhash import (
     BANDS,
@@ -47,7 +46,8 @@ from bot.core.minhash import (
     indexable,
     signature_matrix,
 )
-from bot.core.story_segments import I64, Mask, Segment, sorted_codes
+from bot.core.story_segments import I64, Segment, sorted_codes
+from bot.core.story_table import StoryTable
 
 MEMBER_CAP = 16
 KEY_CAP = 4
@@ -60,15 +60,6 @@ _SEGMENTS = 3
 _ITEM = np.uint64(44)
 _MAX_ITEMS = 1 << 20
 _MAX_SEGMENTS = 1 << 12
-F64 = npt.NDArray[np.float64]
-
-
-def _among(values: I64, probes: I64) -> Mask:
-    """Which probes are in `values` (sorted)."""
-    at = np.searchsorted(values, probes)
-    found = at < len(values)
-    found[found] = values[at[found]] == probes[found]
-    return found
 
 
 class StoryIndex:
@@ -82,27 +73,18 @@ class StoryIndex:
         # Big batches of rows (pages of a cold start), each sorted, not indexed yet: merged
         # into one segment by `maintain` (or by the next lookup), packed once.
         self._pending: list[tuple[U16, I64, U64]] = []
-        self._ids: I64 = np.empty(0, dtype=np.int64)  # ascending
-        self._seen: F64 = np.empty(0, dtype=np.float64)
-        self._reports = np.empty(0, dtype=np.int32)  # reports indexed, for MEMBER_CAP
-        self._gone: Mask = np.empty(0, dtype=np.bool_)  # left the window
-        self._dead: I64 = np.empty(0, dtype=np.int64)  # gone, reports still in segments; sorted
-        self._count = 0  # stories in the arrays, gone ones included
-        self._live = 0
-        self._dead_rows = 0  # reports of gone stories still in segments
-        self._oldest = float("inf")  # no live story was seen before this
+        self._stories = StoryTable()
         self.examined = 0  # signatures compared so far (for tests and benchmarks)
 
     def __len__(self) -> int:
-        return self._live
+        return len(self._stories)
 
     @property
     def nbytes(self) -> int:
         """Bytes of array data held (what the index costs, about all of it)."""
-        arrays = (self._ids, self._seen, self._reports, self._gone, self._dead)
-        table = sum(array.nbytes for array in arrays)
         pending = sum(array.nbytes for batch in self._pending for array in batch)
-        return table + pending + sum(segment.nbytes for segment in self._segments)
+        segments = sum(segment.nbytes for segment in self._segments)
+        return self._stories.nbytes + pending + segments
 
     # ------------------------------------------------------------------ adding
 
@@ -121,9 +103,7 @@ class StoryIndex:
         ids = np.array([story_ids[i] for i in keep], dtype=np.int64)
         seen = np.array([seen_at[i] for i in keep], dtype=np.float64)
         sigs = signature_matrix([signatures[i] for i in keep])
-        at = self._place(ids, seen)
-        accepted = self._under_member_cap(at)
-        np.add.at(self._reports, at[accepted], 1)
+        accepted = self._stories.admit(ids, seen, MEMBER_CAP)
         rows = sigs[accepted]
         if len(rows) >= HEAD_ROWS:  # a page of a cold start: merged once, with the others
             self._pending.append((compact(rows), ids[accepted], sorted_codes(band_hashes(rows))))
@@ -131,67 +111,6 @@ class StoryIndex:
             self._append(Segment.build(compact(rows), ids[accepted], band_hashes(rows), KEY_CAP))
         if self._auto and self.maintenance_due():
             self.maintain()
-
-    def _place(self, ids: I64, seen: F64) -> I64:
-        """Positions of `ids` in the story arrays, new stories added; last seen updated."""
-        ordered = np.sort(ids)
-        unique = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-        at = self._positions(unique)
-        new = unique[at < 0]
-        if len(new):
-            self._insert(new)
-            at = self._positions(unique)
-        revived = self._gone[at]
-        if revived.any():  # a story that left the window is reported again
-            self._gone[at[revived]] = False
-            self._dead_rows -= int(self._reports[at[revived]].sum())
-            self._dead = self._dead[~_among(unique[revived], self._dead)]
-        self._live += len(new) + int(np.count_nonzero(revived))
-        rows_at = at[np.searchsorted(unique, ids)]
-        np.maximum.at(self._seen, rows_at, seen)
-        self._oldest = min(self._oldest, float(seen.min()))
-        return rows_at
-
-    def _positions(self, ids: I64) -> I64:
-        """Position of each id in the story arrays, -1 when absent."""
-        known = self._ids[: self._count]
-        at = np.searchsorted(known, ids)
-        found = at < len(known)
-        found[found] = known[at[found]] == ids[found]
-        return np.where(found, at, -1)
-
-    def _insert(self, new: I64) -> None:
-        count, size = self._count, len(self._ids)
-        if count + len(new) > size:
-            grown = max(2 * size, count + len(new), 1024)
-            self._ids = np.resize(self._ids, grown)
-            self._seen = np.resize(self._seen, grown)
-            self._reports = np.resize(self._reports, grown)
-            self._gone = np.resize(self._gone, grown)
-        end = count + len(new)
-        if count == 0 or new[0] > self._ids[count - 1]:  # the usual case: ids only grow
-            where = np.arange(count, end)
-        else:
-            where = np.searchsorted(self._ids[:count], new) + np.arange(len(new))
-            moved = np.ones(end, dtype=np.bool_)
-            moved[where] = False
-            for column in (self._ids, self._seen, self._reports, self._gone):
-                column[:end][moved] = column[:count].copy()
-        self._ids[where] = new
-        self._seen[where] = -np.inf
-        self._reports[where] = 0
-        self._gone[where] = False
-        self._count = end
-
-    def _under_member_cap(self, at: I64) -> Mask:
-        """Which new reports a story still has room for (its first MEMBER_CAP are kept)."""
-        order = np.argsort(at, kind="stable")
-        ranked = at[order]
-        first = np.r_[True, ranked[1:] != ranked[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(len(at)), 0))
-        accepted = np.empty(len(at), dtype=np.bool_)
-        accepted[order] = self._reports[ranked] + (np.arange(len(at)) - start) < MEMBER_CAP
-        return accepted
 
     def _append(self, segment: Segment) -> None:
         segments = self._segments
@@ -211,7 +130,7 @@ class StoryIndex:
         return (
             bool(self._pending)
             or len(self._segments) > _SEGMENTS
-            or self._dead_rows > max(rows // 8, HEAD_ROWS)
+            or self._stories.dead_rows > max(rows // 8, HEAD_ROWS)
         )
 
     def maintain(self) -> None:
@@ -223,11 +142,11 @@ class StoryIndex:
         self._settle()
         segments = self._segments
         rows = sum(segment.rows for segment in segments)
-        if self._dead_rows > max(rows // 8, HEAD_ROWS) or (
+        if self._stories.dead_rows > max(rows // 8, HEAD_ROWS) or (
             len(segments) > 1 and sum(s.rows for s in segments[1:]) * 8 >= segments[0].rows
         ):
             self._segments = [self._merged(segments)]
-            self._compact_stories()
+            self._stories.compact()
         elif len(segments) > _SEGMENTS:
             self._segments = [segments[0], self._merged(segments[1:])]
 
@@ -246,47 +165,20 @@ class StoryIndex:
             self._segments.append(Segment.of_codes(sigs, stories, codes, KEY_CAP))
 
     def _merged(self, parts: list[Segment]) -> Segment:
-        keep = [self._alive(part.stories) for part in parts]
+        keep = [self._stories.alive(part.stories) for part in parts]
         merged = Segment.merge(parts, keep, KEY_CAP)
-        self._dead_rows -= sum(part.rows for part in parts) - merged.rows
+        self._stories.dead_rows -= sum(part.rows for part in parts) - merged.rows
         return merged
-
-    def _compact_stories(self) -> None:
-        """Forget gone stories: after a full merge no segment holds a report of theirs."""
-        kept = ~self._gone[: self._count]
-        for name in ("_ids", "_seen", "_reports", "_gone"):
-            setattr(self, name, getattr(self, name)[: self._count][kept].copy())
-        self._count = len(self._ids)
-        self._dead_rows = 0
-        self._dead = np.empty(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ the window
 
     def touch(self, story_id: int, seen_at: float) -> None:
         """Record that a known story was seen again (it stays in the window longer)."""
-        [at] = self._positions(np.array([story_id], dtype=np.int64))
-        if at >= 0 and not self._gone[at]:
-            self._seen[at] = max(self._seen[at], seen_at)
+        self._stories.touch(story_id, seen_at)
 
     def remove_older_than(self, cutoff: float) -> int:
         """Forget stories last seen before `cutoff` (the window's start); return how many."""
-        if cutoff <= self._oldest:
-            return 0
-        seen, gone = self._seen[: self._count], self._gone[: self._count]
-        expired = (seen < cutoff) & ~gone
-        removed = int(np.count_nonzero(expired))
-        gone |= expired
-        if removed:
-            self._dead = np.sort(np.concatenate([self._dead, self._ids[: self._count][expired]]))
-        self._live -= removed
-        self._dead_rows += int(self._reports[: self._count][expired].sum())
-        self._oldest = float(seen[~gone].min()) if self._live else float("inf")
-        return removed
-
-    def _alive(self, stories: I64) -> Mask:
-        """Whether each story (of a report in a segment) is still in the window."""
-        # Not a search of the million ids of the window: of the few gone since the last merge.
-        return ~_among(self._dead, stories)
+        return self._stories.expire(cutoff)
 
     # ------------------------------------------------------------------ lookups
 
@@ -314,7 +206,7 @@ class StoryIndex:
         for number, segment in enumerate(self._segments):
             here = segments == number
             stories[here] = segment.stories[rows[here]]
-        live = self._alive(stories)
+        live = self._stories.alive(stories)
         items, segments, rows, stories = items[live], segments[live], rows[live], stories[live]
         if len(items) and np.bincount(items).max() > CANDIDATE_CAP:
             kept = self._screened(mine, items, segments, rows, shared[live])
