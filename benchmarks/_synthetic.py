@@ -12,7 +12,9 @@ the clustering path attaches as well as creates; the rest are distinct stories.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -289,8 +291,14 @@ def make_feeds(count: int, items_per_feed: int, now: datetime | None = None) -> 
 
 def headlines(count: int, seed: int) -> list[tuple[str, str]]:
     """`count` distinct (headline, plain-text summary) pairs for clustering benchmarks."""
+    return list(itertools.islice(iter_headlines(seed), count))
+
+
+def iter_headlines(seed: int) -> Iterator[tuple[str, str]]:
+    """The pairs of `headlines`, one at a time (a million do not need to be held at once)."""
     rng = random.Random(seed)
-    return [(headline(rng), _sentence(rng, rng.randint(30, 60))) for _ in range(count)]
+    while True:
+        yield headline(rng), _sentence(rng, rng.randint(30, 60))
 
 
 def near_duplicate(rng: random.Random, title: str, summary: str) -> tuple[str, str]:

@@ -52,20 +52,28 @@ What each figure means:
    that way (on SQLite, 1,000 first polls at once end in pool timeouts and "database is
    locked": the failures are counted and shown).
 5. **clustering** - cost per new item of layer-(b) dedup with N stories already in the 72 h
-   window. A fresh database (``Store.open``, so migrated) gets N stories bulk-loaded into
+   window (``--stories 1000,1000000`` picks N; ``--only-clustering`` runs this part alone).
+   A fresh database (``Store.open``, so migrated) gets N stories bulk-loaded into
    ``stories`` with plain sqlite3: real signatures (``cluster.fingerprint`` of synthetic
    headlines), last seen within the window. *cold sync* is the first ``StoryCache.sync`` of a
    process, which loads all N into the in-memory LSH index (``cluster.StoryIndex``): its time,
-   the process's RSS growth and the index's Python heap (``tracemalloc``, a second cold sync
-   not timed). Then 2,000 items (80 % new stories, 20 % near-duplicates of stored ones) go
-   through the real path with that warmed cache: ``ingest.ingest`` on each 50 (insert the
-   articles, ``StoryCache.sync``, ``ingest._cluster``: index lookup + ``best_match``, bulk
-   story writes; one outbox alert per new story), fingerprints computed beforehand as the
-   parser does. *in-memory lookup* is ``StoryIndex.candidates`` + ``best_match`` alone on the
-   same items against the N stories (nothing added), with "candidates/item": LSH false
-   positives, which grow with N. The aim is cost(100,000) <= 2 x cost(1,000) on the ingest
-   path; "near-duplicates joined" counts items that joined the very story they copy, which
-   should not depend on N.
+   the process's RSS growth, the index's Python heap (``tracemalloc``, a second cold sync
+   not timed) and its arrays (``StoryIndex.nbytes``). Then 2,000 items (80 % new stories,
+   20 % near-duplicates of stored ones) go through the real path with that warmed cache:
+   ``ingest.ingest`` on each 50 (insert the articles, ``StoryCache.sync``,
+   ``clustering.choose``: ``StoryIndex.best_matches`` and the batch's own index, bulk story
+   writes; one outbox alert per new story), fingerprints computed beforehand as the parser
+   does. *in-memory lookup* is ``StoryIndex.best_matches`` alone on the same items in 50s
+   against the N stories (nothing added), with the signatures compared per item. Then
+   10,000 distinct items, and one headline retold 10,000 times, each in one ``ingest`` (a
+   poll of a huge feed). A probe task sleeps 10 ms in a loop meanwhile and records its
+   worst overshoot: the event loop's worst stall, as wall time and as CPU time of the loop's
+   thread (on a busy machine the wall time also counts waiting for a core). Aims: cost(N) <=
+   2 x cost(1,000) on the ingest path and in memory; no stall over 100 ms; the retold
+   headline <= 2 x the distinct items. "near-duplicates joined" counts items that joined the
+   very story they copy, which should not depend on N. The benchmark's own data is frozen
+   out of the garbage collector (``gc.freeze``) from the cold sync on: a million preloaded
+   signatures are not the bot's.
 ``--profile`` adds a cProfile of the pipeline of (1b) over 100 feeds (main thread only: time
 spent inside SQLite or in the parser thread shows up as the event loop waiting in ``select``).
 
@@ -84,6 +92,7 @@ import gc
 import hashlib
 import importlib.metadata
 import inspect
+import itertools
 import multiprocessing
 import os
 import platform
@@ -96,8 +105,8 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -114,7 +123,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _synthetic as synthetic
 
-from bot.core import cluster, feed_health
+from bot.core import cluster, feed_health, minhash
 from bot.core.feed_health import PollPolicy
 from bot.core.models import Feed, FetchOutcome, FetchResult, NewArticle
 from bot.core.poll.fetch import FeedFetcher
@@ -124,6 +133,7 @@ from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import Parser, ProcessPoolParser, ThreadParser, prepare_feed
 from bot.core.records import NewFeed
 from bot.core.story_cache import StoryCache
+from bot.core.story_index import StoryIndex
 from storage.articles import SqlArticles
 from storage.engine import Store
 from storage.outbox import SqlOutbox
@@ -134,6 +144,10 @@ ITEMS_PER_FEED = 50
 INTERLEAVE = 50  # feeds per alternation of feedparser-alone and pipeline passes
 CLUSTER_ITEMS = 2_000
 CLUSTER_BATCH = 50  # items per transaction, like one feed's new items
+FLOOD_ITEMS = 10_000  # one feed's items in one ingest: distinct, then one headline retold
+LAG_AIM_MS = 100.0
+MATCH = cluster.THRESHOLD * cluster.NUM_PERM  # equal positions to join a story
+FLOOD_AIM = 2.0
 NEAR_DUPLICATE_SHARE = 0.2
 WINDOW = timedelta(hours=72)
 GLOBAL_LIMIT = 50
@@ -407,10 +421,12 @@ class PipelineResult:
 INGEST_TARGETS: list[tuple[Any, str]] = [
     (SqlArticles, "insert_new"),
     (SqlStories, "signatures_after"),
-    (cluster.StoryIndex, "remove_older_than"),
+    (StoryIndex, "add_many"),
+    (StoryIndex, "remove_older_than"),
+    (StoryIndex, "maintain"),
     (cluster, "fingerprint"),
-    (cluster.StoryIndex, "candidates"),
-    (cluster, "best_match"),
+    (StoryIndex, "best_matches"),
+    (minhash, "best_candidate"),
     (SqlStories, "create_many"),
     (SqlStories, "attach_many"),
     (SqlArticles, "set_stories"),
@@ -826,6 +842,14 @@ class ClusterItems:
 
 
 @dataclass(slots=True)
+class Lag:
+    """The event loop's worst stall seen by a probe: wall time, and CPU time of its thread."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+
+@dataclass(slots=True)
 class ClusterResult:
     """Part 5 against N stored stories."""
 
@@ -835,16 +859,54 @@ class ClusterResult:
     sync_seconds: float = 0.0
     sync_rss_mb: float = 0.0
     index_heap_mb: float = 0.0
+    index_bytes: int = 0  # StoryIndex.nbytes after the cold sync
     lookup_seconds: float = 0.0
-    lookup_candidates: int = 0
+    lookup_candidates: int = 0  # signatures compared
     lookup_matches: int = 0
     lookup_source_matches: int = 0
     ingest_seconds: float = 0.0
+    ingest_lag: Lag = field(default_factory=Lag)  # worst event-loop stall, ingest pass
+    floods: list[FloodRun] = field(default_factory=list)
     laps: dict[str, Lap] = field(default_factory=dict)
     new_stories: int = 0
     joined: int = 0
     alerts: int = 0
     source_joined: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FloodRun:
+    """FLOOD_ITEMS items in one ingest (one poll of a huge feed)."""
+
+    label: str
+    seconds: float
+    lag: Lag
+    new_stories: int
+    joined: int
+
+
+@asynccontextmanager
+async def loop_lag() -> AsyncIterator[Lag]:
+    """Measure the event loop's worst stall meanwhile: a task sleeps 10 ms in a loop and
+    records its worst overshoot. On a busy machine the wall time also counts the time the
+    process waited for a core; the CPU time the loop's thread spent meanwhile does not."""
+    worst = Lag()
+    stop = asyncio.Event()
+
+    async def probe() -> None:
+        while not stop.is_set():
+            wall, cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(0.01)
+            worst.wall = max(worst.wall, time.perf_counter() - wall - 0.01)
+            worst.cpu = max(worst.cpu, time.thread_time() - cpu)
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0)
+    try:
+        yield worst
+    finally:
+        stop.set()
+        await task
 
 
 # What ingest calls for clustering (and around it), timed in part 5.
@@ -922,22 +984,75 @@ async def index_heap_mb(store: Store, now: datetime) -> float:
     return held / 2**20
 
 
-def lookup_pass(index: cluster.StoryIndex, items: ClusterItems, result: ClusterResult) -> None:
-    """StoryIndex.candidates + best_match for every item, as _cluster does; nothing added."""
-    found: list[tuple[int, int | None]] = []
+def lookup_pass(index: StoryIndex, items: ClusterItems, result: ClusterResult) -> None:
+    """StoryIndex.best_matches on each CLUSTER_BATCH items, as ingest does; nothing added."""
+    found: list[tuple[int, int]] = []
     gc.collect()
+    compared = index.examined
     started = time.perf_counter()
-    for fp in items.prints:
-        candidates = sorted(index.candidates(fp))
-        found.append((len(candidates), cluster.best_match(fp, candidates)))
+    for start in range(0, len(items.prints), CLUSTER_BATCH):
+        found += index.best_matches(items.prints[start : start + CLUSTER_BATCH])
     result.lookup_seconds = time.perf_counter() - started
-    result.lookup_candidates = sum(count for count, _ in found)
-    result.lookup_matches = sum(1 for _, match in found if match is not None)
+    result.lookup_candidates = index.examined - compared
+    matches = [story if equal >= MATCH else None for story, equal in found]
+    result.lookup_matches = sum(1 for match in matches if match is not None)
     result.lookup_source_matches = sum(
         1
-        for (_, match), source in zip(found, items.sources, strict=True)
+        for match, source in zip(matches, items.sources, strict=True)
         if source is not None and match == source
     )
+
+
+def bench_articles(
+    feed_id: int, prefix: str, texts: list[tuple[str, str]], prints: list[cluster.Fingerprint]
+) -> list[NewArticle]:
+    """New articles of these texts, item keys `prefix:N`, fingerprinted as prepare_feed does."""
+    made = datetime.now(UTC)
+    return [
+        NewArticle(
+            feed_id=feed_id,
+            item_key=f"{prefix}:{i}",
+            guid=None,
+            url=f"https://bench.example/{prefix}/{i}",
+            title=title,
+            summary=summary,
+            published_at=made,
+            fetched_at=made,
+            content_hash=f"hash:{prefix}:{i}",
+            source_name=prefix,
+            # Computed with the parse, off the event loop, as prepare_feed does.
+            signature=fp.signature,
+            band_keys=fp.band_keys,
+        )
+        for i, ((title, summary), fp) in enumerate(zip(texts, prints, strict=True))
+    ]
+
+
+def flood_texts() -> dict[str, list[tuple[str, str]]]:
+    """FLOOD_ITEMS distinct headlines, and one headline retold FLOOD_ITEMS times."""
+    distinct = synthetic.headlines(FLOOD_ITEMS, seed=synthetic.SEED + 5)
+    title, summary = distinct[0]
+    retold = [(f"Story number {n}: {title}", summary) for n in range(FLOOD_ITEMS)]
+    return {"distinct": distinct, "near-identical": retold}
+
+
+async def flood_passes(
+    store: Store, cache: StoryCache, feed_id: int, floods: dict[str, list[tuple[str, str]]]
+) -> list[FloodRun]:
+    """Each flood as one ingest() of all its items (a poll of a huge feed), the loop probed."""
+    policy = AlertPolicy(destinations=DESTINATIONS, story_window=WINDOW)
+    runs = []
+    for label, texts in floods.items():
+        prints = [cluster.fingerprint(title, summary) for title, summary in texts]
+        articles = bench_articles(feed_id, label, texts, prints)
+        gc.collect()
+        async with loop_lag() as lag:
+            started = time.perf_counter()
+            async with store.transaction() as conn:
+                report = await ingest(conn, articles, datetime.now(UTC), policy, cache=cache)
+            seconds = time.perf_counter() - started
+        runs.append(FloodRun(label, seconds, lag, report.new_stories, report.joined_stories))
+    return runs
 
 
 async def ingest_pass(
@@ -945,38 +1060,22 @@ async def ingest_pass(
 ) -> None:
     """ingest() on each CLUSTER_BATCH new articles with the warmed cache, as the bot runs it."""
     policy = AlertPolicy(destinations=DESTINATIONS, story_window=WINDOW)
-    made = datetime.now(UTC)
-    articles = [
-        NewArticle(
-            feed_id=feed_id,
-            item_key=f"bench:{i}",
-            guid=None,
-            url=f"https://bench.example/{i}",
-            title=title,
-            summary=summary,
-            published_at=made,
-            fetched_at=made,
-            content_hash=f"hash:{i}",
-            source_name="bench",
-            # Computed with the parse, off the event loop, as prepare_feed does.
-            signature=fp.signature,
-            band_keys=fp.band_keys,
-        )
-        for i, ((title, summary), fp) in enumerate(zip(items.texts, items.prints, strict=True))
-    ]
+    articles = bench_articles(feed_id, "bench", items.texts, items.prints)
     gc.collect()
     with stopwatch(CLUSTER_TARGETS, result.laps):
-        started = time.perf_counter()
-        for start in range(0, len(articles), CLUSTER_BATCH):
-            now = datetime.now(UTC)
-            async with store.transaction() as conn:
-                report = await ingest(
-                    conn, articles[start : start + CLUSTER_BATCH], now, policy, cache=cache
-                )
-            result.new_stories += report.new_stories
-            result.joined += report.joined_stories
-            result.alerts += report.queued_alerts
-        result.ingest_seconds = time.perf_counter() - started
+        async with loop_lag() as lag:
+            started = time.perf_counter()
+            for start in range(0, len(articles), CLUSTER_BATCH):
+                now = datetime.now(UTC)
+                async with store.transaction() as conn:
+                    report = await ingest(
+                        conn, articles[start : start + CLUSTER_BATCH], now, policy, cache=cache
+                    )
+                result.new_stories += report.new_stories
+                result.joined += report.joined_stories
+                result.alerts += report.queued_alerts
+            result.ingest_seconds = time.perf_counter() - started
+    result.ingest_lag = lag
     async with store.transaction() as conn:
         stmt = select(articles_table.c.item_key, articles_table.c.story_id)
         story_of = {key: story_id for key, story_id in (await conn.connection.execute(stmt)).all()}
@@ -989,7 +1088,10 @@ async def ingest_pass(
 
 
 async def run_clustering(
-    workdir: Path, stored: list[tuple[str, bytes]], items: ClusterItems
+    workdir: Path,
+    stored: list[tuple[str, bytes]],
+    items: ClusterItems,
+    floods: dict[str, list[tuple[str, str]]],
 ) -> ClusterResult:
     """Bulk-load `stored` into a fresh database, sync a cold cache, then cluster `items`."""
     result = ClusterResult(len(stored))
@@ -1003,21 +1105,37 @@ async def run_clustering(
     expected = sum(1 for _, signature in stored if signature != empty)
 
     store = await Store.open(sqlite_url(db))
+    # The benchmark's own data (up to a million preloaded signatures) is not the bot's: frozen,
+    # the garbage collector's full passes do not walk it while the bot's code is timed.
+    gc.collect()
+    gc.freeze()
     try:
         [feed] = await add_feeds(store, ["https://bench.example/feed.xml"], ["bench"])
         now = datetime.now(UTC)
         cache, result.sync_seconds, result.sync_rss_mb = await cold_sync(store, now)
         result.indexed = len(cache.index)
         assert result.indexed == expected, f"{result.indexed:,} indexed, {expected:,} expected"
+        result.index_bytes = cache.index.nbytes
         result.index_heap_mb = await index_heap_mb(store, now)
         lookup_pass(cache.index, items, result)
         await ingest_pass(store, cache, items, feed.id, result)
+        result.floods = await flood_passes(store, cache, feed.id, floods)
     finally:
+        gc.unfreeze()
         await store.close()
     del cache
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         path.unlink(missing_ok=True)
     return result
+
+
+def stall(lag: Lag) -> str:
+    """The worst event-loop stall, against the aim."""
+    cpu_ms = lag.cpu * 1e3
+    return (
+        f"worst event-loop stall {cpu_ms:.0f} ms of CPU, {lag.wall * 1e3:.0f} ms wall (aim <="
+        f" {LAG_AIM_MS:g} ms of CPU: {aim(cpu_ms <= LAG_AIM_MS)})"
+    )
 
 
 def _parts(laps: dict[str, Lap], n: int) -> str:
@@ -1042,26 +1160,43 @@ def cluster_rows(
             "plain sqlite3 executemany into stories",
         )
         per_story = result.index_heap_mb * 2**20 / result.indexed / 1024 if result.indexed else 0
+        arrays = result.index_bytes / result.indexed if result.indexed else 0
         report.add(
             f"{label}: cold StoryCache.sync",
             f"{result.sync_seconds:.2f} s",
             f"{result.indexed:,} stories indexed ({micros(result.sync_seconds, result.indexed)}"
             f"/story); RSS +{result.sync_rss_mb:,.0f} MiB; index heap"
-            f" {result.index_heap_mb:,.1f} MiB ({per_story:.1f} KiB/story, tracemalloc)",
+            f" {result.index_heap_mb:,.1f} MiB ({per_story:.2f} KiB/story, tracemalloc;"
+            f" arrays {arrays:,.0f} bytes/story, StoryIndex.nbytes)",
         )
         report.add(
             f"{label}: ingest path (per {CLUSTER_BATCH})",
             micros(result.ingest_seconds, n) + "/item",
             f"{result.new_stories:,} new stories, {result.joined:,} joined,"
-            f" {result.alerts:,} alerts [µs/item: {_parts(result.laps, n)}]",
+            f" {result.alerts:,} alerts; {stall(result.ingest_lag)}"
+            f" [µs/item: {_parts(result.laps, n)}]",
         )
         report.add(
             f"{label}: in-memory lookup",
             micros(result.lookup_seconds, n) + "/item",
-            f"StoryIndex.candidates + sort + best_match, nothing added;"
-            f" {result.lookup_candidates / n:.1f} candidates/item, {result.lookup_matches:,}"
-            " matches",
+            f"StoryIndex.best_matches per {CLUSTER_BATCH}, nothing added;"
+            f" {result.lookup_candidates / n:.1f} signatures compared/item,"
+            f" {result.lookup_matches:,} matches",
         )
+        for flood in result.floods:
+            report.add(
+                f"{label}: {FLOOD_ITEMS:,} {flood.label} items, one ingest",
+                f"{flood.seconds:.2f} s",
+                f"{flood.new_stories:,} new stories, {flood.joined:,} joined; {stall(flood.lag)}",
+            )
+        if len(result.floods) == 2:
+            distinct, retold = result.floods
+            ratio = retold.seconds / distinct.seconds
+            report.add(
+                f"{label}: ratio near-identical / distinct",
+                f"{ratio:.2f}x",
+                f"aim <= {FLOOD_AIM:g}x: {aim(ratio <= FLOOD_AIM)}",
+            )
         report.add(
             f"{label}: near-duplicates joined",
             f"{result.source_joined:,} / {dupes:,}",
@@ -1077,10 +1212,12 @@ def cluster_rows(
             f"{growth:.2f}x",
             f"aim <= {SCALING_AIM:g}x: {aim(growth <= SCALING_AIM)}",
         )
+        lookups = big.lookup_seconds / small.lookup_seconds
         report.add(
             f"ratio {scale}, in-memory lookup",
-            f"{big.lookup_seconds / small.lookup_seconds:.2f}x",
-            f"candidates/item {small.lookup_candidates / n:.1f} → {big.lookup_candidates / n:.1f}",
+            f"{lookups:.2f}x",
+            f"aim <= {SCALING_AIM:g}x: {aim(lookups <= SCALING_AIM)}; signatures compared/item"
+            f" {small.lookup_candidates / n:.1f} → {big.lookup_candidates / n:.1f}",
         )
         report.add(
             f"ratio {scale}, cold sync per story",
@@ -1102,6 +1239,43 @@ class Scale:
     story_counts: tuple[int, ...]
     poll_limit: int | None = POLL_CONCURRENCY
     workers: int = 1  # parser processes (NKRU_PARSE_WORKERS); 0 = a thread only
+    only_clustering: bool = False
+
+
+async def clustering_part(report: Report, workdir: Path, story_counts: tuple[int, ...]) -> float:
+    """Part 5 into `report`; the peak RSS after it (MiB)."""
+    try:
+        progress(f"part 5: fingerprinting {max(story_counts):,} stories to preload")
+        texts = synthetic.iter_headlines(seed=synthetic.SEED + 1)
+        first: list[tuple[str, str]] = []
+        stored: list[tuple[str, bytes]] = []
+        started = time.perf_counter()
+        for title, summary in itertools.islice(texts, max(story_counts)):
+            if len(first) < min(story_counts):
+                first.append((title, summary))
+            stored.append((title, cluster.fingerprint(title, summary).signature))
+        fingerprint_each = (time.perf_counter() - started) / len(stored)
+        items_to_cluster = new_items(first)
+        floods = flood_texts()
+        cluster_results = []
+        for count in story_counts:
+            progress(f"part 5: clustering against {count:,} stories")
+            cluster_results.append(
+                await run_clustering(workdir, stored[:count], items_to_cluster, floods)
+            )
+            gc.collect()
+        report.section(
+            f"5. story clustering: {CLUSTER_ITEMS:,} new items ({NEAR_DUPLICATE_SHARE:.0%}"
+            f" near-duplicates), ingest() per {CLUSTER_BATCH}, N stories in the window,"
+            " warmed StoryCache"
+        )
+        cluster_rows(report, cluster_results, items_to_cluster, fingerprint_each)
+        del stored
+        gc.collect()
+    except sqlite3.Error as exc:  # e.g. a schema this part does not know yet
+        report.section("5. story clustering")
+        report.add("skipped", "", f"{type(exc).__name__}: {exc}"[:200])
+    return maxrss_mb()
 
 
 async def main_async(scale: Scale) -> Report:
@@ -1111,6 +1285,12 @@ async def main_async(scale: Scale) -> Report:
     for key, value in machine():
         report.add(key, "", value)
     report.add("load average at start", "", load_average())
+    if scale.only_clustering:
+        with tempfile.TemporaryDirectory(prefix="nkru-bench-") as tmp:
+            rss = await clustering_part(report, Path(tmp), scale.story_counts)
+        report.section("6. memory")
+        report.add("peak RSS after part 5", f"{rss:,.0f} MiB", "ru_maxrss")
+        return report
 
     progress(f"generating {scale.feeds:,} feeds x {ITEMS_PER_FEED} items")
     started = time.perf_counter()
@@ -1154,36 +1334,7 @@ async def main_async(scale: Scale) -> Report:
         http_rows(report, rounds, scale.feeds)
         rss_after_http = maxrss_mb()
 
-        try:
-            progress(f"part 5: fingerprinting {max(scale.story_counts):,} stories to preload")
-            texts = synthetic.headlines(max(scale.story_counts), seed=synthetic.SEED + 1)
-            started = time.perf_counter()
-            stored = [
-                (title, cluster.fingerprint(title, summary).signature) for title, summary in texts
-            ]
-            fingerprint_each = (time.perf_counter() - started) / len(stored)
-            items_to_cluster = new_items(texts[: min(scale.story_counts)])
-            del texts
-            cluster_results = []
-            for count in scale.story_counts:
-                progress(f"part 5: clustering against {count:,} stories")
-                cluster_results.append(
-                    await run_clustering(workdir, stored[:count], items_to_cluster)
-                )
-                gc.collect()
-            report.section(
-                f"5. story clustering: {CLUSTER_ITEMS:,} new items ({NEAR_DUPLICATE_SHARE:.0%}"
-                f" near-duplicates), ingest() per {CLUSTER_BATCH}, N stories in the window,"
-                " warmed StoryCache"
-            )
-            cluster_rows(report, cluster_results, items_to_cluster, fingerprint_each)
-            del stored
-            gc.collect()
-            rss_after_cluster = maxrss_mb()
-        except sqlite3.Error as exc:  # e.g. a schema this part does not know yet
-            report.section("5. story clustering")
-            report.add("skipped", "", f"{type(exc).__name__}: {exc}"[:200])
-            rss_after_cluster = maxrss_mb()
+        rss_after_cluster = await clustering_part(report, workdir, scale.story_counts)
 
         progress(f"part 6: tracemalloc over {TRACEMALLOC_FEEDS} feeds")
         gc.collect()
@@ -1251,10 +1402,20 @@ def main() -> None:
         default=usable_cpus(),
         help="parser processes for parts 1 and 4 (default: usable CPUs; 0 = thread only)",
     )
+    parser.add_argument(
+        "--stories",
+        help="part 5: stories in the window, comma-separated (default 1000,100000; --quick"
+        " 1000,10000), e.g. 1000,1000000",
+    )
+    parser.add_argument(
+        "--only-clustering", action="store_true", help="run part 5 alone (and its memory row)"
+    )
     args = parser.parse_args()
     limit = None if args.all_at_once else POLL_CONCURRENCY
     feeds, story_counts = (100, (1_000, 10_000)) if args.quick else (1_000, (1_000, 100_000))
-    scale = Scale(feeds, story_counts, limit, max(args.workers, 0))
+    if args.stories:
+        story_counts = tuple(int(count) for count in args.stories.split(","))
+    scale = Scale(feeds, story_counts, limit, max(args.workers, 0), args.only_clustering)
     started = time.perf_counter()
     report = asyncio.run(main_async(scale))
     report.add("total run time", f"{time.perf_counter() - started:.0f} s")

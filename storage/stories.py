@@ -27,6 +27,8 @@ _SIGNATURES_AFTER = (
     .where(stories.c.id > bindparam("after_id"), stories.c.last_seen_at >= bindparam("since"))
     .order_by(stories.c.id)
 )
+# Start-up reads the window in pages: a million rows at once would be a million Python tuples.
+_SIGNATURES_PAGE = _SIGNATURES_AFTER.limit(bindparam("limit"))
 _CREATE = stories.insert().returning(stories.c.lead_article_id, stories.c.id)
 _ATTACH = (
     update(stories)
@@ -97,10 +99,15 @@ class SqlStories:
         self._conn = conn
 
     async def signatures_after(
-        self, after_id: int, since: datetime
+        self, after_id: int, since: datetime, limit: int | None = None
     ) -> list[tuple[int, bytes, datetime]]:
-        """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
-        rows = await self._conn.execute(_SIGNATURES_AFTER, {"after_id": after_id, "since": since})
+        """(id, signature, last seen) of stories with id > `after_id` seen since `since`, by
+        id (the first `limit` of them if given)."""
+        values: dict[str, object] = {"after_id": after_id, "since": since}
+        if limit is not None:
+            values["limit"] = limit
+        stmt = _SIGNATURES_AFTER if limit is None else _SIGNATURES_PAGE
+        rows = await self._conn.execute(stmt, values)
         return [(int(r[0]), bytes(r[1]), r[2]) for r in rows.all()]
 
     async def create_many(self, new: list[NewStory], seen_at: datetime) -> list[int]:

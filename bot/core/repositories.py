@@ -128,9 +128,10 @@ class ArticleRepository(Protocol):
         """Put articles in their stories: (article id, story id, signature if it joined) triples."""
 
     async def member_signatures_after(
-        self, after_id: int, since: datetime
+        self, after_id: int, since: datetime, limit: int | None = None
     ) -> list[tuple[int, int, bytes, datetime]]:
-        """(article, story, signature, fetched) of articles after `after_id` in a story."""
+        """(article, story, signature, fetched) of articles after `after_id` in a story, by
+        article id (the first `limit` of them if given)."""
 
     async def search(self, query: str, limit: int = 20) -> list[Article]:
         """Articles with every word of the query in one of its forms ("bridges": "bridge") and
@@ -297,9 +298,10 @@ class StoryRepository(Protocol):
     """Stories: articles about one event, from one or several outlets."""
 
     async def signatures_after(
-        self, after_id: int, since: datetime
+        self, after_id: int, since: datetime, limit: int | None = None
     ) -> list[tuple[int, bytes, datetime]]:
-        """(id, signature, last seen) of stories with id > `after_id` seen since `since`."""
+        """(id, signature, last seen) of stories with id > `after_id` seen since `since`, by
+        id (the first `limit` of them if given)."""
 
     async def create_many(self, new: list[NewStory], seen_at: datetime) -> list[int]:
         """`create` for many stories in a few statements; returns their ids in input order."""

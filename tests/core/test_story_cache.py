@@ -133,3 +133,34 @@ async def test_a_story_seen_again_by_another_process_stays_in_this_ones_window(
     async with store.transaction() as conn:
         await process_b.sync(conn, NOW + timedelta(hours=100), WINDOW)
     assert len(process_b.index) == 1
+
+
+async def test_a_cold_start_reads_the_window_in_pages(store: Store) -> None:
+    stories = [
+        (f"{place} opens a new {thing} for {crowd}", f"The {thing} in {place} serves {crowd}.")
+        for place, thing, crowd in [
+            ("Khasan", "road bridge", "lorries"),
+            ("Rajin", "container terminal", "freighters"),
+            ("Wonsan", "beach resort", "tourists"),
+            ("Vladivostok", "ferry line", "passengers"),
+            ("Tumangang", "railway station", "commuters"),
+            ("Sinuiju", "customs office", "traders"),
+            ("Nampo", "fish market", "buyers"),
+        ]
+    ]
+    retold = [(title + " on Monday", summary) for title, summary in stories[:3]]
+    policy = AlertPolicy(destinations=(), story_window=WINDOW)
+    async with store.transaction() as conn:
+        articles = [new_article(f"s{n}", *text) for n, text in enumerate(stories)]
+        articles += [new_article(f"r{n}", *text) for n, text in enumerate(retold)]
+        report = await ingest(conn, articles, NOW, policy, cache=StoryCache())
+    assert (report.new_stories, report.joined_stories) == (7, 3)
+    cache = StoryCache(page=2)  # a new process: seven stories and three members, two at a time
+    async with store.transaction() as conn:
+        await cache.sync(conn, NOW, WINDOW)
+        stored = await conn.stories.signatures_after(0, NOW - WINDOW)
+    assert len(cache.index) == 7
+    ids = [story_id for story_id, _, _ in stored]
+    found = cache.index.best_matches([cluster.fingerprint(*text) for text in stories + retold])
+    assert [story for story, _ in found] == ids + ids[:3]
+    assert all(equal == cluster.NUM_PERM for _, equal in found)  # each met its own report

@@ -259,6 +259,33 @@ async def test_story_signatures_after_an_id_within_the_window(store: Store) -> N
         assert await conn.stories.signatures_after(new, since) == []
         await conn.stories.attach(old, NOW)
         assert [sid for sid, _, _ in await conn.stories.signatures_after(0, since)] == [old, new]
+        # Start-up reads the window in pages, by id.
+        assert await conn.stories.signatures_after(0, since, limit=1) == [(old, b"old", NOW)]
+        assert await conn.stories.signatures_after(old, since, limit=1) == [(new, b"new", NOW)]
+        assert await conn.stories.signatures_after(new, since, limit=1) == []
+
+
+async def test_member_signatures_in_pages_by_article_id(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        lead, *members = await conn.articles.insert_new(
+            [article(f"m{n}", feed_id, f"Report {n}") for n in range(4)]
+        )
+        story = await conn.stories.create(
+            title="story", lead_article_id=lead.id, seen_at=NOW, signature=b"lead"
+        )
+        await conn.articles.set_stories(
+            [(lead.id, story, None)] + [(m.id, story, f"sig{m.id}".encode()) for m in members]
+        )
+        since = NOW - timedelta(hours=72)
+        every = await conn.articles.member_signatures_after(0, since)
+        assert [row[0] for row in every] == [m.id for m in members]  # not the lead
+        pages, after = [], 0
+        while page := await conn.articles.member_signatures_after(after, since, limit=2):
+            pages.append([row[0] for row in page])
+            after = page[-1][0]
+        assert pages == [[members[0].id, members[1].id], [members[2].id]]
+        assert every[0] == (members[0].id, story, f"sig{members[0].id}".encode(), NOW)
 
 
 async def test_outbox_queues_once_and_renders_outlets(store: Store) -> None:
