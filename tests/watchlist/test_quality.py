@@ -17,6 +17,8 @@ import pytest
 
 from bot.core.watchlist import Matcher, ThemeMatch, load_watchlists
 from bot.core.watchlist.evaluate import (
+    MISSED,
+    NONE,
     Counts,
     Evaluation,
     LabelledItem,
@@ -110,6 +112,38 @@ def test_evaluate_counts_themes_alerts_and_languages() -> None:
     assert (en_themes.tp, en_themes.fp, en_alert.tp) == (2, 1, 2)
     text = report(result, "toy")
     assert "toy: 4 articles" in text and "missed (id theme): c y" in text
+
+
+def test_confusion_says_which_theme_was_given_for_which() -> None:
+    answers = {"a": ["x"], "b": ["x", "y"], "c": [], "d": ["y"], "e": ["z"], "f": ["x", "z"]}
+    items = [
+        _item("a", "en", {"x"}),  # right
+        _item("b", "en", {"x"}),  # y given besides x
+        _item("c", "en", {"y"}),  # y missed, nothing given
+        _item("d", "en", set()),  # y given on a hard negative
+        _item("e", "en", {"x"}),  # z given instead of x
+        _item("f", "en", {"x", "y"}),  # z given besides x, and instead of y
+    ]
+
+    def match(title: str, summary: str) -> list[ThemeMatch]:
+        return [ThemeMatch(slug, 1.0, lambda: {}) for slug in answers[title]]  # type: ignore[arg-type,return-value]
+
+    result = evaluate(match, items, ["x", "y", "z"])
+    assert result.confusion == {
+        ("x", "x"): 3,
+        ("x", "y"): 1,
+        ("x", MISSED): 1,
+        ("x", "z"): 2,
+        ("y", MISSED): 2,
+        ("y", "z"): 1,
+        (NONE, "y"): 1,
+    }
+    assert result.instead == {("x", "z"): 1, ("y", "z"): 1}
+    text = report(result, "toy")
+    wrong = "z on x 2, y on (none) 1, y on x 1, z on y 1"
+    assert f"wrong theme given (given on labelled, articles): {wrong}" in text
+    assert "given instead of a missed theme: z instead of x 1, z instead of y 1" in text
+    assert "  1 x                    3    1    2       1" in text  # the row of x
 
 
 def test_load_labelled_reads_json_lines(tmp_path: Path) -> None:
