@@ -112,6 +112,20 @@ def test_words_of_a_more_specific_term_of_another_theme(nkru: Matcher) -> None:
     assert (jet["about"], jet["mention"]) == (0.0, "inside 'fighter jet'")
 
 
+def test_the_words_that_set_the_main_subjects_scene_are_its_own(nkru: Matcher) -> None:
+    # "UN" and "Security Council" are the UN context group's, which un-veto requires and
+    # sanctions-evasion does not: in a veto story, "UN sanctions" is the veto's scene.
+    matches = nkru.match(
+        "Russia vetoes UN sanctions resolution on North Korea",
+        "Moscow blocked the Security Council resolution on Thursday.",
+    )
+    assert themes(matches) == {"un-veto": "main"}
+    why = matches[0].explanation
+    assert why["passing"] == {"sanctions-evasion": "UN sanctions, Security Council resolution"}
+    # Words a passing mention claimed are given back: none of un-veto's hits is a mention.
+    assert [h["mention"] for h in why["hits"]] == [""] * len(why["hits"])
+
+
 def test_a_term_both_themes_list_alike_counts_for_both(nkru: Matcher) -> None:
     matches = nkru.match(
         "North Korean workers enter Russia on student visas",

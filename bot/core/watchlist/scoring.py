@@ -214,13 +214,28 @@ class Scorer:
         article: Article,
     ) -> dict[str, Verdict]:
         """Main subject, also a subject, or passing mention: see ``subject.judge``."""
+        compiled = self.compiled
         candidates = []
         for index, points, total in kept:
-            theme = self.compiled.themes[index].theme
+            theme = compiled.themes[index]
             hits = _hits(points, found)
-            terms = [self.compiled.slots[hit[0]].term.text for hit in hits]
-            candidates.append(Candidate(theme.slug, total, theme.min_score, hits, terms))
-        return judge(article.reader(), candidates)
+            terms = [compiled.slots[hit[0]].term.text for hit in hits]
+            candidates.append(
+                Candidate(
+                    theme.theme.slug,
+                    total,
+                    theme.theme.min_score,
+                    frozenset(theme.require),
+                    hits,
+                    terms,
+                )
+            )
+        context = [
+            (key & 1, start, end, compiled.slots[key >> 1].term.text, frozenset(groups))
+            for key, (_, start, end) in found.items()
+            if (groups := compiled.group_of_slot[key >> 1])
+        ]
+        return judge(article.reader(), candidates, context)
 
 
 def score(

@@ -16,13 +16,16 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
     for ammunition and troops", "파병의 대가로";
   - or inside a more specific term of another matched theme (more points on the same words):
     "trade" of energy-trade in "arms trade", "fighter jet" of arms-transfers (0.5) where
-    military-tech's (1.0) explains it.
+    military-tech's (1.0) explains it;
+  - or on the scene of another matched theme: the words of a context group that it requires
+    and this theme does not ("UN sanctions", "Security Council resolution" are the UN's, so a
+    veto story's scene, not sanctions-evasion's evidence).
 
 * The **main subject** is the theme with the most about points (then the higher score). It
   is always filed, so whether an article alerts at all does not depend on this rule.
 * Every other theme is **also** a subject when its about points reach its ``min_score``;
   otherwise it is a **passing** mention: not filed, but named in the main subject's
-  explanation.
+  explanation. What a passing mention claimed is given back to the filed themes' hits.
 
 Only articles that match two themes or more need the judgement; for one theme, the places of
 its hits are worked out only when someone reads the explanation.
@@ -30,6 +33,7 @@ its hits are worked out only when someone reads the explanation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,6 +78,10 @@ _CLAUSE_MARKS = frozenset(",;:.!?()[]—")
 # A counted hit: (slot, points, key, start, end) — key is slot << 1 | field, the offsets are
 # into that field's normalised words.
 Hit = tuple[int, float, int, int, int]
+# Words that count for someone else: (field, start, end, points, why a hit there is a mention).
+Claim = tuple[int, int, int, float, str]
+# A context group's term found: (field, start, end, term, the ids of its groups).
+ContextHit = tuple[int, int, int, str, frozenset[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,7 @@ class Candidate:
     slug: str
     score: float
     min_score: float
+    require: frozenset[int]  # its context groups' ids
     hits: list[Hit]
     terms: list[str]  # each hit's term, as written
 
@@ -187,24 +196,21 @@ def background(original: str, words: str) -> list[str]:
     return cues
 
 
-def judge_hits(
-    reader: Reader, hits: list[Hit], claimed: list[tuple[int, int, int, float, str]]
-) -> dict[int, Judged]:
-    """Each hit's place and about points; ``claimed`` are other themes' hits as (field,
-    start, end, points, term)."""
+def judge_hits(reader: Reader, hits: list[Hit], claimed: list[Claim]) -> dict[int, Judged]:
+    """Each hit's place and about points; ``claimed``: words that are another theme's."""
     out = {}
     for slot, points, key, start, end in hits:
         field = key & 1
         place = reader.place(field, start)
         mention = ""
-        for other_field, other_start, other_end, other_points, term in claimed:
+        for other_field, other_start, other_end, other_points, why in claimed:
             if (
                 other_field == field
                 and other_start < end
                 and start < other_end
                 and other_points > points
             ):
-                mention = f"inside {term!r}"
+                mention = why
                 break
         else:
             cue = reader.cue(field, start)
@@ -220,28 +226,61 @@ def judge_hits(
     return out
 
 
-def judge(reader: Reader, candidates: list[Candidate]) -> dict[str, Verdict]:
+def judge(
+    reader: Reader, candidates: list[Candidate], context: list[ContextHit]
+) -> dict[str, Verdict]:
     """The filed themes among ``candidates`` by the rule above (every candidate reached its
-    ``min_score``): slug -> verdict."""
+    ``min_score``; ``context``: the hits of context groups' terms): slug -> verdict."""
+    judged = _judged(reader, candidates, candidates, context)
+    (_, main, _), *rest = judged
+    passing = {
+        candidate.slug: ", ".join(candidate.terms)
+        for about, candidate, _ in rest
+        if about < candidate.min_score - 1e-9
+    }
+    # Filed, they are judged again without what the passing mentions claimed: the explanation
+    # does not call a word of the main subject a mention inside a theme that is not filed.
+    filed = [c for c in candidates if c.slug not in passing]
+    verdicts = {}
+    for about, candidate, by_slot in _judged(reader, filed, filed, context):
+        role: Role = "main" if candidate is main else "also"
+        verdicts[candidate.slug] = Verdict(role, about, by_slot, passing if role == "main" else {})
+    return verdicts
+
+
+def _judged(
+    reader: Reader,
+    candidates: list[Candidate],
+    claimants: list[Candidate],
+    context: list[ContextHit],
+) -> list[tuple[float, Candidate, dict[int, Judged]]]:
+    """(about points, candidate, its hits judged), the main subject first."""
     claimed = [
-        (key & 1, start, end, points, term, candidate.slug)
-        for candidate in candidates
-        for (_, points, key, start, end), term in zip(candidate.hits, candidate.terms, strict=True)
+        (key & 1, start, end, points, f"inside {term!r}", claimant.slug)
+        for claimant in claimants
+        for (_, points, key, start, end), term in zip(claimant.hits, claimant.terms, strict=True)
     ]
     judged = []
     for candidate in candidates:
-        by_others = [(f, s, e, p, t) for f, s, e, p, t, owner in claimed if owner != candidate.slug]
-        by_slot = judge_hits(reader, candidate.hits, by_others)
-        about = round(sum(j.about for j in by_slot.values()), 3)
-        judged.append((about, candidate, by_slot))
-    judged.sort(key=lambda j: (-j[0], -j[1].score, j[1].slug))  # the main subject first
-    (main_about, main, main_hits), *rest = judged
-    passing = {}
-    verdicts = {}
-    for about, candidate, by_slot in rest:
-        if about >= candidate.min_score - 1e-9:
-            verdicts[candidate.slug] = Verdict("also", about, by_slot, {})
-        else:
-            passing[candidate.slug] = ", ".join(candidate.terms)
-    verdicts[main.slug] = Verdict("main", main_about, main_hits, passing)
-    return verdicts
+        claims = [claim[:5] for claim in claimed if claim[5] != candidate.slug]
+        claims += _scenes(candidate, claimants, context)
+        by_slot = judge_hits(reader, candidate.hits, claims)
+        judged.append((round(sum(j.about for j in by_slot.values()), 3), candidate, by_slot))
+    judged.sort(key=lambda j: (-j[0], -j[1].score, j[1].slug))
+    return judged
+
+
+def _scenes(
+    candidate: Candidate, candidates: list[Candidate], context: list[ContextHit]
+) -> list[Claim]:
+    """The words that set another matched theme's scene: a context group's term that it
+    requires and ``candidate`` does not (the UN's "Security Council" in a veto story)."""
+    claims: list[Claim] = []
+    for field, start, end, term, groups in context:
+        if groups & candidate.require:
+            continue  # (also) this theme's own context
+        for other in candidates:
+            if groups & other.require:
+                claims.append((field, start, end, math.inf, f"{other.slug}'s context {term!r}"))
+                break
+    return claims
