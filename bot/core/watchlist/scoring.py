@@ -129,6 +129,7 @@ class Scorer:
         self._group_bits = compiled.group_bits
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
+        self._require = [frozenset(t.require) for t in compiled.themes]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
             for slot, weight in theme.weights.items():
@@ -214,27 +215,22 @@ class Scorer:
         article: Article,
     ) -> dict[str, Verdict]:
         """Main subject, also a subject, or passing mention: see ``subject.judge``."""
-        compiled = self.compiled
+        compiled, slots = self.compiled, self.compiled.slots
         candidates = []
         for index, points, total in kept:
-            theme = compiled.themes[index]
-            hits = _hits(points, found)
-            terms = [compiled.slots[hit[0]].term.text for hit in hits]
-            candidates.append(
-                Candidate(
-                    theme.theme.slug,
-                    total,
-                    theme.theme.min_score,
-                    frozenset(theme.require),
-                    hits,
-                    terms,
-                )
-            )
-        context = [
-            (key & 1, start, end, compiled.slots[key >> 1].term.text, frozenset(groups))
-            for key, (_, start, end) in found.items()
-            if (groups := compiled.group_of_slot[key >> 1])
-        ]
+            theme = compiled.themes[index].theme
+            hits = [(slot, value, key, *found[key][1:]) for slot, (value, key) in points.items()]
+            terms = [slots[hit[0]].term.text for hit in hits]
+            require = self._require[index]
+            candidates.append(Candidate(theme.slug, total, theme.min_score, require, hits, terms))
+        # Context terms matter only between themes that require different groups.
+        context = []
+        if len({self._require[index] for index, _, _ in kept}) > 1:
+            context = [
+                (key & 1, start, end, slots[key >> 1].term.text, frozenset(groups))
+                for key, (_, start, end) in found.items()
+                if (groups := compiled.group_of_slot[key >> 1])
+            ]
         return judge(article.reader(), candidates, context)
 
 
@@ -279,13 +275,15 @@ def _explain(
     verdict: Verdict | None,
 ) -> Explanation:
     if verdict is None:  # the only theme matched: its main subject
+        verdict = Verdict("main", round(total, 3), None, {})
+    judged = verdict.hits
+    if judged is None:  # nothing contested (see subject.judge): the places of its hits
         judged = judge_hits(article.reader(), _hits(by_slot, found), [])
-        about = round(sum(j.about for j in judged.values()), 3)
-        verdict = Verdict("main", about, judged, {})
+        verdict = verdict._replace(about=round(sum(j.about for j in judged.values()), 3))
     hits: list[HitInfo] = []
     for slot_index, (value, key) in sorted(by_slot.items(), key=lambda kv: -kv[1][0]):
         similarity, start, end = found[key]
-        seen: Judged = verdict.hits[slot_index]
+        seen: Judged = judged[slot_index]
         hits.append(
             HitInfo(
                 term=compiled.slots[slot_index].term.text,

@@ -27,15 +27,18 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
   otherwise it is a **passing** mention: not filed, but named in the main subject's
   explanation. What a passing mention claimed is given back to the filed themes' hits.
 
-Only articles that match two themes or more need the judgement; for one theme, the places of
-its hits are worked out only when someone reads the explanation.
+Only articles that match two themes or more need the judgement, and most of those have no
+contested hit (none on another theme's words or scene, in a background clause or deep in the
+body): then every theme is filed, the best score is the main subject, and, as for a single
+theme, the places of the hits are worked out only when someone reads the explanation. Cues
+are found with one regex scan of a field, and only once a hit needs them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+import re
+from typing import Literal, NamedTuple
 
 from bot.core.watchlist.normalize import normalize_term, word_spans
 
@@ -49,8 +52,8 @@ Role = Literal["main", "also"]
 
 # Background cues, normalised as the text is. Before the hit (English, Russian): what
 # follows them is background — an earlier event, or what something was paid with.
-BEFORE: tuple[tuple[str, ...], ...] = tuple(
-    tuple(normalize_term(cue).split(" "))
+BEFORE = tuple(
+    normalize_term(cue)
     for cue in (
         "after",
         "following",
@@ -68,24 +71,28 @@ BEFORE: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 # After the hit (Korean): the words that follow the noun, particles included.
-AFTER = frozenset(
-    ("이후", "이후에", "이후로", "후", "후에", "직후", "뒤", "뒤에", "대가", "대가로", "대가를")
+AFTER = ("이후", "이후에", "이후로", "후", "후에", "직후", "뒤", "뒤에", "대가", "대가로", "대가를")
+
+
+# Every cue of a field, as whole words, in one scan of " field " (the pattern starts with a
+# space: the scan only tries the spaces).
+_CUES = re.compile(
+    " ("
+    + "|".join(re.escape(cue) for cue in sorted((*BEFORE, *AFTER), key=len, reverse=True))
+    + ")(?= )"
 )
-_CUE_WORDS = frozenset(cue[0] for cue in BEFORE)
+_AFTER = frozenset(AFTER)
 # Where a clause ends. Not the en dash: "Russia–North Korea" is one name.
 _CLAUSE_MARKS = frozenset(",;:.!?()[]—")
 
 # A counted hit: (slot, points, key, start, end) — key is slot << 1 | field, the offsets are
 # into that field's normalised words.
 Hit = tuple[int, float, int, int, int]
-# Words that count for someone else: (field, start, end, points, why a hit there is a mention).
-Claim = tuple[int, int, int, float, str]
 # A context group's term found: (field, start, end, term, the ids of its groups).
 ContextHit = tuple[int, int, int, str, frozenset[int]]
 
 
-@dataclass(frozen=True, slots=True)
-class Judged:
+class Judged(NamedTuple):
     """One hit as the main-subject rule reads it."""
 
     place: Place
@@ -93,18 +100,16 @@ class Judged:
     mention: str  # why it counts for nothing ("after 'following'"), or ""
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What a filed theme is to its article, and what the article only mentions."""
 
     role: Role
     about: float
-    hits: dict[int, Judged]  # slot -> judgement
+    hits: dict[int, Judged] | None  # slot -> judgement; None: nothing contested, see judge
     passing: dict[str, str]  # main subject only: slug -> the terms of a passing mention
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A theme that reached its ``min_score``, with the hits that counted."""
 
     slug: str
@@ -115,37 +120,66 @@ class Candidate:
     terms: list[str]  # each hit's term, as written
 
 
-class Reader:
-    """One article's fields, with what the rule asks of them worked out once."""
+# Words that count for another theme, where a hit worth fewer points is a mention: (field,
+# start, end, points, term, the theme's slug, whether the term is of a context group that theme
+# requires — then math.inf points). A plain tuple: the hit loop unpacks it fast.
+Claim = tuple[int, int, int, float, str, str, bool]
 
-    __slots__ = ("_background", "_lead_end", "normalized", "originals", "text")
+
+class Reader:
+    """One article's normalised fields, with what the rule asks of them worked out once."""
+
+    __slots__ = ("_cues", "_ends", "normalized", "originals", "text")
 
     def __init__(self, originals: tuple[str, str], normalized: tuple[str, str]) -> None:
         self.originals = originals
         self.normalized = normalized
         self.text = f" {normalized[0]} {normalized[1]} "
-        self._lead_end: int | None = None
-        self._background: dict[int, list[str]] = {}
+        self._cues: list[list[tuple[int, int, str]] | None] = [None, None]
+        self._ends: list[_ClauseEnds | None] = [None, None]
 
     def place(self, field: int, start: int) -> Place:
         """Title, lead or body, for a hit at ``start`` in a field's normalised words."""
         if field == 0:
             return "title"
-        if self._lead_end is None:
-            summary, end = self.normalized[1], -1
-            for _ in range(LEAD_WORDS):
-                end = summary.find(" ", end + 1)
-                if end < 0:
-                    end = len(summary)
-                    break
-            self._lead_end = end
-        return "lead" if start < self._lead_end else "body"
+        return "lead" if self.normalized[1].count(" ", 0, start) < LEAD_WORDS else "body"
 
-    def cue(self, field: int, start: int) -> str:
-        """The cue of the background clause that the word at ``start`` is in, or ""."""
-        if field not in self._background:
-            self._background[field] = background(self.originals[field], self.normalized[field])
-        return self._background[field][self.normalized[field].count(" ", 0, start)]
+    def cue(self, field: int, start: int, end: int) -> str:
+        """The cue of the background clause that the words at [start, end) are in, or "".
+
+        A cue before them (English, Russian) opens a clause of at most ``CLAUSE_WORDS``
+        words; a Korean cue after them closes one of at most ``KOREAN_WORDS``. A clause ends
+        at a comma, semicolon, colon, full stop, question or exclamation mark, bracket or
+        dash of the original text (the normalised words have lost them).
+        """
+        cues = self._cues[field]
+        if cues is None:
+            # (start, end, cue) in the field's words: the space before a cue is at start - 1
+            cues = self._cues[field] = [
+                (m.start(), m.end() - 1, m.group(1))
+                for m in _CUES.finditer(f" {self.normalized[field]} ")
+            ]
+        if not cues:
+            return ""
+        words = self.normalized[field]
+        for cue_start, cue_end, cue in cues:
+            if cue in _AFTER:  # Korean: the few words before the cue
+                if cue_start < end:
+                    continue
+                between = words.count(" ", end, cue_start)  # the hit's last word to the cue
+                if between > KOREAN_WORDS:
+                    continue
+                last = words.count(" ", 0, end)
+                if self._open(field, last, last + between):
+                    return cue
+            elif cue_end < start:  # a clause after the cue
+                between = words.count(" ", cue_end, start)  # the cue's last word to the hit
+                if between > CLAUSE_WORDS:
+                    continue
+                first = words.count(" ", 0, start)
+                if self._open(field, first - between, first):
+                    return cue
+        return ""
 
     def repeated(self, field: int, start: int, end: int) -> bool:
         """Whether the words at [start, end) occur more than once in title and summary."""
@@ -153,76 +187,74 @@ class Reader:
         first = self.text.find(found)
         return first >= 0 and self.text.find(found, first + 1) >= 0
 
+    def _open(self, field: int, left: int, right: int) -> bool:
+        """Whether no clause ends between the words ``left`` and ``right``."""
+        ends = self._ends[field]
+        if ends is None:
+            ends = self._ends[field] = _ClauseEnds(self.originals[field], self.normalized[field])
+        return not any(ends.after(index) for index in range(left, right))
+
+
+class _ClauseEnds:
+    """Where clauses end in a field, asked word by word (the original text mapped once)."""
+
+    __slots__ = ("_spans", "original", "words")
+
+    def __init__(self, original: str, words: str) -> None:
+        self.original, self.words = original, words
+        self._spans: list[tuple[int, int]] | bool | None = False  # False: not mapped yet
+
+    def after(self, index: int) -> bool:
+        """Whether a clause ends after the normalised word ``index``."""
+        if self._spans is False:
+            self._spans = word_spans(self.original, self.words)
+        spans = self._spans
+        if not isinstance(spans, list) or index + 1 >= len(spans):
+            return False  # unknown (see word_spans), or the field's end
+        stop, following = spans[index][1], spans[index + 1][0]
+        return self.original[stop - 1] in _CLAUSE_MARKS or not _CLAUSE_MARKS.isdisjoint(
+            self.original[stop:following]
+        )
+
 
 def background(original: str, words: str) -> list[str]:
-    """For each normalised word of a field, the cue of the background clause it is in, or "".
-
-    A clause ends at a comma, semicolon, colon, full stop, question or exclamation mark,
-    bracket or dash in the original text (the normalised words have lost them), and after
-    ``CLAUSE_WORDS`` words at most: a cue before the words (English, Russian) opens one up to
-    there; a Korean cue after them closes one that starts at most ``KOREAN_WORDS`` before.
-    """
-    tokens = words.split(" ") if words else []
-    cues = [""] * len(tokens)
-    if not tokens or not (_CUE_WORDS.intersection(tokens) or AFTER.intersection(tokens)):
-        return cues
-    spans = word_spans(original, words)
-    ends = [False] * len(tokens)  # a clause ends after this word
-    if spans is not None:
-        for index, (_, stop) in enumerate(spans):
-            following = original[stop : spans[index + 1][0]] if index + 1 < len(spans) else ""
-            ends[index] = original[stop - 1] in _CLAUSE_MARKS or any(
-                c in _CLAUSE_MARKS for c in following
-            )
-    for index, token in enumerate(tokens):
-        if token in AFTER:
-            first = index
-            while first > 0 and index - first < KOREAN_WORDS and not ends[first - 1]:
-                first -= 1
-            for at in range(first, index):
-                cues[at] = cues[at] or token
-            continue
-        if token not in _CUE_WORDS:
-            continue
-        for cue in BEFORE:
-            if tuple(tokens[index : index + len(cue)]) != cue or ends[index + len(cue) - 1]:
-                continue
-            shown = " ".join(cue)
-            for at in range(index + len(cue), min(index + len(cue) + CLAUSE_WORDS, len(tokens))):
-                cues[at] = cues[at] or shown
-                if ends[at]:
-                    break
-            break
-    return cues
+    """For each normalised word of a field, the cue of the background clause it is in, or ""
+    (what ``Reader.cue`` says of each word)."""
+    reader = Reader((original, ""), (words, ""))
+    out, start = [], 0
+    for word in words.split(" ") if words else []:
+        out.append(reader.cue(0, start, start + len(word)))
+        start += len(word) + 1
+    return out
 
 
-def judge_hits(reader: Reader, hits: list[Hit], claimed: list[Claim]) -> dict[int, Judged]:
-    """Each hit's place and about points; ``claimed``: words that are another theme's."""
+def judge_hits(reader: Reader, hits: list[Hit], claims: list[Claim]) -> dict[int, Judged]:
+    """Each hit's place and about points; ``claims``: words that are other themes'."""
     out = {}
     for slot, points, key, start, end in hits:
         field = key & 1
         place = reader.place(field, start)
         mention = ""
-        for other_field, other_start, other_end, other_points, why in claimed:
+        for claim_field, claim_start, claim_end, claim_points, term, owner, scene in claims:
             if (
-                other_field == field
-                and other_start < end
-                and start < other_end
-                and other_points > points
+                claim_start < end
+                and start < claim_end
+                and claim_field == field
+                and claim_points > points
             ):
-                mention = why
+                mention = f"{owner}'s context {term!r}" if scene else f"inside {term!r}"
                 break
         else:
-            cue = reader.cue(field, start)
+            cue = reader.cue(field, start, end)
             if cue:
-                mention = f"{'after' if cue not in AFTER else 'before'} {cue!r}"
+                mention = f"{'before' if cue in _AFTER else 'after'} {cue!r}"
         if mention:
             about = 0.0
         elif place == "body" and not reader.repeated(field, start, end):
-            about = points * BODY_FACTOR
+            about = round(points * BODY_FACTOR, 3)
         else:
             about = points
-        out[slot] = Judged(place, round(about, 3), mention)
+        out[slot] = Judged(place, about, mention)
     return out
 
 
@@ -231,40 +263,78 @@ def judge(
 ) -> dict[str, Verdict]:
     """The filed themes among ``candidates`` by the rule above (every candidate reached its
     ``min_score``; ``context``: the hits of context groups' terms): slug -> verdict."""
-    judged = _judged(reader, candidates, candidates, context)
+    if not _contested(reader, candidates, context):
+        # Every hit counts in full: each theme is a subject, the best score the main one, and
+        # its hits' places are worked out if someone reads the explanation.
+        main = min(candidates, key=lambda c: (-c.score, c.slug))
+        return {
+            c.slug: Verdict("main" if c is main else "also", round(c.score, 3), None, {})
+            for c in candidates
+        }
+    judged = _judged(reader, candidates, context)
     (_, main, _), *rest = judged
     passing = {
         candidate.slug: ", ".join(candidate.terms)
         for about, candidate, _ in rest
         if about < candidate.min_score - 1e-9
     }
-    # Filed, they are judged again without what the passing mentions claimed: the explanation
-    # does not call a word of the main subject a mention inside a theme that is not filed.
-    filed = [c for c in candidates if c.slug not in passing]
+    if passing:
+        # Filed, they are judged again without what the passing mentions claimed: the
+        # explanation does not call a word of the main subject a mention inside a theme that
+        # is not filed.
+        judged = _judged(reader, [c for c in candidates if c.slug not in passing], context)
     verdicts = {}
-    for about, candidate, by_slot in _judged(reader, filed, filed, context):
+    for about, candidate, by_slot in judged:
         role: Role = "main" if candidate is main else "also"
         verdicts[candidate.slug] = Verdict(role, about, by_slot, passing if role == "main" else {})
     return verdicts
 
 
+def _contested(reader: Reader, candidates: list[Candidate], context: list[ContextHit]) -> bool:
+    """Whether a hit may count for less than its points: on another theme's words or scene,
+    in a background clause, or deep in the body (the usual case is none of them)."""
+    if context and len({candidate.require for candidate in candidates}) > 1:
+        return True
+    spans: list[tuple[int, int, int, str]] = []
+    for candidate in candidates:
+        slug = candidate.slug
+        for _, _, key, start, end in candidate.hits:
+            field = key & 1
+            for other_field, other_start, other_end, owner in spans:
+                if (
+                    other_start < end
+                    and start < other_end
+                    and other_field == field
+                    and owner != slug
+                ):
+                    return True
+            spans.append((field, start, end, slug))
+    # The dearest last: a cue means reading the field.
+    return any(
+        (field and reader.place(field, start) == "body") or reader.cue(field, start, end)
+        for field, start, end, _ in spans
+    )
+
+
 def _judged(
-    reader: Reader,
-    candidates: list[Candidate],
-    claimants: list[Candidate],
-    context: list[ContextHit],
+    reader: Reader, candidates: list[Candidate], context: list[ContextHit]
 ) -> list[tuple[float, Candidate, dict[int, Judged]]]:
     """(about points, candidate, its hits judged), the main subject first."""
-    claimed = [
-        (key & 1, start, end, points, f"inside {term!r}", claimant.slug)
-        for claimant in claimants
-        for (_, points, key, start, end), term in zip(claimant.hits, claimant.terms, strict=True)
+    claims: list[Claim] = [
+        (key & 1, start, end, points, term, candidate.slug, False)
+        for candidate in candidates
+        for (_, points, key, start, end), term in zip(candidate.hits, candidate.terms, strict=True)
     ]
+    # The words that set another theme's scene: a context group's term that it requires and
+    # this one does not (the UN's "Security Council" in a veto story). Most themes require the
+    # same groups, and then there are none.
+    requires = {candidate.require for candidate in candidates}
     judged = []
     for candidate in candidates:
-        claims = [claim[:5] for claim in claimed if claim[5] != candidate.slug]
-        claims += _scenes(candidate, claimants, context)
-        by_slot = judge_hits(reader, candidate.hits, claims)
+        theirs = [claim for claim in claims if claim[5] != candidate.slug]
+        if len(requires) > 1:
+            theirs += _scenes(candidate, candidates, context)
+        by_slot = judge_hits(reader, candidate.hits, theirs)
         judged.append((round(sum(j.about for j in by_slot.values()), 3), candidate, by_slot))
     judged.sort(key=lambda j: (-j[0], -j[1].score, j[1].slug))
     return judged
@@ -273,14 +343,14 @@ def _judged(
 def _scenes(
     candidate: Candidate, candidates: list[Candidate], context: list[ContextHit]
 ) -> list[Claim]:
-    """The words that set another matched theme's scene: a context group's term that it
-    requires and ``candidate`` does not (the UN's "Security Council" in a veto story)."""
+    """Claims on the terms of context groups that another candidate requires and
+    ``candidate`` does not."""
     claims: list[Claim] = []
     for field, start, end, term, groups in context:
         if groups & candidate.require:
             continue  # (also) this theme's own context
         for other in candidates:
             if groups & other.require:
-                claims.append((field, start, end, math.inf, f"{other.slug}'s context {term!r}"))
+                claims.append((field, start, end, math.inf, term, other.slug, True))
                 break
     return claims
