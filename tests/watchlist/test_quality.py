@@ -1,11 +1,12 @@
 """Quality floors of the default watchlist, and the evaluation code that measures them.
 
-The floors are issue 3's, on the labelled set (tests/data/labelled.jsonl, the development
-set): micro F1 over themes ≥ 0.9, no theme's F1 under 0.8, "should alert" F1 ≥ 0.9. The
-held-out sets are not tuned against: tests/data/heldout.jsonl was written without looking at
-how the matcher does on it, tests/data/heldout2.jsonl by a helper who never saw the
-watchlist or the matcher at all. Their floors are lower, to catch a regression, not to be
-aimed at. ``benchmarks/quality.py`` prints every figure and what fails.
+The floors on the labelled set (tests/data/labelled.jsonl, the development set) were issue
+3's — micro F1 over themes ≥ 0.9, no theme's F1 under 0.8, "should alert" F1 ≥ 0.9 — and
+are raised with issue 18's main-subject rule and vocabulary (0.951, 0.867 and 0.988 measured)
+to 0.93, 0.85 and 0.97. The held-out sets are not tuned against: tests/data/heldout.jsonl was
+written without looking at how the matcher does on it, tests/data/heldout2.jsonl by a helper
+who never saw the watchlist or the matcher at all. Their floors are lower, to catch a
+regression, not to be aimed at. ``benchmarks/quality.py`` prints every figure and what fails.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from bot.core.watchlist.evaluate import (
 )
 from tests.watchlist.conftest import DEFAULT_WATCHLISTS, HELDOUT, HELDOUT2, LABELLED
 
-MICRO_F1_FLOOR = 0.9
-THEME_F1_FLOOR = 0.8
-ALERT_F1_FLOOR = 0.9
+MICRO_F1_FLOOR = 0.93
+THEME_F1_FLOOR = 0.85
+ALERT_F1_FLOOR = 0.97
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,8 @@ def test_floors_on_the_heldout_sets(matcher: Matcher, path: Path) -> None:
     result = _evaluate(matcher, path)
     assert result.items >= 40
     why = report(result, path.name)
-    assert result.micro.f1 >= 0.85, why
-    assert result.alert.f1 >= 0.9, why
+    assert result.micro.f1 >= 0.9, why
+    assert result.alert.f1 >= 0.95, why
 
 
 @pytest.mark.parametrize("path", [HELDOUT, HELDOUT2], ids=lambda p: p.name)
