@@ -87,7 +87,11 @@ def test_match_a_file(tmp_path: Path) -> None:
         "kind": "exact",
         "similarity": 100.0,
         "points": 2.4,
+        "place": "title",
+        "about": 2.4,
+        "mention": "",
     } in why["hits"]
+    assert (why["subject"], why["passing"]) == ("main", {})
     assert out[1]["why"] == {}
     assert "Туманную" in result.stdout  # not escaped to \\u sequences
 

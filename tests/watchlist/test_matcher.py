@@ -114,6 +114,9 @@ def test_fuzzy_hit_is_reported_as_such(mini: Matcher) -> None:
             "kind": "fuzzy",
             "similarity": pytest.approx(88.9, abs=0.05),
             "points": pytest.approx(2 * 0.889, abs=0.001),
+            "place": "title",
+            "about": pytest.approx(2 * 0.889, abs=0.001),
+            "mention": "",
         }
     ]
 
@@ -183,7 +186,7 @@ def test_explanation_contents_and_text(nkru: Matcher) -> None:
     assert why["context"] == {"North Korea": "North Korea", "Russia": "Russia"}
     assert explain_text(match) == (
         "road bridge (title), Tumen (title), Tumangang (summary), Khasan (summary); "
-        "North Korea: North Korea; Russia: Russia; score 6.8"
+        "North Korea: North Korea; Russia: Russia; score 6.8; main subject"
     )
 
 

@@ -1,11 +1,12 @@
 """Quality floors of the default watchlist, and the evaluation code that measures them.
 
-The floors are issue 3's, on the labelled set (tests/data/labelled.jsonl, the development
-set): micro F1 over themes ≥ 0.9, no theme's F1 under 0.8, "should alert" F1 ≥ 0.9. The
-held-out sets are not tuned against: tests/data/heldout.jsonl was written without looking at
-how the matcher does on it, tests/data/heldout2.jsonl by a helper who never saw the
-watchlist or the matcher at all. Their floors are lower, to catch a regression, not to be
-aimed at. ``benchmarks/quality.py`` prints every figure and what fails.
+The floors on the labelled set (tests/data/labelled.jsonl, the development set) were issue
+3's — micro F1 over themes ≥ 0.9, no theme's F1 under 0.8, "should alert" F1 ≥ 0.9 — and
+are raised with issue 18's main-subject rule and vocabulary (0.951, 0.867 and 0.988 measured)
+to 0.93, 0.85 and 0.97. The held-out sets are not tuned against: tests/data/heldout.jsonl was
+written without looking at how the matcher does on it, tests/data/heldout2.jsonl by a helper
+who never saw the watchlist or the matcher at all. Their floors are lower, to catch a
+regression, not to be aimed at. ``benchmarks/quality.py`` prints every figure and what fails.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 
 from bot.core.watchlist import Matcher, ThemeMatch, load_watchlists
 from bot.core.watchlist.evaluate import (
+    MISSED,
+    NONE,
     Counts,
     Evaluation,
     LabelledItem,
@@ -26,9 +29,9 @@ from bot.core.watchlist.evaluate import (
 )
 from tests.watchlist.conftest import DEFAULT_WATCHLISTS, HELDOUT, HELDOUT2, LABELLED
 
-MICRO_F1_FLOOR = 0.9
-THEME_F1_FLOOR = 0.8
-ALERT_F1_FLOOR = 0.9
+MICRO_F1_FLOOR = 0.93
+THEME_F1_FLOOR = 0.85
+ALERT_F1_FLOOR = 0.97
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +61,8 @@ def test_floors_on_the_heldout_sets(matcher: Matcher, path: Path) -> None:
     result = _evaluate(matcher, path)
     assert result.items >= 40
     why = report(result, path.name)
-    assert result.micro.f1 >= 0.85, why
-    assert result.alert.f1 >= 0.9, why
+    assert result.micro.f1 >= 0.9, why
+    assert result.alert.f1 >= 0.95, why
 
 
 @pytest.mark.parametrize("path", [HELDOUT, HELDOUT2], ids=lambda p: p.name)
@@ -110,6 +113,38 @@ def test_evaluate_counts_themes_alerts_and_languages() -> None:
     assert (en_themes.tp, en_themes.fp, en_alert.tp) == (2, 1, 2)
     text = report(result, "toy")
     assert "toy: 4 articles" in text and "missed (id theme): c y" in text
+
+
+def test_confusion_says_which_theme_was_given_for_which() -> None:
+    answers = {"a": ["x"], "b": ["x", "y"], "c": [], "d": ["y"], "e": ["z"], "f": ["x", "z"]}
+    items = [
+        _item("a", "en", {"x"}),  # right
+        _item("b", "en", {"x"}),  # y given besides x
+        _item("c", "en", {"y"}),  # y missed, nothing given
+        _item("d", "en", set()),  # y given on a hard negative
+        _item("e", "en", {"x"}),  # z given instead of x
+        _item("f", "en", {"x", "y"}),  # z given besides x, and instead of y
+    ]
+
+    def match(title: str, summary: str) -> list[ThemeMatch]:
+        return [ThemeMatch(slug, 1.0, lambda: {}) for slug in answers[title]]  # type: ignore[arg-type,return-value]
+
+    result = evaluate(match, items, ["x", "y", "z"])
+    assert result.confusion == {
+        ("x", "x"): 3,
+        ("x", "y"): 1,
+        ("x", MISSED): 1,
+        ("x", "z"): 2,
+        ("y", MISSED): 2,
+        ("y", "z"): 1,
+        (NONE, "y"): 1,
+    }
+    assert result.instead == {("x", "z"): 1, ("y", "z"): 1}
+    text = report(result, "toy")
+    wrong = "z on x 2, y on (none) 1, y on x 1, z on y 1"
+    assert f"wrong theme given (given on labelled, articles): {wrong}" in text
+    assert "given instead of a missed theme: z instead of x 1, z instead of y 1" in text
+    assert "  1 x                    3    1    2       1" in text  # the row of x
 
 
 def test_load_labelled_reads_json_lines(tmp_path: Path) -> None:

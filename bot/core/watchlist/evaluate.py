@@ -10,11 +10,19 @@ it should alert at all). Two views:
 * **should alert**: one decision per article — it alerts when it matches any theme. This
   is what a reader of an alert channel sees: a story under the wrong theme is still a
   useful alert, a missed story is not.
+
+And which theme was given for which: the **confusion** counts, for each theme an article is
+labelled with (or ``NONE``, a hard negative), the themes it was given — the labelled theme
+itself (right), another one it is not labelled with (wrong: a story about a veto filed under
+sanctions-evasion too), or ``MISSED`` when the labelled theme was not given. **Instead**
+counts the wrong themes given on articles whose labelled theme was missed: a story filed under
+another channel only.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +30,8 @@ from pathlib import Path
 from bot.core.watchlist.scoring import ThemeMatch
 
 MatchFunction = Callable[[str, str], list[ThemeMatch]]
+NONE = "(none)"  # the labelled side of a hard negative
+MISSED = "(missed)"  # the given side of a labelled theme that was not given
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +107,9 @@ class Evaluation:
     false_hits: list[tuple[str, str]] = field(default_factory=list)  # (id, theme) wrongly found
     missed_alerts: list[str] = field(default_factory=list)  # ids
     false_alerts: list[tuple[str, str]] = field(default_factory=list)  # (id, themes found)
+    # (labelled theme or NONE, given theme or MISSED) -> articles; see the module doc
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    instead: Counter[tuple[str, str]] = field(default_factory=Counter)  # (missed, given)
     items: int = 0
 
 
@@ -125,6 +138,7 @@ def evaluate(
             counts.add(one)
             result.micro.add(one)
             lang_themes.add(one)
+        _confuse(result, item.themes, got)
         alerted = bool(got)
         one = Counts(
             tp=int(alerted and item.alert),
@@ -138,6 +152,18 @@ def evaluate(
         result.alert.add(one)
         lang_alert.add(one)
     return result
+
+
+def _confuse(result: Evaluation, wanted: frozenset[str], got: set[str]) -> None:
+    """Count one article into ``confusion`` and ``instead``."""
+    wrong = got - wanted
+    for labelled in sorted(wanted) or [NONE]:
+        if labelled != NONE:
+            result.confusion[labelled, labelled if labelled in got else MISSED] += 1
+        for given in sorted(wrong):
+            result.confusion[labelled, given] += 1
+            if labelled != NONE and labelled not in got:
+                result.instead[labelled, given] += 1
 
 
 def _row(name: str, counts: Counts) -> str:
@@ -158,6 +184,7 @@ def report(evaluation: Evaluation, name: str) -> str:
         themes, alert = evaluation.by_lang[lang]
         lines.append(_row(f"{lang}: themes", themes))
         lines.append(_row(f"{lang}: should alert", alert))
+    lines += confusion_table(evaluation)
     lines.append(f"  missed (id theme): {_pairs(evaluation.misses)}")
     lines.append(f"  false hits (id theme): {_pairs(evaluation.false_hits)}")
     lines.append(f"  missed alerts: {', '.join(evaluation.missed_alerts) or 'none'}")
@@ -167,3 +194,31 @@ def report(evaluation: Evaluation, name: str) -> str:
 
 def _pairs(pairs: list[tuple[str, str]]) -> str:
     return ", ".join(f"{a} {b}" for a, b in pairs) or "none"
+
+
+def confusion_table(evaluation: Evaluation) -> list[str]:
+    """The confusion as a table (rows: labelled, columns: given), then the wrong pairs."""
+    slugs = list(evaluation.themes)
+    columns = [*slugs, MISSED]
+    lines = ["  confusion (rows: labelled theme, columns: theme given; articles):"]
+    lines.append(
+        "  " + " " * 20 + "".join(f"{n:>5}" for n in range(1, len(slugs) + 1)) + "  missed"
+    )
+    for labelled in [*slugs, NONE]:
+        counts = [evaluation.confusion.get((labelled, given), 0) for given in columns]
+        if labelled == NONE and not any(counts):
+            continue
+        cells = "".join(f"{c or '.':>5}" for c in counts[:-1]) + f"{counts[-1] or '.':>8}"
+        number = f"{slugs.index(labelled) + 1}" if labelled in slugs else ""
+        lines.append(f"  {number:>2} {labelled:<17}{cells}")
+    wrong = sorted(
+        ((count, labelled, given) for (labelled, given), count in evaluation.confusion.items()
+         if given not in (labelled, MISSED)),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )  # fmt: skip
+    shown = [f"{given} on {labelled} {count}" for count, labelled, given in wrong]
+    lines.append(f"  wrong theme given (given on labelled, articles): {', '.join(shown) or 'none'}")
+    instead = sorted(evaluation.instead.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = [f"{given} instead of {missed} {count}" for (missed, given), count in instead]
+    lines.append(f"  given instead of a missed theme: {', '.join(shown) or 'none'}")
+    return lines

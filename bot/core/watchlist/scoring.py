@@ -6,7 +6,8 @@ The score sums, over distinct indicator terms, weight × 2 for a title hit or ×
 summary hit (the better of the two), × similarity/100 for a fuzzy hit. A stretch of text
 counts once per theme: when two terms of a theme hit overlapping words ("road bridge" and
 "bridge", or "defence minister" and a fuzzy "defense minister"), only the one worth more
-points counts.
+points counts. When several themes match, ``subject`` keeps the ones the article is about
+and drops those it only mentions in passing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal, TypedDict
 
 from bot.core.watchlist.compile import Compiled, CompiledTheme
 from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
+from bot.core.watchlist.subject import Candidate, Hit, Judged, Reader, Verdict, judge, judge_hits
 
 TITLE, SUMMARY = 0, 1
 FIELD_NAMES: tuple[Literal["title"], Literal["summary"]] = ("title", "summary")
@@ -29,7 +31,7 @@ Found = dict[int, tuple[float, int, int]]
 
 
 class HitInfo(TypedDict):
-    """One indicator term that counted."""
+    """One indicator term that counted, and what it says about the article's subject."""
 
     term: str
     matched: str
@@ -37,15 +39,25 @@ class HitInfo(TypedDict):
     kind: Literal["exact", "fuzzy"]
     similarity: float
     points: float
+    place: Literal["title", "lead", "body"]
+    about: float  # points towards the article's subject (see subject.py)
+    mention: str  # why it is only a passing mention, or ""
 
 
 class Explanation(TypedDict):
-    """Why a theme matched (JSON-serialisable)."""
+    """Why a theme matched, and whether it is the article's main subject (JSON-serialisable).
+
+    ``passing``: the main subject's only: themes that matched but are only mentioned (slug ->
+    their terms), so not filed.
+    """
 
     score: float
     min_score: float
     hits: list[HitInfo]
     context: dict[str, str]
+    subject: Literal["main", "also"]
+    about: float
+    passing: dict[str, str]
 
 
 class ThemeMatch:
@@ -87,12 +99,19 @@ class ThemeMatch:
 class Article:
     """Title and summary, original and normalised (word positions found only if needed)."""
 
-    __slots__ = ("_spans", "normalized", "originals")
+    __slots__ = ("_reader", "_spans", "normalized", "originals")
 
     def __init__(self, originals: tuple[str, str], normalized: tuple[str, str]) -> None:
         self.originals = originals
         self.normalized = normalized
         self._spans: dict[int, list[tuple[int, int]] | None] = {}
+        self._reader: Reader | None = None
+
+    def reader(self) -> Reader:
+        """The normalised fields as the main-subject rule reads them (built once)."""
+        if self._reader is None:
+            self._reader = Reader(self.originals, self.normalized)
+        return self._reader
 
     def surface(self, which: int, start: int, end: int) -> str:
         """Original words of a hit, up to the end of its last word."""
@@ -110,6 +129,7 @@ class Scorer:
         self._group_bits = compiled.group_bits
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
+        self._require = [frozenset(t.require) for t in compiled.themes]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
             for slot, weight in theme.weights.items():
@@ -154,8 +174,7 @@ class Scorer:
                     old = points.get(key >> 1)
                     if old is None or value > old[0]:
                         points[key >> 1] = (value, key)
-        matches: list[ThemeMatch] = []
-        article: Article | None = None
+        kept: list[tuple[int, dict[int, tuple[float, int]], float]] = []
         for theme, points in points_of.items():
             if len(points) == 1:
                 ((total, _),) = points.values()
@@ -168,13 +187,51 @@ class Scorer:
                 total = sum([p for p, _ in points.values()])
                 if total < self._min_score[theme]:
                     continue
+            kept.append((theme, points, total))
+        if not kept:
+            return []
+        article = Article(originals, fields(text, split))
+        verdicts = self._judge(kept, found, article) if len(kept) > 1 else None
+        matches: list[ThemeMatch] = []
+        for theme, points, total in kept:
             compiled_theme = self.compiled.themes[theme]
-            article = article or Article(originals, fields(text, split))
-            why = partial(_explain, self.compiled, compiled_theme, points, total, found, article)
+            verdict = None
+            if verdicts is not None:
+                verdict = verdicts.get(compiled_theme.theme.slug)
+                if verdict is None:
+                    continue  # only mentioned in passing
+            why = partial(
+                _explain, self.compiled, compiled_theme, points, total, found, article, verdict
+            )
             matches.append(ThemeMatch(compiled_theme.theme.slug, round(total, 3), why))
         if len(matches) > 1:
             matches.sort(key=lambda m: (-m.score, m.slug))
         return matches
+
+    def _judge(
+        self,
+        kept: list[tuple[int, dict[int, tuple[float, int]], float]],
+        found: Found,
+        article: Article,
+    ) -> dict[str, Verdict]:
+        """Main subject, also a subject, or passing mention: see ``subject.judge``."""
+        compiled, slots = self.compiled, self.compiled.slots
+        candidates = []
+        for index, points, total in kept:
+            theme = compiled.themes[index].theme
+            hits = [(slot, value, key, *found[key][1:]) for slot, (value, key) in points.items()]
+            terms = [slots[hit[0]].term.text for hit in hits]
+            require = self._require[index]
+            candidates.append(Candidate(theme.slug, total, theme.min_score, require, hits, terms))
+        # Context terms matter only between themes that require different groups.
+        context = []
+        if len({self._require[index] for index, _, _ in kept}) > 1:
+            context = [
+                (key & 1, start, end, slots[key >> 1].term.text, frozenset(groups))
+                for key, (_, start, end) in found.items()
+                if (groups := compiled.group_of_slot[key >> 1])
+            ]
+        return judge(article.reader(), candidates, context)
 
 
 def score(
@@ -203,6 +260,11 @@ def _without_overlaps(
     return kept
 
 
+def _hits(by_slot: dict[int, tuple[float, int]], found: Found) -> list[Hit]:
+    """The counted hits as the main-subject rule takes them."""
+    return [(slot, value, key, *found[key][1:]) for slot, (value, key) in by_slot.items()]
+
+
 def _explain(
     compiled: Compiled,
     compiled_theme: CompiledTheme,
@@ -210,10 +272,18 @@ def _explain(
     total: float,
     found: Found,
     article: Article,
+    verdict: Verdict | None,
 ) -> Explanation:
+    if verdict is None:  # the only theme matched: its main subject
+        verdict = Verdict("main", round(total, 3), None, {})
+    judged = verdict.hits
+    if judged is None:  # nothing contested (see subject.judge): the places of its hits
+        judged = judge_hits(article.reader(), _hits(by_slot, found), [])
+        verdict = verdict._replace(about=round(sum(j.about for j in judged.values()), 3))
     hits: list[HitInfo] = []
     for slot_index, (value, key) in sorted(by_slot.items(), key=lambda kv: -kv[1][0]):
         similarity, start, end = found[key]
+        seen: Judged = judged[slot_index]
         hits.append(
             HitInfo(
                 term=compiled.slots[slot_index].term.text,
@@ -222,6 +292,9 @@ def _explain(
                 kind="exact" if similarity >= EXACT else "fuzzy",
                 similarity=round(similarity, 1),
                 points=round(value, 3),
+                place=seen.place,
+                about=seen.about,
+                mention=seen.mention,
             )
         )
     context = {}
@@ -236,22 +309,35 @@ def _explain(
         min_score=compiled_theme.theme.min_score,
         hits=hits,
         context=context,
+        subject=verdict.role,
+        about=verdict.about,
+        passing=dict(verdict.passing),
     )
 
 
 def explain_text(match: ThemeMatch) -> str:
-    """One short line: 'Tumen bridge (title), Khasan (summary); Russia: Moscow; score 3.0'."""
+    """One short line: 'Tumen (title), Khasan (summary); Russia: Moscow; score 3; main
+    subject; in passing: summits (visit)'."""
+    why = match.explanation
     parts = []
-    for hit in match.explanation["hits"]:
-        shown = hit["term"]
+    for hit in why["hits"]:
+        where = hit["field"] + (f", {hit['similarity']:g}%" if hit["kind"] == "fuzzy" else "")
+        if hit["mention"]:
+            where += f", mention {hit['mention']}"
         if hit["kind"] == "fuzzy":
-            shown += f"≈{hit['matched']} ({hit['field']}, {hit['similarity']:g}%)"
+            parts.append(f"{hit['term']}≈{hit['matched']} ({where})")
         elif normalize_term(hit["matched"]) != normalize_term(hit["term"]):
-            shown += f"→{hit['matched']} ({hit['field']})"
+            parts.append(f"{hit['term']}→{hit['matched']} ({where})")
         else:
-            shown += f" ({hit['field']})"
-        parts.append(shown)
+            parts.append(f"{hit['term']} ({where})")
     line = ", ".join(parts)
-    for group, matched in match.explanation["context"].items():
+    for group, matched in why["context"].items():
         line += f"; {group}: {matched}"
-    return f"{line}; score {match.score:g}"
+    line += f"; score {match.score:g}; " + (
+        "main subject" if why["subject"] == "main" else "also a subject"
+    )
+    if why["passing"]:
+        line += "; in passing: " + "; ".join(
+            f"{slug} ({terms})" for slug, terms in why["passing"].items()
+        )
+    return line

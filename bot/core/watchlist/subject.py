@@ -1,0 +1,356 @@
+"""Main subject or passing mention: which of the themes an article matches it is about.
+
+An article is filed under the themes it is about, not every theme it mentions on the way: a
+story about a UN veto that names the sanctions panel is not a sanctions-evasion story, a
+bridge story that recalls the leaders' visit is not a summit story. The rule:
+
+* Each counted hit of a theme (see ``scoring``) gives **about points**: its points in the
+  title and in the lead (the first ``LEAD_WORDS`` words of the summary, what an alert shows);
+  deeper in a long summary half of them, unless its words occur again (repeated); and none if
+  it is only a **mention**:
+
+  - in a background clause: one that "after", "following", "in exchange for", "после", "в
+    обмен на"… open (``BEFORE``), up to the next comma, full stop or the like and at most
+    ``CLAUSE_WORDS`` words; in Korean the few words before "이후", "대가로"… (``AFTER``, which
+    follow the noun): "weeks after North Korean troops were reported in Kursk", "in return
+    for ammunition and troops", "파병의 대가로";
+  - or inside a more specific term of another matched theme (more points on the same words):
+    "trade" of energy-trade in "arms trade", "fighter jet" of arms-transfers (0.5) where
+    military-tech's (1.0) explains it;
+  - or on the scene of another matched theme: the words of a context group that it requires
+    and this theme does not ("UN sanctions", "Security Council resolution" are the UN's, so a
+    veto story's scene, not sanctions-evasion's evidence).
+
+* The **main subject** is the theme with the most about points (then the higher score). It
+  is always filed, so whether an article alerts at all does not depend on this rule.
+* Every other theme is **also** a subject when its about points reach its ``min_score``;
+  otherwise it is a **passing** mention: not filed, but named in the main subject's
+  explanation. What a passing mention claimed is given back to the filed themes' hits.
+
+Only articles that match two themes or more need the judgement, and most of those have no
+contested hit (none on another theme's words or scene, in a background clause or deep in the
+body): then every theme is filed, the best score is the main subject, and, as for a single
+theme, the places of the hits are worked out only when someone reads the explanation. Cues
+are found with one regex scan of a field, and only once a hit needs them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Literal, NamedTuple
+
+from bot.core.watchlist.normalize import normalize_term, word_spans
+
+LEAD_WORDS = 60  # about three sentences: a typical feed summary is all lead
+BODY_FACTOR = 0.5
+CLAUSE_WORDS = 8  # a background clause's words after its cue, at most
+KOREAN_WORDS = 3  # a Korean one's before its cue
+
+Place = Literal["title", "lead", "body"]
+Role = Literal["main", "also"]
+
+# Background cues, normalised as the text is. Before the hit (English, Russian): what
+# follows them is background — an earlier event, or what something was paid with.
+BEFORE = tuple(
+    normalize_term(cue)
+    for cue in (
+        "after",
+        "following",
+        "in the wake of",
+        "in exchange for",
+        "in return for",
+        "as payment for",
+        "as payback for",
+        "после",
+        "вслед за",
+        "в обмен на",
+        "взамен на",
+        "в уплату за",
+        "в качестве оплаты за",
+    )
+)
+# After the hit (Korean): the words that follow the noun, particles included.
+AFTER = ("이후", "이후에", "이후로", "후", "후에", "직후", "뒤", "뒤에", "대가", "대가로", "대가를")
+
+
+# Every cue of a field, as whole words, in one scan of " field " (the pattern starts with a
+# space: the scan only tries the spaces).
+_CUES = re.compile(
+    " ("
+    + "|".join(re.escape(cue) for cue in sorted((*BEFORE, *AFTER), key=len, reverse=True))
+    + ")(?= )"
+)
+_AFTER = frozenset(AFTER)
+# Where a clause ends. Not the en dash: "Russia–North Korea" is one name.
+_CLAUSE_MARKS = frozenset(",;:.!?()[]—")
+
+# A counted hit: (slot, points, key, start, end) — key is slot << 1 | field, the offsets are
+# into that field's normalised words.
+Hit = tuple[int, float, int, int, int]
+# A context group's term found: (field, start, end, term, the ids of its groups).
+ContextHit = tuple[int, int, int, str, frozenset[int]]
+
+
+class Judged(NamedTuple):
+    """One hit as the main-subject rule reads it."""
+
+    place: Place
+    about: float  # points towards what the article is about
+    mention: str  # why it counts for nothing ("after 'following'"), or ""
+
+
+class Verdict(NamedTuple):
+    """What a filed theme is to its article, and what the article only mentions."""
+
+    role: Role
+    about: float
+    hits: dict[int, Judged] | None  # slot -> judgement; None: nothing contested, see judge
+    passing: dict[str, str]  # main subject only: slug -> the terms of a passing mention
+
+
+class Candidate(NamedTuple):
+    """A theme that reached its ``min_score``, with the hits that counted."""
+
+    slug: str
+    score: float
+    min_score: float
+    require: frozenset[int]  # its context groups' ids
+    hits: list[Hit]
+    terms: list[str]  # each hit's term, as written
+
+
+# Words that count for another theme, where a hit worth fewer points is a mention: (field,
+# start, end, points, term, the theme's slug, whether the term is of a context group that theme
+# requires — then math.inf points). A plain tuple: the hit loop unpacks it fast.
+Claim = tuple[int, int, int, float, str, str, bool]
+
+
+class Reader:
+    """One article's normalised fields, with what the rule asks of them worked out once."""
+
+    __slots__ = ("_cues", "_ends", "normalized", "originals", "text")
+
+    def __init__(self, originals: tuple[str, str], normalized: tuple[str, str]) -> None:
+        self.originals = originals
+        self.normalized = normalized
+        self.text = f" {normalized[0]} {normalized[1]} "
+        self._cues: list[list[tuple[int, int, str]] | None] = [None, None]
+        self._ends: list[_ClauseEnds | None] = [None, None]
+
+    def place(self, field: int, start: int) -> Place:
+        """Title, lead or body, for a hit at ``start`` in a field's normalised words."""
+        if field == 0:
+            return "title"
+        return "lead" if self.normalized[1].count(" ", 0, start) < LEAD_WORDS else "body"
+
+    def cue(self, field: int, start: int, end: int) -> str:
+        """The cue of the background clause that the words at [start, end) are in, or "".
+
+        A cue before them (English, Russian) opens a clause of at most ``CLAUSE_WORDS``
+        words; a Korean cue after them closes one of at most ``KOREAN_WORDS``. A clause ends
+        at a comma, semicolon, colon, full stop, question or exclamation mark, bracket or
+        dash of the original text (the normalised words have lost them).
+        """
+        cues = self._cues[field]
+        if cues is None:
+            # (start, end, cue) in the field's words: the space before a cue is at start - 1
+            cues = self._cues[field] = [
+                (m.start(), m.end() - 1, m.group(1))
+                for m in _CUES.finditer(f" {self.normalized[field]} ")
+            ]
+        if not cues:
+            return ""
+        words = self.normalized[field]
+        for cue_start, cue_end, cue in cues:
+            if cue in _AFTER:  # Korean: the few words before the cue
+                if cue_start < end:
+                    continue
+                between = words.count(" ", end, cue_start)  # the hit's last word to the cue
+                if between > KOREAN_WORDS:
+                    continue
+                last = words.count(" ", 0, end)
+                if self._open(field, last, last + between):
+                    return cue
+            elif cue_end < start:  # a clause after the cue
+                between = words.count(" ", cue_end, start)  # the cue's last word to the hit
+                if between > CLAUSE_WORDS:
+                    continue
+                first = words.count(" ", 0, start)
+                if self._open(field, first - between, first):
+                    return cue
+        return ""
+
+    def repeated(self, field: int, start: int, end: int) -> bool:
+        """Whether the words at [start, end) occur more than once in title and summary."""
+        found = " " + self.normalized[field][start:end]
+        first = self.text.find(found)
+        return first >= 0 and self.text.find(found, first + 1) >= 0
+
+    def _open(self, field: int, left: int, right: int) -> bool:
+        """Whether no clause ends between the words ``left`` and ``right``."""
+        ends = self._ends[field]
+        if ends is None:
+            ends = self._ends[field] = _ClauseEnds(self.originals[field], self.normalized[field])
+        return not any(ends.after(index) for index in range(left, right))
+
+
+class _ClauseEnds:
+    """Where clauses end in a field, asked word by word (the original text mapped once)."""
+
+    __slots__ = ("_spans", "original", "words")
+
+    def __init__(self, original: str, words: str) -> None:
+        self.original, self.words = original, words
+        self._spans: list[tuple[int, int]] | bool | None = False  # False: not mapped yet
+
+    def after(self, index: int) -> bool:
+        """Whether a clause ends after the normalised word ``index``."""
+        if self._spans is False:
+            self._spans = word_spans(self.original, self.words)
+        spans = self._spans
+        if not isinstance(spans, list) or index + 1 >= len(spans):
+            return False  # unknown (see word_spans), or the field's end
+        stop, following = spans[index][1], spans[index + 1][0]
+        return self.original[stop - 1] in _CLAUSE_MARKS or not _CLAUSE_MARKS.isdisjoint(
+            self.original[stop:following]
+        )
+
+
+def background(original: str, words: str) -> list[str]:
+    """For each normalised word of a field, the cue of the background clause it is in, or ""
+    (what ``Reader.cue`` says of each word)."""
+    reader = Reader((original, ""), (words, ""))
+    out, start = [], 0
+    for word in words.split(" ") if words else []:
+        out.append(reader.cue(0, start, start + len(word)))
+        start += len(word) + 1
+    return out
+
+
+def judge_hits(reader: Reader, hits: list[Hit], claims: list[Claim]) -> dict[int, Judged]:
+    """Each hit's place and about points; ``claims``: words that are other themes'."""
+    out = {}
+    for slot, points, key, start, end in hits:
+        field = key & 1
+        place = reader.place(field, start)
+        mention = ""
+        for claim_field, claim_start, claim_end, claim_points, term, owner, scene in claims:
+            if (
+                claim_start < end
+                and start < claim_end
+                and claim_field == field
+                and claim_points > points
+            ):
+                mention = f"{owner}'s context {term!r}" if scene else f"inside {term!r}"
+                break
+        else:
+            cue = reader.cue(field, start, end)
+            if cue:
+                mention = f"{'before' if cue in _AFTER else 'after'} {cue!r}"
+        if mention:
+            about = 0.0
+        elif place == "body" and not reader.repeated(field, start, end):
+            about = round(points * BODY_FACTOR, 3)
+        else:
+            about = points
+        out[slot] = Judged(place, about, mention)
+    return out
+
+
+def judge(
+    reader: Reader, candidates: list[Candidate], context: list[ContextHit]
+) -> dict[str, Verdict]:
+    """The filed themes among ``candidates`` by the rule above (every candidate reached its
+    ``min_score``; ``context``: the hits of context groups' terms): slug -> verdict."""
+    if not _contested(reader, candidates, context):
+        # Every hit counts in full: each theme is a subject, the best score the main one, and
+        # its hits' places are worked out if someone reads the explanation.
+        main = min(candidates, key=lambda c: (-c.score, c.slug))
+        return {
+            c.slug: Verdict("main" if c is main else "also", round(c.score, 3), None, {})
+            for c in candidates
+        }
+    judged = _judged(reader, candidates, context)
+    (_, main, _), *rest = judged
+    passing = {
+        candidate.slug: ", ".join(candidate.terms)
+        for about, candidate, _ in rest
+        if about < candidate.min_score - 1e-9
+    }
+    if passing:
+        # Filed, they are judged again without what the passing mentions claimed: the
+        # explanation does not call a word of the main subject a mention inside a theme that
+        # is not filed.
+        judged = _judged(reader, [c for c in candidates if c.slug not in passing], context)
+    verdicts = {}
+    for about, candidate, by_slot in judged:
+        role: Role = "main" if candidate is main else "also"
+        verdicts[candidate.slug] = Verdict(role, about, by_slot, passing if role == "main" else {})
+    return verdicts
+
+
+def _contested(reader: Reader, candidates: list[Candidate], context: list[ContextHit]) -> bool:
+    """Whether a hit may count for less than its points: on another theme's words or scene,
+    in a background clause, or deep in the body (the usual case is none of them)."""
+    if context and len({candidate.require for candidate in candidates}) > 1:
+        return True
+    spans: list[tuple[int, int, int, str]] = []
+    for candidate in candidates:
+        slug = candidate.slug
+        for _, _, key, start, end in candidate.hits:
+            field = key & 1
+            for other_field, other_start, other_end, owner in spans:
+                if (
+                    other_start < end
+                    and start < other_end
+                    and other_field == field
+                    and owner != slug
+                ):
+                    return True
+            spans.append((field, start, end, slug))
+    # The dearest last: a cue means reading the field.
+    return any(
+        (field and reader.place(field, start) == "body") or reader.cue(field, start, end)
+        for field, start, end, _ in spans
+    )
+
+
+def _judged(
+    reader: Reader, candidates: list[Candidate], context: list[ContextHit]
+) -> list[tuple[float, Candidate, dict[int, Judged]]]:
+    """(about points, candidate, its hits judged), the main subject first."""
+    claims: list[Claim] = [
+        (key & 1, start, end, points, term, candidate.slug, False)
+        for candidate in candidates
+        for (_, points, key, start, end), term in zip(candidate.hits, candidate.terms, strict=True)
+    ]
+    # The words that set another theme's scene: a context group's term that it requires and
+    # this one does not (the UN's "Security Council" in a veto story). Most themes require the
+    # same groups, and then there are none.
+    requires = {candidate.require for candidate in candidates}
+    judged = []
+    for candidate in candidates:
+        theirs = [claim for claim in claims if claim[5] != candidate.slug]
+        if len(requires) > 1:
+            theirs += _scenes(candidate, candidates, context)
+        by_slot = judge_hits(reader, candidate.hits, theirs)
+        judged.append((round(sum(j.about for j in by_slot.values()), 3), candidate, by_slot))
+    judged.sort(key=lambda j: (-j[0], -j[1].score, j[1].slug))
+    return judged
+
+
+def _scenes(
+    candidate: Candidate, candidates: list[Candidate], context: list[ContextHit]
+) -> list[Claim]:
+    """Claims on the terms of context groups that another candidate requires and
+    ``candidate`` does not."""
+    claims: list[Claim] = []
+    for field, start, end, term, groups in context:
+        if groups & candidate.require:
+            continue  # (also) this theme's own context
+        for other in candidates:
+            if groups & other.require:
+                claims.append((field, start, end, math.inf, term, other.slug, True))
+                break
+    return claims

@@ -1,0 +1,164 @@
+"""Main subject or passing mention (bot/core/watchlist/subject.py): each article is filed under
+the themes it is about, and its explanation says which each was."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.watchlist import Matcher, ThemeMatch, explain_text, load_watchlists
+from bot.core.watchlist.normalize import normalize_term
+from bot.core.watchlist.subject import LEAD_WORDS, background
+from tests.watchlist.conftest import DEFAULT_WATCHLISTS
+
+
+@pytest.fixture(scope="module")
+def nkru() -> Matcher:
+    return Matcher.from_watchlists(load_watchlists(DEFAULT_WATCHLISTS))
+
+
+def themes(matches: list[ThemeMatch]) -> dict[str, str]:
+    """slug -> its role ("main" or "also")."""
+    return {m.slug: m.explanation["subject"] for m in matches}
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "filed", "passing"),
+    [
+        # A bridge story that recalls the leaders' visit is not a summit story.
+        (
+            "Russia and North Korea finish Tumen road bridge",
+            "Work on the crossing began after Putin's visit to Pyongyang in June 2024.",
+            {"tumen-bridge": "main"},
+            "summits",
+        ),
+        # A technology story that says what it was paid with is not an arms-transfer story.
+        (
+            "Russia shares satellite technology with North Korea",
+            "Seoul says Moscow is giving Pyongyang space technology in return for artillery "
+            "shells.",
+            {"military-tech": "main"},
+            "arms-transfers",
+        ),
+        (
+            "Россия передаёт КНДР спутниковые технологии",
+            "Москва помогает Пхеньяну с ракетными двигателями в обмен на снаряды.",
+            {"military-tech": "main"},
+            "arms-transfers",
+        ),
+        # Korean puts the cue after the noun: "in return for the troops sent".
+        (
+            "러시아, 북한에 위성 기술 이전",
+            "러시아가 북한군 파병의 대가로 정찰위성 기술을 넘겼다고 국정원이 밝혔다.",
+            {"military-tech": "main"},
+            "troops",
+        ),
+        # A summit story that also says when the troops first came.
+        (
+            "Choe Son Hui meets Putin in the Kremlin",
+            "North Korea's foreign minister held talks with Sergei Lavrov in Moscow, weeks "
+            "after North Korean troops were reported in Kursk.",
+            {"summits": "main"},
+            "troops",
+        ),
+    ],
+)
+def test_a_passing_mention_is_not_filed(
+    nkru: Matcher, title: str, summary: str, filed: dict[str, str], passing: str
+) -> None:
+    matches = nkru.match(title, summary)
+    assert themes(matches) == filed
+    [main] = matches
+    assert passing in main.explanation["passing"]
+    assert f"; in passing: {passing} (" in explain_text(main)
+
+
+def test_a_second_subject_is_filed_too(nkru: Matcher) -> None:
+    matches = nkru.match(
+        "Russia and North Korea finish Tumen road bridge",
+        "The crossing was agreed during Putin's state visit to Pyongyang in June 2024.",
+    )
+    assert themes(matches) == {"tumen-bridge": "main", "summits": "also"}
+    assert explain_text(matches[1]).endswith("score 1.5; also a subject")
+    assert matches[0].explanation["passing"] == {}
+
+
+def test_the_main_subject_is_filed_even_if_only_mentioned(nkru: Matcher) -> None:
+    # Whether an article alerts does not depend on the rule: its best theme is always filed.
+    [match] = nkru.match("After Putin's visit to Pyongyang, North Korea praises Russia", "")
+    assert (match.slug, match.explanation["subject"]) == ("summits", "main")
+    [hit] = match.explanation["hits"]
+    assert (hit["points"], hit["about"], hit["mention"]) == (2.0, 0.0, "after 'after'")
+    assert explain_text(match).startswith("visit (title, mention after 'after');")
+
+
+def test_a_background_clause_ends_at_a_comma(nkru: Matcher) -> None:
+    matches = nkru.match("After the summit, Russia shipped artillery shells to North Korea", "")
+    assert themes(matches) == {"arms-transfers": "main"}
+    assert matches[0].explanation["hits"][0]["mention"] == ""
+    assert "summits" in matches[0].explanation["passing"]
+
+
+def test_words_of_a_more_specific_term_of_another_theme(nkru: Matcher) -> None:
+    # "fighter jet" weighs 1.0 for military-tech, 0.5 for arms-transfers: the words are
+    # military-tech's, and arms-transfers has nothing else.
+    matches = nkru.match(
+        "Kim tours fighter jet factory in Russia", "North Korea's leader looked on."
+    )
+    assert themes(matches) == {"military-tech": "main"}
+    assert matches[0].explanation["passing"] == {"arms-transfers": "fighter jet"}
+    hits = nkru.match("North Korea gets Russian fighter jets and artillery shells", "")
+    arms = next(m for m in hits if m.slug == "arms-transfers")
+    jet = next(h for h in arms.explanation["hits"] if h["term"] == "fighter jet")
+    assert (jet["about"], jet["mention"]) == (0.0, "inside 'fighter jet'")
+
+
+def test_the_words_that_set_the_main_subjects_scene_are_its_own(nkru: Matcher) -> None:
+    # "UN" and "Security Council" are the UN context group's, which un-veto requires and
+    # sanctions-evasion does not: in a veto story, "UN sanctions" is the veto's scene.
+    matches = nkru.match(
+        "Russia vetoes UN sanctions resolution on North Korea",
+        "Moscow blocked the Security Council resolution on Thursday.",
+    )
+    assert themes(matches) == {"un-veto": "main"}
+    why = matches[0].explanation
+    assert why["passing"] == {"sanctions-evasion": "UN sanctions, Security Council resolution"}
+    # Words a passing mention claimed are given back: none of un-veto's hits is a mention.
+    assert [h["mention"] for h in why["hits"]] == [""] * len(why["hits"])
+
+
+def test_a_term_both_themes_list_alike_counts_for_both(nkru: Matcher) -> None:
+    matches = nkru.match(
+        "North Korean workers enter Russia on student visas",
+        "Labourers are employed on building sites, which UN sanctions forbid.",
+    )
+    assert themes(matches) == {"troops": "main", "sanctions-evasion": "also"}
+
+
+def test_deep_in_a_long_summary_a_single_mention_counts_half(nkru: Matcher) -> None:
+    lead = "Russia and North Korea opened the Tumen road bridge on Monday. " + "Traffic " * (
+        LEAD_WORDS - 10
+    )
+    once = nkru.match("Tumen road bridge opens", lead + "A summit is planned.")
+    assert themes(once) == {"tumen-bridge": "main"}
+    assert once[0].explanation["passing"] == {"summits": "summit"}
+    twice = nkru.match("Tumen road bridge opens", lead + "A summit is planned. The summit will…")
+    assert themes(twice) == {"tumen-bridge": "main", "summits": "also"}
+    [hit] = twice[1].explanation["hits"]
+    assert (hit["place"], hit["about"]) == ("body", 1.5)
+
+
+@pytest.mark.parametrize(
+    ("original", "expected"),
+    [
+        ("talks after the summit, then", ["", "", "after", "after", ""]),
+        ("in return for ammunition and troops.", ["", "", "", *["in return for"] * 3]),
+        (
+            "Russia–North Korea after Russia–North Korea",
+            ["", "", "", "", "after", "after", "after"],
+        ),
+        ("파병의 대가로 기술을", ["대가로", "", ""]),
+        ("no cue here", ["", "", ""]),
+    ],
+)
+def test_background_clauses(original: str, expected: list[str]) -> None:
+    assert background(original, normalize_term(original)) == expected

@@ -1,0 +1,89 @@
+"""The default watchlist's vocabulary in English, Russian and Korean: gaps filled (issue 18)
+and words that said more than they meant. Sentences written here, not taken from the sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.watchlist import Matcher, load_watchlists
+from tests.watchlist.conftest import DEFAULT_WATCHLISTS
+
+
+@pytest.fixture(scope="module")
+def nkru() -> Matcher:
+    return Matcher.from_watchlists(load_watchlists(DEFAULT_WATCHLISTS))
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Multiple rocket launchers reach arms-transfers in the three languages.
+        ("КНДР передала России реактивные системы залпового огня", "", "arms-transfers"),
+        ("Пхеньян поставил Москве 240-мм установки", "", "arms-transfers"),
+        ("North Korea ships MLRS to Russia", "", "arms-transfers"),
+        ("North Korean 240mm multiple rocket launcher seen in Russia", "", "arms-transfers"),
+        ("북한, 러시아에 다연장로켓 수백 문 제공", "", "arms-transfers"),
+        ("북한, 240㎜ 로켓 발사대 러시아에 보내", "", "arms-transfers"),
+        # Transport links reach energy-trade.
+        ("Moscow–Pyongyang direct train to run weekly", "", "energy-trade"),
+        ("Russia to fund port expansion in North Korea's Rason", "", "energy-trade"),
+        ("Прямой поезд Москва — Пхеньян пойдёт раз в неделю", "", "energy-trade"),
+        ("Россия поможет КНДР с расширением порта", "", "energy-trade"),
+        ("북·러 직통 열차 운행 재개", "", "energy-trade"),
+        ("러시아, 북한 나선 항만 확장 투자", "", "energy-trade"),
+        # Getting around sanctions.
+        ("Russia helps North Korea circumvent sanctions", "", "sanctions-evasion"),
+        ("Россия помогает КНДР обойти санкции", "", "sanctions-evasion"),
+        ("러시아, 북한 제재 우회 도와", "", "sanctions-evasion"),
+        # Troops by other names.
+        ("Сеул о КНДР и России", "Отправка войск продолжается.", "troops"),
+        ("Северокорейские подразделения воюют на стороне России", "", "troops"),
+        ("North Korean units fight for Russia in Ukraine", "", "troops"),
+        ("북한 병사 수천 명 러시아 도착", "", "troops"),
+        # The bridge, technology, summits.
+        ("Россия и КНДР открыли мостовой переход", "", "tumen-bridge"),
+        ("러시아-북한 자동차 교량 착공", "", "tumen-bridge"),
+        ("Russia and North Korea", "Moscow gives Pyongyang satellite technology.", "military-tech"),
+        ("Россия и КНДР", "Москва передаёт Пхеньяну спутниковые технологии.", "military-tech"),
+        ("러시아와 북한", "러시아가 북한에 위성 기술을 넘겼다.", "military-tech"),
+        ("Путин и Ким Чен Ын", "Встреча на высшем уровне прошла во Владивостоке.", "summits"),
+    ],
+)
+def test_gaps_filled(nkru: Matcher, title: str, summary: str, expected: str) -> None:
+    assert [m.slug for m in nkru.match(title, summary)] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "not_expected"),
+    [
+        # What a bridge costs is not trade.
+        ("Tumen road bridge to cost billions of roubles", "Russia and North Korea", "energy-trade"),
+        # Tankers' and tourists' trips are traffic, not visits.
+        (
+            "North Korean tankers made dozens of trips to Russia's Vostochny",
+            "They loaded oil.",
+            "summits",
+        ),
+        # Troops arriving is not a summit.
+        ("북한 병사 수천 명 러시아 도착", "", "summits"),
+        ("North Korean troops arrived in Kursk", "Russia", "summits"),
+        # Frozen assets "blocked" are not a blocked resolution.
+        (
+            "Россия разморозила часть средств КНДР",
+            "Заблокированные в российских банках по санкциям ООН активы вернут Пхеньяну.",
+            "un-veto",
+        ),
+        # A watchdog of sanctions is the UN's story, not a breach.
+        (
+            "UN sanctions watchdog on North Korea goes dark after Russian veto",
+            "The UN panel stopped reporting.",
+            "sanctions-evasion",
+        ),
+        # Ukrainian soldiers are not North Korean troops ("병사" weighs 0.4: a guard).
+        ("북한제 포탄 불량 많아…우크라 병사들 증언", "러시아군이 쏜다", "troops"),
+    ],
+)
+def test_words_that_said_more_than_they_meant(
+    nkru: Matcher, title: str, summary: str, not_expected: str
+) -> None:
+    assert not_expected not in [m.slug for m in nkru.match(title, summary)]
