@@ -87,3 +87,15 @@ def test_words_that_said_more_than_they_meant(
     nkru: Matcher, title: str, summary: str, not_expected: str
 ) -> None:
     assert not_expected not in [m.slug for m in nkru.match(title, summary)]
+
+
+def test_refined_petroleum_is_trade_in_every_language(nkru: Matcher) -> None:
+    # Without "нефтепродукт" in energy-trade, its "нефт" was only a word inside
+    # sanctions-evasion's term, and an oil delivery lost its energy-trade channel.
+    for title in (
+        "Russia ships refined petroleum to North Korea",
+        "Россия поставила КНДР нефтепродукты",
+        "러시아, 북한에 정제유 공급",
+    ):
+        slugs = {m.slug for m in nkru.match(title, "Tankers delivered the cargo.")}
+        assert {"energy-trade", "sanctions-evasion"} <= slugs, title

@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 
 FIELD_BREAK = "\x1f"  # between title and summary in the matching text; kept by normalize
 _ASCII_DELETED = b".,;:!?'\"`()[]{}<>"
@@ -139,8 +140,13 @@ def word_spans(text: str, words: str) -> list[tuple[int, int]] | None:
     is the n-th word — unless a run is only deleted marks ("...") or NFKC split a word
     ("½" reads "1⁄2"); then the counts differ and None says so.
     """
-    spans = [m.span() for m in _RUNS.finditer(text)]
+    spans = [m.span() for m in word_runs(text)]
     return spans if len(spans) == (words.count(" ") + 1 if words else 0) else None
+
+
+def word_runs(text: str) -> Iterator[re.Match[str]]:
+    """The runs of ``text`` that ``normalize`` keeps as words, in order (see ``word_spans``)."""
+    return _RUNS.finditer(text)
 
 
 def surface(

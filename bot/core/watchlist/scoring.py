@@ -130,6 +130,7 @@ class Scorer:
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
         self._require = [frozenset(t.require) for t in compiled.themes]
+        self._texts = [slot.term.text for slot in compiled.slots]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
             for slot, weight in theme.weights.items():
@@ -191,15 +192,20 @@ class Scorer:
         if not kept:
             return []
         article = Article(originals, fields(text, split))
-        verdicts = self._judge(kept, found, article) if len(kept) > 1 else None
+        if len(kept) == 1:  # the usual case: the main subject, nothing to judge
+            theme, points, total = kept[0]
+            compiled_theme = self.compiled.themes[theme]
+            why = partial(
+                _explain, self.compiled, compiled_theme, points, total, found, article, None
+            )
+            return [ThemeMatch(compiled_theme.theme.slug, round(total, 3), why)]
+        verdicts = self._judge(kept, found, article)
         matches: list[ThemeMatch] = []
         for theme, points, total in kept:
             compiled_theme = self.compiled.themes[theme]
-            verdict = None
-            if verdicts is not None:
-                verdict = verdicts.get(compiled_theme.theme.slug)
-                if verdict is None:
-                    continue  # only mentioned in passing
+            verdict = verdicts.get(compiled_theme.theme.slug)
+            if verdict is None:
+                continue  # only mentioned in passing
             why = partial(
                 _explain, self.compiled, compiled_theme, points, total, found, article, verdict
             )
@@ -220,9 +226,10 @@ class Scorer:
         for index, points, total in kept:
             theme = compiled.themes[index].theme
             hits = [(slot, value, key, *found[key][1:]) for slot, (value, key) in points.items()]
-            terms = [slots[hit[0]].term.text for hit in hits]
             require = self._require[index]
-            candidates.append(Candidate(theme.slug, total, theme.min_score, require, hits, terms))
+            candidates.append(
+                Candidate(theme.slug, total, theme.min_score, require, hits, self._texts)
+            )
         # Context terms matter only between themes that require different groups.
         context = []
         if len({self._require[index] for index, _, _ in kept}) > 1:
@@ -277,8 +284,11 @@ def _explain(
     if verdict is None:  # the only theme matched: its main subject
         verdict = Verdict("main", round(total, 3), None, {})
     judged = verdict.hits
-    if judged is None:  # nothing contested (see subject.judge): the places of its hits
-        judged = judge_hits(article.reader(), _hits(by_slot, found), [])
+    if judged is None:  # worked out now that someone reads it (see subject.judge)
+        if verdict.later is not None:
+            judged = verdict.later()
+        else:  # nothing contested: only the places of its hits
+            judged = judge_hits(article.reader(), _hits(by_slot, found), [])
         verdict = verdict._replace(about=round(sum(j.about for j in judged.values()), 3))
     hits: list[HitInfo] = []
     for slot_index, (value, key) in sorted(by_slot.items(), key=lambda kv: -kv[1][0]):

@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Literal, NamedTuple
 
-from bot.core.watchlist.normalize import normalize_term, word_spans
+from bot.core.watchlist.normalize import normalize_term, word_runs
 
-LEAD_WORDS = 60  # about three sentences: a typical feed summary is all lead
+LEAD_WORDS = 100  # about five sentences: a feed's summary is all lead, a full text is not
 BODY_FACTOR = 0.5
 CLAUSE_WORDS = 8  # a background clause's words after its cue, at most
 KOREAN_WORDS = 3  # a Korean one's before its cue
@@ -82,6 +84,8 @@ _CUES = re.compile(
     + ")(?= )"
 )
 _AFTER = frozenset(AFTER)
+_ALL_CUES = tuple(f" {cue} " for cue in (*BEFORE, *AFTER))
+_ASCII_CUES = tuple(cue for cue in _ALL_CUES if cue.isascii())
 # Where a clause ends. Not the en dash: "Russia–North Korea" is one name.
 _CLAUSE_MARKS = frozenset(",;:.!?()[]—")
 
@@ -105,8 +109,9 @@ class Verdict(NamedTuple):
 
     role: Role
     about: float
-    hits: dict[int, Judged] | None  # slot -> judgement; None: nothing contested, see judge
+    hits: dict[int, Judged] | None  # slot -> judgement; None: worked out when read (later)
     passing: dict[str, str]  # main subject only: slug -> the terms of a passing mention
+    later: Callable[[], dict[int, Judged]] | None = None  # None: the hits are not contested
 
 
 class Candidate(NamedTuple):
@@ -117,7 +122,12 @@ class Candidate(NamedTuple):
     min_score: float
     require: frozenset[int]  # its context groups' ids
     hits: list[Hit]
-    terms: list[str]  # each hit's term, as written
+    texts: Sequence[str]  # every slot's term as written, by slot index
+
+    @property
+    def terms(self) -> list[str]:
+        """Each hit's term, as written."""
+        return [self.texts[hit[0]] for hit in self.hits]
 
 
 # Words that count for another theme, where a hit worth fewer points is a mention: (field,
@@ -154,11 +164,14 @@ class Reader:
         """
         cues = self._cues[field]
         if cues is None:
-            # (start, end, cue) in the field's words: the space before a cue is at start - 1
-            cues = self._cues[field] = [
-                (m.start(), m.end() - 1, m.group(1))
-                for m in _CUES.finditer(f" {self.normalized[field]} ")
-            ]
+            # (start, end, cue) in the field's words: the space before a cue is at start - 1.
+            # A few plain searches first: most fields have none of the cues.
+            padded = f" {self.normalized[field]} "
+            cues = self._cues[field] = []
+            for cue in _ASCII_CUES if padded.isascii() else _ALL_CUES:
+                if cue in padded:
+                    cues += [(m.start(), m.end() - 1, m.group(1)) for m in _CUES.finditer(padded)]
+                    break
         if not cues:
             return ""
         words = self.normalized[field]
@@ -191,26 +204,30 @@ class Reader:
         """Whether no clause ends between the words ``left`` and ``right``."""
         ends = self._ends[field]
         if ends is None:
-            ends = self._ends[field] = _ClauseEnds(self.originals[field], self.normalized[field])
+            ends = self._ends[field] = _ClauseEnds(self.originals[field])
         return not any(ends.after(index) for index in range(left, right))
 
 
 class _ClauseEnds:
-    """Where clauses end in a field, asked word by word (the original text mapped once)."""
+    """Where clauses end in a field, asked word by word: the original text's words are
+    mapped only as far as asked (a run of marks alone, "...", shifts the count: rare, and
+    then a clause is read a word or two too long or short)."""
 
-    __slots__ = ("_spans", "original", "words")
+    __slots__ = ("_runs", "_spans", "original")
 
-    def __init__(self, original: str, words: str) -> None:
-        self.original, self.words = original, words
-        self._spans: list[tuple[int, int]] | bool | None = False  # False: not mapped yet
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self._runs = word_runs(original)
+        self._spans: list[tuple[int, int]] = []
 
     def after(self, index: int) -> bool:
         """Whether a clause ends after the normalised word ``index``."""
-        if self._spans is False:
-            self._spans = word_spans(self.original, self.words)
         spans = self._spans
-        if not isinstance(spans, list) or index + 1 >= len(spans):
-            return False  # unknown (see word_spans), or the field's end
+        while len(spans) < index + 2:
+            run = next(self._runs, None)
+            if run is None:
+                return False  # the field's end
+            spans.append(run.span())
         stop, following = spans[index][1], spans[index + 1][0]
         return self.original[stop - 1] in _CLAUSE_MARKS or not _CLAUSE_MARKS.isdisjoint(
             self.original[stop:following]
@@ -278,16 +295,29 @@ def judge(
         for about, candidate, _ in rest
         if about < candidate.min_score - 1e-9
     }
-    if passing:
-        # Filed, they are judged again without what the passing mentions claimed: the
-        # explanation does not call a word of the main subject a mention inside a theme that
-        # is not filed.
-        judged = _judged(reader, [c for c in candidates if c.slug not in passing], context)
     verdicts = {}
+    filed = [candidate for candidate in candidates if candidate.slug not in passing]
     for about, candidate, by_slot in judged:
+        if candidate.slug in passing:
+            continue
         role: Role = "main" if candidate is main else "also"
-        verdicts[candidate.slug] = Verdict(role, about, by_slot, passing if role == "main" else {})
+        if passing:
+            # Judged again, when read, without what the passing mentions claimed: the
+            # explanation does not call a word of the main subject a mention inside a theme
+            # that is not filed.
+            later = partial(_rejudged, reader, filed, context, candidate.slug)
+            verdict = Verdict(role, about, None, passing if role == "main" else {}, later)
+        else:
+            verdict = Verdict(role, about, by_slot, {})
+        verdicts[candidate.slug] = verdict
     return verdicts
+
+
+def _rejudged(
+    reader: Reader, filed: list[Candidate], context: list[ContextHit], slug: str
+) -> dict[int, Judged]:
+    """The hits of ``slug`` judged among the filed themes only."""
+    return next(hits for _, c, hits in _judged(reader, filed, context) if c.slug == slug)
 
 
 def _contested(reader: Reader, candidates: list[Candidate], context: list[ContextHit]) -> bool:
@@ -310,10 +340,10 @@ def _contested(reader: Reader, candidates: list[Candidate], context: list[Contex
                     return True
             spans.append((field, start, end, slug))
     # The dearest last: a cue means reading the field.
-    return any(
-        (field and reader.place(field, start) == "body") or reader.cue(field, start, end)
-        for field, start, end, _ in spans
-    )
+    for field, start, end, _ in spans:
+        if (field and reader.place(field, start) == "body") or reader.cue(field, start, end):
+            return True
+    return False
 
 
 def _judged(
