@@ -289,7 +289,7 @@ async def test_anyone_can_list_show_test_and_read_the_history(served: Served) ->
 
     ephemeral, title, listed = await served.watch("list")
     assert ephemeral and title == "Watchlist v2: 8 themes"
-    assert "tumen-bridge (Tumen River bridge): 38 terms" in listed
+    assert "tumen-bridge (Tumen River bridge): 42 terms" in listed
 
     ephemeral, title, shown = await served.watch("show", {"theme": "tumen-bridge"})
     assert ephemeral and title == "Tumen River bridge (watchlist v2)"

@@ -293,7 +293,7 @@ async def test_anyone_can_list_show_test_and_read_the_history(served: Served) ->
     kind, listed = await served.slash("watch list", MEMBER)
     assert kind == "ephemeral"
     assert "Watchlist v2: 8 themes" in listed
-    assert "tumen-bridge (Tumen River bridge): 38 terms, 10 exclusions" in listed
+    assert "tumen-bridge (Tumen River bridge): 42 terms, 10 exclusions" in listed
 
     kind, terms = await served.slash("watch list tumen-bridge", MEMBER)
     assert kind == "ephemeral" and 'term "pontoon crossing" (word)' in terms
@@ -313,7 +313,7 @@ async def test_anyone_can_list_show_test_and_read_the_history(served: Served) ->
     kind, history = await served.slash("watch history", MEMBER)
     assert kind == "ephemeral"
     assert "v2 (in force)" in history and "u0boss (slack, chat)" in history
-    assert "v1 · " in history and "seed nkru.toml: 8 themes, 797 terms" in history
+    assert "v1 · " in history and "seed nkru.toml: 8 themes, 907 terms" in history
     assert len(await documents(served.store)) == 2  # reading changed nothing
 
 

@@ -191,12 +191,12 @@ async def test_list_shows_every_theme_then_one_themes_terms(desk: Desk) -> None:
     assert listed.title == "Watchlist v1: 8 themes"
     assert [line.split(" ", 1)[0] for line in listed.lines] == [t.slug for t in watchlist.themes]
     assert listed.lines[0] == (
-        "tumen-bridge (Tumen River bridge): 37 terms, 10 exclusions; needs North Korea and Russia"
+        "tumen-bridge (Tumen River bridge): 41 terms, 10 exclusions; needs North Korea and Russia"
     )
     terms = await desk.run("watch list TUMEN-BRIDGE", MEMBER)  # slugs are case-blind
     [tumen] = [t for t in watchlist.themes if t.slug == "tumen-bridge"]
     assert terms.title == "tumen-bridge: terms"
-    assert len(terms.lines) == len(tumen.terms) + len(tumen.exclude) == 47
+    assert len(terms.lines) == len(tumen.terms) + len(tumen.exclude) == 51
     assert terms.lines[0] == 'term "Tumen" (word, ×1.2)'
     assert 'term "Tumangang" (word, fuzzy)' in terms.lines
     assert 'exclude "Yalu" (word)' in terms.lines
@@ -281,7 +281,7 @@ async def test_history_lists_versions_newest_first_and_by_theme(desk: Desk) -> N
     assert first.ephemeral and first.title == "Watchlist history, newest first"
     assert first.lines == (
         "v1 (in force) · 2026-11-20 12:00 UTC · file (file, seed): "
-        "seed nkru.toml: 8 themes, 797 terms",
+        "seed nkru.toml: 8 themes, 907 terms",
     )
     assert first.footer == "Go back with /nkru watch undo [version] (admins)"
 
@@ -499,7 +499,7 @@ async def test_undo_restores_earlier_versions_exactly(desk: Desk) -> None:
     undone = await desk.run("watch undo")  # v4 = v2
 
     assert not undone.ephemeral and undone.title == "Watchlist v4 by boss"
-    assert undone.lines == ('+ theme summits "Summits and treaties" (69 terms)',)
+    assert undone.lines == ('+ theme summits "Summits and treaties" (72 terms)',)
     docs = await documents(desk.store)
     assert docs[3] == docs[1] and docs[1] != docs[0]
     assert "summits" in desk.live.slugs
@@ -520,7 +520,7 @@ async def test_undo_restores_earlier_versions_exactly(desk: Desk) -> None:
     )
     assert (v4.source, v4.change) == (
         "undo",
-        'undo to v2: + theme summits "Summits and treaties" (69 terms)',
+        'undo to v2: + theme summits "Summits and treaties" (72 terms)',
     )
     assert [(e.action, e.target, e.outcome) for e in (await desk.audit())[:2]] == [
         ("watch undo", "v1", "ok"),
@@ -555,7 +555,7 @@ async def test_audit_is_for_admins_and_lists_the_actions_newest_first(desk: Desk
         "2026-11-20 12:00 UTC · member (slack, slack:C0123) · watch delete summits · "
         "refused: not an admin",
         "2026-11-20 12:00 UTC · boss (slack, slack:C0123) · watch add troops · invalid: "
-        "nkru.toml:205: themes[2].terms[57]: '...' has no letters or digits — give a word to "
+        "nkru.toml:228: themes[2].terms[74]: '...' has no letters or digits — give a word to "
         "look for",
         '2026-11-20 12:00 UTC · boss (slack, slack:C0123) · watch add troops · ok: + term "Rason"'
         " (word) in troops",
@@ -563,7 +563,7 @@ async def test_audit_is_for_admins_and_lists_the_actions_newest_first(desk: Desk
     everything = await desk.run("audit")
     assert everything.title == "Audit log: the latest 5"
     assert everything.lines[-1].startswith("2026-11-20 12:00 UTC · file (file) · watchlist seed ")
-    assert everything.lines[-1].endswith("nkru.toml · ok: seed nkru.toml: 8 themes, 797 terms")
+    assert everything.lines[-1].endswith("nkru.toml · ok: seed nkru.toml: 8 themes, 907 terms")
 
 
 async def test_audit_of_an_empty_log(store: Store) -> None:
