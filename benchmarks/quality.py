@@ -6,7 +6,10 @@ Default sets: tests/data/labelled.jsonl (the development set: the watchlist was 
 looking at it), tests/data/heldout.jsonl (written without looking at how the matcher does
 on it, and not tuned against item by item: the honest estimate) and tests/data/heldout2.jsonl
 (written by a helper who never saw the watchlist or the matcher, measured once, not tuned
-against: the most independent estimate). For each set: per theme,
+against: the most independent estimate) and tests/data/heldout3.jsonl (406 items, written
+the same way from the theme definitions alone and labelled by "a theme applies when it is the
+item's main subject"; measured once before and once after the main-subject work, a regression
+floor). For each set: per theme,
 micro over themes, "should alert" (an article alerts when it matches any theme), the same
 per language; the confusion between themes (rows: the theme an article is labelled with,
 columns: the themes it was given, "missed" when not its own), the wrong themes given by
@@ -31,7 +34,8 @@ from bot.core.watchlist.evaluate import evaluate, load_labelled, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = tuple(
-    ROOT / "tests" / "data" / name for name in ("labelled.jsonl", "heldout.jsonl", "heldout2.jsonl")
+    ROOT / "tests" / "data" / name
+    for name in ("labelled.jsonl", "heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl")
 )
 
 

@@ -27,7 +27,7 @@ from bot.core.watchlist.evaluate import (
     load_labelled,
     report,
 )
-from tests.watchlist.conftest import DEFAULT_WATCHLISTS, HELDOUT, HELDOUT2, LABELLED
+from tests.watchlist.conftest import DEFAULT_WATCHLISTS, HELDOUT, HELDOUT2, HELDOUT3, LABELLED
 
 MICRO_F1_FLOOR = 0.93
 THEME_F1_FLOOR = 0.85
@@ -65,7 +65,17 @@ def test_floors_on_the_heldout_sets(matcher: Matcher, path: Path) -> None:
     assert result.alert.f1 >= 0.95, why
 
 
-@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2], ids=lambda p: p.name)
+def test_floor_on_the_third_independent_set(matcher: Matcher) -> None:
+    """A regression floor, not a target: the figures measured when it was added (theme micro F1
+    0.839, should-alert F1 0.960); it is never tuned against."""
+    result = _evaluate(matcher, HELDOUT3)
+    assert result.items == 406
+    why = report(result, HELDOUT3.name)
+    assert result.micro.f1 >= 0.83, why
+    assert result.alert.f1 >= 0.95, why
+
+
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2, HELDOUT3], ids=lambda p: p.name)
 def test_heldout_sets_are_well_formed(path: Path) -> None:
     items = load_labelled(path)
     assert len({i.id for i in items}) == len(items)
