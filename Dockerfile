@@ -19,7 +19,12 @@ FROM python:3.11.7-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/nkru/bin:$PATH \
     NKRU_DATABASE_URL=sqlite+aiosqlite:////data/nkru.db \
     NKRU_HTTP_HOST=0.0.0.0 NKRU_HTTP_PORT=8080
-RUN useradd --system --home-dir /app --shell /usr/sbin/nologin nkru \
+# libpq: psycopg (procrastinate's driver, the job queue on PostgreSQL) loads it when imported,
+# and `nkru run` imports it whatever the database.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home-dir /app --shell /usr/sbin/nologin nkru \
     && mkdir -p /app /data && chown nkru /data
 WORKDIR /app
 COPY --from=build /opt/nkru /opt/nkru

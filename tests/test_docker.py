@@ -103,3 +103,9 @@ async def test_the_healthcheck_asks_the_port_nkru_http_port_names() -> None:
 
     assert healthy == 0
     assert nobody_listening != 0
+
+
+def test_the_image_has_the_library_psycopg_loads() -> None:
+    """psycopg (procrastinate's driver) needs libpq at import; the slim image has none."""
+    final = DOCKERFILE.rsplit("FROM ", 1)[1]
+    assert "apt-get install -y --no-install-recommends libpq5" in final
