@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.chat_wiring import ChatOpener, ChatPlatforms, ChatSetupError, ChatWiring
@@ -33,11 +35,12 @@ from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
 from bot.core.subscriptions.live import Digests, LiveRoutes
 from bot.core.subscriptions.model import DIGEST_SINCE
 from bot.core.watchlist_editing import LiveWatchlist
-from bot.scaleout.engine import QueueEngine, WorkerConfig
-from bot.scaleout.queue import is_postgres
 from bot.service import StartupError, catalog_of, load_matcher
 from bot.settings import Settings
 from storage.engine import Store
+
+if TYPE_CHECKING:
+    from bot.scaleout.engine import QueueEngine
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +256,11 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
     await start_parser(runtime)
     config = schedule_config(runtime.settings)
     scheduler: BotScheduler | QueueEngine
-    if is_postgres(runtime.settings.database_url):
+    if make_url(runtime.settings.database_url).get_backend_name() == "postgresql":
+        # Imported here: procrastinate's driver (psycopg) needs libpq, which SQLite users may
+        # not have.
+        from bot.scaleout.engine import QueueEngine, WorkerConfig
+
         # Every `nkru run` on this database shares one job queue (bot.scaleout).
         worker = WorkerConfig(concurrency=2 * runtime.settings.fetch_global_concurrency)
         scheduler = QueueEngine(

@@ -478,3 +478,14 @@ async def test_digest_prints_the_period_by_theme(nkru: Nkru) -> None:
     assert empty.code == 0 and "No new stories in this period." in empty.out
     assert error_line(bad).startswith("error: --since: 'soon' is not a duration")
     assert error_line(unknown).startswith("error: no route for 'slack:C999' in NKRU_ROUTES")
+
+
+async def test_sqlite_users_never_load_the_postgresql_queue_driver() -> None:
+    """psycopg (procrastinate's driver) needs libpq, which a machine running on SQLite may not
+    have: the wiring imports the job queue only for a PostgreSQL database."""
+    check = (
+        "import sys, bot.app, storage.engine; "
+        "print(sorted({'procrastinate', 'psycopg'} & set(sys.modules)))"
+    )
+    done = await run_process(sys.executable, "-c", check, cwd=REPO_ROOT, env=dict(os.environ))
+    assert done.out.strip() == "[]", done.err

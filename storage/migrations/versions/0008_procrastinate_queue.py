@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from procrastinate.schema import SchemaManager
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -57,6 +56,10 @@ def upgrade() -> None:
         return
     # Already there (applied by hand with `procrastinate schema --apply`): kept as it is.
     if bind.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
+        # Imported here: psycopg, which procrastinate imports, needs libpq, and a SQLite user
+        # need not have it.
+        from procrastinate.schema import SchemaManager
+
         _run_script(SchemaManager.get_schema())
 
 
