@@ -489,3 +489,35 @@ async def test_sqlite_users_never_load_the_postgresql_queue_driver() -> None:
     )
     done = await run_process(sys.executable, "-c", check, cwd=REPO_ROOT, env=dict(os.environ))
     assert done.out.strip() == "[]", done.err
+
+
+def test_poll_once_shows_feeds_done_of_all_and_the_time_left() -> None:
+    """The bar used to pulse with no count: it now has a total, M/N and an estimate."""
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+    from bot.cli.main import _progress_columns
+
+    kinds = {type(column) for column in _progress_columns()}
+    assert {MofNCompleteColumn, TimeRemainingColumn} <= kinds
+
+
+async def test_poll_all_once_says_how_many_feeds_before_the_first_poll(
+    nkru: Nkru, server: FeedServer
+) -> None:
+    from bot.app import open_runtime, poll_all_once
+    from bot.settings import load_settings
+
+    heard: list[object] = []
+    settings = load_settings(
+        database_url=nkru.env["NKRU_DATABASE_URL"],
+        feeds_file=nkru.env["NKRU_FEEDS_FILE"],
+        watchlists=nkru.env["NKRU_WATCHLISTS"],
+    )
+    async with open_runtime(settings) as runtime:
+        from bot.app import seed_feeds
+
+        await seed_feeds(runtime)
+        reports = await poll_all_once(
+            runtime, lambda report: heard.append(report), on_total=lambda n: heard.append(n)
+        )
+    assert heard[0] == len(reports) == 1 and len(heard) == 2
