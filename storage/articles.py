@@ -133,7 +133,7 @@ class SqlArticles:
     """Articles in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def insert_new(self, new: list[NewArticle]) -> list[Article]:
         """Insert the articles whose item_key is not stored yet; return those, in input order."""
@@ -147,7 +147,8 @@ class SqlArticles:
             # sends one INSERT per row: four times slower for a feed of 50 items.) Only the id
             # comes back: the rest of each Article is what was just inserted, and reading it back
             # (datetimes parsed from text on SQLite) was most of this function's time.
-            rows = await self._conn.execute(_insert_new_statement(self._conn.dialect.name), chunk)
+            insert = _insert_new_statement(self.connection.dialect.name)
+            rows = await self.connection.execute(insert, chunk)
             ids = {item_key: int(article_id) for item_key, article_id in rows.all()}
             # Chunk by chunk, between the statements: 10,000 at the end held the event loop.
             stored += [_stored(a, ids[a.item_key]) for a in some if a.item_key in ids]
@@ -167,7 +168,7 @@ class SqlArticles:
         ]
         # In chunks: binding 10,000 rows' parameters at once held the event loop ~0.1 s.
         for start in range(0, len(rows), _BATCH):
-            await self._conn.execute(_SET_STORIES, rows[start : start + _BATCH])
+            await self.connection.execute(_SET_STORIES, rows[start : start + _BATCH])
 
     async def member_signatures_after(
         self, after_id: int, since: datetime, limit: int | None = None
@@ -178,13 +179,13 @@ class SqlArticles:
         if limit is not None:
             values["limit"] = limit
         stmt = _MEMBER_SIGNATURES_AFTER if limit is None else _MEMBER_SIGNATURES_PAGE
-        rows = await self._conn.execute(stmt, values)
+        rows = await self.connection.execute(stmt, values)
         return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
 
     async def get(self, article_id: int) -> Article | None:
         """One article by id."""
         stmt = select(*COLUMNS).where(articles.c.id == article_id)
-        row = (await self._conn.execute(stmt)).mappings().first()
+        row = (await self.connection.execute(stmt)).mappings().first()
         return to_article(row) if row else None
 
     async def search(self, query: str, limit: int = 20) -> list[Article]:
@@ -193,13 +194,13 @@ class SqlArticles:
         phrases = parse_query(query)
         if not phrases:
             return []
-        statement = search_statement(self._conn.dialect.name, phrases, COLUMNS, limit)
-        rows = await self._conn.execute(statement)
+        statement = search_statement(self.connection.dialect.name, phrases, COLUMNS, limit)
+        rows = await self.connection.execute(statement)
         return [to_article(row) for row in rows.mappings()]
 
     async def latest(self, limit: int = 10) -> list[Article]:
         """The newest stored articles."""
-        rows = await self._conn.execute(_newest(select(*COLUMNS), limit))
+        rows = await self.connection.execute(_newest(select(*COLUMNS), limit))
         return [to_article(row) for row in rows.mappings()]
 
     async def outlets(self, story_id: int) -> list[str]:
@@ -209,13 +210,14 @@ class SqlArticles:
             .where(articles.c.story_id == story_id)
             .order_by(articles.c.fetched_at, articles.c.id)
         )
-        names = (await self._conn.execute(stmt)).scalars().all()
+        names = (await self.connection.execute(stmt)).scalars().all()
         return list(dict.fromkeys(names))
 
     async def purge_fetched_before(self, cutoff: datetime) -> int:
         """Retention: delete articles fetched before the cutoff; a story that lost its lead is
         led (and titled) by its oldest report left."""
-        result = await self._conn.execute(delete(articles).where(articles.c.fetched_at < cutoff))
+        stale = delete(articles).where(articles.c.fetched_at < cutoff)
+        result = await self.connection.execute(stale)
         await self._lead_lost_stories()
         return int(result.rowcount or 0)
 
@@ -225,11 +227,11 @@ class SqlArticles:
         Every such story, not only those of this purge: a database where an earlier version
         purged leads without moving them is repaired by the next retention run.
         """
-        rows = (await self._conn.execute(_LEADS_LOST)).all()
+        rows = (await self.connection.execute(_LEADS_LOST)).all()
         moved = [
             {"story_id_": story_id, "lead_": oldest}
             for story_id, lead, oldest in rows
             if lead is not None or oldest is not None  # else already without a lead
         ]
         if moved:
-            await self._conn.execute(_SET_LEAD, moved)
+            await self.connection.execute(_SET_LEAD, moved)

@@ -13,7 +13,7 @@ class SqlAuditLog:
     """the audit log in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def record(self, entry: AuditEntry) -> int:
         """Append an entry; its id."""
@@ -28,7 +28,7 @@ class SqlAuditLog:
             "detail": entry.detail,
             "outcome": entry.outcome,
         }
-        result = await self._conn.execute(
+        result = await self.connection.execute(
             insert(audit_log).values(values).returning(audit_log.c.id)
         )
         return int(result.scalar_one())
@@ -36,7 +36,7 @@ class SqlAuditLog:
     async def recent(self, limit: int = 20) -> list[AuditEntry]:
         """The newest entries first."""
         stmt = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
-        rows = (await self._conn.execute(stmt)).mappings().all()
+        rows = (await self.connection.execute(stmt)).mappings().all()
         return [
             AuditEntry(
                 at=row["at"],

@@ -79,12 +79,12 @@ class SqlFeeds:
     """Feeds in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def add(self, feed: NewFeed, now: datetime) -> Feed:
         """Add one feed, or raise FeedExistsError naming the feed that already has the URL."""
-        stmt = insert_ignore(self._conn, feeds, ["url"]).values(_new_row(feed, now))
-        row = (await self._conn.execute(stmt.returning(*feeds.c))).mappings().first()
+        stmt = insert_ignore(self.connection, feeds, ["url"]).values(_new_row(feed, now))
+        row = (await self.connection.execute(stmt.returning(*feeds.c))).mappings().first()
         if row is None:
             existing = await self.get_by_url(feed.url)
             assert existing is not None
@@ -95,34 +95,35 @@ class SqlFeeds:
         """Add the feeds whose URL is not stored yet; return only those added."""
         if not new:
             return []
-        stmt = insert_ignore(self._conn, feeds, ["url"]).returning(*feeds.c)
-        rows = await self._conn.execute(stmt, [_new_row(feed, now) for feed in new])
+        stmt = insert_ignore(self.connection, feeds, ["url"]).returning(*feeds.c)
+        rows = await self.connection.execute(stmt, [_new_row(feed, now) for feed in new])
         return [_to_feed(row) for row in rows.mappings()]
 
     async def get(self, feed_id: int) -> Feed | None:
         """The feed with this id."""
-        row = (await self._conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
+        row = (await self.connection.execute(_GET, {"feed_id": feed_id})).mappings().first()
         return _to_feed(row) if row else None
 
     async def get_with_origin(self, feed_id: int) -> tuple[Feed, str] | None:
         """The feed with this id and who added it (`origin_of`), in one query."""
-        row = (await self._conn.execute(_GET, {"feed_id": feed_id})).mappings().first()
+        row = (await self.connection.execute(_GET, {"feed_id": feed_id})).mappings().first()
         return (_to_feed(row), row["origin"]) if row else None
 
     async def origin_of(self, feed_id: int) -> str | None:
         """Who added the feed: "seed", "cli", "chat"… (None if it does not exist)."""
         stmt = select(feeds.c.origin).where(feeds.c.id == feed_id)
-        origin: str | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        origin: str | None = (await self.connection.execute(stmt)).scalar_one_or_none()
         return origin
 
     async def get_by_url(self, url: str) -> Feed | None:
         """The feed with this URL."""
-        row = (await self._conn.execute(select(feeds).where(feeds.c.url == url))).mappings().first()
+        stmt = select(feeds).where(feeds.c.url == url)
+        row = (await self.connection.execute(stmt)).mappings().first()
         return _to_feed(row) if row else None
 
     async def list_all(self) -> list[Feed]:
         """Every feed, by id."""
-        rows = await self._conn.execute(select(feeds).order_by(feeds.c.id))
+        rows = await self.connection.execute(select(feeds).order_by(feeds.c.id))
         return [_to_feed(row) for row in rows.mappings()]
 
     async def due(self, now: datetime) -> list[Feed]:
@@ -133,14 +134,14 @@ class SqlFeeds:
             .where(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now))
             .order_by(feeds.c.next_poll_at)
         )
-        return [_to_feed(row) for row in (await self._conn.execute(stmt)).mappings()]
+        return [_to_feed(row) for row in (await self.connection.execute(stmt)).mappings()]
 
     async def due_for_poll(self, now: datetime, limit: int) -> list[tuple[Feed, str]]:
         """Up to `limit` enabled feeds due at `now` with who added them: never polled first,
         then the longest overdue. Two index lookups on next_poll_at, whatever the feed count."""
         enabled = feeds.c.enabled.is_(True)
         never = select(feeds).where(enabled, feeds.c.next_poll_at.is_(None)).limit(limit)
-        rows = list((await self._conn.execute(never)).mappings())
+        rows = list((await self.connection.execute(never)).mappings())
         if len(rows) < limit:
             overdue = (
                 select(feeds)
@@ -148,7 +149,7 @@ class SqlFeeds:
                 .order_by(feeds.c.next_poll_at, feeds.c.id)
                 .limit(limit - len(rows))
             )
-            rows += (await self._conn.execute(overdue)).mappings()
+            rows += (await self.connection.execute(overdue)).mappings()
         return [(_to_feed(row), row["origin"]) for row in rows]
 
     async def next_due_at(self, polling: Collection[int] = ()) -> datetime | None:
@@ -157,12 +158,12 @@ class SqlFeeds:
         stmt = select(func.min(feeds.c.next_poll_at)).where(feeds.c.enabled.is_(True))
         if polling:
             stmt = stmt.where(feeds.c.id.not_in(sorted(polling)))
-        found: datetime | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        found: datetime | None = (await self.connection.execute(stmt)).scalar_one_or_none()
         return found
 
     async def remove(self, feed_id: int) -> bool:
         """Delete a feed (its stored articles stay, detached); True if it existed."""
-        result = await self._conn.execute(delete(feeds).where(feeds.c.id == feed_id))
+        result = await self.connection.execute(delete(feeds).where(feeds.c.id == feed_id))
         return bool(result.rowcount)
 
     async def set_enabled(self, feed_id: int, enabled: bool, now: datetime) -> bool:
@@ -181,7 +182,8 @@ class SqlFeeds:
                 "status": FeedStatus.DISABLED.value,
                 "disabled_reason": "disabled by an admin",
             }
-        result = await self._conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+        stmt = update(feeds).where(feeds.c.id == feed_id).values(values)
+        result = await self.connection.execute(stmt)
         return bool(result.rowcount)
 
     async def record_poll(self, feed_id: int, state: PollState) -> None:
@@ -207,11 +209,11 @@ class SqlFeeds:
         values |= {key: value for key, value in optional.items() if value is not None}
         params = {f"{key}_": value for key, value in values.items()}
         params |= {"feed_id_": feed_id, "new_items_": state.new_items}
-        await self._conn.execute(_poll_update(tuple(values)), params)
+        await self.connection.execute(_poll_update(tuple(values)), params)
 
     async def count_by_status(self) -> dict[str, int]:
         """How many feeds are ok, failing and disabled."""
-        rows = await self._conn.execute(
+        rows = await self.connection.execute(
             select(feeds.c.status, func.count()).group_by(feeds.c.status)
         )
         return {status: count for status, count in rows.all()}

@@ -16,7 +16,7 @@ class SqlInstances:
     """The instances table, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def beat(self, instance: Instance) -> None:
         """Add the instance, or record its heartbeat (`seen_at`) if it is stored already."""
@@ -28,14 +28,14 @@ class SqlInstances:
             "seen_at": instance.seen_at,
         }
         # Added again if another process took it for gone and removed it (e.g. a long pause).
-        await self._conn.execute(upsert(self._conn, instances, ["id"], ["seen_at"]), row)
+        await self.connection.execute(upsert(self.connection, instances, ["id"], ["seen_at"]), row)
 
     async def all(self) -> list[Instance]:
         """Every stored instance."""
-        rows = (await self._conn.execute(select(instances))).mappings().all()
+        rows = (await self.connection.execute(select(instances))).mappings().all()
         return [Instance(**row) for row in rows]
 
     async def remove(self, ids: Collection[str]) -> None:
         """Forget these instances."""
         if ids:
-            await self._conn.execute(delete(instances).where(instances.c.id.in_(list(ids))))
+            await self.connection.execute(delete(instances).where(instances.c.id.in_(list(ids))))

@@ -16,7 +16,7 @@ class SqlMutes:
     """Per-channel mutes in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def mute(
         self,
@@ -34,16 +34,19 @@ class SqlMutes:
             "created_by": created_by,
             "created_at": now,
         }
-        await self._conn.execute(
+        await self.connection.execute(
             upsert(
-                self._conn, mutes, ["destination", "theme"], ["until", "created_by", "created_at"]
+                self.connection,
+                mutes,
+                ["destination", "theme"],
+                ["until", "created_by", "created_at"],
             ),
             [row],
         )
 
     async def unmute(self, destination: str, theme: str) -> bool:
         """Lift a mute; False if the theme was not muted there."""
-        result = await self._conn.execute(
+        result = await self.connection.execute(
             delete(mutes).where(mutes.c.destination == destination, mutes.c.theme == theme)
         )
         return bool(result.rowcount)
@@ -53,7 +56,7 @@ class SqlMutes:
         stmt = select(mutes.c.theme, mutes.c.until).where(
             mutes.c.destination == destination, mutes.c.until > now
         )
-        return {theme: until for theme, until in (await self._conn.execute(stmt)).all()}
+        return {theme: until for theme, until in (await self.connection.execute(stmt)).all()}
 
     async def muted_themes(self, destinations: Iterable[str], now: datetime) -> dict[str, set[str]]:
         """For each destination with active mutes, the muted themes (the delivery worker's view)."""
@@ -64,6 +67,6 @@ class SqlMutes:
             mutes.c.destination.in_(wanted), mutes.c.until > now
         )
         found: dict[str, set[str]] = {}
-        for destination, theme in (await self._conn.execute(stmt)).all():
+        for destination, theme in (await self.connection.execute(stmt)).all():
             found.setdefault(destination, set()).add(theme)
         return found

@@ -187,7 +187,7 @@ class SqlOutbox:
     """The outbox in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def enqueue(self, entries: list[OutboxEntry], now: datetime) -> int:
         """Queue alerts; an article is queued at most once per destination. Returns how many."""
@@ -206,9 +206,8 @@ class SqlOutbox:
             }
             for entry in entries
         ]
-        return len(
-            (await self._conn.execute(_enqueue_statement(self._conn.dialect.name), rows)).all()
-        )
+        enqueue = _enqueue_statement(self.connection.dialect.name)
+        return len((await self.connection.execute(enqueue, rows)).all())
 
     async def has_new_alert(self, story_id: int, destination: str) -> bool:
         """Whether the story was already queued as a new alert for this destination."""
@@ -218,7 +217,7 @@ class SqlOutbox:
             .where(outbox.c.kind == "new")
             .limit(1)
         )
-        return (await self._conn.execute(stmt)).first() is not None
+        return (await self.connection.execute(stmt)).first() is not None
 
     async def stories_with_new_alert(self, story_ids: Iterable[int], destination: str) -> set[int]:
         """`has_new_alert` for many stories in one query: the ids that have a "new" entry."""
@@ -226,14 +225,14 @@ class SqlOutbox:
         found: set[int] = set()
         for start in range(0, len(ids), _ID_BATCH):
             params = {"story_ids": ids[start : start + _ID_BATCH], "destination": destination}
-            rows = await self._conn.execute(_STORIES_WITH_NEW_ALERT, params)
+            rows = await self.connection.execute(_STORIES_WITH_NEW_ALERT, params)
             found.update(int(story_id) for story_id in rows.scalars())
         return found
 
     async def due(self, now: datetime, limit: int = 50) -> list[Alert]:
         """Pending alerts whose time has come, oldest first, rendered as core Alerts."""
-        ids = list((await self._conn.execute(_due_ids(now, limit, ()))).scalars())
-        return await _alerts_by_id(self._conn, ids) if ids else []
+        ids = list((await self.connection.execute(_due_ids(now, limit, ()))).scalars())
+        return await _alerts_by_id(self.connection, ids) if ids else []
 
     async def claim_due(
         self,
@@ -255,7 +254,7 @@ class SqlOutbox:
         (sooner when its holder is known to be gone: `release_claims`). With `only`, just the
         alerts of that destination (the PostgreSQL engine's per-destination delivery job).
         """
-        ids = list((await self._conn.execute(_due_ids(now, limit, skip, only))).scalars())
+        ids = list((await self.connection.execute(_due_ids(now, limit, skip, only))).scalars())
         if not ids:
             return []
         stmt = (
@@ -271,10 +270,9 @@ class SqlOutbox:
             )
             .returning(outbox.c.id)
         )
-        claimed = set((await self._conn.execute(stmt)).scalars())
-        return [
-            alert for alert in await _alerts_by_id(self._conn, ids) if alert.outbox_id in claimed
-        ]
+        claimed = set((await self.connection.execute(stmt)).scalars())
+        rendered = await _alerts_by_id(self.connection, ids)
+        return [alert for alert in rendered if alert.outbox_id in claimed]
 
     async def due_destinations(self, now: datetime) -> set[str]:
         """The destinations that have pending alerts due at `now`."""
@@ -283,7 +281,7 @@ class SqlOutbox:
             .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
             .distinct()
         )
-        return set((await self._conn.execute(stmt)).scalars())
+        return set((await self.connection.execute(stmt)).scalars())
 
     async def release_claims(self, holders: Collection[str], now: datetime) -> int:
         """Make the pending alerts claimed by these (gone) instances due at `now`; how many.
@@ -301,11 +299,11 @@ class SqlOutbox:
             .values(next_attempt_at=now, claimed_by=None)
             .returning(outbox.c.id)
         )
-        return len((await self._conn.execute(stmt)).all())
+        return len((await self.connection.execute(stmt)).all())
 
     async def mark_sent(self, outbox_id: int, remote_id: str | None, now: datetime) -> None:
         """Record a confirmed delivery."""
-        await self._conn.execute(
+        await self.connection.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
             .values(
@@ -328,11 +326,11 @@ class SqlOutbox:
             values["status"] = DEAD
         else:
             values["next_attempt_at"] = retry_at
-        await self._conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
+        await self.connection.execute(update(outbox).where(outbox.c.id == outbox_id).values(values))
 
     async def postpone(self, outbox_id: int, until: datetime) -> None:
         """Hold a claimed entry until `until` (quiet hours); the claim does not count as a try."""
-        await self._conn.execute(
+        await self.connection.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
             .values(next_attempt_at=until, claims=outbox.c.claims - 1, claimed_by=None)
@@ -340,7 +338,7 @@ class SqlOutbox:
 
     async def mark_muted(self, outbox_id: int, now: datetime) -> None:
         """Record that the entry was not sent because its themes are muted in that channel."""
-        await self._conn.execute(
+        await self.connection.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id)
             .values(
@@ -353,11 +351,11 @@ class SqlOutbox:
     async def attempts(self, outbox_id: int) -> int:
         """How many times delivery of this entry was tried."""
         stmt = select(outbox.c.attempts).where(outbox.c.id == outbox_id)
-        return int((await self._conn.execute(stmt)).scalar_one())
+        return int((await self.connection.execute(stmt)).scalar_one())
 
     async def count_by_status(self) -> dict[str, int]:
         """Backlog figures for `status`: pending, sent, dead."""
-        rows = await self._conn.execute(
+        rows = await self.connection.execute(
             select(outbox.c.status, func.count()).group_by(outbox.c.status)
         )
         return {status: count for status, count in rows.all()}

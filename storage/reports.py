@@ -17,7 +17,7 @@ class SqlReports:
     """Read-only reports in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def latest_matched_story_ids(self, limit: int, theme: str | None = None) -> list[int]:
         """Ids of the stories with the newest reports (latest activity, storage.headline) that
@@ -35,7 +35,7 @@ class SqlReports:
             .order_by(headline.active_at().desc(), stories.c.id.desc())
             .limit(limit)
         )
-        return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]
+        return [int(story_id) for story_id in (await self.connection.execute(stmt)).scalars()]
 
     async def troubled_feeds(self, limit: int) -> list[FeedTrouble]:
         """Up to `limit` failing or disabled feeds: failing ones first, longest failing first."""
@@ -59,7 +59,7 @@ class SqlReports:
             )
             .limit(limit)
         )
-        rows = (await self._conn.execute(stmt)).mappings().all()
+        rows = (await self.connection.execute(stmt)).mappings().all()
         return [
             FeedTrouble(
                 name=row["name"],
@@ -78,7 +78,7 @@ class SqlReports:
         """When any feed was last polled (None before the first poll)."""
         stmt = select(func.max(feeds.c.last_polled_at))
         # MAX keeps the column's type, so the value comes back as an aware UTC datetime.
-        value: datetime | None = (await self._conn.execute(stmt)).scalar_one()
+        value: datetime | None = (await self.connection.execute(stmt)).scalar_one()
         return value
 
     async def dead_deliveries(self, since: datetime) -> list[DeadDeliveries]:
@@ -89,12 +89,12 @@ class SqlReports:
             .where(outbox.c.status == DEAD, outbox.c.created_at >= since)
             .group_by(outbox.c.destination)
         )
-        grouped = (await self._conn.execute(counts)).all()
+        grouped = (await self.connection.execute(counts)).all()
         if not grouped:
             return []
         last_ids = [int(row[2]) for row in grouped]
         errors_stmt = select(outbox.c.id, outbox.c.last_error).where(outbox.c.id.in_(last_ids))
-        errors = {int(i): error for i, error in (await self._conn.execute(errors_stmt)).all()}
+        errors = {int(i): error for i, error in (await self.connection.execute(errors_stmt)).all()}
         found = [
             DeadDeliveries(destination, int(count), errors.get(int(last_id)))
             for destination, count, last_id in grouped

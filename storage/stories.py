@@ -96,7 +96,7 @@ class SqlStories:
     """Stories in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def signatures_after(
         self, after_id: int, since: datetime, limit: int | None = None
@@ -107,7 +107,7 @@ class SqlStories:
         if limit is not None:
             values["limit"] = limit
         stmt = _SIGNATURES_AFTER if limit is None else _SIGNATURES_PAGE
-        rows = await self._conn.execute(stmt, values)
+        rows = await self.connection.execute(stmt, values)
         return [(int(r[0]), bytes(r[1]), r[2]) for r in rows.all()]
 
     async def create_many(self, new: list[NewStory], seen_at: datetime) -> list[int]:
@@ -132,7 +132,7 @@ class SqlStories:
             ]
             # Matched back by lead article (one story per lead), not by RETURNING order: see
             # articles.insert_new for why not sort_by_parameter_order.
-            result = await self._conn.execute(_CREATE, rows)
+            result = await self.connection.execute(_CREATE, rows)
             returned = {int(lead): int(story_id) for lead, story_id in result.all()}
             ids.extend(
                 returned[story.lead_article_id] for story in new[start : start + _STORY_BATCH]
@@ -155,7 +155,7 @@ class SqlStories:
         if not story_ids:
             return
         counts = Counter(story_ids)
-        await self._conn.execute(
+        await self.connection.execute(
             _ATTACH,
             [
                 {"story_id_": story_id, "reports_": reports, "seen_at_": seen_at}
@@ -170,14 +170,14 @@ class SqlStories:
         stmt = _views().order_by(newest, stories.c.id.desc()).limit(limit)
         if since is not None:
             stmt = stmt.where(stories.c.first_seen_at >= since)
-        return await _to_views(self._conn, stmt)
+        return await _to_views(self.connection, stmt)
 
     async def views(self, story_ids: list[int]) -> list[StoryView]:
         """The given stories (those that still exist), in no particular order."""
         found: list[StoryView] = []
         for start in range(0, len(story_ids), _STORY_BATCH):
             chunk = story_ids[start : start + _STORY_BATCH]
-            found += await _to_views(self._conn, _views().where(stories.c.id.in_(chunk)))
+            found += await _to_views(self.connection, _views().where(stories.c.id.in_(chunk)))
         return found
 
     async def ids_seen_since(
@@ -191,14 +191,15 @@ class SqlStories:
                 articles.c.fetched_at >= since, articles.c.published_at >= published_from
             )
             stmt = stmt.where(stories.c.id.in_(reported))
-        return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]
+        return [int(story_id) for story_id in (await self.connection.execute(stmt)).scalars()]
 
     async def count_seen_since(self, since: datetime) -> int:
         """How many stories were first seen since `since`."""
         stmt = select(func.count()).select_from(stories).where(stories.c.first_seen_at >= since)
-        return int((await self._conn.execute(stmt)).scalar_one())
+        return int((await self.connection.execute(stmt)).scalar_one())
 
     async def purge_seen_before(self, cutoff: datetime) -> int:
         """Retention: delete stories not seen since the cutoff (their articles stay, detached)."""
-        result = await self._conn.execute(delete(stories).where(stories.c.last_seen_at < cutoff))
+        stale = delete(stories).where(stories.c.last_seen_at < cutoff)
+        result = await self.connection.execute(stale)
         return int(result.rowcount or 0)

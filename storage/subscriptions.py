@@ -58,7 +58,7 @@ class SqlSubscriptions:
     """Subscription versions in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def add(self, new: NewSubscription, now: datetime) -> StoredSubscription:
         """Append a version; what was stored (with its id)."""
@@ -72,7 +72,7 @@ class SqlSubscriptions:
             "change": new.change,
             "source": new.source,
         }
-        result = await self._conn.execute(insert(subs).values(values).returning(subs.c.id))
+        result = await self.connection.execute(insert(subs).values(values).returning(subs.c.id))
         number = int(result.scalar_one())
         return StoredSubscription(
             number, new.destination, new.spec, now, new.author, new.change, new.source
@@ -80,7 +80,7 @@ class SqlSubscriptions:
 
     async def latest_id(self) -> int | None:
         """The newest version's id of any channel (the cheap check each process runs)."""
-        found = (await self._conn.execute(select(func.max(subs.c.id)))).scalar_one_or_none()
+        found = (await self.connection.execute(select(func.max(subs.c.id)))).scalar_one_or_none()
         return None if found is None else int(found)
 
     async def in_force(self) -> list[StoredSubscription]:
@@ -91,7 +91,7 @@ class SqlSubscriptions:
             .where(subs.c.id.in_(newest.scalar_subquery()), subs.c.active.is_(True))
             .order_by(subs.c.destination)
         )
-        rows = (await self._conn.execute(stmt)).mappings().all()
+        rows = (await self.connection.execute(stmt)).mappings().all()
         return [_stored(row) for row in rows]
 
     async def history(self, destination: str, limit: int = 10) -> list[StoredSubscription]:
@@ -102,5 +102,5 @@ class SqlSubscriptions:
             .order_by(subs.c.id.desc())
             .limit(limit)
         )
-        rows = (await self._conn.execute(stmt)).mappings().all()
+        rows = (await self.connection.execute(stmt)).mappings().all()
         return [_stored(row) for row in rows]

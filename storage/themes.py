@@ -23,7 +23,7 @@ class SqlThemes:
     """Theme matches in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def add_many(self, matched: Iterable[tuple[int, ThemeHit]]) -> None:
         """Store (article id, hit) pairs."""
@@ -38,7 +38,7 @@ class SqlThemes:
             for article_id, hit in matched
         ]
         if rows:
-            await self._conn.execute(article_themes.insert(), rows)
+            await self.connection.execute(article_themes.insert(), rows)
 
     async def of_stories(self, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
         """Per story, its best hit per theme over all its articles, best score first (each
@@ -59,7 +59,7 @@ class SqlThemes:
                 .where(articles.c.story_id.in_(ids[start : start + _ID_BATCH]))
                 .order_by(article_themes.c.article_id)  # equal scores: the earliest report's
             )
-            for story_id, article_id, *rest in (await self._conn.execute(stmt)).all():
+            for story_id, article_id, *rest in (await self.connection.execute(stmt)).all():
                 hit = _hit(tuple(rest), int(article_id))
                 kept = best.setdefault(int(story_id), {})
                 if hit.theme not in kept or hit.score > kept[hit.theme].score:
@@ -82,4 +82,4 @@ class SqlThemes:
         )
         if published_from is not None:
             stmt = stmt.where(articles.c.published_at >= published_from)
-        return [int(story_id) for story_id in (await self._conn.execute(stmt)).scalars()]
+        return [int(story_id) for story_id in (await self.connection.execute(stmt)).scalars()]

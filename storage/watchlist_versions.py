@@ -34,7 +34,7 @@ class SqlWatchlistVersions:
     """Watchlist versions in the database, within one transaction."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self.connection = conn
 
     async def lock(self) -> None:
         """Hold the watchlist writers' lock until this transaction ends.
@@ -45,10 +45,11 @@ class SqlWatchlistVersions:
         it, the first statements would run outside any write transaction and another process could
         store a version between our read and our write).
         """
-        if self._conn.dialect.name == "postgresql":
-            await self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        if self.connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            await self.connection.execute(lock, {"key": _LOCK_KEY})
         else:
-            await self._conn.execute(
+            await self.connection.execute(
                 update(versions).where(versions.c.version == -1).values(version=versions.c.version)
             )
 
@@ -64,7 +65,7 @@ class SqlWatchlistVersions:
             "change": new.change,
             "source": new.source,
         }
-        result = await self._conn.execute(
+        result = await self.connection.execute(
             insert(versions).values(values).returning(versions.c.version)
         )
         number = int(result.scalar_one())
@@ -73,20 +74,20 @@ class SqlWatchlistVersions:
     async def latest_number(self) -> int | None:
         """The newest version's number (the cheap check each process runs on schedule)."""
         found = (
-            await self._conn.execute(select(func.max(versions.c.version)))
+            await self.connection.execute(select(func.max(versions.c.version)))
         ).scalar_one_or_none()
         return None if found is None else int(found)
 
     async def latest(self) -> WatchlistVersion | None:
         """The version in force, or None before the first one is stored."""
         stmt = select(versions).order_by(versions.c.version.desc()).limit(1)
-        row = (await self._conn.execute(stmt)).mappings().first()
+        row = (await self.connection.execute(stmt)).mappings().first()
         return None if row is None else WatchlistVersion(_info(row), row["document"])
 
     async def get(self, version: int) -> WatchlistVersion | None:
         """One version by number."""
         stmt = select(versions).where(versions.c.version == version)
-        row = (await self._conn.execute(stmt)).mappings().first()
+        row = (await self.connection.execute(stmt)).mappings().first()
         return None if row is None else WatchlistVersion(_info(row), row["document"])
 
     async def before(self, version: int) -> WatchlistVersion | None:
@@ -97,25 +98,25 @@ class SqlWatchlistVersions:
             .order_by(versions.c.version.desc())
             .limit(1)
         )
-        row = (await self._conn.execute(stmt)).mappings().first()
+        row = (await self.connection.execute(stmt)).mappings().first()
         return None if row is None else WatchlistVersion(_info(row), row["document"])
 
     async def find_document(self, document: str) -> int | None:
         """The newest version whose document is exactly this text (a file already seen), if any."""
         stmt = select(func.max(versions.c.version)).where(versions.c.document == document)
-        found = (await self._conn.execute(stmt)).scalar_one_or_none()
+        found = (await self.connection.execute(stmt)).scalar_one_or_none()
         return None if found is None else int(found)
 
     async def history(self, limit: int = 20, theme: str | None = None) -> list[VersionInfo]:
         """The newest versions first; with `theme`, only those whose change names that theme."""
         stmt = select(*_META).order_by(versions.c.version.desc())
         if theme is None:
-            rows = (await self._conn.execute(stmt.limit(limit))).mappings().all()
+            rows = (await self.connection.execute(stmt.limit(limit))).mappings().all()
             return [_info(row) for row in rows]
         # LIKE narrows it down in the database; the pattern then drops slugs that merely contain
         # this one ("tumen" in "tumen-bridge"). Slugs are [a-z0-9-], so no LIKE escaping is needed.
         named = re.compile(rf"(?<![a-z0-9-]){re.escape(theme)}(?![a-z0-9-])")
         named_rows = (
-            await self._conn.execute(stmt.where(versions.c.change.contains(theme)))
+            await self.connection.execute(stmt.where(versions.c.change.contains(theme)))
         ).mappings()
         return [info for info in map(_info, named_rows) if named.search(info.change)][:limit]
