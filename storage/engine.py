@@ -55,8 +55,11 @@ class Store:
             raise StorageError(_explain(url, exc)) from exc
         if migrate:
             try:
-                if not await store.is_current():
-                    await store.upgrade()
+                # Checked under the lock too: on a new SQLite file, the first connections race
+                # to switch it to WAL, and the losers get "database is locked" at once.
+                async with _migration_lock(store.engine):
+                    if not await store.is_current():
+                        await store._apply_migrations()
             except (SQLAlchemyError, OSError) as exc:
                 await store.close()
                 raise StorageError(_explain(url, exc)) from exc
@@ -77,7 +80,12 @@ class Store:
 
         The first to get the lock migrates; the others wait, then find the schema at head.
         """
-        async with _migration_lock(self.engine), self.engine.begin() as conn:
+        async with _migration_lock(self.engine):
+            await self._apply_migrations()
+
+    async def _apply_migrations(self) -> None:
+        """`upgrade` for a caller that holds `_migration_lock` already."""
+        async with self.engine.begin() as conn:
             await lock_migrations(conn)
             await conn.run_sync(_alembic_upgrade)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -432,6 +435,30 @@ async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store
 
     await asyncio.gather(*(one() for _ in range(40)))
     assert peak == (1 if store.dialect == "sqlite" else 10)
+
+
+@contextmanager
+def _migration_lock_held(database: Path) -> Iterator[None]:
+    with Path(f"{database}.migrate.lock").open("a+b") as lock_file:
+        fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+async def test_a_process_opening_a_new_sqlite_file_waits_for_the_migrating_one(
+    tmp_path: Path,
+) -> None:
+    # Regression (CI, 1 run in ~30): the openers connected before taking the migration lock,
+    # and the first connections to a new file race to switch it to WAL; a loser got
+    # "database is locked" at once. Now nothing connects until the lock is free.
+    database = tmp_path / "fresh.db"
+    with _migration_lock_held(database):  # as by another process, migrating
+        opening = asyncio.create_task(Store.open(f"sqlite+aiosqlite:///{database}"))
+        await asyncio.sleep(0.3)
+        assert not opening.done()
+        assert not database.exists()  # no connection made, so no WAL switch to race
+    store = await asyncio.wait_for(opening, 30)
+    assert await store.is_current()
+    await store.close()
 
 
 @pytest.mark.timeout(60)  # without the lock this could also hang on SQLite's file lock
