@@ -8,6 +8,7 @@ one line naming the setting and the fix.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from bot.core.durations import parse_duration
 from bot.core.feed_input import MAX_INTERVAL, MIN_INTERVAL, feed_interval
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route, conflicting_update_styles
+from bot.core.web_login import WebLinks
 from bot.settings_names import known_variables, unknown_variables
 
 ENV_PREFIX = "NKRU_"
@@ -320,6 +322,10 @@ class Settings(BaseSettings):
     def web_base(self) -> str:
         """The panel's address: NKRU_WEB_BASE_URL, else the HTTP listener's own."""
         return self.web_base_url or f"http://{self.http_host}:{self.http_port}"
+
+    def web_links(self) -> WebLinks:
+        """What `/nkru web` and `nkru web-login` make sign-in links with."""
+        return WebLinks(self.web_base(), timedelta(seconds=self.web_link_ttl))
 
     @classmethod
     def settings_customise_sources(

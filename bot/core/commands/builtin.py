@@ -109,7 +109,11 @@ def builtin_commands() -> Registry:
             ),
             Command("audit", "[n]", "the latest admin actions (admins)", parse_audit, run_audit),
             Command(
-                "web", "", "a one-time sign-in link to the web panel, for you alone", no_args, run_web
+                "web",
+                "",
+                "a one-time sign-in link to the web panel, for you alone",
+                no_args,
+                run_web,
             ),
             Command("help", "[command]", "this list, or one command's usage", parse_help, run_help),
         ]
