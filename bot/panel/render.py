@@ -23,8 +23,7 @@ def config_of(request: web.Request) -> PanelConfig:
 
 def caller_of(request: web.Request) -> Caller:
     """The signed-in caller (the session middleware put it there)."""
-    caller: Caller = request[USER_KEY]
-    return caller
+    return request[USER_KEY]
 
 
 def is_admin(request: web.Request) -> bool:

@@ -24,7 +24,7 @@ from bot.core.records import LoginGrant
 from bot.core.web_login import caller_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-USER_KEY = "caller"  # request[USER_KEY]: the signed-in Caller
+USER_KEY = web.RequestKey("caller", Caller)  # request[USER_KEY]: the signed-in Caller
 SIGN_IN = "/signin"
 # Answer without a session: the bot's own endpoints, the sign-in pages and the stylesheet.
 PUBLIC_PREFIXES = ("/healthz", "/slack/", SIGN_IN, "/login/", "/static/")

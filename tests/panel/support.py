@@ -79,8 +79,8 @@ class Panel:
 
 
 async def publish_news(world: World) -> None:
-    """Six stories over five hours (the bridge told by four outlets, in three languages), one
-    off-topic item."""
+    """Eight stories over five hours: the bridge told by TASS and Yonhap (and, as stories of their
+    own, in Korean and Russian), one off-topic item."""
     hours = lambda n: NOW - timedelta(hours=n)  # noqa: E731
     await world.publish("arms", ARMS, "Yonhap", hours(5))
     await world.publish("bridge", BRIDGE, "TASS", hours(4))
