@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
+from aiohttp.typedefs import Middleware
 
 from bot.chat_wiring import ChatWiring
 from bot.core.commands.model import Caller, Invocation, ThemeCatalog
@@ -95,10 +96,15 @@ async def publish_news(world: World) -> None:
 
 @asynccontextmanager
 async def running_panel(
-    store: Store, matcher: WatchlistMatcher, *, allow: str = "127.0.0.1/32"
+    store: Store,
+    matcher: WatchlistMatcher,
+    *,
+    allow: str = "127.0.0.1/32",
+    middleware: Middleware | None = None,
 ) -> AsyncIterator[Panel]:
     """The panel on 127.0.0.1 (a free port); feeds added from it may reach `allow` (the chat's
-    rule: public addresses, and the networks NKRU_CHAT_FEED_ALLOW_NETWORKS names)."""
+    rule: public addresses, and the networks NKRU_CHAT_FEED_ALLOW_NETWORKS names). `middleware`
+    wraps every request (benchmarks/panel.py times them with it)."""
     world = World(store, matcher)
     clock = world.clock
     config = settings()
@@ -113,6 +119,8 @@ async def running_panel(
             services=[ChatFeeds(fetcher, 1800, True)],
         )
         app = build_web_app(store, {}, clock)
+        if middleware is not None:
+            app.middlewares.append(middleware)
         wiring = ChatWiring(config, store, service, lambda: catalog, (), {}, clock)
         await add_web_panel(app, wiring)
         runner = await start_http(app, "127.0.0.1", 0)
