@@ -7,12 +7,12 @@ so its results are `/nkru search`'s.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
 
 from bot.core.commands.model import Invocation, StoryLine, ThemeCatalog
 from bot.core.commands.news import story_line
@@ -46,7 +46,7 @@ class Filters:
     page: int
 
 
-def read_filters(query: MultiMapping[str], catalog: ThemeCatalog) -> Filters:
+def read_filters(query: Mapping[str, str], catalog: ThemeCatalog) -> Filters:
     """The query string's filters; FilterError for a value that is not usable."""
     given = {k: query.get(k, "").strip() for k in ("theme", "outlet", "language", "from", "to")}
     theme = given["theme"]
