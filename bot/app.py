@@ -150,7 +150,13 @@ async def open_runtime(
                 routes,
                 ctx.clock,
                 admin=settings.admin_policy(),
-                services=[chat_feeds, watchlist.editor, watchlist, live_routes],
+                services=[
+                    chat_feeds,
+                    watchlist.editor,
+                    watchlist,
+                    live_routes,
+                    settings.web_links(),  # /nkru web
+                ],
             )
             platforms = ChatPlatforms()
             if chat is not None:

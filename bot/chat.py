@@ -43,7 +43,7 @@ from bot.chat_wiring import ChatOpener, ChatPlatforms, ChatSetupError, ChatWirin
 from bot.core.commands.model import CommandHandler, ThemeCatalog
 from bot.core.routing import Route
 from bot.settings import Settings
-from bot.web import bound_port, build_web_app, start_http
+from bot.web import add_web_panel, bound_port, build_web_app, start_http
 
 log = logging.getLogger(__name__)
 ChatMode = Literal["send", "serve"]
@@ -94,6 +94,7 @@ async def open_chat(
     web_app = None
     if mode == "serve":
         web_app = build_web_app(wiring.store, wiring.adapters, wiring.clock)
+        await add_web_panel(web_app, wiring)
     async with AsyncExitStack() as stack:
         try:
             await _open_slack(settings, mode, handler, catalog, platforms, stack, web_app)
@@ -101,7 +102,7 @@ async def open_chat(
             await _open_discord(settings, network, mode, handler, catalog, platforms, stack)
         except (SlackSetupError, DiscordSetupError) as exc:
             raise ChatSetupError(str(exc)) from exc
-        if web_app is not None:  # serving: /healthz, and Slack's /slack/events in HTTP mode
+        if web_app is not None:  # serving: /healthz, the panel, Slack's /slack/events (HTTP mode)
             where = f"{settings.http_host}:{settings.http_port}"
             try:
                 runner = await start_http(web_app, settings.http_host, settings.http_port)

@@ -8,6 +8,7 @@ one line naming the setting and the fix.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from bot.core.durations import parse_duration
 from bot.core.feed_input import MAX_INTERVAL, MIN_INTERVAL, feed_interval
 from bot.core.quiet_hours import QuietHours
 from bot.core.routing import Route, conflicting_update_styles
+from bot.core.web_login import WebLinks
 from bot.settings_names import known_variables, unknown_variables
 
 ENV_PREFIX = "NKRU_"
@@ -45,6 +47,7 @@ SECRET_FIELDS = (
     "slack_app_token",
     "discord_token",
     "discord_webhook_url",
+    "web_secret",
 )
 # Settings that no longer exist but would silently change where traffic goes if ignored.
 REMOVED_SETTINGS = {
@@ -201,12 +204,21 @@ class Settings(BaseSettings):
     # How often each process checks for a new watchlist version (database or watchlists/ files).
     watchlist_check_interval: Seconds = 30.0
 
+    # the web panel (README, "Web panel"), served on the HTTP listener by `nkru run`
+    # its address as people's browsers reach it; None = http://NKRU_HTTP_HOST:NKRU_HTTP_PORT
+    web_base_url: str | None = None
+    web_link_ttl: Seconds = Field(default=600.0, ge=60.0, le=3600.0)  # a sign-in link's life
+    web_session_ttl: Seconds = Field(default=12 * 3600.0, ge=300.0, le=30 * 86400.0)
+
     # secrets: no defaults, ever
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     discord_token: str | None = None
     discord_webhook_url: str | None = None
+    # encrypts the web panel's session cookies; unset: a key made on first start and kept in
+    # the database (table web_keys)
+    web_secret: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -260,6 +272,31 @@ class Settings(BaseSettings):
             )
         return seconds
 
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "not a web address: write the panel's address as browsers reach it, e.g. "
+                "https://nkru.example.org or http://127.0.0.1:8080"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("the panel's address takes no ?query or #fragment: remove it")
+        return value.strip().rstrip("/")
+
+    @field_validator("web_secret")
+    @classmethod
+    def _long_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < 32:
+            raise ValueError(
+                "too short: use at least 32 random characters, e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return value.strip() if value is not None else None
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -281,6 +318,14 @@ class Settings(BaseSettings):
             slack_usergroup_ids=frozenset(self.slack_admin_usergroup_ids),
             slack_workspace_admins=self.slack_workspace_admins,
         )
+
+    def web_base(self) -> str:
+        """The panel's address: NKRU_WEB_BASE_URL, else the HTTP listener's own."""
+        return self.web_base_url or f"http://{self.http_host}:{self.http_port}"
+
+    def web_links(self) -> WebLinks:
+        """What `/nkru web` and `nkru web-login` make sign-in links with."""
+        return WebLinks(self.web_base(), timedelta(seconds=self.web_link_ttl))
 
     @classmethod
     def settings_customise_sources(

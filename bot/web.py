@@ -1,16 +1,25 @@
-"""The bot's HTTP listener (NKRU_HTTP_HOST / NKRU_HTTP_PORT): `/healthz`, and Slack's
-`/slack/events` when Slack runs in HTTP mode (mounted by bot.adapters.slack)."""
+"""The bot's HTTP listener (NKRU_HTTP_HOST / NKRU_HTTP_PORT): `/healthz`, Slack's
+`/slack/events` when Slack runs in HTTP mode (mounted by bot.adapters.slack), and the web panel
+(bot.panel, mounted by `add_web_panel`)."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.panel import PanelConfig, add_panel
+from bot.panel.config import KEY_BYTES, key_from_secret
+from bot.settings import Settings
 from storage.engine import Store
+
+if TYPE_CHECKING:
+    from bot.chat_wiring import ChatWiring
 
 log = logging.getLogger(__name__)
 STORE_KEY = web.AppKey("store", Store)
@@ -69,3 +78,28 @@ def bound_port(runner: web.AppRunner) -> int | None:
         if isinstance(address, tuple) and len(address) >= 2:
             return int(address[1])
     return None
+
+
+async def session_key(settings: Settings, store: Store) -> bytes:
+    """The key of the panel's session cookies: from NKRU_WEB_SECRET, else the one stored in the
+    database (table web_keys), made by the first process that needed it."""
+    if settings.web_secret:
+        return key_from_secret(settings.web_secret)
+    async with store.transaction() as tx:
+        return await tx.web_logins.session_key(secrets.token_bytes(KEY_BYTES))
+
+
+async def add_web_panel(app: web.Application, wiring: ChatWiring) -> None:
+    """Mount the web panel on the listener's application (before it starts)."""
+    settings = wiring.settings
+    config = PanelConfig(
+        store=wiring.store,
+        commands=wiring.handler,
+        admin=settings.admin_policy(),
+        catalog=wiring.catalog,
+        clock=wiring.clock,
+        session_key=await session_key(settings, wiring.store),
+        secure_cookies=settings.web_base().startswith("https://"),
+        session_ttl=int(settings.web_session_ttl),
+    )
+    add_panel(app, config)

@@ -241,6 +241,32 @@ subscriptions = Table(
 )
 
 
+# One-time sign-in links to the web panel (bot.core.web_login, migration 0014): the SHA-256 of
+# the token (never the token), who it signs in as and the facts their platform reported.
+web_logins = Table(
+    "web_logins",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("platform", Text, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("user_name", Text, nullable=False),
+    Column("roles", Text, nullable=False),  # ids separated by spaces
+    Column("permissions", Text, nullable=False),  # facts separated by spaces
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("used_at", UTCDateTime),
+)
+
+# Keys the web panel keeps in the database: "session" encrypts its cookies when NKRU_WEB_SECRET
+# is unset (made by the first process that starts; every process on the database shares it).
+web_keys = Table(
+    "web_keys",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # The full-text index of articles.search_text (migration 0013), which SQLAlchemy does not
 # declare: on SQLite the FTS5 table articles_fts (external content, kept in step with articles
 # by triggers: insert, retention's delete); on PostgreSQL the generated tsvector column

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from storage import locks
 from storage.articles import SqlArticles
 from storage.audit import SqlAuditLog
+from storage.browse import SqlBrowsing
 from storage.feeds import SqlFeeds
 from storage.instances import SqlInstances
 from storage.mutes import SqlMutes
@@ -17,6 +18,7 @@ from storage.stories import SqlStories
 from storage.subscriptions import SqlSubscriptions
 from storage.themes import SqlThemes
 from storage.watchlist_versions import SqlWatchlistVersions
+from storage.web_logins import SqlWebLogins
 
 
 class SqlTransaction:
@@ -36,6 +38,8 @@ class SqlTransaction:
         self.versions = SqlWatchlistVersions(connection)
         self.instances = SqlInstances(connection)
         self.subscriptions = SqlSubscriptions(connection)
+        self.web_logins = SqlWebLogins(connection)
+        self.browse = SqlBrowsing(connection)
 
     @property
     def dialect(self) -> str:

@@ -20,6 +20,7 @@ from bot.cli.support import (
     run_async,
 )
 from bot.cli.watchlist import match, watchlist_app
+from bot.cli.web import web_login
 
 if TYPE_CHECKING:
     from rich.progress import ProgressColumn
@@ -42,6 +43,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(watchlist_app, name="watchlist")
 app.command("match")(match)
 app.command("audit")(audit)
+app.command("web-login")(web_login)
 
 
 @app.command()

@@ -173,3 +173,49 @@ class WatchlistVersion:
     def name(self) -> str:
         """The watchlist's name (its file's stem)."""
         return self.info.name
+
+
+@dataclass(frozen=True, slots=True)
+class LoginGrant:
+    """A stored one-time sign-in link to the web panel (bot.core.web_login): the hash of its
+    token, whose it is (platform identity and the facts the platform reported) and until when
+    it may be used, once."""
+
+    token_hash: str
+    platform: str  # slack | discord | console
+    user_id: str
+    user_name: str
+    roles: frozenset[str]
+    permissions: frozenset[str]
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoryFilter:
+    """Which stories the web panel lists: all are optional and combine (AND).
+
+    `theme`: matched that theme (None: any theme; `matched` False: matched or not);
+    `outlet`: reported by that outlet (its exact name); `language`: reported in it ("en",
+    "ru", "ko", by the script of a report's title); `published_from`/`published_before`:
+    a report published in that span.
+    """
+
+    theme: str | None = None
+    matched: bool = True
+    outlet: str | None = None
+    language: str | None = None
+    published_from: datetime | None = None
+    published_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a story was posted (or is waiting to be): one outbox entry."""
+
+    destination: str
+    kind: str  # new | update
+    status: str  # pending | sent | dead | muted
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None

@@ -27,12 +27,15 @@ from bot.core.models import (
 from bot.core.records import (
     AuditEntry,
     DeadDeliveries,
+    Delivery,
     FeedTrouble,
     Instance,
+    LoginGrant,
     NewFeed,
     NewStory,
     NewVersion,
     OutboxEntry,
+    StoryFilter,
     StoryView,
     VersionInfo,
     WatchlistVersion,
@@ -112,6 +115,16 @@ class Transaction(Protocol):
     @property
     def subscriptions(self) -> Subscriptions:
         """Channel subscriptions made from chat, as versions."""
+        ...
+
+    @property
+    def web_logins(self) -> WebLogins:
+        """One-time sign-in links to the web panel."""
+        ...
+
+    @property
+    def browse(self) -> Browsing:
+        """What the web panel's pages read beyond the chat commands."""
         ...
 
     async def lock_ingest(self) -> None:
@@ -383,3 +396,34 @@ class Subscriptions(Protocol):
 
     async def history(self, destination: str, limit: int = 10) -> list[StoredSubscription]:
         """One channel's versions, newest first."""
+
+
+class WebLogins(Protocol):
+    """One-time sign-in links to the web panel (bot.core.web_login), by the hash of their token."""
+
+    async def add(self, grant: LoginGrant) -> None:
+        """Store a new, unused grant."""
+
+    async def redeem(self, token_hash: str, now: datetime) -> LoginGrant | None:
+        """Mark the grant used and return it, if it is unused and not expired at `now`; else
+        None (the same token never redeems twice, even when two requests race)."""
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Forget the grants that expired before `now`; how many."""
+
+    async def session_key(self, candidate: bytes) -> bytes:
+        """The stored key that encrypts the panel's session cookies: `candidate` is stored if
+        none is yet (the first process to start wins; every process then shares it)."""
+
+
+class Browsing(Protocol):
+    """Read-only queries of the web panel's pages."""
+
+    async def story_ids(self, wanted: StoryFilter, offset: int, limit: int) -> list[int]:
+        """Ids of the stories `wanted` selects, the latest activity first (as `latest`)."""
+
+    async def story_articles(self, story_id: int) -> list[Article]:
+        """Every stored report of a story, in the order they were stored."""
+
+    async def story_deliveries(self, story_id: int) -> list[Delivery]:
+        """Where a story's alerts went (or wait to go), oldest first."""

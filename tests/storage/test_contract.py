@@ -76,6 +76,8 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("DROP TABLE audit_log"))
         await conn.connection.execute(text("DROP TABLE instances"))
         await conn.connection.execute(text("DROP TABLE subscriptions"))
+        await conn.connection.execute(text("DROP TABLE web_logins"))
+        await conn.connection.execute(text("DROP TABLE web_keys"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
         for statement in UNDO_FULLTEXT_INDEX[store.dialect]:
             await conn.connection.execute(text(statement))
@@ -91,6 +93,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
             await conn.connection.execute(text("SELECT claimed_by FROM outbox, instances"))
             await conn.connection.execute(text("SELECT count(*) FROM subscriptions"))
             await conn.connection.execute(text("SELECT image_url FROM articles"))
+            await conn.connection.execute(text("SELECT count(*) FROM web_logins, web_keys"))
     finally:
         await again.close()
 

@@ -40,7 +40,7 @@ class NkruCommands(
     description="North Korea–Russia news monitor",
     guild_only=True,  # alerts, mutes and digests belong to server channels, not DMs
 ):
-    """`/nkru latest|search|themes|digest|status|mute|unmute|help`."""
+    """`/nkru latest|search|themes|digest|status|mute|unmute|web|help`."""
 
     def __init__(self, responder: Responder, catalog: CatalogSource) -> None:
         super().__init__()
@@ -100,6 +100,11 @@ class NkruCommands(
     async def unmute(self, interaction: Interaction, theme: str) -> None:
         """`/nkru unmute <theme>`."""
         await self.responder.run(interaction, "unmute", (theme,))
+
+    @app_commands.command(description="A one-time sign-in link to the web panel, for you alone")
+    async def web(self, interaction: Interaction) -> None:
+        """`/nkru web` (the answer is ephemeral, as every private answer)."""
+        await self.responder.run(interaction, "web", ())
 
     @app_commands.command(name="help", description="What each command does")
     async def help_(self, interaction: Interaction) -> None:

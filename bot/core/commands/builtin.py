@@ -26,6 +26,7 @@ from bot.core.commands.subscribe import (
 )
 from bot.core.commands.subscribe_args import SUBSCRIBE_USAGE, parse_subscribe
 from bot.core.commands.watch import parse_watch, run_watch
+from bot.core.commands.web_command import run_web
 
 
 def builtin_commands() -> Registry:
@@ -107,6 +108,13 @@ def builtin_commands() -> Registry:
                 run_unsubscribe,
             ),
             Command("audit", "[n]", "the latest admin actions (admins)", parse_audit, run_audit),
+            Command(
+                "web",
+                "",
+                "a one-time sign-in link to the web panel, for you alone",
+                no_args,
+                run_web,
+            ),
             Command("help", "[command]", "this list, or one command's usage", parse_help, run_help),
         ]
     )

@@ -32,7 +32,7 @@ async def run_latest(ctx: Context, args: LatestArgs) -> Reply:
             found = await tx.stories.views(ids)
         views = {view.story.id: view for view in found}
         hits = await tx.themes.of_stories(ids)
-    stories = tuple(_view_line(views[i], hits.get(i, [])) for i in ids if i in views)
+    stories = tuple(story_line(views[i], hits.get(i, [])) for i in ids if i in views)
     subject = ctx.catalog.get(args.theme).title if args.theme else None
     if args.every:
         title, empty = "Latest stories, matched or not", "No story is stored yet."
@@ -98,7 +98,9 @@ def route_for(routes: Sequence[Route], destination: str) -> Route:
     return digest_first[0] if digest_first else Route(destination, frozenset())
 
 
-def _view_line(view: StoryView, hits: list[ThemeHit]) -> StoryLine:
+def story_line(view: StoryView, hits: list[ThemeHit]) -> StoryLine:
+    """A story as `latest` shows it: its head, the other outlets, its themes (the web panel's
+    story list shows the same)."""
     when = view.published_at or view.story.first_seen_at
     return StoryLine(
         story_id=view.story.id,
@@ -117,7 +119,7 @@ def _search_line(
 ) -> StoryLine:
     view = heads.get(article.story_id) if article.story_id is not None else None
     if view is not None:
-        return _view_line(view, hits.get(view.story.id, []))
+        return story_line(view, hits.get(view.story.id, []))
     return StoryLine(  # no story (or gone): the article stands alone
         story_id=None,
         title=article.title,

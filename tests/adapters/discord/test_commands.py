@@ -89,7 +89,7 @@ async def test_commands_are_registered_as_one_group(fake: FakeDiscord, bot: Disc
     subcommands = {option["name"]: option for option in group["options"]}
     assert group["name"] == "nkru" and group["dm_permission"] is False  # server channels only
     assert set(subcommands) == {
-        "latest", "search", "themes", "digest", "status", "mute", "unmute", "help",
+        "latest", "search", "themes", "digest", "status", "mute", "unmute", "web", "help",
         "watch", "feeds", "audit", "subscribe", "subscriptions", "unsubscribe",
     }  # fmt: skip
     subscribe = {option["name"]: option for option in subcommands["subscribe"]["options"]}

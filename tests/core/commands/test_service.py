@@ -17,7 +17,7 @@ from tests.core.commands.conftest import ANA, CHANNEL, TROOPS, World, titles
 
 NAMES = [
     "latest", "search", "themes", "digest", "status", "mute", "unmute",
-    "watch", "feeds", "subscribe", "subscriptions", "unsubscribe", "audit", "help",
+    "watch", "feeds", "subscribe", "subscriptions", "unsubscribe", "audit", "web", "help",
 ]  # fmt: skip
 
 

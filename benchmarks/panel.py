@@ -1,0 +1,178 @@
+"""Time the web panel's pages with 100,000 stored stories: server render time, p50 and p95.
+
+Run: .venv/bin/python benchmarks/panel.py [--stories 100000] [--rounds 40]
+
+Fills a database with STORIES stories (120,000 articles: every story's lead and 20,000 more
+reports; a third of the stories matched a watchlist theme; 5 % Russian and 5 % Korean titles,
+from benchmarks/search.py's text), then serves the real panel (bot.web + bot.panel over the real
+command service, as tests/panel does) on 127.0.0.1, signs in with a one-time link and times each
+page as the server sees it: from the request reaching aiohttp to the rendered response (a
+middleware around the panel's own), over `--rounds` requests after a warm-up. SQLite in a
+temporary file; PostgreSQL too when NKRU_TEST_DATABASE_URL is set (in a database of its own,
+nkru_bench_panel, dropped at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import insert, make_url, text
+
+from benchmarks.search import articles_text
+from bot.core.theme_hits import WatchlistMatcher
+from bot.settings import normalize_database_url
+from storage.engine import Store
+from storage.fulltext.terms import index_text
+from storage.schema import article_themes, articles, feeds, stories
+from tests.conftest import REPO_ROOT
+from tests.core.commands.conftest import NOW
+from tests.panel.support import ADMIN, running_panel
+
+BENCH_DATABASE = "nkru_bench_panel"
+EXTRA_REPORTS = 20_000
+OUTLETS = 40
+BATCH = 2_000
+SPAN = timedelta(days=90)
+
+
+def _rows(count: int, themes: list[str]) -> tuple[list[dict[str, object]], ...]:
+    """Feeds, stories, articles and matches, deterministic."""
+    rng = random.Random(17)
+    texts = list(articles_text(count + EXTRA_REPORTS))
+    feed_rows = [
+        {"id": i + 1, "url": f"https://outlet{i}.example/rss", "name": f"Outlet {i}",
+         "interval_seconds": 1800, "created_at": NOW}
+        for i in range(OUTLETS)
+    ]  # fmt: skip
+    story_rows, article_rows, theme_rows = [], [], []
+    for n in range(count + EXTRA_REPORTS):
+        story = n + 1 if n < count else rng.randint(1, count)
+        at = NOW - SPAN * rng.random()
+        title, summary = texts[n]
+        feed = rng.randint(1, OUTLETS)
+        article_rows.append(
+            {"id": n + 1, "item_key": f"k{n}", "feed_id": feed, "story_id": story,
+             "url": f"https://outlet{feed - 1}.example/{n}", "title": title, "summary": summary,
+             "search_text": index_text(title, summary), "source_name": f"Outlet {feed - 1}",
+             "content_hash": f"h{n}", "published_at": at, "fetched_at": at}
+        )  # fmt: skip
+        if n < count:
+            story_rows.append(
+                {"id": story, "title": title, "lead_article_id": n + 1, "first_seen_at": at,
+                 "last_seen_at": at, "article_count": 1, "signature": b"\0" * 8}
+            )  # fmt: skip
+        if rng.random() < 1 / 3:
+            theme_rows.append(
+                {"article_id": n + 1, "theme": rng.choice(themes), "score": 2 + 5 * rng.random(),
+                 "why": "synthetic: a term in the title", "explanation": {"terms": ["x"]}}
+            )  # fmt: skip
+    return feed_rows, story_rows, article_rows, theme_rows
+
+
+async def fill(store: Store, count: int, themes: list[str]) -> None:
+    """Insert the rows in batches."""
+    tables = (feeds, stories, articles, article_themes)
+    for table, rows in zip(tables, _rows(count, themes), strict=True):
+        for start in range(0, len(rows), BATCH):
+            async with store.transaction() as tx:
+                await tx.connection.execute(insert(table), rows[start : start + BATCH])
+    async with store.transaction() as tx:
+        analyze = "ANALYZE" if store.dialect == "sqlite" else "ANALYZE articles, stories"
+        await tx.connection.execute(text(analyze))
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def timing() -> tuple[list[float], Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]]:
+    """A middleware that records each request's time in the server, and the list it fills."""
+    spent: list[float] = []
+
+    @web.middleware
+    async def timed(request: web.Request, handler: Handler) -> web.StreamResponse:
+        start = time.perf_counter()
+        try:
+            return await handler(request)
+        finally:
+            spent.append((time.perf_counter() - start) * 1000)
+
+    return spent, timed
+
+
+async def measure(url: str, count: int, rounds: int) -> None:
+    matcher = WatchlistMatcher.load(REPO_ROOT / "watchlists")
+    themes = [info.slug for info in matcher.catalog().all()]
+    store = await Store.open(url)
+    try:
+        started = time.perf_counter()
+        await fill(store, count, themes)
+        print(f"{store.dialect}: {count:,} stories stored in {time.perf_counter() - started:.0f} s")
+        spent, timed = timing()
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with (
+            running_panel(store, matcher, middleware=timed) as panel,
+            aiohttp.ClientSession(cookie_jar=jar) as client,
+        ):
+            async with client.post(await panel.link(ADMIN)) as signed:
+                assert signed.status == 200, signed.status
+            pages = {
+                "stories": "/stories",
+                "stories, one theme": f"/stories?theme={themes[0]}",
+                "stories, Korean": "/stories?language=ko",
+                "stories, page 40": "/stories?page=40",
+                "story": "/stories/4321",
+                "search (word in ~2 %)": "/search?q=vladivostok",
+                "search (two words)": "/search?q=bridge+vladivostok",
+            }
+            for name, path in pages.items():
+                for _ in range(3):  # warm-up
+                    async with client.get(panel.url + path) as page:
+                        assert page.status == 200, (path, page.status)
+                spent.clear()
+                for _ in range(rounds):
+                    async with client.get(panel.url + path) as page:
+                        await page.read()
+                p50 = statistics.median(spent)
+                p95 = statistics.quantiles(spent, n=20)[-1]
+                print(f"  {name:24} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+    finally:
+        await store.close()
+
+
+async def main(count: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        await measure(f"sqlite+aiosqlite:///{Path(folder) / 'panel.db'}", count, rounds)
+    server = os.environ.get("NKRU_TEST_DATABASE_URL")
+    if server:
+        server = normalize_database_url(server)
+        from benchmarks.search import _admin
+
+        await _admin(server, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
+        await _admin(server, f'CREATE DATABASE "{BENCH_DATABASE}"')
+        try:
+            own = make_url(server).set(database=BENCH_DATABASE).render_as_string(False)
+            await measure(own, count, rounds)
+        finally:
+            await _admin(server, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=40)
+    options = parser.parse_args()
+    asyncio.run(main(options.stories, options.rounds))
