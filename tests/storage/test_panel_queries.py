@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.commands.model import ThemeInfo
 from bot.core.records import NewStory
+from bot.core.trends import load_trends
 from storage.engine import Store
 from storage.transaction import SqlTransaction
 from tests.storage.test_contract import NOW, add_feed, article
@@ -98,3 +100,26 @@ async def test_no_stories_no_rows(store: Store) -> None:
     async with store.transaction() as tx:
         assert await tx.themes.new_stories_per_day(NOW - 30 * DAY, NOW) == []
         assert await tx.articles.published_since(NOW - 30 * DAY, 10) == []
+
+
+async def test_the_trends_count_the_stored_stories_day_by_day(store: Store, feed_id: int) -> None:
+    today = NOW.date()
+    yesterday = NOW - DAY
+    async with store.transaction() as tx:
+        one = await report(tx, feed_id, "one", yesterday, None, "troops")
+        await report(tx, feed_id, "one-today", NOW, one, "troops")  # the same story: once
+        await report(tx, feed_id, "two", NOW, None, "troops", "summits")
+        await report(tx, feed_id, "three", NOW - 40 * DAY, None, "summits")  # before the window
+    themes = [ThemeInfo("troops", "Troops"), ThemeInfo("summits", "Summits"), ThemeInfo("un", "UN")]
+
+    trends = await load_trends(store, themes, today, 30)
+
+    counts = {series.slug: series.counts for series in trends.series}
+    assert trends.days[-1] == today and len(trends.days) == 30
+    assert counts == {
+        "troops": (0,) * 28 + (1, 1),
+        "summits": (0,) * 29 + (1,),
+        "un": (0,) * 30,  # no story at all: a line at zero
+    }
+    with pytest.raises(ValueError, match="1 to 366 days"):
+        await load_trends(store, themes, today, 400)
