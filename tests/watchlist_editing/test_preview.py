@@ -3,20 +3,23 @@ stored articles of the last days, with the real matcher's explanations, on both 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
 import pytest
+import tomlkit
 
 from bot.core.models import Article, NewArticle, ThemeHit
 from bot.core.records import NewFeed
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Watchlist, WatchlistError
-from bot.core.watchlist_editing.document import add_terms, delete_theme
+from bot.core.watchlist_editing.document import add_terms, delete_theme, new_theme
 from bot.core.watchlist_editing.live import LiveWatchlist, compile_matcher
-from bot.core.watchlist_editing.preview import compare, preview_draft
+from bot.core.watchlist_editing.preview import Probe, compare, preview_draft
 from storage.engine import Store
+from tests.conftest import REPO_ROOT
 from tests.watchlist_editing.harness import WATCHLIST, open_live, watchlist_folder
 
 FEED = "https://wire.example/rss"
@@ -144,3 +147,68 @@ def test_a_deleted_themes_articles_stop_matching_and_it_is_still_counted() -> No
 
 def _load(text: str) -> Watchlist:
     return load_watchlist_text(text, "nkru.toml")
+
+
+def labelled_articles() -> list[Article]:
+    """Every article of tests/data (on-topic news in three languages, and off-topic)."""
+    rows = [
+        json.loads(line)
+        for path in sorted((REPO_ROOT / "tests" / "data").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    return [
+        Article(n, 1, f"k{n}", None, row["title"], row["summary"], NOW, NOW, "Wire")
+        for n, row in enumerate(rows)
+    ]
+
+
+def _with_min_score(text: str, slug: str, score: float) -> str:
+    """The document with `slug`'s min_score set (tomlkit, as the chat edits work)."""
+    document = tomlkit.parse(text)
+    for theme in document["themes"]:
+        if theme["slug"] == slug:
+            theme["min_score"] = score
+    return document.as_string()
+
+
+def _theme_block(text: str, slug: str) -> str:
+    """The `[[themes]]` table of `slug` as text, to append elsewhere."""
+    table = next(t for t in tomlkit.parse(text)["themes"] if t["slug"] == slug)
+    return "\n" + tomlkit.dumps({"themes": [table]})
+
+
+DRAFTS = {
+    "a term and an exclusion": DRAFT,
+    "a common word": add_terms(TEXT, "summits", ["said"]),
+    "a theme deleted": delete_theme(TEXT, "troops"),
+    "a new theme": new_theme(TEXT, "kaesong", "Kaesong"),
+    "an exclusion of a context word": add_terms(TEXT, "troops", ["Moscow"], "exclude"),
+    "a shared context group": TEXT.replace('"DPRK",', "", 1),  # from groups.north-korea
+    "a higher bar": _with_min_score(TEXT, "arms-transfers", 4.0),
+    "a lower bar": _with_min_score(TEXT, "energy-trade", 0.5),
+    "themes reordered": delete_theme(TEXT, "troops") + _theme_block(TEXT, "troops"),
+}
+
+
+@pytest.mark.parametrize("name", DRAFTS)
+def test_narrowing_to_the_changed_themes_changes_no_result(name: str) -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFTS[name]))
+    articles = labelled_articles()
+
+    narrowed = compare(before, after, articles, listed=10_000)
+    full = compare(before, after, articles, listed=10_000, narrow=False)
+
+    assert narrowed == full
+    changes = narrowed.newly_total + narrowed.stopped_total
+    assert changes > 0 or name in ("a new theme", "themes reordered")  # not a vacuous check
+
+
+def test_the_probe_leaves_out_the_articles_no_changed_theme_concerns() -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+    probe = Probe(before, after)
+
+    concerned = [a for a in labelled_articles() if probe.may_differ(a.title, a.summary)]
+
+    assert 0 < len(concerned) < len(labelled_articles()) / 2
+    assert not Probe(before, before).may_differ(TROOPS, "")  # the same watchlist: never
+    assert probe.may_differ(PONTOON, "") and probe.may_differ(TROOPS, "")

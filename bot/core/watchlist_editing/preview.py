@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.core.models import Article, ThemeHit
 from bot.core.theme_hits import WatchlistMatcher, theme_hit
 from bot.core.watchlist.load import load_watchlist_text
+from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist
+from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
 from bot.core.watchlist_editing.diff import diff_watchlists
 from bot.core.watchlist_editing.editor import WatchlistEditor
@@ -119,14 +122,24 @@ def compare(
     after: WatchlistMatcher,
     articles: Sequence[Article],
     listed: int = LISTED,
+    *,
+    narrow: bool = True,
 ) -> Comparison:
-    """Match each article with both matchers and collect what differs (module docstring)."""
+    """Match each article with both matchers and collect what differs (module docstring).
+
+    With `narrow`, the draft's matcher runs only where it can disagree (see `Probe`): the
+    result is the same, in about half the time.
+    """
     tally = _Tally(before, after)
+    probe = Probe(before, after) if narrow else None
     newly: list[ArticleChange] = []
     stopped: list[ArticleChange] = []
     totals = [0, 0]
     for article in articles:
         old = _by_slug(before.matcher.match(article.title, article.summary))
+        if probe is not None and not probe.may_differ(article.title, article.summary):
+            tally.add(old, old)
+            continue
         new = _by_slug(after.matcher.match(article.title, article.summary))
         tally.add(old, new)
         gained = [match for slug, match in new.items() if slug not in old]
@@ -139,6 +152,41 @@ def compare(
     return Comparison(
         len(articles), tuple(newly), tuple(stopped), totals[0], totals[1], tally.counts()
     )
+
+
+class Probe:
+    """Whether two watchlists can file an article differently, from a cheap scan.
+
+    By the matching rules (`bot.core.watchlist.scoring`) a theme matches only with points from
+    its own indicator terms (min_score is above 0), and which of the matching themes are kept
+    as the article's subject depends on those matching themes alone. So where no indicator term
+    of a theme the draft adds, removes or changes (its context groups and exclusions included)
+    occurs, neither version matches such a theme, every other theme is the same in both, and
+    both file the article alike. The probe is a matcher of just those terms (both versions'),
+    and `Matcher.find` says whether any occurs: the same search as the poll's, on far fewer terms.
+    """
+
+    def __init__(self, before: WatchlistMatcher, after: WatchlistMatcher) -> None:
+        old, new = before.matcher.themes, after.matcher.themes
+        changed = [theme for slug, theme in old.items() if new.get(slug) != theme]
+        changed += [theme for slug, theme in new.items() if old.get(slug) != theme]
+        # Themes in another order could break a tie another way: then every theme counts.
+        self.reordered = [s for s in old if s in new] != [s for s in new if s in old]
+        # Only the indicator terms, under slugs of their own (a theme's two versions differ).
+        probes = tuple(
+            replace(theme, slug=f"probe-{index}", require=(), exclude=())
+            for index, theme in enumerate(changed)
+        )
+        watchlist = Watchlist("probe", "probe", Path("probe.toml"), probes)
+        self.matcher = Matcher.from_watchlists([watchlist]) if probes else None
+
+    def may_differ(self, title: str, summary: str) -> bool:
+        """False when both watchlists certainly file this article alike."""
+        if self.reordered:
+            return True
+        if self.matcher is None:
+            return False
+        return bool(self.matcher.find(*matching_text(title, summary)))
 
 
 def _by_slug(matches: list[ThemeMatch]) -> dict[str, ThemeMatch]:

@@ -1,0 +1,186 @@
+"""Time the watchlist edit preview with 1,000 and 10,000 articles published in the last week.
+
+Run: .venv/bin/python benchmarks/watchlist_preview.py [--sizes 1000 10000] [--postgresql URL]
+
+A database (SQLite in a temporary file; with --postgresql also a database of its own on that
+server, `nkru_bench_preview`, dropped at the end) holds the default watchlist as version 1 and
+N articles published over the last seven days, of two kinds of news:
+
+* "wire": synthetic agency copy (benchmarks/_synthetic), of which the watchlist files ~14 %;
+* "on-topic": the labelled and held-out articles of tests/data (North Korea and Russia, in
+  English, Russian and Korean), repeated, of which it files ~70 %: the worst case, as every
+  filed article costs scoring.
+
+The draft adds a term to one theme and an exclusion to another (a typical edit). Printed: the
+median of five `preview_draft` calls after a warm-up, and its parts: reading the articles,
+compiling the two matchers, matching every article with both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benchmarks import _synthetic
+from bot.core.models import NewArticle
+from bot.core.records import NewFeed
+from bot.core.watchlist.load import load_watchlist_text
+from bot.core.watchlist_editing.document import add_terms
+from bot.core.watchlist_editing.editor import FILE_AUTHOR, WatchlistEditor, When
+from bot.core.watchlist_editing.live import compile_matcher
+from bot.core.watchlist_editing.preview import compare, preview_draft
+from storage.engine import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+WATCHLIST = ROOT / "watchlists" / "nkru.toml"
+DATA = ROOT / "tests" / "data"
+NOW = datetime.now(UTC)
+BENCH_DATABASE = "nkru_bench_preview"
+RUNS = 5
+
+
+def on_topic() -> list[tuple[str, str]]:
+    """The labelled articles of tests/data: (title, summary)."""
+    rows = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            rows.append((item["title"], item["summary"]))
+    return rows
+
+
+def texts(kind: str, count: int) -> list[tuple[str, str]]:
+    """`count` (title, summary) pairs of one kind of news."""
+    if kind == "wire":
+        return _synthetic.headlines(count, _synthetic.SEED)
+    pool = on_topic()
+    return [pool[i % len(pool)] for i in range(count)]
+
+
+async def fill(store: Store, kind: str, count: int) -> None:
+    """Version 1 of the watchlist and `count` articles spread over the last week."""
+    editor = WatchlistEditor(store, lambda: NOW)
+    document = WATCHLIST.read_text(encoding="utf-8")
+    await editor.store_document(document, WATCHLIST, FILE_AUTHOR, source="seed", when=When.EMPTY)
+    async with store.transaction() as tx:
+        feed = await tx.feeds.add(NewFeed("https://wire.example/rss", "Wire", 900), NOW)
+        step = timedelta(days=7) / (count + 1)
+        new = [
+            NewArticle(
+                feed.id,
+                f"{kind}-{i}",
+                None,
+                None,
+                title,
+                summary,
+                NOW - step * (i + 1),
+                NOW - step * (i + 1),
+                f"h{i}",
+                "Wire",
+            )  # fmt: skip
+            for i, (title, summary) in enumerate(texts(kind, count))
+        ]
+        await tx.articles.insert_new(new)
+
+
+async def median(action: Callable[[], Awaitable[object]]) -> float:
+    """Median seconds of RUNS calls after one warm-up."""
+    await action()
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        await action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def measure(url: str, kind: str, count: int) -> str:
+    store = await Store.open(url)
+    try:
+        await fill(store, kind, count)
+        editor = WatchlistEditor(store, lambda: NOW)
+        version, current = await editor.latest()
+        draft = add_terms(version.document, "tumen-bridge", ["pontoon crossing"])
+        draft = add_terms(draft, "troops", ["Kursk"], "exclude")
+        proposed = load_watchlist_text(draft, "nkru.toml")
+
+        async def read() -> object:
+            async with store.transaction() as tx:
+                return await tx.articles.published_since(NOW - timedelta(days=7), 50_001)
+
+        async def build() -> object:
+            return compile_matcher(current), compile_matcher(proposed)
+
+        found = await read()
+        assert isinstance(found, list) and len(found) == count
+        before, after = compile_matcher(current), compile_matcher(proposed)
+
+        async def match() -> object:
+            return compare(before, after, found)
+
+        whole = await median(lambda: preview_draft(editor, draft, NOW))
+        parts = [await median(read), await median(build), await median(match)]
+        result = compare(before, after, found)
+        filed = sum(c.before for c in result.themes)
+        return (
+            f"{count:>6,} {kind:<9} {whole * 1000:7.0f} ms  (read {parts[0] * 1000:.0f}, "
+            f"compile {parts[1] * 1000:.0f}, match ×2 {parts[2] * 1000:.0f}; "
+            f"{filed:,} theme matches, +{result.newly_total} −{result.stopped_total} articles)"
+        )
+    finally:
+        await store.close()
+
+
+async def postgres_url(server: str) -> str:
+    """A fresh database of this benchmark's own on the server."""
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        await conn.execute(text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+    await engine.dispose()
+    return make_url(server).set(database=BENCH_DATABASE).render_as_string(False)
+
+
+async def drop(server: str) -> None:
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+    await engine.dispose()
+
+
+async def main(sizes: list[int], server: str | None) -> None:
+    print("articles  news     preview (median of 5)")
+    with tempfile.TemporaryDirectory() as folder:
+        for count in sizes:
+            for kind in ("wire", "on-topic"):
+                path = Path(folder) / f"{kind}-{count}.db"
+                print("sqlite    ", await measure(f"sqlite+aiosqlite:///{path}", kind, count))
+    if server is None:
+        return
+    try:
+        for count in sizes:
+            for kind in ("wire", "on-topic"):
+                print("postgresql", await measure(await postgres_url(server), kind, count))
+    finally:
+        await drop(server)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--postgresql", help="a server URL (postgresql+asyncpg://…)")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.sizes, arguments.postgresql))
