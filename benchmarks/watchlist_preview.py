@@ -6,20 +6,24 @@ A database (SQLite in a temporary file; with --postgresql also a database of its
 server, `nkru_bench_preview`, dropped at the end) holds the default watchlist as version 1 and
 N articles published over the last seven days, of two kinds of news:
 
-* "wire": synthetic agency copy (benchmarks/_synthetic), of which the watchlist files ~14 %;
+* "real": the 1,860 items of 55 real feeds (../shared/corpus/real-feeds, skipped where it is
+  absent), repeated: world news, of which the watchlist files almost nothing;
+* "wire": synthetic agency copy (benchmarks/_synthetic), of which the watchlist files ~17 %;
 * "on-topic": the labelled and held-out articles of tests/data (North Korea and Russia, in
   English, Russian and Korean), repeated, of which it files ~70 %: the worst case, as every
   filed article costs scoring.
 
 The draft adds a term to one theme and an exclusion to another (a typical edit). Printed: the
-median of five `preview_draft` calls after a warm-up, and its parts: reading the articles,
-compiling the two matchers, matching every article with both.
+median of five `preview_draft` calls after a warm-up (wall clock, and CPU time, steadier on a
+busy machine), and its parts' wall clock: reading the articles, compiling the two matchers,
+matching the articles (with the draft's matcher only where it can disagree: `Probe`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import statistics
 import sys
@@ -36,20 +40,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import _synthetic
 from bot.core.models import NewArticle
+from bot.core.poll.parse import parse_feed
 from bot.core.records import NewFeed
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist_editing.document import add_terms
 from bot.core.watchlist_editing.editor import FILE_AUTHOR, WatchlistEditor, When
 from bot.core.watchlist_editing.live import compile_matcher
-from bot.core.watchlist_editing.preview import compare, preview_draft
+from bot.core.watchlist_editing.preview import Probe, compare, preview_draft
 from storage.engine import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 WATCHLIST = ROOT / "watchlists" / "nkru.toml"
 DATA = ROOT / "tests" / "data"
+REAL_FEEDS = ROOT.parent / "shared" / "corpus" / "real-feeds"
 NOW = datetime.now(UTC)
 BENCH_DATABASE = "nkru_bench_preview"
 RUNS = 5
+KINDS = ("real", "wire", "on-topic") if REAL_FEEDS.is_dir() else ("wire", "on-topic")
 
 
 def on_topic() -> list[tuple[str, str]]:
@@ -62,11 +69,22 @@ def on_topic() -> list[tuple[str, str]]:
     return rows
 
 
+def real_news() -> list[tuple[str, str]]:
+    """The items of the real feeds next to the repository (../shared/corpus/real-feeds)."""
+    rows = []
+    for path in sorted(p for p in REAL_FEEDS.iterdir() if p.is_file() and p.suffix != ".tsv"):
+        body = path.read_bytes()
+        body = gzip.decompress(body) if path.suffix == ".gz" else body
+        feed = parse_feed(body, url="http://example.com/", fetched_at=NOW)
+        rows += [(entry.title, entry.summary) for entry in feed.entries]
+    return rows
+
+
 def texts(kind: str, count: int) -> list[tuple[str, str]]:
     """`count` (title, summary) pairs of one kind of news."""
     if kind == "wire":
         return _synthetic.headlines(count, _synthetic.SEED)
-    pool = on_topic()
+    pool = on_topic() if kind == "on-topic" else real_news()
     return [pool[i % len(pool)] for i in range(count)]
 
 
@@ -78,33 +96,33 @@ async def fill(store: Store, kind: str, count: int) -> None:
     async with store.transaction() as tx:
         feed = await tx.feeds.add(NewFeed("https://wire.example/rss", "Wire", 900), NOW)
         step = timedelta(days=7) / (count + 1)
-        new = [
-            NewArticle(
-                feed.id,
-                f"{kind}-{i}",
-                None,
-                None,
-                title,
-                summary,
-                NOW - step * (i + 1),
-                NOW - step * (i + 1),
-                f"h{i}",
-                "Wire",
-            )  # fmt: skip
-            for i, (title, summary) in enumerate(texts(kind, count))
-        ]
+        pairs = enumerate(texts(kind, count))
+        new = [article(feed.id, f"{kind}-{i}", pair, NOW - step * (i + 1)) for i, pair in pairs]
         await tx.articles.insert_new(new)
 
 
+def article(feed_id: int, key: str, pair: tuple[str, str], when: datetime) -> NewArticle:
+    """One article of the wire, published and fetched `when`."""
+    title, summary = pair
+    return NewArticle(feed_id, key, None, None, title, summary, when, when, f"h-{key}", "Wire")
+
+
 async def median(action: Callable[[], Awaitable[object]]) -> float:
-    """Median seconds of RUNS calls after one warm-up."""
+    """Median wall-clock seconds of RUNS calls after one warm-up."""
+    return (await medians(action))[0]
+
+
+async def medians(action: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds (every thread of this process) of RUNS calls after one
+    warm-up: on a machine busy with other work the CPU time is the steadier figure."""
     await action()
-    times = []
+    walls, cpus = [], []
     for _ in range(RUNS):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         await action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 async def measure(url: str, kind: str, count: int) -> str:
@@ -131,14 +149,18 @@ async def measure(url: str, kind: str, count: int) -> str:
         async def match() -> object:
             return compare(before, after, found)
 
-        whole = await median(lambda: preview_draft(editor, draft, NOW))
+        whole, cpu = await medians(lambda: preview_draft(editor, draft, NOW))
         parts = [await median(read), await median(build), await median(match)]
         result = compare(before, after, found)
-        filed = sum(c.before for c in result.themes)
+        probe = Probe(before, after)
+        concerned = sum(probe.may_differ(a.title, a.summary) for a in found)
+        filed = sum(bool(before.matcher.match(a.title, a.summary)) for a in found)
         return (
-            f"{count:>6,} {kind:<9} {whole * 1000:7.0f} ms  (read {parts[0] * 1000:.0f}, "
-            f"compile {parts[1] * 1000:.0f}, match ×2 {parts[2] * 1000:.0f}; "
-            f"{filed:,} theme matches, +{result.newly_total} −{result.stopped_total} articles)"
+            f"{count:>6,} {kind:<9} {whole * 1000:5.0f} ms, CPU {cpu * 1000:4.0f} ms "
+            f"(read {parts[0] * 1000:.0f}, "
+            f"compile {parts[1] * 1000:.0f}, match {parts[2] * 1000:.0f}; "
+            f"{filed:,} filed, {concerned:,} matched twice, "
+            f"+{result.newly_total} −{result.stopped_total})"
         )
     finally:
         await store.close()
@@ -162,17 +184,17 @@ async def drop(server: str) -> None:
 
 
 async def main(sizes: list[int], server: str | None) -> None:
-    print("articles  news     preview (median of 5)")
+    print("              articles news      preview (median of 5, wall clock and CPU)")
     with tempfile.TemporaryDirectory() as folder:
         for count in sizes:
-            for kind in ("wire", "on-topic"):
+            for kind in KINDS:
                 path = Path(folder) / f"{kind}-{count}.db"
                 print("sqlite    ", await measure(f"sqlite+aiosqlite:///{path}", kind, count))
     if server is None:
         return
     try:
         for count in sizes:
-            for kind in ("wire", "on-topic"):
+            for kind in KINDS:
                 print("postgresql", await measure(await postgres_url(server), kind, count))
     finally:
         await drop(server)
