@@ -4,19 +4,20 @@ Run: .venv/bin/python benchmarks/watchlist_preview.py [--sizes 1000 10000] [--po
 
 A database (SQLite in a temporary file; with --postgresql also a database of its own on that
 server, `nkru_bench_preview`, dropped at the end) holds the default watchlist as version 1 and
-N articles published over the last seven days, of two kinds of news:
+N articles published over the last seven days, of three kinds of news:
 
 * "real": the 1,860 items of 55 real feeds (../shared/corpus/real-feeds, skipped where it is
   absent), repeated: world news, of which the watchlist files almost nothing;
-* "wire": synthetic agency copy (benchmarks/_synthetic), of which the watchlist files ~17 %;
+* "wire": synthetic agency copy (benchmarks/_synthetic), of which the watchlist files ~15 %;
 * "on-topic": the labelled and held-out articles of tests/data (North Korea and Russia, in
-  English, Russian and Korean), repeated, of which it files ~70 %: the worst case, as every
-  filed article costs scoring.
+  English, Russian and Korean), repeated, of which it files ~70 %, and where the edited themes'
+  terms occur in most: the worst case.
 
 The draft adds a term to one theme and an exclusion to another (a typical edit). Printed: the
 median of five `preview_draft` calls after a warm-up (wall clock, and CPU time, steadier on a
 busy machine), and its parts' wall clock: reading the articles, compiling the two matchers,
-matching the articles (with the draft's matcher only where it can disagree: `Probe`).
+matching the articles (both matchers only where a changed theme's term occurs: `Probe`), and
+how many articles the version in force files, how many the probe let through, what changes.
 """
 
 from __future__ import annotations

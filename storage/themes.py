@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, and_, cast, func, literal_column, select
+from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -104,20 +104,15 @@ class SqlThemes:
     ) -> list[tuple[date, str, int]]:
         """(UTC day, theme, stories) where each story counts once per theme, on the day its
         first report matching that theme was published, if that is in [since, until)."""
-        # Only stories with a report in the window can begin in it; their earlier reports are
-        # read too, so a story that began before the window is not counted in it.
-        reports = articles.alias("reports")  # its own table, not correlated with the outer one
-        published = reports.c.published_at
-        in_window = select(reports.c.story_id).where(
-            published >= since, published < until, reports.c.story_id.is_not(None)
-        )
+        # From the theme rows (a small part of the articles), each with its article by key: a
+        # story's reports before the window count too, so one that began before it is left out.
         first = func.min(articles.c.published_at)
         firsts = (
             select(article_themes.c.theme, first.label("first"))
             .join(articles, articles.c.id == article_themes.c.article_id)
-            .where(articles.c.story_id.in_(in_window))
+            .where(articles.c.story_id.is_not(None), articles.c.published_at < until)
             .group_by(article_themes.c.theme, articles.c.story_id)
-            .having(and_(first >= since, first < until))
+            .having(first >= since)
             .subquery()
         )
         day = utc_day(self.connection.dialect.name, firsts.c.first)

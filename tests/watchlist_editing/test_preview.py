@@ -13,6 +13,7 @@ import tomlkit
 
 from bot.core.models import Article, NewArticle, ThemeHit
 from bot.core.records import NewFeed
+from bot.core.routing import Route
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Watchlist, WatchlistError
 from bot.core.watchlist_editing.document import add_terms, delete_theme, new_theme
@@ -104,6 +105,16 @@ async def test_an_invalid_draft_is_refused_with_the_loaders_problems(
 
     [problem] = raised.value.problems
     assert problem.file == "nkru.toml" and "has no letters or digits" in problem.message
+
+
+async def test_a_draft_a_save_would_refuse_for_the_routes_is_refused_already(
+    store: Store, tmp_path: Path
+) -> None:
+    route = Route("slack:C1", frozenset({"troops"}))
+    live = await open_live(store, watchlist_folder(tmp_path), (route,))
+
+    with pytest.raises(WatchlistError, match="NKRU_ROUTES follows troops"):
+        await preview_draft(live.editor, delete_theme(TEXT, "troops"), NOW)
 
 
 @pytest.mark.parametrize("days", [0, 91])

@@ -35,7 +35,7 @@ def render_png(chart: Chart) -> bytes:
         _marker(draw, marker)
         _text(draw, text)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 

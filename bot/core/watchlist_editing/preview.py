@@ -103,12 +103,14 @@ async def preview_draft(
     """Compare `draft` with the version in force over the articles of the last `days` days.
 
     Raises WatchlistError (each problem with line, field and fix) when the draft is not a valid
-    watchlist, NoWatchlist when nothing is stored, ValueError for a window out of range.
+    watchlist or drops a theme the routes follow (a save would refuse it), NoWatchlist when
+    nothing is stored, ValueError for a window out of range.
     """
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"the preview looks back 1 to {MAX_DAYS} days, not {days}")
     version, current = await editor.latest()
     proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
+    editor.check_routes(proposed, version.name)  # what a save would refuse, said now
     since = now - timedelta(days=days)
     async with editor.store.transaction() as tx:
         recent = await tx.articles.published_since(since, MAX_ARTICLES + 1)
