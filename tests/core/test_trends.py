@@ -110,11 +110,13 @@ def _shape(outline: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
     return tuple(v for x, y in outline for v in (x - x0, y - y0))
 
 
-def test_a_bad_colour_gets_one_of_the_palette_and_ids_must_be_safe() -> None:
+def test_a_bad_colour_gets_one_of_the_palette_and_bad_sizes_and_ids_are_refused() -> None:
     chart = layout(zero_filled([], THEMES, TODAY, 7))
 
     assert [s.line.colour for s in chart.series][:2] == ["#16a085", "#8e44ad"]
     assert chart.series[2].line.colour.startswith("#") and "not" not in render_svg(chart)
+    with pytest.raises(ValueError, match="at least 320 pixels wide, not 200"):
+        layout(zero_filled([], THEMES, TODAY, 7), width=200)
     with pytest.raises(ValueError, match="id_prefix"):
         render_svg(chart, id_prefix='x" onload="alert(1)')
 

@@ -21,6 +21,7 @@ Anchor = Literal["start", "middle", "end"]
 Shape = Literal["circle", "square", "triangle", "diamond", "triangle-down"]
 
 WIDTH = 960
+MIN_WIDTH = 320  # a phone's; the SVG also scales down to its container (`svg`)
 LEFT, RIGHT, TOP = 64, 24, 64  # the plot's margins (tick labels left, title and caption above)
 PLOT_HEIGHT = 300
 LEGEND_COLUMN, LEGEND_ROW = 224, 24
@@ -94,6 +95,8 @@ class Chart:
 
 def layout(trends: Trends, width: int = WIDTH) -> Chart:
     """The chart of these trends, `width` pixels wide (the height follows from the legend)."""
+    if width < MIN_WIDTH:
+        raise ValueError(f"a trend chart is at least {MIN_WIDTH} pixels wide, not {width}")
     plot = (LEFT, TOP, width - RIGHT, TOP + PLOT_HEIGHT)  # left, top, right, bottom
     top_count, step = nice_scale(max((max(s.counts) for s in trends.series), default=0))
     rules, labels = _axes(trends, plot, top_count, step)

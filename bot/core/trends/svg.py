@@ -1,8 +1,9 @@
 """The trend chart as an SVG document (a string), for pages to inline or serve.
 
-Accessible as an image: `role="img"` named by its `<title>` and described by its `<desc>` (each
-theme's total and busiest day, in words); every theme's group carries its full title as a
-tooltip. Every text and attribute value is escaped: theme titles are whatever an admin typed.
+It shrinks to fit a narrower page (a phone), drawn to scale. Accessible as an image:
+`role="img"` named by its `<title>` and described by its `<desc>` (each theme's total and
+busiest day, in words); every theme's group carries its full title as a tooltip. Every text
+and attribute value is escaped: theme titles are whatever an admin typed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def render_svg(chart: Chart, id_prefix: str = "trends") -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{chart.width}" '
         f'height="{chart.height}" viewBox="0 0 {chart.width} {chart.height}" role="img" '
-        f'aria-labelledby="{title_id} {desc_id}" font-family="DejaVu Sans, Arial, sans-serif">',
+        f'aria-labelledby="{title_id} {desc_id}" font-family="DejaVu Sans, Arial, sans-serif" '
+        'style="max-width: 100%; height: auto">',  # narrower on a phone, drawn to scale
         f'<title id="{title_id}">{escape(chart.title)}</title>',
         f'<desc id="{desc_id}">{escape(chart.description)}</desc>',
         f'<rect width="{chart.width}" height="{chart.height}" fill="{BACKGROUND}"/>',

@@ -38,8 +38,8 @@ from bot.core.watchlist_editing.editor import WatchlistEditor
 from bot.core.watchlist_editing.live import compile_matcher
 
 DEFAULT_DAYS = 7
-MAX_DAYS = 90  # the stored window that retention usually keeps; a longer one is refused
-MAX_ARTICLES = 50_000  # compared at most (the newest): ~2.5 s of matching on dense news
+MAX_DAYS = 90  # NKRU_RETENTION's default: older articles are usually purged already
+MAX_ARTICLES = 50_000  # compared at most (the newest): ~2.5 s of CPU on the densest news
 LISTED = 200  # articles listed on each side with explanations (the totals cover all)
 
 
@@ -115,8 +115,8 @@ async def preview_draft(
     async with editor.store.transaction() as tx:
         recent = await tx.articles.published_since(since, MAX_ARTICLES + 1)
     compared = recent[:MAX_ARTICLES]
-    # CPU work (compiling two matchers, matching every article twice): off the event loop,
-    # and on matchers of its own, so the poll's matcher is never used from two threads.
+    # CPU work (compiling two matchers, scanning every article, matching some twice): off the
+    # event loop, on matchers of its own, so the poll's matcher is never used from two threads.
     comparison = await asyncio.to_thread(_compare_watchlists, current, proposed, compared, listed)
     changes = tuple(diff_watchlists(current, proposed))
     return Preview(version.version, since, len(recent) == len(compared), changes, comparison)
