@@ -203,6 +203,12 @@ class SqlArticles:
         rows = await self.connection.execute(_newest(select(*COLUMNS), limit))
         return [to_article(row) for row in rows.mappings()]
 
+    async def published_since(self, since: datetime, limit: int) -> list[Article]:
+        """Up to `limit` articles published since `since`, the newest first."""
+        stmt = _newest(select(*COLUMNS).where(articles.c.published_at >= since), limit)
+        rows = await self.connection.execute(stmt)
+        return [to_article(row) for row in rows.mappings()]
+
     async def outlets(self, story_id: int) -> list[str]:
         """Names of the outlets that reported a story, in the order they did."""
         stmt = (

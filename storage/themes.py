@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
 
 from bot.core.models import ThemeHit
 from storage.schema import article_themes, articles
 
 _ID_BATCH = 5000  # ids per IN list, well under the bound-parameter limits
+
+
+def utc_day(dialect: str, stored: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The UTC calendar day of a stored time, as each database spells it."""
+    if dialect == "postgresql":
+        # A literal, not a bound 'UTC': PostgreSQL would not see the grouped expression and
+        # the selected one as the same if each had a parameter of its own.
+        return cast(func.timezone(literal_column("'UTC'"), stored), Date)
+    return func.date(stored)  # SQLite keeps naive UTC text ("2026-11-20 12:00:00.000000")
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _hit(row: tuple[object, ...], article_id: int) -> ThemeHit:
@@ -83,3 +98,28 @@ class SqlThemes:
         if published_from is not None:
             stmt = stmt.where(articles.c.published_at >= published_from)
         return [int(story_id) for story_id in (await self.connection.execute(stmt)).scalars()]
+
+    async def new_stories_per_day(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[date, str, int]]:
+        """(UTC day, theme, stories) where each story counts once per theme, on the day its
+        first report matching that theme was published, if that is in [since, until)."""
+        # From the theme rows (a small part of the articles), each with its article by key: a
+        # story's reports before the window count too, so one that began before it is left out.
+        first = func.min(articles.c.published_at)
+        firsts = (
+            select(article_themes.c.theme, first.label("first"))
+            .join(articles, articles.c.id == article_themes.c.article_id)
+            .where(articles.c.story_id.is_not(None), articles.c.published_at < until)
+            .group_by(article_themes.c.theme, articles.c.story_id)
+            .having(first >= since)
+            .subquery()
+        )
+        day = utc_day(self.connection.dialect.name, firsts.c.first)
+        stmt = (
+            select(day, firsts.c.theme, func.count())
+            .group_by(day, firsts.c.theme)
+            .order_by(day, firsts.c.theme)
+        )
+        rows = (await self.connection.execute(stmt)).all()
+        return [(_as_date(day), str(theme), int(count)) for day, theme, count in rows]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.core.models import (
@@ -153,6 +153,10 @@ class ArticleRepository(Protocol):
 
     async def outlets(self, story_id: int) -> list[str]:
         """Names of the outlets that reported a story, in the order they did."""
+
+    async def published_since(self, since: datetime, limit: int) -> list[Article]:
+        """Up to `limit` articles published since `since`, the newest first (what a watchlist
+        draft is previewed against)."""
 
     async def purge_fetched_before(self, cutoff: datetime) -> int:
         """Retention: delete articles fetched before the cutoff; a story that lost its lead is
@@ -352,6 +356,12 @@ class ThemeMatches(Protocol):
     ) -> list[int]:
         """Ids of stories with a matched article fetched since `since` (published from
         `published_from`, when given)."""
+
+    async def new_stories_per_day(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[date, str, int]]:
+        """(UTC day, theme, stories) for each day and theme with at least one story whose first
+        report matching the theme was published in [since, until), by day then theme."""
 
 
 class WatchlistVersions(Protocol):

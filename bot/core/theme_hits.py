@@ -8,7 +8,12 @@ from bot.core.commands.model import ThemeCatalog, ThemeInfo
 from bot.core.models import ThemeHit
 from bot.core.watchlist.load import load_watchlists
 from bot.core.watchlist.matcher import Matcher
-from bot.core.watchlist.scoring import explain_text
+from bot.core.watchlist.scoring import ThemeMatch, explain_text
+
+
+def theme_hit(match: ThemeMatch) -> ThemeHit:
+    """A theme match as it is stored with an article: score, one-line reason, explanation."""
+    return ThemeHit(match.slug, match.score, explain_text(match), dict(match.explanation))
 
 
 class WatchlistMatcher:
@@ -38,7 +43,4 @@ class WatchlistMatcher:
 
     def hits(self, title: str, summary: str) -> list[ThemeHit]:
         """The themes this article matches, best first, with their explanations."""
-        return [
-            ThemeHit(match.slug, match.score, explain_text(match), dict(match.explanation))
-            for match in self.matcher.match(title, summary)
-        ]
+        return [theme_hit(match) for match in self.matcher.match(title, summary)]

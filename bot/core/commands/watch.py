@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from bot.core.commands.admin import audit, require_admin
+from bot.core.commands.admin import require_admin
 from bot.core.commands.model import Reply, ThemeCatalog
 from bot.core.commands.registry import Context, UsageError
 from bot.core.records import Author
@@ -28,6 +28,7 @@ from bot.core.watchlist_editing import document
 from bot.core.watchlist_editing.document import EditError
 from bot.core.watchlist_editing.editor import NoWatchlist, Saved, WatchlistEditor
 from bot.core.watchlist_editing.live import LiveWatchlist
+from bot.core.watchlist_editing.saving import Actor, save_audited
 from bot.core.watchlist_editing.views import (
     history_lines,
     match_lines,
@@ -250,20 +251,16 @@ async def _change(ctx: Context, action: str, target: str, change: Callable[[str]
 
 
 async def _saving(ctx: Context, action: str, target: str, saving: Awaitable[Saved]) -> Reply:
-    """Await the change; audit it (or why it could not be made) and answer."""
+    """Await the change, audited as every front end's is (`saving`), and answer. An EditError
+    (an unknown theme, a term already there) goes on to `run_watch`, which tells the caller."""
+    actor = Actor(_author(ctx), ctx.invocation.destination)
     try:
-        saved = await saving
-    except EditError as error:  # e.g. an unknown theme, a term already there: the caller is told
-        await audit(ctx, action, target, error.message, outcome="failed")
-        raise
+        saved = await save_audited(ctx.store, actor, ctx.now, action, target, saving)
     except WatchlistError as error:
-        problems = [str(problem) for problem in error.problems]
-        await audit(ctx, action, target, "; ".join(problems), outcome="invalid")
-        lines = tuple(problems[:PROBLEMS_SHOWN])
+        lines = tuple(str(problem) for problem in error.problems[:PROBLEMS_SHOWN])
         return Reply(
             "Refused: the watchlist would not be valid", lines=lines, ephemeral=True, error=True
         )
-    await audit(ctx, action, target, saved.info.change)
     shown = saved.lines[:CHANGES_SHOWN] or ["(comments or layout only)"]
     if len(saved.lines) > CHANGES_SHOWN:
         shown.append(f"…and {len(saved.lines) - CHANGES_SHOWN} more")

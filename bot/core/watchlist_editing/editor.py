@@ -193,7 +193,7 @@ class WatchlistEditor:
         # Problems name the file they are in, or the stored watchlist's file name.
         new = await asyncio.to_thread(load_watchlist_text, text, label or f"{name}.toml")
         if routes:
-            self._check_routes(new, name)
+            self.check_routes(new, name)
         if current is None:
             lines, change = diff_watchlists(None, new), prefix + _counts(new)
         else:
@@ -206,7 +206,8 @@ class WatchlistEditor:
         self._parsed = (info.version, new)
         return Saved(info, lines, new)
 
-    def _check_routes(self, watchlist: Watchlist, name: str) -> None:
+    def check_routes(self, watchlist: Watchlist, name: str) -> None:
+        """WatchlistError if `watchlist` lacks a theme the routes follow (a save would refuse)."""
         missing = sorted(self.routed_themes - {theme.slug for theme in watchlist.themes})
         if missing:
             message = f"NKRU_ROUTES follows {', '.join(missing)}, which this change removes"

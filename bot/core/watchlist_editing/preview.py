@@ -1,0 +1,235 @@
+"""A watchlist draft's preview: before it is saved, which recent articles it would change.
+
+An admin editing the watchlist (the web panel's editor) sends a draft, the whole TOML document
+as the chat edits make it (`document`). The preview loads it with the real loader (so a broken
+draft is refused with the same problems a save would give), compiles it and the version in
+force with `compile_matcher`, the code the poll's matcher comes from, and matches every stored
+article published in the last `days` days with both. An article is *newly* matched when the
+draft files it under a theme the version in force does not, and *stops* matching a theme the
+other way round (an article can do both: moved from one theme to another). Whole matches are
+compared, not terms: a theme can also appear or vanish because another theme now claims the
+article as its main subject (`bot.core.watchlist.subject`).
+
+Only the articles a change can concern are matched with both (`Probe`: those where an
+indicator term of a theme the draft adds, removes or changes occurs); the others are filed
+alike by both versions. Listed articles carry the explanations the matcher gives (terms hit,
+where, points, score): the draft's for what it would add, the version in force's for what it
+would drop. The totals cover every article compared; the lists stop at `listed` each, the
+newest first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.core.models import Article, ThemeHit
+from bot.core.theme_hits import WatchlistMatcher, theme_hit
+from bot.core.watchlist.load import load_watchlist_text
+from bot.core.watchlist.matcher import Matcher
+from bot.core.watchlist.model import Watchlist
+from bot.core.watchlist.normalize import matching_text
+from bot.core.watchlist.scoring import ThemeMatch
+from bot.core.watchlist_editing.diff import diff_watchlists
+from bot.core.watchlist_editing.editor import WatchlistEditor
+from bot.core.watchlist_editing.live import compile_matcher
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90  # NKRU_RETENTION's default: older articles are usually purged already
+MAX_ARTICLES = 50_000  # compared at most (the newest): ~2.5 s of CPU on the densest news
+LISTED = 200  # articles listed on each side with explanations (the totals cover all)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleChange:
+    """One article and the themes it gains (the draft's hits) or loses (the hits in force)."""
+
+    article: Article
+    themes: tuple[ThemeHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeCount:
+    """One theme's figures over the articles compared.
+
+    `gained` and `lost` are known for every theme. `before` and `after` (its articles under the
+    version in force and under the draft) are known for the themes the draft adds, removes or
+    changes; for the others they are None (only the articles a change concerns are matched,
+    see `Probe`; such a theme's own terms and rules are the same in both versions).
+    """
+
+    slug: str
+    title: str
+    gained: int  # articles the draft files under it that the version in force does not
+    lost: int  # and the other way round
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """What the draft changes in a set of articles (see the module docstring)."""
+
+    scanned: int
+    newly: tuple[ArticleChange, ...]
+    stopped: tuple[ArticleChange, ...]
+    newly_total: int
+    stopped_total: int
+    themes: tuple[ThemeCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A draft compared with the version in force over the articles published since `since`."""
+
+    version: int  # the version in force it was compared with (a save must build on it)
+    since: datetime
+    complete: bool  # False when more than MAX_ARTICLES were published: the newest were used
+    changes: tuple[str, ...]  # what the draft changes, as `watch history` lines (`diff`)
+    comparison: Comparison
+
+
+async def preview_draft(
+    editor: WatchlistEditor,
+    draft: str,
+    now: datetime,
+    *,
+    days: int = DEFAULT_DAYS,
+    listed: int = LISTED,
+) -> Preview:
+    """Compare `draft` with the version in force over the articles of the last `days` days.
+
+    Raises WatchlistError (each problem with line, field and fix) when the draft is not a valid
+    watchlist or drops a theme the routes follow (a save would refuse it), NoWatchlist when
+    nothing is stored, ValueError for a window out of range.
+    """
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"the preview looks back 1 to {MAX_DAYS} days, not {days}")
+    version, current = await editor.latest()
+    proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
+    editor.check_routes(proposed, version.name)  # what a save would refuse, said now
+    since = now - timedelta(days=days)
+    async with editor.store.transaction() as tx:
+        recent = await tx.articles.published_since(since, MAX_ARTICLES + 1)
+    compared = recent[:MAX_ARTICLES]
+    # CPU work (compiling two matchers, scanning every article, matching some twice): off the
+    # event loop, on matchers of its own, so the poll's matcher is never used from two threads.
+    comparison = await asyncio.to_thread(_compare_watchlists, current, proposed, compared, listed)
+    changes = tuple(diff_watchlists(current, proposed))
+    return Preview(version.version, since, len(recent) == len(compared), changes, comparison)
+
+
+def _compare_watchlists(
+    current: Watchlist, draft: Watchlist, articles: Sequence[Article], listed: int
+) -> Comparison:
+    return compare(compile_matcher(current), compile_matcher(draft), articles, listed)
+
+
+def compare(
+    before: WatchlistMatcher,
+    after: WatchlistMatcher,
+    articles: Sequence[Article],
+    listed: int = LISTED,
+    *,
+    narrow: bool = True,
+) -> Comparison:
+    """Match the articles with both matchers and collect what differs (module docstring).
+
+    With `narrow` (the default), only the articles a changed theme's terms occur in are matched
+    (`Probe`): what differs is the same, found in a fraction of the time.
+    """
+    probe = Probe(before, after) if narrow else None
+    tally = _Tally(before, after, None if probe is None else probe.changed)
+    newly: list[ArticleChange] = []
+    stopped: list[ArticleChange] = []
+    totals = [0, 0]
+    for article in articles:
+        if probe is not None and not probe.may_differ(article.title, article.summary):
+            continue
+        old = _by_slug(before.matcher.match(article.title, article.summary))
+        new = _by_slug(after.matcher.match(article.title, article.summary))
+        tally.add(old, new)
+        gained = [match for slug, match in new.items() if slug not in old]
+        lost = [match for slug, match in old.items() if slug not in new]
+        for index, (moved, listing) in enumerate(((gained, newly), (lost, stopped))):
+            if moved:
+                totals[index] += 1
+                if len(listing) < listed:  # explanations cost more than matching: only these
+                    listing.append(ArticleChange(article, tuple(map(theme_hit, moved))))
+    return Comparison(
+        len(articles), tuple(newly), tuple(stopped), totals[0], totals[1], tally.counts()
+    )
+
+
+class Probe:
+    """Whether two watchlists can file an article differently, from a cheap scan.
+
+    By the matching rules (`bot.core.watchlist.scoring`) a theme matches only with points from
+    its own indicator terms (min_score is above 0), and which of the matching themes are kept
+    as the article's subject depends on those matching themes alone. So where no indicator term
+    of a theme the draft adds, removes or changes (its context groups and exclusions included)
+    occurs, neither version matches such a theme, every other theme is the same in both, and
+    both file the article alike. The probe is a matcher of just those terms (both versions'),
+    and `Matcher.find` says whether any occurs: the same search as the poll's, on far fewer terms.
+    """
+
+    def __init__(self, before: WatchlistMatcher, after: WatchlistMatcher) -> None:
+        old, new = before.matcher.themes, after.matcher.themes
+        changed = [theme for slug, theme in old.items() if new.get(slug) != theme]
+        changed += [theme for slug, theme in new.items() if old.get(slug) != theme]
+        self.changed = frozenset(theme.slug for theme in changed)
+        # Themes in another order could break a tie another way: then every article counts.
+        self.reordered = [s for s in old if s in new] != [s for s in new if s in old]
+        # Only the indicator terms, under slugs of their own (a theme's two versions differ).
+        probes = tuple(
+            replace(theme, slug=f"probe-{index}", require=(), exclude=())
+            for index, theme in enumerate(changed)
+        )
+        watchlist = Watchlist("probe", "probe", Path("probe.toml"), probes)
+        self.matcher = Matcher.from_watchlists([watchlist]) if probes else None
+
+    def may_differ(self, title: str, summary: str) -> bool:
+        """False when both watchlists certainly file this article alike."""
+        if self.reordered:
+            return True
+        if self.matcher is None:
+            return False
+        return bool(self.matcher.find(*matching_text(title, summary)))
+
+
+def _by_slug(matches: list[ThemeMatch]) -> dict[str, ThemeMatch]:
+    return {match.slug: match for match in matches}
+
+
+class _Tally:
+    """Per theme: articles gained and lost, and matched before and after where known."""
+
+    def __init__(
+        self, before: WatchlistMatcher, after: WatchlistMatcher, known: frozenset[str] | None
+    ) -> None:
+        themes = {**before.matcher.themes, **after.matcher.themes}  # the draft's titles win
+        order = dict.fromkeys([*after.matcher.themes, *before.matcher.themes])
+        self.titles = {slug: themes[slug].title for slug in order}
+        self.figures = {slug: [0, 0, 0, 0] for slug in order}  # gained, lost, before, after
+        self.known = frozenset(order) if known is None else known  # before and after counted
+
+    def add(self, old: dict[str, ThemeMatch], new: dict[str, ThemeMatch]) -> None:
+        for slug in old:
+            self.figures[slug][2] += 1
+            if slug not in new:
+                self.figures[slug][1] += 1
+        for slug in new:
+            self.figures[slug][3] += 1
+            if slug not in old:
+                self.figures[slug][0] += 1
+
+    def counts(self) -> tuple[ThemeCount, ...]:
+        return tuple(
+            ThemeCount(slug, self.titles[slug], gained, lost, *(
+                (before, after) if slug in self.known else (None, None)
+            ))
+            for slug, (gained, lost, before, after) in self.figures.items()
+        )  # fmt: skip

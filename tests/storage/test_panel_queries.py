@@ -1,0 +1,125 @@
+"""What the watchlist preview and the trends read, on SQLite and real PostgreSQL:
+`articles.published_since` and `themes.new_stories_per_day`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.core.commands.model import ThemeInfo
+from bot.core.records import NewStory
+from bot.core.trends import load_trends
+from storage.engine import Store
+from storage.transaction import SqlTransaction
+from tests.storage.test_contract import NOW, add_feed, article
+from tests.storage.test_repositories import hit
+
+DAY = timedelta(days=1)
+SEOUL = ZoneInfo("Asia/Seoul")  # UTC+9: a late-evening Seoul time is still the UTC day before
+
+
+@pytest.fixture
+async def feed_id(store: Store) -> int:
+    """One stored feed for the test's articles."""
+    return await add_feed(store)
+
+
+async def report(
+    tx: SqlTransaction, feed_id: int, key: str, at: datetime, story: int | None, *themes: str
+) -> int:
+    """Store an article published (and fetched) at `at`, in `story` (a new one if None),
+    matching `themes`; its story's id."""
+    [stored] = await tx.articles.insert_new(
+        [article(key, feed_id, f"Title {key}", published_at=at, fetched_at=at)]
+    )
+    if story is None:
+        [story] = await tx.stories.create_many([NewStory(key, stored.id, key.encode())], at)
+        await tx.articles.set_stories([(stored.id, story, None)])
+    else:
+        await tx.articles.set_stories([(stored.id, story, key.encode())])
+    await tx.themes.add_many((stored.id, hit(theme, 2.0)) for theme in themes)
+    return story
+
+
+async def test_published_since_lists_the_window_newest_first_up_to_the_limit(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        for hours in (1, 30, 200, 5):  # 200 hours ago is outside a 7-day window
+            at = NOW - timedelta(hours=hours)
+            await tx.articles.insert_new([article(f"a{hours}", feed_id, published_at=at)])
+        week = await tx.articles.published_since(NOW - 7 * DAY, 10)
+        newest_two = await tx.articles.published_since(NOW - 7 * DAY, 2)
+
+    assert [a.item_key for a in week] == ["a1", "a5", "a30"]
+    assert [a.item_key for a in newest_two] == ["a1", "a5"]
+    assert week[0].summary == "Summary of Title" and week[0].published_at == NOW - timedelta(
+        hours=1
+    )
+
+
+async def test_a_story_counts_once_per_theme_on_the_day_of_its_first_report_of_it(
+    store: Store, feed_id: int
+) -> None:
+    start = NOW.replace(hour=0) - 3 * DAY  # the window: three whole UTC days
+    first, second = start + timedelta(hours=10), start + DAY + timedelta(hours=10)
+    async with store.transaction() as tx:
+        one = await report(tx, feed_id, "one", first, None, "troops")
+        await report(tx, feed_id, "one-later", second, one, "troops", "summits")
+        await report(tx, feed_id, "two", first, None, "troops")
+        await report(tx, feed_id, "quiet", first, None)  # matched nothing
+        old = await report(tx, feed_id, "old", start - DAY, None, "troops")  # began before
+        await report(tx, feed_id, "old-later", second, old, "troops")
+        await report(tx, feed_id, "after", NOW + DAY, None, "troops")  # after the window
+        counts = await tx.themes.new_stories_per_day(start, start + 3 * DAY)
+
+    assert counts == [
+        (first.date(), "troops", 2),
+        (second.date(), "summits", 1),
+    ]
+
+
+async def test_days_are_utc_days_whatever_zone_the_time_was_given_in(
+    store: Store, feed_id: int
+) -> None:
+    midnight = NOW.replace(hour=0)  # a UTC midnight
+    late = (midnight - timedelta(minutes=1)).astimezone(SEOUL)  # 08:59 in Seoul, the next day
+    early = (midnight + timedelta(minutes=1)).astimezone(SEOUL)
+    async with store.transaction() as tx:
+        await report(tx, feed_id, "late", late, None, "troops")
+        await report(tx, feed_id, "early", early, None, "troops")
+        counts = await tx.themes.new_stories_per_day(midnight - DAY, midnight + DAY)
+
+    before: date = (midnight - DAY).date()
+    assert counts == [(before, "troops", 1), (midnight.date(), "troops", 1)]
+
+
+async def test_no_stories_no_rows(store: Store) -> None:
+    async with store.transaction() as tx:
+        assert await tx.themes.new_stories_per_day(NOW - 30 * DAY, NOW) == []
+        assert await tx.articles.published_since(NOW - 30 * DAY, 10) == []
+
+
+async def test_the_trends_count_the_stored_stories_day_by_day(store: Store, feed_id: int) -> None:
+    today = NOW.date()
+    yesterday = NOW - DAY
+    async with store.transaction() as tx:
+        one = await report(tx, feed_id, "one", yesterday, None, "troops")
+        await report(tx, feed_id, "one-today", NOW, one, "troops")  # the same story: once
+        await report(tx, feed_id, "two", NOW, None, "troops", "summits")
+        await report(tx, feed_id, "three", NOW - 40 * DAY, None, "summits")  # before the window
+    themes = [ThemeInfo("troops", "Troops"), ThemeInfo("summits", "Summits"), ThemeInfo("un", "UN")]
+
+    trends = await load_trends(store, themes, today, 30)
+
+    counts = {series.slug: series.counts for series in trends.series}
+    assert trends.days[-1] == today and len(trends.days) == 30
+    assert counts == {
+        "troops": (0,) * 28 + (1, 1),
+        "summits": (0,) * 29 + (1,),
+        "un": (0,) * 30,  # no story at all: a line at zero
+    }
+    with pytest.raises(ValueError, match="1 to 366 days"):
+        await load_trends(store, themes, today, 400)

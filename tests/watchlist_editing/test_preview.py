@@ -1,0 +1,230 @@
+"""The preview of a watchlist draft: what it would newly match and stop matching among the
+stored articles of the last days, with the real matcher's explanations, on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+import pytest
+import tomlkit
+
+from bot.core.models import Article, NewArticle, ThemeHit
+from bot.core.records import NewFeed
+from bot.core.routing import Route
+from bot.core.watchlist.load import load_watchlist_text
+from bot.core.watchlist.model import Watchlist, WatchlistError
+from bot.core.watchlist_editing.document import add_terms, delete_theme, new_theme
+from bot.core.watchlist_editing.live import LiveWatchlist, compile_matcher
+from bot.core.watchlist_editing.preview import Probe, compare, preview_draft
+from storage.engine import Store
+from tests.conftest import REPO_ROOT
+from tests.watchlist_editing.harness import WATCHLIST, open_live, watchlist_folder
+
+FEED = "https://wire.example/rss"
+TEXT = WATCHLIST.read_text(encoding="utf-8")
+NOW = datetime.now(UTC)
+PONTOON = "Russia and North Korea open pontoon crossing"  # no theme until "pontoon crossing"
+TROOPS = "North Korean troops deployed to Russia's Kursk region"  # troops, through "Kursk"
+TUMEN = "Russia and North Korea break ground on Tumen River road bridge"  # tumen-bridge
+# Adds "pontoon crossing" to tumen-bridge, and makes "Kursk" an exclusion of troops.
+DRAFT = add_terms(
+    add_terms(TEXT, "tumen-bridge", ["pontoon crossing"]), "troops", ["Kursk"], "exclude"
+)
+
+
+async def store_articles(store: Store, *titles: tuple[str, timedelta], key: str = "k") -> None:
+    """Store articles with these titles, published that long ago (item keys `key`0, 1…)."""
+    async with store.transaction() as tx:
+        feeds = await tx.feeds.list_all()
+        feed = feeds[0] if feeds else await tx.feeds.add(NewFeed(FEED, "Wire", 900), NOW)
+        new = [
+            new_article(feed.id, f"{key}{i}", title, ago) for i, (title, ago) in enumerate(titles)
+        ]
+        await tx.articles.insert_new(new)
+
+
+def new_article(feed_id: int, key: str, title: str, ago: timedelta) -> NewArticle:
+    """An article of the wire, published and fetched `ago`."""
+    url, when = f"{FEED}/{key}", NOW - ago
+    return NewArticle(feed_id, key, None, url, title, "", when, when, f"h{key}", "Wire")
+
+
+def terms(hit: ThemeHit) -> list[str]:
+    """The terms that counted, from the matcher's explanation."""
+    hits = cast(list[dict[str, object]], hit.explanation["hits"])
+    return [str(found["term"]) for found in hits]
+
+
+async def opened(store: Store, tmp_path: Path) -> LiveWatchlist:
+    return await open_live(store, watchlist_folder(tmp_path))
+
+
+async def test_a_draft_shows_what_it_would_add_and_drop_with_the_matchers_explanations(
+    store: Store, tmp_path: Path
+) -> None:
+    live = await opened(store, tmp_path)
+    day = timedelta(days=1)
+    await store_articles(store, (PONTOON, 2 * day), (TROOPS, day), (TUMEN, 3 * day))
+    await store_articles(store, (PONTOON + " again", 10 * day), key="old")  # outside the week
+
+    preview = await preview_draft(live.editor, DRAFT, NOW)
+
+    found = preview.comparison
+    assert (preview.version, found.scanned, preview.complete) == (1, 3, True)
+    [newly] = found.newly
+    assert newly.article.title == PONTOON
+    [gained] = newly.themes
+    assert gained.theme == "tumen-bridge"
+    assert "pontoon crossing" in terms(gained)
+    [stopped] = found.stopped
+    assert stopped.article.title == TROOPS
+    assert live.matcher is not None  # what the poll matches with now: the version in force
+    assert stopped.themes == tuple(live.matcher.hits(TROOPS, ""))
+    assert terms(stopped.themes[0]) == ["North Korean troops", "Kursk", "deployed"]
+    counts = {c.slug: (c.gained, c.lost, c.before, c.after) for c in found.themes}
+    assert counts["tumen-bridge"] == (1, 0, 1, 2)
+    assert counts["troops"] == (0, 1, 1, 0)
+    assert counts["summits"] == (0, 0, None, None)  # unchanged: only what changes is counted
+    assert (found.newly_total, found.stopped_total) == (1, 1)
+    assert preview.changes == (
+        '+ term "pontoon crossing" (word) in tumen-bridge',
+        '+ exclude "Kursk" (word) in troops',
+    )
+
+
+async def test_an_invalid_draft_is_refused_with_the_loaders_problems(
+    store: Store, tmp_path: Path
+) -> None:
+    live = await opened(store, tmp_path)
+
+    with pytest.raises(WatchlistError) as raised:
+        await preview_draft(live.editor, add_terms(TEXT, "troops", ["..."]), NOW)
+
+    [problem] = raised.value.problems
+    assert problem.file == "nkru.toml" and "has no letters or digits" in problem.message
+
+
+async def test_a_draft_a_save_would_refuse_for_the_routes_is_refused_already(
+    store: Store, tmp_path: Path
+) -> None:
+    route = Route("slack:C1", frozenset({"troops"}))
+    live = await open_live(store, watchlist_folder(tmp_path), (route,))
+
+    with pytest.raises(WatchlistError, match="NKRU_ROUTES follows troops"):
+        await preview_draft(live.editor, delete_theme(TEXT, "troops"), NOW)
+
+
+@pytest.mark.parametrize("days", [0, 91])
+async def test_the_window_is_1_to_90_days(store: Store, tmp_path: Path, days: int) -> None:
+    live = await opened(store, tmp_path)
+
+    with pytest.raises(ValueError, match=f"1 to 90 days, not {days}"):
+        await preview_draft(live.editor, DRAFT, NOW, days=days)
+
+
+def article(number: int, title: str) -> Article:
+    """An article as stored (the pure comparison needs no database)."""
+    return Article(number, 1, f"k{number}", None, title, "", NOW, NOW, "Wire")
+
+
+def test_the_counts_cover_every_article_while_the_lists_stop_at_listed() -> None:
+    before = compile_matcher(_load(TEXT))
+    after = compile_matcher(_load(DRAFT))
+    articles = [article(n, f"{PONTOON} number {n}") for n in range(5)]
+
+    found = compare(before, after, articles, listed=2)
+
+    assert [change.article.id for change in found.newly] == [0, 1]
+    assert found.newly_total == 5 and found.stopped == () and found.stopped_total == 0
+    [tumen] = [count for count in found.themes if count.slug == "tumen-bridge"]
+    assert (tumen.gained, tumen.lost, tumen.before, tumen.after) == (5, 0, 0, 5)
+
+
+def test_a_deleted_themes_articles_stop_matching_and_it_is_still_counted() -> None:
+    before = compile_matcher(_load(TEXT))
+    after = compile_matcher(_load(delete_theme(TEXT, "tumen-bridge")))
+
+    found = compare(before, after, [article(1, TUMEN), article(2, TROOPS)])
+
+    [stopped] = found.stopped
+    assert stopped.article.title == TUMEN and [h.theme for h in stopped.themes] == ["tumen-bridge"]
+    [tumen] = [count for count in found.themes if count.slug == "tumen-bridge"]
+    assert (tumen.title, tumen.lost, tumen.before, tumen.after) == ("Tumen River bridge", 1, 1, 0)
+    assert found.themes[-1] == tumen  # the draft's themes first, then those it removes
+
+
+def _load(text: str) -> Watchlist:
+    return load_watchlist_text(text, "nkru.toml")
+
+
+def labelled_articles() -> list[Article]:
+    """Every article of tests/data (on-topic news in three languages, and off-topic)."""
+    rows = [
+        json.loads(line)
+        for path in sorted((REPO_ROOT / "tests" / "data").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    return [
+        Article(n, 1, f"k{n}", None, row["title"], row["summary"], NOW, NOW, "Wire")
+        for n, row in enumerate(rows)
+    ]
+
+
+def _with_min_score(text: str, slug: str, score: float) -> str:
+    """The document with `slug`'s min_score set (tomlkit, as the chat edits work)."""
+    document = tomlkit.parse(text)
+    for theme in document["themes"]:
+        if theme["slug"] == slug:
+            theme["min_score"] = score
+    return document.as_string()
+
+
+def _theme_block(text: str, slug: str) -> str:
+    """The `[[themes]]` table of `slug` as text, to append elsewhere."""
+    table = next(t for t in tomlkit.parse(text)["themes"] if t["slug"] == slug)
+    return "\n" + tomlkit.dumps({"themes": [table]})
+
+
+DRAFTS = {
+    "a term and an exclusion": DRAFT,
+    "a common word": add_terms(TEXT, "summits", ["said"]),
+    "a theme deleted": delete_theme(TEXT, "troops"),
+    "a new theme": new_theme(TEXT, "kaesong", "Kaesong"),
+    "an exclusion of a context word": add_terms(TEXT, "troops", ["Moscow"], "exclude"),
+    "a shared context group": TEXT.replace('"DPRK",', "", 1),  # from groups.north-korea
+    "a higher bar": _with_min_score(TEXT, "arms-transfers", 4.0),
+    "a lower bar": _with_min_score(TEXT, "energy-trade", 0.5),
+    "themes reordered": delete_theme(TEXT, "troops") + _theme_block(TEXT, "troops"),
+}
+
+
+@pytest.mark.parametrize("name", DRAFTS)
+def test_narrowing_to_the_changed_themes_changes_no_result(name: str) -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFTS[name]))
+    articles = labelled_articles()
+
+    narrowed = compare(before, after, articles, listed=10_000)
+    full = compare(before, after, articles, listed=10_000, narrow=False)
+
+    assert (narrowed.newly, narrowed.stopped) == (full.newly, full.stopped)
+    assert (narrowed.newly_total, narrowed.stopped_total) == (full.newly_total, full.stopped_total)
+    for mine, theirs in zip(narrowed.themes, full.themes, strict=True):
+        assert (mine.slug, mine.gained, mine.lost) == (theirs.slug, theirs.gained, theirs.lost)
+        if mine.before is not None:  # a theme the draft changes: counted in full
+            assert (mine.before, mine.after) == (theirs.before, theirs.after)
+    changes = narrowed.newly_total + narrowed.stopped_total
+    assert changes > 0 or name in ("a new theme", "themes reordered")  # not a vacuous check
+
+
+def test_the_probe_leaves_out_the_articles_no_changed_theme_concerns() -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+    probe = Probe(before, after)
+
+    concerned = [a for a in labelled_articles() if probe.may_differ(a.title, a.summary)]
+
+    assert 0 < len(concerned) < len(labelled_articles()) / 2
+    assert not Probe(before, before).may_differ(TROOPS, "")  # the same watchlist: never
+    assert probe.may_differ(PONTOON, "") and probe.may_differ(TROOPS, "")
