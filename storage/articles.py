@@ -182,6 +182,11 @@ class SqlArticles:
         rows = await self.connection.execute(stmt, values)
         return [(int(r[0]), int(r[1]), bytes(r[2]), r[3]) for r in rows.all()]
 
+    async def last_id(self) -> int:
+        """The highest article id stored (0 when there is none): one look at the key's end."""
+        found = await self.connection.execute(select(func.max(articles.c.id)))
+        return int(found.scalar() or 0)
+
     async def get(self, article_id: int) -> Article | None:
         """One article by id."""
         stmt = select(*COLUMNS).where(articles.c.id == article_id)

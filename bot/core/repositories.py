@@ -146,6 +146,9 @@ class ArticleRepository(Protocol):
         """(article, story, signature, fetched) of articles after `after_id` in a story, by
         article id (the first `limit` of them if given)."""
 
+    async def last_id(self) -> int:
+        """The highest article id stored (0 when there is none)."""
+
     async def search(self, query: str, limit: int = 20) -> list[Article]:
         """Articles with every word of the query in one of its forms ("bridges": "bridge") and
         every "quoted phrase" (words in a row), in any script; the most relevant first, then the

@@ -54,8 +54,13 @@ class StoryCache:
         """Add the comparisons an ingest made with its own new stories."""
         self._batch_compared += compared
 
-    async def sync(self, tx: Transaction, now: datetime, window: timedelta) -> None:
+    async def sync(
+        self, tx: Transaction, now: datetime, window: timedelta, *, own_from: int | None = None
+    ) -> None:
         """Catch up with the database: new stories, reports that joined one, the window's end.
+
+        `own_from` is the first article id the calling transaction inserted itself, not placed
+        in a story yet: reading stops before it, and the next sync reads those once committed.
 
         Both reads are by id, so each costs what was committed since the last sync, not the
         size of the window. A report that joined a story is also what makes the story "seen
@@ -71,6 +76,10 @@ class StoryCache:
             self._max_id = max(self._max_id, *ids)
             if len(page) < self._page:
                 break
+        # Most articles never join a story (each starts its own): the next read must start
+        # after them too, not after the last one that joined, or every sync reads them all
+        # again (139 ms a sync with 200,000 stored: most of the bot's time at 10,000 feeds).
+        read_to = own_from - 1 if own_from is not None else await tx.articles.last_id()
         while members := await tx.articles.member_signatures_after(
             self._max_member_id, since, self._page
         ):
@@ -79,6 +88,7 @@ class StoryCache:
             self._max_member_id = max(self._max_member_id, *article_ids)
             if len(members) < self._page:
                 break
+        self._max_member_id = max(self._max_member_id, read_to)
         if adding is not None:
             await adding
         self.index.remove_older_than(since.timestamp())

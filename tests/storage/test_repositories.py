@@ -222,6 +222,14 @@ async def test_member_signatures_after_an_id_since_a_time_in_id_order(
         assert all(fetched.utcoffset() == timedelta(0) for *_, fetched in everything)
 
 
+async def test_last_id_is_the_highest_article_id_or_zero(store: Store, feed_id: int) -> None:
+    async with store.transaction() as tx:
+        assert await tx.articles.last_id() == 0
+        first, story = await start_story(tx, feed_id, "lead", at=NOW)
+        joined = await join_story(tx, feed_id, "joined", story, at=NOW)
+        assert await tx.articles.last_id() == max(first, joined)
+
+
 async def test_member_signatures_skip_articles_whose_story_is_gone(
     store: Store, feed_id: int
 ) -> None:

@@ -106,7 +106,7 @@ async def place(
     if not articles:
         return []
     async with cache.lock:
-        await cache.sync(tx, now, window)
+        await cache.sync(tx, now, window, own_from=min(article.id for article in articles))
         chosen, started = await choose(articles, prints, cache)
     new_ids = await tx.stories.create_many(started, now)
     placed = [(new_ids[-sid - 1] if sid < 0 else sid, joined) for sid, joined in chosen]
