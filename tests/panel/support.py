@@ -66,6 +66,7 @@ class Panel:
     service: CommandService
     clock: Clock
     editor: WatchlistEditor
+    audited_before: int  # the last audit entry before the panel started (storing the watchlist)
 
     async def link(self, caller: Caller = ADMIN) -> str:
         """A sign-in link, asked for with `/nkru web` in a channel, as chat users do."""
@@ -74,9 +75,10 @@ class Panel:
         return reply.lines[0]
 
     async def audit(self) -> list[AuditEntry]:
-        """The audit log, newest first."""
+        """The audit log since the panel started, newest first."""
         async with self.store.transaction() as tx:
-            return await tx.audit.recent(50)
+            entries = await tx.audit.recent(50)
+        return [entry for entry in entries if (entry.id or 0) > self.audited_before]
 
     async def feed_urls(self) -> list[str]:
         """Every stored feed's URL."""
@@ -119,6 +121,8 @@ async def running_panel(
         editor = WatchlistEditor(store, clock)
         text = WATCHLIST.read_text(encoding="utf-8")
         await editor.store_document(text, WATCHLIST, FILE_AUTHOR, source="seed", when=When.EMPTY)
+    async with store.transaction() as tx:
+        audited = [entry.id or 0 for entry in await tx.audit.recent(1)]
     config = settings()
     catalog: ThemeCatalog = world.catalog
     async with FeedFetcher(network_guard=guard(allow=allow)) as fetcher:
@@ -140,7 +144,7 @@ async def running_panel(
             url = f"http://127.0.0.1:{bound_port(runner)}"
             # The links name the address the listener got (port 0 until it started).
             service.services[WebLinks] = WebLinks(url, LINK_TTL)
-            yield Panel(url, store, world, service, clock, editor)
+            yield Panel(url, store, world, service, clock, editor, max(audited, default=0))
         finally:
             await runner.cleanup()
 
