@@ -73,10 +73,10 @@ FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _query(given: Mapping[str, str], page_number: int) -> str:
-    """The stories page's query string for the same filters on another page."""
-    kept = {name: value for name, value in given.items() if value}
-    return urlencode({**kept, "page": page_number})
+def _query(given: Mapping[str, str], **more: str) -> str:
+    """The stories page's query string for the same filters (on another page: `before`)."""
+    kept = {name: value for name, value in {**given, **more}.items() if value}
+    return urlencode(kept)
 
 
 GLOBALS: dict[str, Callable[..., Any]] = {"query": _query}
