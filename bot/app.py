@@ -160,7 +160,10 @@ async def open_runtime(
             )
             platforms = ChatPlatforms()
             if chat is not None:
-                wiring = ChatWiring(settings, store, commands, catalog, routes, adapters, ctx.clock)
+                wiring = ChatWiring(
+                    settings, store, commands, catalog, routes, adapters, ctx.clock,
+                    editor=watchlist.editor,
+                )  # fmt: skip
                 try:
                     platforms = await stack.enter_async_context(chat(wiring))
                 except ChatSetupError as exc:

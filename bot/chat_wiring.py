@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.core.commands.model import CommandHandler, ThemeCatalog
 from bot.core.delivery import DeliveryAdapter
 from bot.core.routing import Route
+from bot.core.watchlist_editing import WatchlistEditor
 from bot.settings import Settings
 from storage.engine import Store
 
@@ -44,6 +45,7 @@ class ChatWiring:
     # Every delivery adapter, read when /healthz asks (the platforms' own are added after).
     adapters: Mapping[str, DeliveryAdapter]
     clock: Callable[[], datetime]
+    editor: WatchlistEditor | None = None  # the stored watchlist's, for the web panel
 
 
 # Opens the platforms for the runtime's lifetime (closes them on exit, also when start-up fails).

@@ -101,5 +101,6 @@ async def add_web_panel(app: web.Application, wiring: ChatWiring) -> None:
         session_key=await session_key(settings, wiring.store),
         secure_cookies=settings.web_base().startswith("https://"),
         session_ttl=int(settings.web_session_ttl),
+        editor=wiring.editor,
     )
     add_panel(app, config)

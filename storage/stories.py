@@ -61,13 +61,9 @@ def _views() -> Select[Any]:
 
 async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]:
     rows = (await conn.execute(stmt)).mappings().all()
+    outlets_of = await _outlets(conn, [row["id"] for row in rows])
     found = []
     for row in rows:
-        outlet_rows = await conn.execute(
-            select(articles.c.source_name)
-            .where(articles.c.story_id == row["id"])
-            .order_by(articles.c.fetched_at, articles.c.id)
-        )
         story = Story(
             id=row["id"],
             # A story's own title is its lead's (retention keeps it so); other heads bring theirs.
@@ -77,7 +73,7 @@ async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]
             article_count=row["article_count"],
             lead_article_id=row["lead_article_id"],
         )
-        outlets = list(dict.fromkeys(outlet_rows.scalars().all()))
+        outlets = list(dict.fromkeys(outlets_of.get(row["id"], [])))
         found.append(
             StoryView(
                 story,
@@ -89,6 +85,22 @@ async def _to_views(conn: AsyncConnection, stmt: Select[Any]) -> list[StoryView]
                 seen_at=row["head_fetched_at"],
             )
         )
+    return found
+
+
+async def _outlets(conn: AsyncConnection, story_ids: list[int]) -> dict[int, list[str]]:
+    """Each story's reports' outlets in the order they were stored, in one query (one per
+    story cost a round trip each: half of a 50-story page's time on PostgreSQL)."""
+    if not story_ids:
+        return {}
+    stmt = (
+        select(articles.c.story_id, articles.c.source_name)
+        .where(articles.c.story_id.in_(story_ids))
+        .order_by(articles.c.story_id, articles.c.fetched_at, articles.c.id)
+    )
+    found: dict[int, list[str]] = {}
+    for story_id, name in (await conn.execute(stmt)).all():
+        found.setdefault(int(story_id), []).append(name)
     return found
 
 

@@ -191,6 +191,10 @@ class LoginGrant:
     expires_at: datetime
 
 
+# Where a story sorts in the panel's list: its newest report's publication time and id.
+StoryKey = tuple[datetime, int]
+
+
 @dataclass(frozen=True, slots=True)
 class StoryFilter:
     """Which stories the web panel lists: all are optional and combine (AND).

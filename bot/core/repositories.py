@@ -36,6 +36,7 @@ from bot.core.records import (
     NewVersion,
     OutboxEntry,
     StoryFilter,
+    StoryKey,
     StoryView,
     VersionInfo,
     WatchlistVersion,
@@ -432,8 +433,11 @@ class WebLogins(Protocol):
 class Browsing(Protocol):
     """Read-only queries of the web panel's pages."""
 
-    async def story_ids(self, wanted: StoryFilter, offset: int, limit: int) -> list[int]:
-        """Ids of the stories `wanted` selects, the latest activity first (as `latest`)."""
+    async def story_page(
+        self, wanted: StoryFilter, before: StoryKey | None, limit: int
+    ) -> list[tuple[int, StoryKey]]:
+        """Ids and sort keys of the stories `wanted` selects, the latest activity first (as
+        `latest`), from below `before` (the last key of the page before) on."""
 
     async def story_articles(self, story_id: int) -> list[Article]:
         """Every stored report of a story, in the order they were stored."""

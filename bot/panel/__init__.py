@@ -1,6 +1,7 @@
 """The web panel: server-rendered pages on the bot's HTTP listener (bot.web), for the team.
 
-Stories, a story's every report, search, feeds, routes and the audit log, in Jinja2 templates
+Stories, a story's every report, search, trends, the watchlist (with its editor: preview, then
+save), feeds, routes and the audit log, in Jinja2 templates
 (autoescaped: feed text is always text) with one stylesheet and no JavaScript. Signing in takes
 a one-time link from `/nkru web` or `nkru web-login` (bot.core.web_login); the session lives in
 an encrypted cookie (aiohttp-session). Reading needs a session; every change is a POST with the

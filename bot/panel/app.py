@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.panel import admin_pages, feeds, login, stories
+from bot.panel import admin_pages, feeds, login, stories, trends, watchlist, watchlist_edit
 from bot.panel.config import CONFIG_KEY, PanelConfig, checked_key
 from bot.panel.render import FILTERS, GLOBALS
 from bot.panel.security import require_session, security_headers
@@ -45,4 +45,7 @@ def add_panel(app: web.Application, config: PanelConfig) -> None:
     login.add_routes(app)
     stories.add_routes(app)
     feeds.add_routes(app)
+    watchlist.add_routes(app)
+    watchlist_edit.add_routes(app)
+    trends.add_routes(app)
     admin_pages.add_routes(app)

@@ -31,9 +31,16 @@ async def run_change(
     # The command refused (and audited) it already; the page says so with the HTTP status too.
     if not config.admin.is_admin(caller):
         return refusal(request, 403, reply.title, " ".join(reply.lines))
-    session = await get_session(request)
-    session[_FLASH] = {"title": reply.title, "lines": list(reply.lines), "error": reply.error}
+    await set_flash(request, reply.title, list(reply.lines), error=reply.error)
     raise web.HTTPSeeOther(back)
+
+
+async def set_flash(
+    request: web.Request, title: str, lines: list[str], *, error: bool = False
+) -> None:
+    """Keep the answer of a change for the next page (`take_flash`)."""
+    session = await get_session(request)
+    session[_FLASH] = {"title": title, "lines": lines, "error": error}
 
 
 async def take_flash(request: web.Request) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.core.commands.model import CommandHandler, ThemeCatalog
 from bot.core.commands.permissions import AdminPolicy
 from bot.core.repositories import Database
+from bot.core.watchlist_editing import WatchlistEditor
 
 KEY_BYTES = 32  # what Fernet (aiohttp-session's EncryptedCookieStorage) takes
 
@@ -29,6 +30,8 @@ class PanelConfig:
     session_key: bytes  # KEY_BYTES random bytes (session_key_of)
     secure_cookies: bool  # the panel is reached over https
     session_ttl: int  # seconds a sign-in lasts
+    # The stored watchlist (the chat's editor): its page and editor; None shows neither.
+    editor: WatchlistEditor | None = None
 
 
 CONFIG_KEY = web.AppKey("panel", PanelConfig)

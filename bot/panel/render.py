@@ -12,6 +12,8 @@ from aiohttp import web
 
 from bot.core.commands.model import Caller
 from bot.core.commands.text import when
+from bot.core.watchlist.model import Term
+from bot.core.watchlist_editing.diff import describe_term
 from bot.panel.config import CONFIG_KEY, PanelConfig
 from bot.panel.security import USER_KEY, csrf_token
 
@@ -56,17 +58,25 @@ def _web_url(url: str | None) -> str:
     return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
 
 
+def _term(term: Term) -> str:
+    """A term as `watch show` lists it, with the longer forms that do not count."""
+    unless = ", ".join(f'"{form}"' for form in term.exceptions)
+    return describe_term(term) + (f" except {unless}" if unless else "")
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "when": _when,
     "web_url": _web_url,
     "score": lambda value: f"{value:.2f}",
+    "number": lambda value: f"{value:g}",
+    "term": _term,
 }
 
 
-def _query(given: Mapping[str, str], page_number: int) -> str:
-    """The stories page's query string for the same filters on another page."""
-    kept = {name: value for name, value in given.items() if value}
-    return urlencode({**kept, "page": page_number})
+def _query(given: Mapping[str, str], **more: str) -> str:
+    """The stories page's query string for the same filters (on another page: `before`)."""
+    kept = {name: value for name, value in {**given, **more}.items() if value}
+    return urlencode(kept)
 
 
 GLOBALS: dict[str, Callable[..., Any]] = {"query": _query}

@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.core.commands.model import Invocation, StoryLine, ThemeCatalog
 from bot.core.commands.news import story_line
 from bot.core.languages import LANGUAGES
-from bot.core.records import StoryFilter
+from bot.core.records import StoryFilter, StoryKey
 from bot.panel.render import caller_of, config_of, page
 
 PAGE_SIZE = 25
@@ -43,7 +43,7 @@ class Filters:
 
     given: dict[str, str]
     wanted: StoryFilter
-    page: int
+    before: StoryKey | None  # the page starts below this story (None: the newest)
 
 
 def read_filters(query: Mapping[str, str], catalog: ThemeCatalog) -> Filters:
@@ -63,10 +63,26 @@ def read_filters(query: Mapping[str, str], catalog: ThemeCatalog) -> Filters:
         published_from=start,
         published_before=end + timedelta(days=1) if end else None,  # "to" is inclusive
     )
-    number = query.get("page", "1")
-    if not number.isdigit() or int(number) < 1:
-        raise FilterError("page must be a number from 1")
-    return Filters(given, wanted, int(number))
+    before = query.get("before", "")
+    return Filters(given, wanted, parse_key(before) if before else None)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def key_text(key: StoryKey) -> str:
+    """A story's sort key in a link: microseconds since 1970, a dot, the report's id (exact,
+    unlike a float, and nothing in it needs escaping)."""
+    published, article_id = key
+    return f"{(published - _EPOCH) // timedelta(microseconds=1)}.{article_id}"
+
+
+def parse_key(text: str) -> StoryKey:
+    """The sort key `key_text` wrote; FilterError for anything else."""
+    micros, _, article_id = text.partition(".")
+    if not (micros.isdigit() and article_id.isdigit()) or len(micros) > 18:
+        raise FilterError("before: use the “older” link of a page, not a hand-made value")
+    return _EPOCH + timedelta(microseconds=int(micros)), int(article_id)
 
 
 def _day(text: str, name: str) -> datetime | None:
@@ -89,17 +105,18 @@ async def stories_page(request: web.Request) -> web.Response:
     except FilterError as exc:
         given = {k: request.query.get(k, "") for k in ("theme", "outlet", "language", "from", "to")}
         context |= {"error": str(exc), "given": given, "lines": [], "outlets": []}
-        return await page(request, "stories.html", context | {"page": 1, "more": False}, 400)
-    offset = (filters.page - 1) * PAGE_SIZE
+        return await page(request, "stories.html", context | {"older": None, "later": False}, 400)
     async with config.store.transaction() as tx:
-        ids = await tx.browse.story_ids(filters.wanted, offset, PAGE_SIZE + 1)
-        shown = ids[:PAGE_SIZE]
+        found = await tx.browse.story_page(filters.wanted, filters.before, PAGE_SIZE + 1)
+        shown = [story for story, _ in found[:PAGE_SIZE]]
         views = {view.story.id: view for view in await tx.stories.views(shown)}
         hits = await tx.themes.of_stories(shown)
         outlets = sorted({feed.name for feed in await tx.feeds.list_all()})
     lines = [story_line(views[i], hits.get(i, [])) for i in shown if i in views]
     context |= {"given": filters.given, "lines": lines, "outlets": outlets}
-    context |= {"page": filters.page, "more": len(ids) > PAGE_SIZE, "error": None}
+    # The next page starts below the last story shown (keyset paging, storage.browse).
+    older = key_text(found[PAGE_SIZE - 1][1]) if len(found) > PAGE_SIZE else None
+    context |= {"older": older, "later": filters.before is not None, "error": None}
     return await page(request, "stories.html", context)
 
 

@@ -78,10 +78,20 @@ def search_statement(
             .limit(limit)
             .params(fulltext_query=sqlite_match(phrases))
         )
+    return _postgresql_statement(columns, limit).params(fulltext_query=postgresql_query(phrases))
+
+
+def _postgresql_statement(columns: Sequence[Column[Any]], limit: int) -> Select[Any]:
+    """Rank the candidates on their id, date and vector alone, then read the `limit` best.
+
+    Sorting the candidates with every column (summaries included, ~1 kB a row) spilled to
+    disk at the default work_mem and took twice as long (benchmarks/panel.py); the columns of
+    the few shown are read by primary key afterwards.
+    """
     vector: ColumnElement[Any] = literal_column(f"articles.{FULLTEXT_VECTOR}")
     tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), _TSQUERY_TEXT)
     recent = (
-        select(*columns, vector.label("vector"))
+        select(articles.c.id, articles.c.published_at, vector.label("vector"))
         .where(vector.op("@@")(tsquery))
         .order_by(articles.c.id.desc())
         .limit(CANDIDATES)
@@ -89,12 +99,17 @@ def search_statement(
     )
     # Normalization 1 divides by the log of the article's length: as with bm25, a match in a
     # short text ranks above one in a long text.
-    rank = func.ts_rank(recent.c.vector, tsquery, 1)
-    return (
-        select(*(recent.c[column.name] for column in columns))
+    rank = func.ts_rank(recent.c.vector, tsquery, 1).label("rank")
+    best = (
+        select(recent.c.id, recent.c.published_at, rank)
         .order_by(rank.desc(), recent.c.published_at.desc(), recent.c.id.desc())
         .limit(limit)
-        .params(fulltext_query=postgresql_query(phrases))
+        .subquery("best")
+    )
+    return (
+        select(*columns)
+        .join_from(articles, best, best.c.id == articles.c.id)
+        .order_by(best.c.rank.desc(), best.c.published_at.desc(), best.c.id.desc())
     )
 
 

@@ -19,10 +19,13 @@ from bot.core.feed_probe import ChatFeeds
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.records import AuditEntry
 from bot.core.theme_hits import WatchlistMatcher
+from bot.core.watchlist_editing import WatchlistEditor, When
+from bot.core.watchlist_editing.editor import FILE_AUTHOR
 from bot.core.web_login import WebLinks
 from bot.settings import Settings
 from bot.web import add_web_panel, bound_port, build_web_app, start_http
 from storage.engine import Store
+from tests.conftest import REPO_ROOT
 from tests.core.commands.conftest import (
     ARMS,
     BRIDGE,
@@ -41,6 +44,7 @@ ADMIN = Caller("slack", "U0ADMIN", "Ada")
 MEMBER = Caller("slack", "U0MEMBER", "Mo")  # a team member, not an admin
 OPERATOR = Caller("console", "operator", "operator")
 CHANNEL = "slack:C0123"
+WATCHLIST = REPO_ROOT / "watchlists" / "nkru.toml"
 LINK_TTL = timedelta(minutes=10)
 # Korean and Russian reports of the bridge story, for the language filter.
 BRIDGE_KO = ("러시아와 북한, 두만강 자동차 다리 개통", "하산과 두만강역을 잇는 다리가 열렸다.")
@@ -61,6 +65,8 @@ class Panel:
     world: World
     service: CommandService
     clock: Clock
+    editor: WatchlistEditor
+    audited_before: int  # the last audit entry before the panel started (storing the watchlist)
 
     async def link(self, caller: Caller = ADMIN) -> str:
         """A sign-in link, asked for with `/nkru web` in a channel, as chat users do."""
@@ -69,9 +75,10 @@ class Panel:
         return reply.lines[0]
 
     async def audit(self) -> list[AuditEntry]:
-        """The audit log, newest first."""
+        """The audit log since the panel started, newest first."""
         async with self.store.transaction() as tx:
-            return await tx.audit.recent(50)
+            entries = await tx.audit.recent(50)
+        return [entry for entry in entries if (entry.id or 0) > self.audited_before]
 
     async def feed_urls(self) -> list[str]:
         """Every stored feed's URL."""
@@ -101,12 +108,21 @@ async def running_panel(
     *,
     allow: str = "127.0.0.1/32",
     middleware: Middleware | None = None,
+    editor: WatchlistEditor | None = None,
 ) -> AsyncIterator[Panel]:
     """The panel on 127.0.0.1 (a free port); feeds added from it may reach `allow` (the chat's
     rule: public addresses, and the networks NKRU_CHAT_FEED_ALLOW_NETWORKS names). `middleware`
-    wraps every request (benchmarks/panel.py times them with it)."""
+    wraps every request (benchmarks/panel.py times them with it). The watchlist pages edit
+    through `editor` (a running bot's), else through one over `store` with the default
+    watchlist stored as version 1."""
     world = World(store, matcher)
     clock = world.clock
+    if editor is None:
+        editor = WatchlistEditor(store, clock)
+        text = WATCHLIST.read_text(encoding="utf-8")
+        await editor.store_document(text, WATCHLIST, FILE_AUTHOR, source="seed", when=When.EMPTY)
+    async with store.transaction() as tx:
+        audited = [entry.id or 0 for entry in await tx.audit.recent(1)]
     config = settings()
     catalog: ThemeCatalog = world.catalog
     async with FeedFetcher(network_guard=guard(allow=allow)) as fetcher:
@@ -121,14 +137,14 @@ async def running_panel(
         app = build_web_app(store, {}, clock)
         if middleware is not None:
             app.middlewares.append(middleware)
-        wiring = ChatWiring(config, store, service, lambda: catalog, (), {}, clock)
+        wiring = ChatWiring(config, store, service, lambda: catalog, (), {}, clock, editor=editor)
         await add_web_panel(app, wiring)
         runner = await start_http(app, "127.0.0.1", 0)
         try:
             url = f"http://127.0.0.1:{bound_port(runner)}"
             # The links name the address the listener got (port 0 until it started).
             service.services[WebLinks] = WebLinks(url, LINK_TTL)
-            yield Panel(url, store, world, service, clock)
+            yield Panel(url, store, world, service, clock, editor, max(audited, default=0))
         finally:
             await runner.cleanup()
 

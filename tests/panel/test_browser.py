@@ -1,6 +1,7 @@
 """The panel in a real browser (Debian's Chromium via Playwright) against the real bot web app
 on 127.0.0.1 and a real SQLite database: sign in through a one-time link, browse, open a story,
-search, add a feed, and the refusals (non-admin, CSRF, expired link)."""
+search, add a feed, preview and save a watchlist edit (then the next poll alerts on it), the
+trends chart and its CSV, and the refusals (non-admin, CSRF, expired link)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bot.core.commands.model import Caller
+from bot.core.poll.fetch import FeedFetcher
 from bot.core.theme_hits import WatchlistMatcher
+from bot.core.watchlist_editing.document import add_terms
+from bot.core.watchlist_editing.parts import find_part, part_text
 from storage.engine import Store
 from tests.core.poll.test_pipeline import ITEMS, rss
 from tests.fakes.feed_server import FeedServer
 from tests.panel.browser import launched
 from tests.panel.support import ADMIN, MEMBER, Panel, publish_news, running_panel
+from tests.watchlist_editing.harness import PONTOON, PONTOON_AGAIN, Bench, watchlist_folder
 
 PHONE = {"width": 390, "height": 844}
 
@@ -135,3 +140,79 @@ async def test_an_expired_link_is_refused(browser: Browser, sqlite_panel: Panel)
     await expect(page.get_by_text("expired or was used already")).to_be_visible()
     await page.goto(f"{sqlite_panel.url}/feeds")
     await expect(page).to_have_url(f"{sqlite_panel.url}/signin")
+
+
+async def test_an_admin_previews_and_saves_a_watchlist_edit_the_next_poll_alerts_on(
+    browser: Browser, tmp_path: Path, matcher: WatchlistMatcher
+) -> None:
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    try:
+        async with FeedServer() as server, FeedFetcher() as fetcher:
+            # A running bot: its stored watchlist, polls of a loopback feed, and the panel
+            # editing through the bot's own editor.
+            bench = await Bench.open(store, fetcher, server, watchlist_folder(tmp_path), "slack:C1")
+            await bench.poll(PONTOON)  # stored under v1: no theme, no alert
+            async with running_panel(store, matcher, editor=bench.live.editor) as panel:
+                await edit_in_the_browser(browser, panel)
+            assert bench.live.version == 2  # in force at once, as after a chat edit
+            await bench.poll(PONTOON_AGAIN)
+            assert await bench.alerted_themes(PONTOON_AGAIN.title) == {"tumen-bridge"}
+    finally:
+        await store.close()
+
+
+async def edit_in_the_browser(browser: Browser, panel: Panel) -> None:
+    page = await sign_in(browser, panel)
+    await page.get_by_role("link", name="Watchlist").click()
+    await page.get_by_text("Tumen River bridge", exact=True).click()  # opens its <details>
+    await page.get_by_role("link", name="Edit tumen-bridge").click()
+    editor = page.get_by_label("TOML of theme tumen-bridge")
+    typed = await editor.input_value()
+    document, _ = await panel.editor.latest()
+    edited = add_terms(document.document, "tumen-bridge", ["pontoon crossing"])
+    assert typed == part_text(document.document, find_part(document.document, "theme:tumen-bridge"))
+    await editor.fill(part_text(edited, find_part(edited, "theme:tumen-bridge")))
+    await page.get_by_role("button", name="Preview").click()
+    await expect(
+        page.get_by_text('+ term "pontoon crossing" (word) in tumen-bridge')
+    ).to_be_visible()
+    await expect(page.get_by_role("heading", name="Would newly match (1)")).to_be_visible()
+    await expect(page.get_by_role("link", name=PONTOON.title)).to_be_visible()
+    await page.get_by_role("button", name="Save as version 2").click()
+    await expect(page.get_by_text("Saved watchlist v2")).to_be_visible()
+    await expect(page.get_by_text("(in force)")).to_have_count(1)
+    await expect(page.get_by_role("link", name="v2", exact=True)).to_be_visible()
+
+
+async def test_the_trends_chart_shows_and_its_csv_downloads(
+    browser: Browser, sqlite_panel: Panel
+) -> None:
+    page = await sign_in(browser, sqlite_panel, MEMBER)
+    await page.get_by_role("link", name="Trends").click()
+    chart = page.get_by_role("img", name="Stories per theme per day, last 30 days")
+    await expect(chart).to_be_visible()
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="counts as CSV").click()
+    download = await waiting.value
+    assert download.suggested_filename.startswith("nkru-trends-30d-")
+    lines = (await download.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "date,theme,stories" and len(lines) > 30
+
+
+async def test_a_team_member_reads_the_watchlist_but_cannot_save(
+    browser: Browser, sqlite_panel: Panel
+) -> None:
+    page = await sign_in(browser, sqlite_panel, MEMBER)
+    await page.get_by_role("link", name="Watchlist").click()
+    await expect(page.get_by_text("Only admins can change the watchlist.")).to_be_visible()
+    await expect(page.get_by_role("link", name="Edit tumen-bridge")).to_have_count(0)
+    await expect(page.locator("textarea")).to_have_count(0)
+    token = await page.locator('input[name="csrf"]').first.input_value()
+    # The form an admin would send, from this member's signed-in browser.
+    answer = await page.request.post(
+        f"{sqlite_panel.url}/watchlist/edit",
+        form={"csrf": token, "part": "all", "based_on": "1", "text": "", "action": "save"},
+        max_redirects=0,
+    )
+    assert answer.status == 403 and "Only admins can edit" in await answer.text()
+    assert await sqlite_panel.editor.latest_number() == 1

@@ -130,8 +130,8 @@ def delete_theme(text: str, slug: str) -> str:
         return doc.as_string()
     lines = text.splitlines(keepends=True)
     where = LineIndex(text)
-    start = _block_start(lines, _header(where, index))
-    end = _block_start(lines, _header(where, index + 1)) if index + 1 < len(themes) else len(lines)
+    start = block_start(lines, _header(where, index))
+    end = block_start(lines, _header(where, index + 1)) if index + 1 < len(themes) else len(lines)
     kept = lines[:start] + lines[end:]
     return "".join(kept).rstrip("\n") + "\n"
 
@@ -148,7 +148,7 @@ def _header(where: LineIndex, index: int) -> int:
     return line - 1
 
 
-def _block_start(lines: list[str], header: int) -> int:
+def block_start(lines: list[str], header: int) -> int:
     """Where the comment block directly above a header starts (the header if there is none)."""
     start = header
     while start > 0 and lines[start - 1].lstrip().startswith("#"):
@@ -194,7 +194,7 @@ def _with_field(text: str, slug: str, field: Field) -> str:
     lines = text.splitlines(keepends=True)
     where = LineIndex(text)
     has_next = index + 1 < len(themes)
-    end = _block_start(lines, _header(where, index + 1)) if has_next else len(lines)
+    end = block_start(lines, _header(where, index + 1)) if has_next else len(lines)
     while end > _header(where, index) + 1 and _blank_or_comment(lines[end - 1]):
         end -= 1
     if end and not lines[end - 1].endswith("\n"):
