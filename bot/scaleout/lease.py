@@ -4,7 +4,9 @@ The lease is a session-level advisory lock on a connection of its own: PostgreSQ
 when that connection ends, so a holder that dies (kill -9, a lost host, a dropped connection)
 frees it without anyone having to notice. The others try to take it every `retry` seconds; the
 holder checks its connection three times as often and gives the lease up (`on_lost`) when the
-connection is gone, so it stops before another process can have taken over.
+connection is gone. A new holder waits half a `retry` after taking the lock before it starts
+(`on_acquired`): by then a previous holder whose session the server ended has noticed and
+stopped, so the two never run at once (short of a process frozen for longer than that).
 
 Used for the Discord gateway (bot.chat): Discord sends every interaction to every connected
 gateway session, so only one process may have one open.
@@ -92,11 +94,13 @@ class Lease:
             if row is not None and row[0] is True:
                 break
             await asyncio.sleep(self.retry)
+        await asyncio.sleep(self.retry / 2)  # the previous holder's next check fails meanwhile
+        await connection.execute("SELECT 1")  # still ours
         self.held = True
         log.info("%s: this process holds it now", self.name)
         await self.on_acquired()
         while True:  # a failed check ends the session, and the lock with it
-            await asyncio.sleep(self.retry / 3)  # noticed before another can take it
+            await asyncio.sleep(self.retry / 3)  # within a new holder's wait (retry / 2)
             await connection.execute("SELECT 1")
 
     async def release(self) -> bool:
