@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from procrastinate import App
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 from bot.core.cron import fires_in_minute
 from bot.core.delivery import DeliveryAdapter, DeliveryReport, deliver_one
@@ -182,8 +184,18 @@ class SharedJobs:
         """Queue again the jobs of workers that stopped beating (killed, host lost)."""
         manager = self.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-            log.warning("job %s of a stopped worker is queued again", job.call_string)
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except UniqueViolation:
+                # A job with its queueing lock waits already (a delivery queued by a poll while
+                # this one ran): that one does the same work, once this one, still "doing", no
+                # longer holds the lock. Queued again, it would break the lock's uniqueness.
+                await manager.finish_job(job, Status.FAILED, delete_job=False)
+                log.warning(
+                    "job %s of a stopped worker: one queued since takes over", job.call_string
+                )
+            else:
+                log.warning("job %s of a stopped worker is queued again", job.call_string)
 
     async def subscription_digests(self, timestamp: int) -> None:
         """Post the digest of each subscription whose crontab fires in this tick's minute."""
