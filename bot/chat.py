@@ -182,6 +182,7 @@ async def _open_discord(
                 guild_id=settings.discord_guild_id,
             )
             stack.push_async_callback(bot.shutdown)
+            platforms.gateway = lambda: bot
             platforms.adapters["discord"] = DiscordDelivery(bot, catalog)
             platforms.listening.append("Discord /nkru (gateway)")
         else:
@@ -227,4 +228,5 @@ async def _open_leased_discord(
         guild_id=settings.discord_guild_id,
     )
     await stack.enter_async_context(leased_gateway(settings.database_url, gateway))
+    platforms.gateway = lambda: gateway.bot
     platforms.listening.append("Discord /nkru (gateway, in one process at a time)")
