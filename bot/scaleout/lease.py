@@ -19,8 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-import psycopg
-from psycopg.conninfo import make_conninfo
+import asyncpg  # type: ignore[import-untyped]  # (no stubs; the calls below are few and simple)
 
 from bot.scaleout.queue import conninfo
 
@@ -29,18 +28,18 @@ log = logging.getLogger(__name__)
 # An arbitrary constant naming "the Discord gateway" among the bot's advisory locks
 # (storage/locks.py has the others).
 GATEWAY_LEASE_KEY = 0x6E6B72756777  # "nkrugw"
-# TCP keepalives on both ends (seconds idle before the first probe, between probes, probes
-# lost): the server ends the holder's session about 11 s after its host stops answering, so a
-# lost host frees the lease too, and a holder cut off from the server notices as soon.
-KEEPALIVES = {
-    "keepalives": 1,
-    "keepalives_idle": 5,
-    "keepalives_interval": 2,
-    "keepalives_count": 3,
+# The server ends the holder's session about 11 s after its host stops answering (TCP
+# keepalives: seconds idle before the first probe, between probes, probes lost), so a lost host
+# frees the lease too.
+SERVER_KEEPALIVES = {
+    "tcp_keepalives_idle": "5",
+    "tcp_keepalives_interval": "2",
+    "tcp_keepalives_count": "3",
 }
-SERVER_KEEPALIVES = (
-    "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3"
-)
+# A check the server does not answer this soon counts as a lost connection.
+CHECK_TIMEOUT = 5.0
+# What a lost or refused connection raises.
+CONNECTION_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 Callback = Callable[[], Awaitable[None]]
 
@@ -58,9 +57,7 @@ class Lease:
         retry: float = 3.0,
         name: str = "lease",
     ) -> None:
-        self.conninfo = make_conninfo(
-            conninfo(database_url), options=SERVER_KEEPALIVES, connect_timeout=10, **KEEPALIVES
-        )
+        self.dsn = conninfo(database_url)
         self.key = key
         self.on_acquired = on_acquired
         self.on_lost = on_lost
@@ -68,14 +65,14 @@ class Lease:
         self.name = name
         self.held = False
         self.attempts = 0  # tries to take it (tests wait for them)
-        self.connection: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        self.connection: asyncpg.Connection | None = None
 
     async def run(self) -> None:
         """Take, hold and take again, until cancelled (which gives the lease up)."""
         while True:
             try:
                 await self._take_and_hold()
-            except (psycopg.Error, OSError) as exc:
+            except CONNECTION_ERRORS as exc:
                 log.warning("%s: database connection lost (%s); trying again", self.name, exc)
             except Exception:  # on_acquired failed: give the lease to someone else
                 log.exception("%s: could not start as the holder; trying again", self.name)
@@ -84,24 +81,27 @@ class Lease:
             await asyncio.sleep(self.retry * (2 if was_held else 1))
 
     async def _take_and_hold(self) -> None:
-        self.connection = connection = await psycopg.AsyncConnection.connect(
-            self.conninfo, autocommit=True
+        self.connection = connection = await asyncpg.connect(
+            self.dsn, timeout=10, server_settings=SERVER_KEEPALIVES
         )
         while True:
             self.attempts += 1
-            cursor = await connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
-            row = await cursor.fetchone()
-            if row is not None and row[0] is True:
+            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key):
                 break
             await asyncio.sleep(self.retry)
         await asyncio.sleep(self.retry / 2)  # the previous holder's next check fails meanwhile
-        await connection.execute("SELECT 1")  # still ours
+        await self._check(connection)  # still ours
         self.held = True
         log.info("%s: this process holds it now", self.name)
         await self.on_acquired()
         while True:  # a failed check ends the session, and the lock with it
             await asyncio.sleep(self.retry / 3)  # within a new holder's wait (retry / 2)
-            await connection.execute("SELECT 1")
+            await self._check(connection)
+
+    @staticmethod
+    async def _check(connection: asyncpg.Connection) -> None:
+        """Raise if the connection (and so the lock) is gone or the server does not answer."""
+        await connection.fetchval("SELECT 1", timeout=CHECK_TIMEOUT)
 
     async def release(self) -> bool:
         """Stop being the holder (on_lost) and close the connection; True if it was held."""
@@ -113,7 +113,11 @@ class Lease:
                 await self.on_lost()
         finally:
             if connection is not None:
-                await connection.close()  # ends the session: the lock is free for the others
+                # Ends the session: the lock is free for the others (a dead one is just dropped).
+                try:
+                    await asyncio.wait_for(connection.close(), CHECK_TIMEOUT)
+                except CONNECTION_ERRORS:
+                    connection.terminate()
         return was_held
 
 

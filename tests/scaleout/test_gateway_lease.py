@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
-import psycopg
+import asyncpg
 import pytest
 
 from bot.scaleout.lease import Lease, leased
@@ -71,9 +71,11 @@ async def test_one_of_three_holds_the_lease_and_another_takes_over_when_its_sess
 
     # The holder's connection is cut (a network failure, an administrator, a restart).
     assert first.connection is not None
-    async with await psycopg.AsyncConnection.connect(conninfo(pg_url), autocommit=True) as admin:
-        pid = first.connection.info.backend_pid
-        await admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin = await asyncpg.connect(conninfo(pg_url))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", first.connection.get_server_pid())
+    finally:
+        await admin.close()
     await wait_until(lambda: ("lost", first.name) in holders.events, seconds=10)
     await wait_until(lambda: len(holders.now) == 1, seconds=10)
     await tries_pass(leases)
