@@ -32,7 +32,7 @@ from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext, PollReport, poll_feed
 from bot.core.poll.prepare import ProcessPoolParser
 from bot.core.scheduling import BotScheduler, DigestJob, ScheduleConfig
-from bot.core.subscriptions.live import Digests, LiveRoutes
+from bot.core.subscriptions.live import LiveRoutes
 from bot.core.subscriptions.model import DIGEST_SINCE
 from bot.core.watchlist_editing import LiveWatchlist
 from bot.service import StartupError, catalog_of, load_matcher
@@ -246,14 +246,15 @@ def checks(runtime: Runtime) -> Callable[[], Awaitable[None]] | None:
     return check
 
 
-def _digests_not_queued(digests: Digests) -> None:
-    """Digest subscriptions made from chat are scheduled by the single-process engine only."""
-    if digests:
-        log.warning(
-            "%d digest subscription(s) made from chat are not scheduled on PostgreSQL yet: "
-            "give those channels a digest route in NKRU_ROUTES instead",
-            len(digests),
-        )
+def subscribed_digests(routes: LiveRoutes) -> Callable[[], Awaitable[list[DigestJob]]]:
+    """The digests of the stored subscriptions, read again when asked (any process may have
+    changed them): what the shared queue's digest job posts at each tick."""
+
+    async def current() -> list[DigestJob]:
+        await routes.refresh()
+        return [DigestJob(route, cron, DIGEST_SINCE) for route, cron in routes.digests]
+
+    return current
 
 
 async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
@@ -279,9 +280,8 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
             config,
             worker,
             watchlist_check=checks(runtime),
+            subscribed=None if runtime.routes is None else subscribed_digests(runtime.routes),
         )
-        if runtime.routes is not None:
-            runtime.routes.on_digests(_digests_not_queued)
     else:
         local = BotScheduler(runtime.ctx, runtime.adapters, config, watchlist_check=checks(runtime))
         if runtime.routes is not None:

@@ -21,6 +21,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Literal
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from bot.adapters.discord import (
     DiscordDelivery,
@@ -169,7 +170,11 @@ async def _open_discord(
     stack: AsyncExitStack,
 ) -> None:
     if settings.discord_token:
-        if mode == "serve":
+        if mode == "serve" and _shared_database(settings):
+            await _open_leased_discord(
+                settings.discord_token, settings, network, handler, catalog, platforms, stack
+            )
+        elif mode == "serve":
             bot = await start_discord_bot(
                 settings.discord_token,
                 handler,
@@ -178,6 +183,7 @@ async def _open_discord(
                 guild_id=settings.discord_guild_id,
             )
             stack.push_async_callback(bot.shutdown)
+            platforms.gateway = lambda: bot
             platforms.adapters["discord"] = DiscordDelivery(bot, catalog)
             platforms.listening.append("Discord /nkru (gateway)")
         else:
@@ -190,3 +196,38 @@ async def _open_discord(
         webhook = DiscordWebhookDelivery(settings.discord_webhook_url, catalog, network=network)
         stack.push_async_callback(webhook.close)
         platforms.adapters["discord"] = webhook
+
+
+def _shared_database(settings: Settings) -> bool:
+    """Whether other `nkru run` may share this database (PostgreSQL: bot.scaleout)."""
+    return make_url(settings.database_url).get_backend_name() == "postgresql"
+
+
+async def _open_leased_discord(
+    token: str,
+    settings: Settings,
+    network: DiscordNetwork,
+    handler: CommandHandler,
+    catalog: Callable[[], ThemeCatalog],
+    platforms: ChatPlatforms,
+    stack: AsyncExitStack,
+) -> None:
+    """Every process posts over REST; the gateway runs in the lease holder only (bot.chat_gateway).
+
+    Imported here: psycopg needs libpq, which SQLite users may not have.
+    """
+    from bot.chat_gateway import LeasedGateway, leased_gateway
+
+    delivery = await DiscordDelivery.connect(token, catalog, network=network)
+    stack.push_async_callback(delivery.close)
+    platforms.adapters["discord"] = delivery
+    gateway = LeasedGateway(
+        token,
+        handler,
+        catalog,
+        network=network,
+        guild_id=settings.discord_guild_id,
+    )
+    await stack.enter_async_context(leased_gateway(settings.database_url, gateway))
+    platforms.gateway = lambda: gateway.bot
+    platforms.listening.append("Discord /nkru (gateway, in one process at a time)")

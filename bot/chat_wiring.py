@@ -31,6 +31,9 @@ class ChatPlatforms:
     adapters: dict[str, DeliveryAdapter] = field(default_factory=dict)
     listening: list[str] = field(default_factory=list)  # e.g. "Slack /nkru (Socket Mode)"
     http_port: int | None = None
+    # The Discord gateway client this process runs now, if any (with several processes on
+    # PostgreSQL only the lease holder has one; tests wait for its guild cache through it).
+    gateway: Callable[[], object | None] = lambda: None
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,8 +195,8 @@ async def bot(
         ):
             await seed_feeds(runtime)
             await gateway.wait_identified()
-            delivery = runtime.adapters["discord"]
-            await wait_until(lambda: delivery.client.get_guild(GUILD) is not None, 10)  # type: ignore[attr-defined]
+            gateway_bot = runtime.chat.gateway  # on PostgreSQL, the lease holder's (this process)
+            await wait_until(lambda: (bot := gateway_bot()) and bot.get_guild(GUILD), 10)  # type: ignore[attr-defined]
             yield Bot(runtime, http, slack, fake_discord, gateway, server)
         assert fake_discord.mention_violations == []
 

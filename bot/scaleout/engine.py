@@ -12,7 +12,7 @@ from bot.core.delivery import DeliveryAdapter
 from bot.core.poll.pipeline import PollContext
 from bot.core.repositories import DatabaseError
 from bot.core.scheduling import ScheduleConfig
-from bot.scaleout.jobs import POLL, STALLED_AFTER, SharedJobs, poll_lock
+from bot.scaleout.jobs import POLL, STALLED_AFTER, SharedJobs, SubscribedDigests, poll_lock
 from bot.scaleout.queue import defer_once, make_app, queued_locks
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class QueueEngine:
         worker: WorkerConfig = WorkerConfig(),
         *,
         watchlist_check: Callable[[], Awaitable[object]] | None = None,
+        subscribed: SubscribedDigests | None = None,
         name: str = "nkru",
     ) -> None:
         self.ctx = ctx
@@ -50,7 +51,7 @@ class QueueEngine:
         self.watchlist_check = watchlist_check
         self.name = name
         self.app = make_app(database_url)
-        self.jobs = SharedJobs(self.app, ctx, adapters, config)
+        self.jobs = SharedJobs(self.app, ctx, adapters, config, subscribed=subscribed)
         self.sweeps = 0  # sweeps done (tests wait for them)
         self._tasks: list[asyncio.Task[None]] = []
         self._worker: asyncio.Task[None] | None = None

@@ -7,6 +7,10 @@
   channel gets its alerts in order and paced, whichever process sends them.
 * `nkru.digest.<n>`, `nkru.retention`, `nkru.retry_stalled`: periodic; procrastinate defers each
   cron tick once for all processes.
+* `nkru.subscription_digests`: each minute, once for all processes, the digests of the
+  subscriptions made from chat (`/nkru subscribe … digest <cron>`) whose crontab fires in that
+  minute. They change while running, and procrastinate's periodic tasks are fixed at start, so
+  one fixed task reads them at each tick.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from procrastinate import App
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
+from bot.core.cron import fires_in_minute
 from bot.core.delivery import DeliveryAdapter, DeliveryReport, deliver_one
 from bot.core.digest import send_digest
 from bot.core.instances import this_process_id
@@ -30,17 +37,20 @@ from bot.scaleout.queue import defer_once
 
 log = logging.getLogger(__name__)
 
-POLL, DELIVER, RETENTION, RETRY_STALLED = (
+POLL, DELIVER, RETENTION, RETRY_STALLED, SUBSCRIPTION_DIGESTS = (
     "nkru.poll",
     "nkru.deliver",
     "nkru.retention",
     "nkru.retry_stalled",
+    "nkru.subscription_digests",
 )
 # A worker whose heartbeat is older than this is dead: its running jobs are queued again.
 STALLED_AFTER = 20.0
 # Slack takes about one post a second per channel: the next sender, maybe another process,
 # starts no sooner than this after the last post of a delivery job.
 HANDOFF_GAP = 1.1
+# The digests of stored subscriptions, as they are now (read again at each tick).
+SubscribedDigests = Callable[[], Awaitable[Sequence[DigestJob]]]
 # A poll job this early is a left-over (the feed was polled and rescheduled): it only chains.
 EARLY = timedelta(seconds=1)
 
@@ -66,12 +76,14 @@ class SharedJobs:
         config: ScheduleConfig,
         *,
         batch: int = 100,
+        subscribed: SubscribedDigests | None = None,
     ) -> None:
         self.app = app
         self.ctx = ctx
         self.adapters = adapters
         self.config = config
         self.batch = batch
+        self.subscribed = subscribed
         self.report = DeliveryReport()  # what this process delivered, for logs and tests
         self.polls: list[PollReport] = []  # recent polls of this process (tests, benchmarks)
         app.task(name=POLL)(self.poll)
@@ -85,6 +97,10 @@ class SharedJobs:
         for number, digest in enumerate(config.digests):
             app.periodic(cron=digest.cron, periodic_id=f"digest:{number}")(
                 app.task(name=f"nkru.digest.{number}")(self._digest_job(digest))
+            )
+        if subscribed is not None:
+            app.periodic(cron="* * * * *", periodic_id="subscription-digests")(
+                app.task(name=SUBSCRIPTION_DIGESTS)(self.subscription_digests)
             )
 
     async def poll(self, feed_id: int) -> None:
@@ -168,8 +184,31 @@ class SharedJobs:
         """Queue again the jobs of workers that stopped beating (killed, host lost)."""
         manager = self.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-            log.warning("job %s of a stopped worker is queued again", job.call_string)
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except UniqueViolation:
+                # A job with its queueing lock waits already (a delivery queued by a poll while
+                # this one ran): that one does the same work, once this one, still "doing", no
+                # longer holds the lock. Queued again, it would break the lock's uniqueness.
+                await manager.finish_job(job, Status.FAILED, delete_job=False)
+                log.warning(
+                    "job %s of a stopped worker: one queued since takes over", job.call_string
+                )
+            else:
+                log.warning("job %s of a stopped worker is queued again", job.call_string)
+
+    async def subscription_digests(self, timestamp: int) -> None:
+        """Post the digest of each subscription whose crontab fires in this tick's minute."""
+        assert self.subscribed is not None
+        tick = datetime.fromtimestamp(timestamp, UTC)
+        for digest in await self.subscribed():
+            if not fires_in_minute(digest.cron, tick):
+                continue
+            since = self.ctx.clock() - timedelta(seconds=digest.since)
+            try:
+                await send_digest(self.ctx.store, self.adapters, digest.route, since=since)
+            except Exception:  # one channel's failure must not cost the others their digest
+                log.exception("digest for %s failed", digest.route.destination)
 
     def _digest_job(self, digest: DigestJob) -> Callable[[int], Awaitable[None]]:
         async def digest_job(timestamp: int) -> None:

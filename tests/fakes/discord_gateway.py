@@ -64,6 +64,11 @@ class FakeGateway:
         """The loopback port that stands for gateway.discord.gg:443."""
         return self._port
 
+    @property
+    def connected(self) -> int:
+        """How many bots are connected and identified now."""
+        return len(self._sockets)
+
     async def wait_identified(self) -> Json:
         """Wait (up to 30 s) until a bot has identified and been sent READY; its IDENTIFY."""
         async with asyncio.timeout(30), self._changed:
@@ -71,9 +76,12 @@ class FakeGateway:
         return self.identified[-1]
 
     async def dispatch(self, event: str, data: Json) -> None:
-        """Send an event (op 0) to every connected bot."""
+        """Send an event (op 0) to every connected bot (one found gone is forgotten)."""
         for socket in list(self._sockets):
-            await self._send_event(socket, event, data)
+            try:
+                await self._send_event(socket, event, data)
+            except ConnectionResetError:  # its process was killed
+                self._sockets.remove(socket)
 
     async def _send_event(self, socket: web.WebSocketResponse, event: str, data: Json) -> None:
         self._sequence += 1

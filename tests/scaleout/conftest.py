@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
+from bot.core.delivery import DeliveryAdapter
 from bot.core.feed_health import PollPolicy
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.ingest import AlertPolicy
 from bot.core.poll.pipeline import PollContext
 from bot.core.scheduling import ScheduleConfig
 from bot.scaleout.engine import QueueEngine, WorkerConfig
+from bot.scaleout.jobs import SubscribedDigests
 from storage.engine import Store
 from tests.conftest import database_url, reset_postgres, run_database
 from tests.fakes.recording_adapter import RecordingAdapter
 
-Start = Callable[[int, RecordingAdapter, "Clock"], Awaitable[list[QueueEngine]]]
+DEFAULTS = ScheduleConfig()
+
+
+class Start(Protocol):
+    """Start `n` engines delivering to `adapter` (as "rec", or under each name of `adapters`)."""
+
+    def __call__(
+        self,
+        n: int,
+        adapter: RecordingAdapter,
+        clock: Clock,
+        *,
+        adapters: Callable[[], Mapping[str, DeliveryAdapter]] | None = None,
+        config: ScheduleConfig = DEFAULTS,
+        subscribed: Callable[[Store], SubscribedDigests] | None = None,
+    ) -> Awaitable[list[QueueEngine]]: ...
+
+
 FAST = WorkerConfig(concurrency=20, sweep=0.1, fetch_interval=0.2, heartbeat=1.0, graceful=5)
 
 
@@ -47,7 +67,15 @@ async def engines(pg_url: str) -> AsyncIterator[Start]:
     """Start `n` engines, each with its own Store, fetcher and worker; stopped at the end."""
     async with AsyncExitStack() as stack:
 
-        async def start(n: int, adapter: RecordingAdapter, clock: Clock) -> list[QueueEngine]:
+        async def start(
+            n: int,
+            adapter: RecordingAdapter,
+            clock: Clock,
+            *,
+            adapters: Callable[[], Mapping[str, DeliveryAdapter]] | None = None,
+            config: ScheduleConfig = DEFAULTS,
+            subscribed: Callable[[Store], SubscribedDigests] | None = None,
+        ) -> list[QueueEngine]:
             started = []
             for number in range(n):
                 store = await Store.open(pg_url)
@@ -61,7 +89,13 @@ async def engines(pg_url: str) -> AsyncIterator[Start]:
                     clock=clock,
                 )
                 engine = QueueEngine(
-                    pg_url, ctx, {"rec": adapter}, ScheduleConfig(), FAST, name=f"w{number}"
+                    pg_url,
+                    ctx,
+                    {"rec": adapter} if adapters is None else adapters(),
+                    config,
+                    FAST,
+                    subscribed=None if subscribed is None else subscribed(store),
+                    name=f"w{number}",
                 )
                 await engine.start()
                 stack.push_async_callback(engine.stop)
