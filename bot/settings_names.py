@@ -12,6 +12,7 @@ NOT_SETTINGS = frozenset(
     {
         "NKRU_CONFIG",  # the config file (read before the settings)
         "NKRU_TEST_DATABASE_URL",  # the test suite's PostgreSQL (README, "Development")
+        "NKRU_TEST_REQUIRE_BROWSER",  # .ci/run: the browser tests fail, not skip, without one
     }
 )
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.core.durations import parse_duration
 from bot.settings import (
+    SECRET_FIELDS,
+    Settings,
     SettingsError,
     load_settings,
     normalize_database_url,
 )
+from bot.settings_names import known_variables
 
 
 @pytest.fixture(autouse=True)
@@ -220,6 +224,7 @@ def test_variables_set_beside_the_settings_are_not_refused(
         "NKRU_DISCORD_TOKEN_FILE": str(secret),
         "NKRU_CONFIG": str(config),
         "NKRU_TEST_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/test",
+        "NKRU_TEST_REQUIRE_BROWSER": "1",
         "nkru_log_level": "debug",  # names are read case-insensitively
         "NKRUX": "not ours",
     }.items():
@@ -390,3 +395,13 @@ def test_routes_of_one_channel_disagreeing_on_updates_are_refused(
     assert "\n" not in message
     monkeypatch.setenv("NKRU_ROUTES", '[{"destination": "slack:C1", "updates": "reply"}]')
     assert one_line_error().startswith("NKRU_ROUTES__0__UPDATES:")
+
+
+def test_every_variable_ci_exports_is_one_the_bot_accepts() -> None:
+    # Regression: .ci/run exported NKRU_TEST_REQUIRE_BROWSER, which the bot did not know, so
+    # every `nkru` the suite starts in CI stopped at start-up on the "unknown variable" check.
+    ci_script = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    exported = set(re.findall(r"^\s*export (NKRU_\w+)=", ci_script, flags=re.MULTILINE))
+    assert "NKRU_TEST_DATABASE_URL" in exported
+    known = known_variables(Settings.model_fields, SECRET_FIELDS)
+    assert exported <= known, exported - known
