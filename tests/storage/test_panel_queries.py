@@ -60,6 +60,26 @@ async def test_published_since_lists_the_window_newest_first_up_to_the_limit(
     )
 
 
+async def test_texts_published_since_are_published_sinces_articles_by_id_title_and_summary(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        for hours in (1, 30, 200, 5):
+            at = NOW - timedelta(hours=hours)
+            await tx.articles.insert_new(
+                [article(f"a{hours}", feed_id, f"T{hours}", published_at=at)]
+            )
+        whole = await tx.articles.published_since(NOW - 7 * DAY, 2)
+        texts = await tx.articles.texts_published_since(NOW - 7 * DAY, 2)
+        by_id = await tx.articles.get_many([whole[1].id, whole[0].id, 999_999])
+
+    assert [(t.id, t.title, t.summary) for t in texts] == [
+        (a.id, a.title, a.summary) for a in whole
+    ]
+    assert [t.title for t in texts] == ["T1", "T5"]
+    assert by_id == {a.id: a for a in whole}  # an id not stored is left out
+
+
 async def test_a_story_counts_once_per_theme_on_the_day_of_its_first_report_of_it(
     store: Store, feed_id: int
 ) -> None:
