@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Insert, Select, bindparam, delete, exists, func, select, update

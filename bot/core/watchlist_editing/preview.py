@@ -37,9 +37,9 @@ from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist
 from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
+from bot.core.watchlist_editing.compiled import compile_matcher
 from bot.core.watchlist_editing.diff import diff_watchlists
 from bot.core.watchlist_editing.editor import WatchlistEditor
-from bot.core.watchlist_editing.compiled import compile_matcher
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90  # NKRU_RETENTION's default: older articles are usually purged already
@@ -51,11 +51,16 @@ class Matched(Protocol):
     """What matching reads of an article (an `Article`, or just its `ArticleText`)."""
 
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """The stored article's id."""
+
     @property
-    def title(self) -> str: ...
+    def title(self) -> str:
+        """Its title."""
+
     @property
-    def summary(self) -> str: ...
+    def summary(self) -> str:
+        """Its summary."""
 
 
 A = TypeVar("A", bound=Matched)
