@@ -143,3 +143,20 @@ async def test_the_trends_count_the_stored_stories_day_by_day(store: Store, feed
     }
     with pytest.raises(ValueError, match="1 to 366 days"):
         await load_trends(store, themes, today, 400)
+
+
+async def test_only_an_earlier_report_of_the_same_theme_makes_a_story_older_than_the_window(
+    store: Store, feed_id: int
+) -> None:
+    start = NOW.replace(hour=0) - 3 * DAY
+    inside = start + DAY
+    async with store.transaction() as tx:
+        quiet = await report(
+            tx, feed_id, "quiet", start - DAY, None
+        )  # began before, matching nothing
+        await report(tx, feed_id, "quiet-later", inside, quiet, "troops")
+        other = await report(tx, feed_id, "other", start - DAY, None, "summits")
+        await report(tx, feed_id, "other-later", inside, other, "troops", "summits")
+        counts = await tx.themes.new_stories_per_day(start, start + 3 * DAY)
+
+    assert counts == [(inside.date(), "troops", 2)]  # summits began before the window
