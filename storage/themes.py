@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, exists, func, literal_column, select
+from sqlalchemy import Date, Select, cast, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
@@ -123,7 +123,7 @@ class SqlThemes:
             .subquery()
         )
         earlier = aliased(articles)
-        began_before = (
+        began_before: Select[Any] = (
             select(literal_column("1"))
             .select_from(earlier)
             .join(article_themes, article_themes.c.article_id == earlier.c.id)
