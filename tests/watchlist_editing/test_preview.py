@@ -17,7 +17,7 @@ from bot.core.routing import Route
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Watchlist, WatchlistError
 from bot.core.watchlist_editing import WatchlistEditor
-from bot.core.watchlist_editing.compiled import CompiledVersion
+from bot.core.watchlist_editing.compiled import ArticleMemo, CompiledVersion
 from bot.core.watchlist_editing.document import add_terms, delete_theme, new_theme
 from bot.core.watchlist_editing.live import LiveWatchlist, compile_matcher
 from bot.core.watchlist_editing.preview import Probe, compare, preview_draft
@@ -298,3 +298,37 @@ async def test_the_listed_articles_are_read_whole(store: Store, tmp_path: Path) 
     assert isinstance(newly.article, Article)
     assert (newly.article.source_name, newly.article.url) == ("Wire", f"{FEED}/k0")
     assert abs(newly.article.published_at - (NOW - timedelta(hours=5))) < timedelta(seconds=1)
+
+
+def test_what_the_version_in_force_made_of_an_article_is_remembered_for_that_article_only() -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+    articles = labelled_articles()
+    memo = ArticleMemo(before.matcher)
+    fresh = compare(before, after, articles, listed=10_000)
+
+    first = compare(before, after, articles, listed=10_000, memo=memo)
+    again = compare(before, after, articles, listed=10_000, memo=memo)  # from the memo now
+
+    for found in (first, again):
+        assert (found.newly, found.stopped, found.themes) == (
+            fresh.newly,
+            fresh.stopped,
+            fresh.themes,
+        )
+    # The same id with other text (SQLite may give a deleted row's id again): matched anew.
+    assert [m.slug for m in memo.matches(article(1, TROOPS))] == ["troops"]
+    assert memo.matches(article(1, "Snow in Seoul")) == []
+
+
+def test_a_new_version_kept_forgets_the_older_ones_memo() -> None:
+    compiled = CompiledVersion()
+    one, two = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+
+    compiled.keep(1, one)
+    memo = compiled.memo(1)
+    compiled.keep(2, two)
+
+    assert memo is not None and memo.matcher is one.matcher
+    assert compiled.memo(1) is None
+    kept = compiled.memo(2)
+    assert kept is not None and kept.matcher is two.matcher

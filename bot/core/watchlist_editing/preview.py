@@ -37,7 +37,7 @@ from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist
 from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
-from bot.core.watchlist_editing.compiled import compile_matcher
+from bot.core.watchlist_editing.compiled import ArticleMemo, compile_matcher
 from bot.core.watchlist_editing.diff import diff_watchlists
 from bot.core.watchlist_editing.editor import WatchlistEditor
 
@@ -158,7 +158,8 @@ async def preview_draft(
     compared = recent[:MAX_ARTICLES]
     # CPU work (compiling the draft, scanning every article, matching some twice): off the
     # event loop (sharing the poll's matcher with a thread is safe: `compiled`).
-    found = await asyncio.to_thread(_compare_draft, in_force, proposed, compared, listed)
+    memo = editor.compiled.memo(version.version)
+    found = await asyncio.to_thread(_compare_draft, in_force, memo, proposed, compared, listed)
     shown = {change.article.id for change in (*found.newly, *found.stopped)}
     async with editor.store.transaction() as tx:
         whole = await tx.articles.get_many(shown)
@@ -168,9 +169,13 @@ async def preview_draft(
 
 
 def _compare_draft(
-    in_force: WatchlistMatcher, draft: Watchlist, articles: Sequence[ArticleText], listed: int
+    in_force: WatchlistMatcher,
+    memo: ArticleMemo | None,
+    draft: Watchlist,
+    articles: Sequence[ArticleText],
+    listed: int,
 ) -> Comparison[ArticleText]:
-    return compare(in_force, compile_matcher(draft), articles, listed)
+    return compare(in_force, compile_matcher(draft), articles, listed, memo=memo)
 
 
 def compare(
@@ -180,22 +185,27 @@ def compare(
     listed: int = LISTED,
     *,
     narrow: bool = True,
+    memo: ArticleMemo | None = None,
 ) -> Comparison[A]:
     """Match the articles with both matchers and collect what differs (module docstring).
 
     With `narrow` (the default), only the articles a changed theme's terms occur in are matched
-    (`Probe`): what differs is the same, found in a fraction of the time.
+    (`Probe`): what differs is the same, found in a fraction of the time. `memo`, if given,
+    must be `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles
+    it has seen, and remembers the rest.
     """
+    memo = memo if memo is not None else ArticleMemo(before.matcher, size=len(articles) + 1)
     probe = Probe(before, after) if narrow else None
     tally = _Tally(before, after, None if probe is None else probe.changed)
     newly: list[ArticleChange[A]] = []
     stopped: list[ArticleChange[A]] = []
     totals = [0, 0]
     for article in articles:
-        if probe is not None and not probe.may_differ(article.title, article.summary):
+        text, split = memo.normalized(article)
+        if probe is not None and not probe.may_differ_in(text, split):
             continue
-        old = _by_slug(before.matcher.match(article.title, article.summary))
-        new = _by_slug(after.matcher.match(article.title, article.summary))
+        old = _by_slug(memo.matches(article))
+        new = _by_slug(after.matcher.match_normalized(article.title, article.summary, text, split))
         tally.add(old, new)
         gained = [match for slug, match in new.items() if slug not in old]
         lost = [match for slug, match in old.items() if slug not in new]
@@ -238,11 +248,15 @@ class Probe:
 
     def may_differ(self, title: str, summary: str) -> bool:
         """False when both watchlists certainly file this article alike."""
+        return self.may_differ_in(*matching_text(title, summary))
+
+    def may_differ_in(self, text: str, split: int) -> bool:
+        """`may_differ`, given the article's `matching_text`."""
         if self.reordered:
             return True
         if self.matcher is None:
             return False
-        return bool(self.matcher.find(*matching_text(title, summary)))
+        return bool(self.matcher.find(text, split))
 
 
 def _by_slug(matches: list[ThemeMatch]) -> dict[str, ThemeMatch]:
