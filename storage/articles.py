@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.dates import publication_time
-from bot.core.models import Article, NewArticle
+from bot.core.models import Article, ArticleText, NewArticle
 from storage.dialect import insert_ignore
 from storage.fulltext.search import search_statement
 from storage.fulltext.terms import index_text, parse_query
@@ -213,6 +214,22 @@ class SqlArticles:
         stmt = _newest(select(*COLUMNS).where(articles.c.published_at >= since), limit)
         rows = await self.connection.execute(stmt)
         return [to_article(row) for row in rows.mappings()]
+
+    async def texts_published_since(self, since: datetime, limit: int) -> list[ArticleText]:
+        """`published_since`'s articles, only id, title and summary: no dates to convert."""
+        columns = (articles.c.id, articles.c.title, articles.c.summary)
+        stmt = _newest(select(*columns).where(articles.c.published_at >= since), limit)
+        rows = await self.connection.execute(stmt)
+        return [ArticleText(int(id_), str(title), str(summary)) for id_, title, summary in rows]
+
+    async def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
+        """The stored articles of these ids, by id."""
+        wanted, found = sorted(set(ids)), {}
+        for start in range(0, len(wanted), _BATCH):
+            stmt = select(*COLUMNS).where(articles.c.id.in_(wanted[start : start + _BATCH]))
+            for row in (await self.connection.execute(stmt)).mappings():
+                found[int(row["id"])] = to_article(row)
+        return found
 
     async def outlets(self, story_id: int) -> list[str]:
         """Names of the outlets that reported a story, in the order they did."""

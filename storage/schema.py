@@ -103,7 +103,7 @@ articles = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("item_key", Text, nullable=False, unique=True),
     Column("feed_id", Id, ForeignKey("feeds.id", ondelete="SET NULL"), index=True),
-    Column("story_id", Id, ForeignKey("stories.id", ondelete="SET NULL"), index=True),
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="SET NULL")),
     Column("guid", Text),
     Column("url", Text),
     Column("title", Text, nullable=False),
@@ -117,8 +117,12 @@ articles = Table(
     # MinHash signature of an article that joined an existing story (the story's first
     # article's is stories.signature): later reports are matched against every member.
     Column("signature", LargeBinary),
-    Column("published_at", UTCDateTime, nullable=False, index=True),
+    Column("published_at", UTCDateTime, nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False, index=True),
+    # By time and by story, with what the trends read of each article (migration 0015): the
+    # first also serves the newest-first lists (published_at, then id).
+    Index("ix_articles_published", "published_at", "id", "story_id"),
+    Index("ix_articles_story_published", "story_id", "published_at"),
 )
 
 # Which watchlist themes an article matched when it was stored (bot.core.watchlist): `why` is

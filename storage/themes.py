@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, func, literal_column, select
+from sqlalchemy import Date, Select, cast, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from bot.core.models import ThemeHit
@@ -104,22 +105,37 @@ class SqlThemes:
     ) -> list[tuple[date, str, int]]:
         """(UTC day, theme, stories) where each story counts once per theme, on the day its
         first report matching that theme was published, if that is in [since, until)."""
-        # From the theme rows (a small part of the articles), each with its article by key: a
-        # story's reports before the window count too, so one that began before it is left out.
-        first = func.min(articles.c.published_at)
-        firsts = (
-            select(article_themes.c.theme, first.label("first"))
-            .join(articles, articles.c.id == article_themes.c.article_id)
-            .where(articles.c.story_id.is_not(None), articles.c.published_at < until)
+        # Only the window's theme rows are read: each (theme, story) with a report in it, at
+        # its first there, unless the story has a report matching the theme from before the
+        # window (then it began earlier). The indexes of migration 0015 answer both from the
+        # indexes alone; reading every theme row to find each first cost ~180 ms at 120,000
+        # articles.
+        in_window = (
+            select(
+                article_themes.c.theme,
+                articles.c.story_id,
+                func.min(articles.c.published_at).label("first"),
+            )
+            .join(article_themes, article_themes.c.article_id == articles.c.id)
+            .where(articles.c.published_at >= since, articles.c.published_at < until)
+            .where(articles.c.story_id.is_not(None))
             .group_by(article_themes.c.theme, articles.c.story_id)
-            .having(first >= since)
             .subquery()
         )
-        day = utc_day(self.connection.dialect.name, firsts.c.first)
+        earlier = aliased(articles)
+        began_before: Select[Any] = (
+            select(literal_column("1"))
+            .select_from(earlier)
+            .join(article_themes, article_themes.c.article_id == earlier.c.id)
+            .where(earlier.c.story_id == in_window.c.story_id, earlier.c.published_at < since)
+            .where(article_themes.c.theme == in_window.c.theme)
+        )
+        day = utc_day(self.connection.dialect.name, in_window.c.first)
         stmt = (
-            select(day, firsts.c.theme, func.count())
-            .group_by(day, firsts.c.theme)
-            .order_by(day, firsts.c.theme)
+            select(day, in_window.c.theme, func.count())
+            .where(~exists(began_before))
+            .group_by(day, in_window.c.theme)
+            .order_by(day, in_window.c.theme)
         )
         rows = (await self.connection.execute(stmt)).all()
         return [(_as_date(day), str(theme), int(count)) for day, theme, count in rows]

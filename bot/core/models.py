@@ -152,6 +152,16 @@ _NEW_ARTICLE_FIELDS = tuple(f.name for f in fields(NewArticle))
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleText:
+    """A stored article's id, title and summary: what matching reads (the watchlist preview
+    reads thousands, and only these three columns of each)."""
+
+    id: int
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
 class Article:
     """A stored article."""
 

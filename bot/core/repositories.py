@@ -19,6 +19,7 @@ from typing import Protocol
 from bot.core.models import (
     Alert,
     Article,
+    ArticleText,
     Feed,
     NewArticle,
     PollState,
@@ -161,6 +162,13 @@ class ArticleRepository(Protocol):
     async def published_since(self, since: datetime, limit: int) -> list[Article]:
         """Up to `limit` articles published since `since`, the newest first (what a watchlist
         draft is previewed against)."""
+
+    async def texts_published_since(self, since: datetime, limit: int) -> list[ArticleText]:
+        """The same articles as `published_since`, in the same order, but only their id, title
+        and summary (what a watchlist draft's preview matches)."""
+
+    async def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
+        """The stored articles of these ids, by id (ids not stored are left out)."""
 
     async def purge_fetched_before(self, cutoff: datetime) -> int:
         """Retention: delete articles fetched before the cutoff; a story that lost its lead is

@@ -33,6 +33,15 @@ UNDO_FULLTEXT_INDEX = {
 }
 
 
+# What migration 0015 changes: the one-column articles indexes it widened.
+UNDO_TRENDS_INDEXES = [
+    "DROP INDEX ix_articles_published",
+    "DROP INDEX ix_articles_story_published",
+    "CREATE INDEX ix_articles_published_at ON articles (published_at)",
+    "CREATE INDEX ix_articles_story_id ON articles (story_id)",
+]
+
+
 def article(key: str, feed_id: int, title: str = "Title", **changes: object) -> NewArticle:
     base = NewArticle(
         feed_id=feed_id,
@@ -72,6 +81,8 @@ def test_schema_head_names_the_newest_migration() -> None:
 async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> None:
     async with store.transaction() as conn:
         await conn.connection.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        for statement in UNDO_TRENDS_INDEXES:
+            await conn.connection.execute(text(statement))
         await conn.connection.execute(text("DROP TABLE watchlist_versions"))
         await conn.connection.execute(text("DROP TABLE audit_log"))
         await conn.connection.execute(text("DROP TABLE instances"))

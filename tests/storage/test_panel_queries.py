@@ -60,6 +60,26 @@ async def test_published_since_lists_the_window_newest_first_up_to_the_limit(
     )
 
 
+async def test_texts_published_since_are_published_sinces_articles_by_id_title_and_summary(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        for hours in (1, 30, 200, 5):
+            at = NOW - timedelta(hours=hours)
+            await tx.articles.insert_new(
+                [article(f"a{hours}", feed_id, f"T{hours}", published_at=at)]
+            )
+        whole = await tx.articles.published_since(NOW - 7 * DAY, 2)
+        texts = await tx.articles.texts_published_since(NOW - 7 * DAY, 2)
+        by_id = await tx.articles.get_many([whole[1].id, whole[0].id, 999_999])
+
+    assert [(t.id, t.title, t.summary) for t in texts] == [
+        (a.id, a.title, a.summary) for a in whole
+    ]
+    assert [t.title for t in texts] == ["T1", "T5"]
+    assert by_id == {a.id: a for a in whole}  # an id not stored is left out
+
+
 async def test_a_story_counts_once_per_theme_on_the_day_of_its_first_report_of_it(
     store: Store, feed_id: int
 ) -> None:
@@ -123,3 +143,20 @@ async def test_the_trends_count_the_stored_stories_day_by_day(store: Store, feed
     }
     with pytest.raises(ValueError, match="1 to 366 days"):
         await load_trends(store, themes, today, 400)
+
+
+async def test_only_an_earlier_report_of_the_same_theme_makes_a_story_older_than_the_window(
+    store: Store, feed_id: int
+) -> None:
+    start = NOW.replace(hour=0) - 3 * DAY
+    inside = start + DAY
+    async with store.transaction() as tx:
+        quiet = await report(
+            tx, feed_id, "quiet", start - DAY, None
+        )  # began before, matching nothing
+        await report(tx, feed_id, "quiet-later", inside, quiet, "troops")
+        other = await report(tx, feed_id, "other", start - DAY, None, "summits")
+        await report(tx, feed_id, "other-later", inside, other, "troops", "summits")
+        counts = await tx.themes.new_stories_per_day(start, start + 3 * DAY)
+
+    assert counts == [(inside.date(), "troops", 2)]  # summits began before the window

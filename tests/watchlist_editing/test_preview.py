@@ -12,10 +12,12 @@ import pytest
 import tomlkit
 
 from bot.core.models import Article, NewArticle, ThemeHit
-from bot.core.records import NewFeed
+from bot.core.records import Author, NewFeed
 from bot.core.routing import Route
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Watchlist, WatchlistError
+from bot.core.watchlist_editing import WatchlistEditor
+from bot.core.watchlist_editing.compiled import ArticleMemo, CompiledVersion
 from bot.core.watchlist_editing.document import add_terms, delete_theme, new_theme
 from bot.core.watchlist_editing.live import LiveWatchlist, compile_matcher
 from bot.core.watchlist_editing.preview import Probe, compare, preview_draft
@@ -26,6 +28,7 @@ from tests.watchlist_editing.harness import WATCHLIST, open_live, watchlist_fold
 FEED = "https://wire.example/rss"
 TEXT = WATCHLIST.read_text(encoding="utf-8")
 NOW = datetime.now(UTC)
+AUTHOR = Author("slack", "U0BOSS", "boss")
 PONTOON = "Russia and North Korea open pontoon crossing"  # no theme until "pontoon crossing"
 TROOPS = "North Korean troops deployed to Russia's Kursk region"  # troops, through "Kursk"
 TUMEN = "Russia and North Korea break ground on Tumen River road bridge"  # tumen-bridge
@@ -228,3 +231,104 @@ def test_the_probe_leaves_out_the_articles_no_changed_theme_concerns() -> None:
     assert 0 < len(concerned) < len(labelled_articles()) / 2
     assert not Probe(before, before).may_differ(TROOPS, "")  # the same watchlist: never
     assert probe.may_differ(PONTOON, "") and probe.may_differ(TROOPS, "")
+
+
+async def test_the_preview_compares_with_the_polls_matcher_and_not_an_older_versions(
+    store: Store, tmp_path: Path
+) -> None:
+    live = await opened(store, tmp_path)
+    await store_articles(store, (PONTOON, timedelta(days=1)))
+    first = live.matcher
+    assert first is not None and live.editor.compiled.get(1) is first  # kept for the preview
+
+    before = await preview_draft(live.editor, DRAFT, NOW)
+    await live.editor.edit(
+        AUTHOR, lambda text: add_terms(text, "tumen-bridge", ["pontoon crossing"])
+    )
+    after = await preview_draft(live.editor, DRAFT, NOW)
+
+    assert [change.article.title for change in before.comparison.newly] == [PONTOON]
+    # Version 2 already files the pontoon crossing: compared with it, the draft adds nothing.
+    assert (after.version, after.comparison.newly) == (2, ())
+    assert live.editor.compiled.get(1) is None
+    assert live.editor.compiled.get(2) is live.matcher and live.matcher is not first
+
+
+async def test_an_editor_with_no_live_matcher_compiles_each_version_in_force_once(
+    store: Store, tmp_path: Path
+) -> None:
+    live = await opened(store, tmp_path)
+    editor = WatchlistEditor(store, lambda: NOW)  # another process's, e.g. `nkru` commands
+    await store_articles(store, (PONTOON, timedelta(days=1)))
+    assert editor.compiled.get(1) is None
+
+    preview = await preview_draft(editor, DRAFT, NOW)
+
+    assert [change.article.title for change in preview.comparison.newly] == [PONTOON]
+    kept = editor.compiled.get(1)
+    assert kept is not None and kept is not live.matcher
+    await preview_draft(editor, DRAFT, NOW)
+    assert editor.compiled.get(1) is kept
+    # Another process saves version 2 (it files the pontoon crossing): v1's matcher is not used.
+    await live.editor.edit(
+        AUTHOR, lambda text: add_terms(text, "tumen-bridge", ["pontoon crossing"])
+    )
+    again = await preview_draft(editor, DRAFT, NOW)
+    assert (again.version, again.comparison.newly) == (2, ())
+    assert editor.compiled.get(2) not in (None, kept)
+
+
+def test_a_kept_matcher_is_not_replaced_by_an_older_versions() -> None:
+    compiled = CompiledVersion()
+    older, newer = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+
+    compiled.keep(3, newer)
+    compiled.keep(2, older)  # a preview of v2 finishing after v3 was adopted
+
+    assert compiled.get(3) is newer and compiled.get(2) is None
+
+
+async def test_the_listed_articles_are_read_whole(store: Store, tmp_path: Path) -> None:
+    live = await opened(store, tmp_path)
+    await store_articles(store, (PONTOON, timedelta(hours=5)))
+
+    preview = await preview_draft(live.editor, DRAFT, NOW)
+
+    [newly] = preview.comparison.newly
+    assert isinstance(newly.article, Article)
+    assert (newly.article.source_name, newly.article.url) == ("Wire", f"{FEED}/k0")
+    assert abs(newly.article.published_at - (NOW - timedelta(hours=5))) < timedelta(seconds=1)
+
+
+def test_what_the_version_in_force_made_of_an_article_is_remembered_for_that_article_only() -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+    articles = labelled_articles()
+    memo = ArticleMemo(before.matcher)
+    fresh = compare(before, after, articles, listed=10_000)
+
+    first = compare(before, after, articles, listed=10_000, memo=memo)
+    again = compare(before, after, articles, listed=10_000, memo=memo)  # from the memo now
+
+    for found in (first, again):
+        assert (found.newly, found.stopped, found.themes) == (
+            fresh.newly,
+            fresh.stopped,
+            fresh.themes,
+        )
+    # The same id with other text (SQLite may give a deleted row's id again): matched anew.
+    assert [m.slug for m in memo.matches(article(1, TROOPS))] == ["troops"]
+    assert memo.matches(article(1, "Snow in Seoul")) == []
+
+
+def test_a_new_version_kept_forgets_the_older_ones_memo() -> None:
+    compiled = CompiledVersion()
+    one, two = compile_matcher(_load(TEXT)), compile_matcher(_load(DRAFT))
+
+    compiled.keep(1, one)
+    memo = compiled.memo(1)
+    compiled.keep(2, two)
+
+    assert memo is not None and memo.matcher is one.matcher
+    assert compiled.memo(1) is None
+    kept = compiled.memo(2)
+    assert kept is not None and kept.matcher is two.matcher

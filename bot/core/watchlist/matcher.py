@@ -141,6 +141,11 @@ class Matcher:
     def match(self, title: str, summary: str) -> list[ThemeMatch]:
         """The themes that this title and summary match, best score first."""
         text, split = matching_text(title, summary)
+        return self.match_normalized(title, summary, text, split)
+
+    def match_normalized(self, title: str, summary: str, text: str, split: int) -> list[ThemeMatch]:
+        """``match``, given the ``matching_text`` of title and summary already (a caller that
+        matches one article with several matchers normalises it once)."""
         found = self.find(text, split)
         return self._scorer.score(found, (title, summary), text, split) if found else []
 

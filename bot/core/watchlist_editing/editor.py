@@ -26,6 +26,7 @@ from bot.core.records import AuditEntry, Author, NewVersion, VersionInfo, Watchl
 from bot.core.repositories import Database, Transaction
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.model import Problem, Watchlist, WatchlistError
+from bot.core.watchlist_editing.compiled import CompiledVersion
 from bot.core.watchlist_editing.diff import diff_watchlists, summary
 from bot.core.watchlist_editing.document import EditError
 
@@ -76,6 +77,8 @@ class WatchlistEditor:
         self.routed_themes = routed_themes  # themes NKRU_ROUTES follows: never removed
         self._listeners: list[Listener] = []
         self._parsed: tuple[int, Watchlist] | None = None  # the newest version, loaded
+        # Its matcher: the live watchlist's (`LiveWatchlist`), which the preview reuses.
+        self.compiled = CompiledVersion()
 
     def on_saved(self, listener: Listener) -> None:
         """Call `listener` after each version this editor stores."""

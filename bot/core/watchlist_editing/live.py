@@ -24,18 +24,13 @@ from collections.abc import Callable
 
 from bot.core.records import VersionInfo
 from bot.core.theme_hits import WatchlistMatcher
-from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist, WatchlistError
+from bot.core.watchlist_editing.compiled import compile_matcher
 from bot.core.watchlist_editing.editor import FILE_AUTHOR, NoWatchlist, WatchlistEditor, When
 from bot.core.watchlist_editing.files import FileText, WatchedFile
 
 log = logging.getLogger(__name__)
 Apply = Callable[[WatchlistMatcher], None]
-
-
-def compile_matcher(watchlist: Watchlist) -> WatchlistMatcher:
-    """The matcher of one watchlist (CPU work: run it in a thread)."""
-    return WatchlistMatcher(Matcher.from_watchlists([watchlist]))
 
 
 class LiveWatchlist:
@@ -145,6 +140,7 @@ class LiveWatchlist:
             return False  # a newer one was adopted while this one compiled
         starting = self.version is None
         self.version, self.matcher = info.version, matcher
+        self.editor.compiled.keep(info.version, matcher)  # the preview compares with it
         for apply in self._apply:
             apply(matcher)
         missing = sorted(self.editor.routed_themes - set(matcher.slugs))

@@ -2,9 +2,11 @@
 
 An admin editing the watchlist (the web panel's editor) sends a draft, the whole TOML document
 as the chat edits make it (`document`). The preview loads it with the real loader (so a broken
-draft is refused with the same problems a save would give), compiles it and the version in
-force with `compile_matcher`, the code the poll's matcher comes from, and matches every stored
-article published in the last `days` days with both. An article is *newly* matched when the
+draft is refused with the same problems a save would give), compiles it with
+`compile_matcher`, the code the poll's matcher comes from, and matches every stored article
+published in the last `days` days with it and with the version in force's matcher (the one
+the poll matches with, kept by version number: `CompiledVersion`, compiled only if this
+process has none for that version). An article is *newly* matched when the
 draft files it under a theme the version in force does not, and *stops* matching a theme the
 other way round (an article can do both: moved from one theme to another). Whole matches are
 compared, not terms: a theme can also appear or vanish because another theme now claims the
@@ -15,7 +17,8 @@ indicator term of a theme the draft adds, removes or changes occurs); the others
 alike by both versions. Listed articles carry the explanations the matcher gives (terms hit,
 where, points, score): the draft's for what it would add, the version in force's for what it
 would drop. The totals cover every article compared; the lists stop at `listed` each, the
-newest first.
+newest first. Only the id, title and summary of the articles compared are read; the listed
+ones are then read whole.
 """
 
 from __future__ import annotations
@@ -25,17 +28,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
-from bot.core.models import Article, ThemeHit
+from bot.core.models import Article, ArticleText, ThemeHit
 from bot.core.theme_hits import WatchlistMatcher, theme_hit
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist
 from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
+from bot.core.watchlist_editing.compiled import ArticleMemo, compile_matcher
 from bot.core.watchlist_editing.diff import diff_watchlists
 from bot.core.watchlist_editing.editor import WatchlistEditor
-from bot.core.watchlist_editing.live import compile_matcher
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90  # NKRU_RETENTION's default: older articles are usually purged already
@@ -43,11 +47,31 @@ MAX_ARTICLES = 50_000  # compared at most (the newest): ~2.5 s of CPU on the den
 LISTED = 200  # articles listed on each side with explanations (the totals cover all)
 
 
+class Matched(Protocol):
+    """What matching reads of an article (an `Article`, or just its `ArticleText`)."""
+
+    @property
+    def id(self) -> int:
+        """The stored article's id."""
+
+    @property
+    def title(self) -> str:
+        """Its title."""
+
+    @property
+    def summary(self) -> str:
+        """Its summary."""
+
+
+A = TypeVar("A", bound=Matched)
+B = TypeVar("B", bound=Matched)
+
+
 @dataclass(frozen=True, slots=True)
-class ArticleChange:
+class ArticleChange(Generic[A]):
     """One article and the themes it gains (the draft's hits) or loses (the hits in force)."""
 
-    article: Article
+    article: A
     themes: tuple[ThemeHit, ...]
 
 
@@ -70,15 +94,31 @@ class ThemeCount:
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison:
+class Comparison(Generic[A]):
     """What the draft changes in a set of articles (see the module docstring)."""
 
     scanned: int
-    newly: tuple[ArticleChange, ...]
-    stopped: tuple[ArticleChange, ...]
+    newly: tuple[ArticleChange[A], ...]
+    stopped: tuple[ArticleChange[A], ...]
     newly_total: int
     stopped_total: int
     themes: tuple[ThemeCount, ...]
+
+    def with_articles(self, articles: dict[int, B]) -> Comparison[B]:
+        """The same comparison, each listed article replaced by `articles`' of its id (one
+        missing, deleted since it was read, is left out of the lists, not the totals)."""
+
+        def listed(changes: tuple[ArticleChange[A], ...]) -> tuple[ArticleChange[B], ...]:
+            return tuple(
+                ArticleChange(articles[change.article.id], change.themes)
+                for change in changes
+                if change.article.id in articles
+            )
+
+        newly, stopped = listed(self.newly), listed(self.stopped)
+        return Comparison(
+            self.scanned, newly, stopped, self.newly_total, self.stopped_total, self.themes
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +129,7 @@ class Preview:
     since: datetime
     complete: bool  # False when more than MAX_ARTICLES were published: the newest were used
     changes: tuple[str, ...]  # what the draft changes, as `watch history` lines (`diff`)
-    comparison: Comparison
+    comparison: Comparison[Article]
 
 
 async def preview_draft(
@@ -111,46 +151,61 @@ async def preview_draft(
     version, current = await editor.latest()
     proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
     editor.check_routes(proposed, version.name)  # what a save would refuse, said now
+    in_force = await editor.compiled.of(version.version, current)
     since = now - timedelta(days=days)
     async with editor.store.transaction() as tx:
-        recent = await tx.articles.published_since(since, MAX_ARTICLES + 1)
+        recent = await tx.articles.texts_published_since(since, MAX_ARTICLES + 1)
     compared = recent[:MAX_ARTICLES]
-    # CPU work (compiling two matchers, scanning every article, matching some twice): off the
-    # event loop, on matchers of its own, so the poll's matcher is never used from two threads.
-    comparison = await asyncio.to_thread(_compare_watchlists, current, proposed, compared, listed)
+    # CPU work (compiling the draft, scanning every article, matching some twice): off the
+    # event loop (sharing the poll's matcher with a thread is safe: `compiled`).
+    memo = editor.compiled.memo(version.version)
+    found = await asyncio.to_thread(_compare_draft, in_force, memo, proposed, compared, listed)
+    shown = {change.article.id for change in (*found.newly, *found.stopped)}
+    async with editor.store.transaction() as tx:
+        whole = await tx.articles.get_many(shown)
     changes = tuple(diff_watchlists(current, proposed))
-    return Preview(version.version, since, len(recent) == len(compared), changes, comparison)
+    complete = len(recent) == len(compared)
+    return Preview(version.version, since, complete, changes, found.with_articles(whole))
 
 
-def _compare_watchlists(
-    current: Watchlist, draft: Watchlist, articles: Sequence[Article], listed: int
-) -> Comparison:
-    return compare(compile_matcher(current), compile_matcher(draft), articles, listed)
+def _compare_draft(
+    in_force: WatchlistMatcher,
+    memo: ArticleMemo | None,
+    draft: Watchlist,
+    articles: Sequence[ArticleText],
+    listed: int,
+) -> Comparison[ArticleText]:
+    return compare(in_force, compile_matcher(draft), articles, listed, memo=memo)
 
 
 def compare(
     before: WatchlistMatcher,
     after: WatchlistMatcher,
-    articles: Sequence[Article],
+    articles: Sequence[A],
     listed: int = LISTED,
     *,
     narrow: bool = True,
-) -> Comparison:
+    memo: ArticleMemo | None = None,
+) -> Comparison[A]:
     """Match the articles with both matchers and collect what differs (module docstring).
 
     With `narrow` (the default), only the articles a changed theme's terms occur in are matched
-    (`Probe`): what differs is the same, found in a fraction of the time.
+    (`Probe`): what differs is the same, found in a fraction of the time. `memo`, if given,
+    must be `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles
+    it has seen, and remembers the rest.
     """
+    memo = memo if memo is not None else ArticleMemo(before.matcher, size=len(articles) + 1)
     probe = Probe(before, after) if narrow else None
     tally = _Tally(before, after, None if probe is None else probe.changed)
-    newly: list[ArticleChange] = []
-    stopped: list[ArticleChange] = []
+    newly: list[ArticleChange[A]] = []
+    stopped: list[ArticleChange[A]] = []
     totals = [0, 0]
     for article in articles:
-        if probe is not None and not probe.may_differ(article.title, article.summary):
+        text, split = memo.normalized(article)
+        if probe is not None and not probe.may_differ_in(text, split):
             continue
-        old = _by_slug(before.matcher.match(article.title, article.summary))
-        new = _by_slug(after.matcher.match(article.title, article.summary))
+        old = _by_slug(memo.matches(article))
+        new = _by_slug(after.matcher.match_normalized(article.title, article.summary, text, split))
         tally.add(old, new)
         gained = [match for slug, match in new.items() if slug not in old]
         lost = [match for slug, match in old.items() if slug not in new]
@@ -193,11 +248,15 @@ class Probe:
 
     def may_differ(self, title: str, summary: str) -> bool:
         """False when both watchlists certainly file this article alike."""
+        return self.may_differ_in(*matching_text(title, summary))
+
+    def may_differ_in(self, text: str, split: int) -> bool:
+        """`may_differ`, given the article's `matching_text`."""
         if self.reordered:
             return True
         if self.matcher is None:
             return False
-        return bool(self.matcher.find(*matching_text(title, summary)))
+        return bool(self.matcher.find(text, split))
 
 
 def _by_slug(matches: list[ThemeMatch]) -> dict[str, ThemeMatch]:

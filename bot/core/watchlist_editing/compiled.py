@@ -1,0 +1,121 @@
+"""`CompiledVersion`: the matcher of the version in force, compiled once per version.
+
+Compiling the default watchlist takes 40-190 ms of CPU; a stored version's document never
+changes (an edit or an undo stores a new number), so its matcher can be kept by number. The
+live watchlist (`LiveWatchlist`) hands over the matcher it compiled for the poll, and the
+preview of a draft (`preview_draft`) compares with it instead of compiling it again.
+
+What that matcher makes of a stored article cannot change either (an article's title and
+summary are never rewritten): `ArticleMemo` keeps, for the kept version, each article's
+normalised text and, once asked, its matches, so previews after the first match the week's
+articles with the draft alone.
+
+Sharing that matcher with the preview's worker thread is safe: matching keeps its state per
+call, and the one thing it keeps across calls is a cache of fuzzy verdicts (a dict whose
+single reads and writes the GIL makes atomic; a verdict depends on its key alone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from bot.core.theme_hits import WatchlistMatcher
+from bot.core.watchlist.matcher import Matcher
+from bot.core.watchlist.model import Watchlist
+from bot.core.watchlist.normalize import matching_text
+from bot.core.watchlist.scoring import ThemeMatch
+
+MEMO_SIZE = 20_000  # articles remembered per version (then forgotten at once, as the matcher's
+# fuzzy verdicts are): a week of news is ~9,000 at 10,000 feeds' worth of test data
+
+
+class Texts(Protocol):
+    """What the memo reads of an article."""
+
+    @property
+    def id(self) -> int:
+        """The stored article's id."""
+
+    @property
+    def title(self) -> str:
+        """Its title."""
+
+    @property
+    def summary(self) -> str:
+        """Its summary."""
+
+
+class ArticleMemo:
+    """Per stored article: its `matching_text` and what one matcher made of it.
+
+    An entry is used only for the same id *and* the same title and summary, so an id used
+    again by another article (SQLite can, after the newest rows are deleted) is not mistaken.
+    """
+
+    def __init__(self, matcher: Matcher, size: int = MEMO_SIZE) -> None:
+        self.matcher = matcher
+        self.size = size
+        # id -> (title, summary, text, split, matches or None until asked)
+        self._seen: dict[int, tuple[str, str, str, int, list[ThemeMatch] | None]] = {}
+
+    def _entry(self, article: Texts) -> tuple[str, str, str, int, list[ThemeMatch] | None]:
+        entry = self._seen.get(article.id)
+        if entry is None or entry[0] != article.title or entry[1] != article.summary:
+            if len(self._seen) >= self.size:
+                self._seen.clear()
+            text, split = matching_text(article.title, article.summary)
+            entry = (article.title, article.summary, text, split, None)
+            self._seen[article.id] = entry
+        return entry
+
+    def normalized(self, article: Texts) -> tuple[str, int]:
+        """`matching_text(article.title, article.summary)`."""
+        entry = self._entry(article)
+        return entry[2], entry[3]
+
+    def matches(self, article: Texts) -> list[ThemeMatch]:
+        """`self.matcher.match(article.title, article.summary)`."""
+        title, summary, text, split, found = self._entry(article)
+        if found is None:
+            found = self.matcher.match_normalized(title, summary, text, split)
+            self._seen[article.id] = (title, summary, text, split, found)
+        return found
+
+
+def compile_matcher(watchlist: Watchlist) -> WatchlistMatcher:
+    """The matcher of one watchlist (CPU work: run it in a thread)."""
+    return WatchlistMatcher(Matcher.from_watchlists([watchlist]))
+
+
+class CompiledVersion:
+    """The newest version's matcher seen, by version number (one is kept: older ones are
+    of no more use to a preview, which always compares with the version in force)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[int, WatchlistMatcher, ArticleMemo] | None = None
+
+    def keep(self, version: int, matcher: WatchlistMatcher) -> None:
+        """Remember `matcher` as version `version`'s, unless a newer version's is kept."""
+        if self._kept is None or version >= self._kept[0]:
+            self._kept = (version, matcher, ArticleMemo(matcher.matcher))
+
+    def get(self, version: int) -> WatchlistMatcher | None:
+        """Version `version`'s matcher, if it is the one kept."""
+        kept = self._kept
+        return kept[1] if kept is not None and kept[0] == version else None
+
+    def memo(self, version: int) -> ArticleMemo | None:
+        """What version `version`'s matcher made of the articles so far, if it is kept."""
+        kept = self._kept
+        return kept[2] if kept is not None and kept[0] == version else None
+
+    async def of(self, version: int, watchlist: Watchlist) -> WatchlistMatcher:
+        """Version `version`'s matcher (`watchlist` is its loaded document): the one kept, else
+        compiled now in a worker thread and kept."""
+        found = self.get(version)
+        if found is not None:
+            return found
+        matcher = await asyncio.to_thread(compile_matcher, watchlist)
+        self.keep(version, matcher)
+        return matcher
