@@ -27,20 +27,23 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
   otherwise it is a **passing** mention: not filed, but named in the main subject's
   explanation. What a passing mention claimed is given back to the filed themes' hits.
 
-Only articles that match two themes or more need the judgement, and most of those have no
-contested hit (none on another theme's words or scene, in a background clause or deep in the
-body): then every theme is filed, the best score is the main subject, and, as for a single
-theme, the places of the hits are worked out only when someone reads the explanation. Cues
-are found with one regex scan of a field, and only once a hit needs them.
+Only articles that match two themes or more need the judgement, and for most of them it
+need not run (``settled``): when each theme has hits that nothing can contest (on words no
+theme worth more points hit, in the title or lead, with no background cue close before them)
+and that reach its ``min_score``, every theme is filed whatever else the article says, and
+which one is the main subject and what the other hits count for are worked out only when
+someone reads the explanation. A theme's first hit, in the title, mostly settles it. Cues are
+found with one automaton pass over a field, and only once a hit needs them.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Literal, NamedTuple
+
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
 
 from bot.core.watchlist.normalize import normalize_term, word_runs
 
@@ -76,16 +79,14 @@ BEFORE = tuple(
 AFTER = ("이후", "이후에", "이후로", "후", "후에", "직후", "뒤", "뒤에", "대가", "대가로", "대가를")
 
 
-# Every cue of a field, as whole words, in one scan of " field " (the pattern starts with a
-# space: the scan only tries the spaces).
-_CUES = re.compile(
-    " ("
-    + "|".join(re.escape(cue) for cue in sorted((*BEFORE, *AFTER), key=len, reverse=True))
-    + ")(?= )"
-)
 _AFTER = frozenset(AFTER)
-_ALL_CUES = tuple(f" {cue} " for cue in (*BEFORE, *AFTER))
-_ASCII_CUES = tuple(cue for cue in _ALL_CUES if cue.isascii())
+# Every cue as whole words: " cue " (the ASCII ones first, for the automaton of ASCII text).
+_CUE_WORDS = sorted((*BEFORE, *AFTER), key=lambda cue: not cue.isascii())
+_CUE_FINDER = AhoCorasick([f" {cue} " for cue in _CUE_WORDS])
+_ASCII_CUE_FINDER = BytesAhoCorasick(
+    [f" {cue} ".encode() for cue in _CUE_WORDS if cue.isascii()],
+    implementation=Implementation.DFA,
+)
 # Where a clause ends. Not the en dash: "Russia–North Korea" is one name.
 _CLAUSE_MARKS = frozenset(",;:.!?()[]—")
 
@@ -154,24 +155,19 @@ class Reader:
             return "title"
         return "lead" if self.normalized[1].count(" ", 0, start) < LEAD_WORDS else "body"
 
-    def cue(self, field: int, start: int, end: int) -> str:
+    def cue(self, field: int, start: int, end: int, *, near: bool = False) -> str:
         """The cue of the background clause that the words at [start, end) are in, or "".
 
         A cue before them (English, Russian) opens a clause of at most ``CLAUSE_WORDS``
         words; a Korean cue after them closes one of at most ``KOREAN_WORDS``. A clause ends
         at a comma, semicolon, colon, full stop, question or exclamation mark, bracket or
-        dash of the original text (the normalised words have lost them).
+        dash of the original text (the normalised words have lost them). ``near``: the first
+        cue close enough, without reading the original text for where clauses end (cheaper:
+        "" still means the words are in no background clause).
         """
         cues = self._cues[field]
         if cues is None:
-            # (start, end, cue) in the field's words: the space before a cue is at start - 1.
-            # A few plain searches first: most fields have none of the cues.
-            padded = f" {self.normalized[field]} "
-            cues = self._cues[field] = []
-            for cue in _ASCII_CUES if padded.isascii() else _ALL_CUES:
-                if cue in padded:
-                    cues += [(m.start(), m.end() - 1, m.group(1)) for m in _CUES.finditer(padded)]
-                    break
+            cues = self._cues[field] = _find_cues(self.normalized[field])
         if not cues:
             return ""
         words = self.normalized[field]
@@ -182,6 +178,8 @@ class Reader:
                 between = words.count(" ", end, cue_start)  # the hit's last word to the cue
                 if between > KOREAN_WORDS:
                     continue
+                if near:
+                    return cue
                 last = words.count(" ", 0, end)
                 if self._open(field, last, last + between):
                     return cue
@@ -189,6 +187,8 @@ class Reader:
                 between = words.count(" ", cue_end, start)  # the cue's last word to the hit
                 if between > CLAUSE_WORDS:
                     continue
+                if near:
+                    return cue
                 first = words.count(" ", 0, start)
                 if self._open(field, first - between, first):
                     return cue
@@ -206,6 +206,22 @@ class Reader:
         if ends is None:
             ends = self._ends[field] = _ClauseEnds(self.originals[field])
         return not any(ends.after(index) for index in range(left, right))
+
+
+def _find_cues(words: str) -> list[tuple[int, int, str]]:
+    """(start, end, cue) of every cue in a field's normalised words, in order.
+
+    One automaton pass: a regex of all the cues (an alternation, tried at every space) cost
+    ten times as much, a plain search per cue twice as much.
+    """
+    padded = f" {words} "  # a key " cue " found at i is the cue's words at [i, stop - 2)
+    if padded.isascii():
+        found = _ASCII_CUE_FINDER.find_matches_as_indexes(padded.encode("ascii"), overlapping=True)
+    else:
+        found = _CUE_FINDER.find_matches_as_indexes(padded, overlapping=True)
+    if not found:
+        return []
+    return sorted([(start, stop - 2, _CUE_WORDS[index]) for index, start, stop in found])
 
 
 class _ClauseEnds:
@@ -318,6 +334,58 @@ def _rejudged(
 ) -> dict[int, Judged]:
     """The hits of ``slug`` judged among the filed themes only."""
     return next(hits for _, c, hits in _judged(reader, filed, context) if c.slug == slug)
+
+
+def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit]]]) -> bool:
+    """Whether every theme is filed whatever the rest of the judgement finds.
+
+    ``themes``: each theme's ``min_score`` and counted hits, all themes requiring the same
+    context groups (so no theme's words are another's scene). A hit on words no other theme
+    hit, in the title or the lead, outside any background clause, counts in full whatever
+    else the article says; a theme whose such hits reach its ``min_score`` is filed (as main
+    subject or also one). When that holds for every theme, which is the main subject and what
+    the other hits count for matter only to the explanation, judged in full when read.
+
+    A theme stops at its ``min_score``: mostly at its first hit, in the title (a few words to
+    read for a cue) or in a short lead.
+    """
+    shared = _shared(themes)
+    words = reader.normalized[1]
+    for min_score, hits in themes:
+        sure = 0.0
+        for _, points, key, start, end in hits:  # in the text's order: the title's first
+            field = key & 1
+            if (
+                (shared and (field, start) in shared)
+                or (field and words.count(" ", 0, start) >= LEAD_WORDS)
+                or reader.cue(field, start, end, near=True)
+            ):
+                continue
+            sure += points
+            if sure >= min_score:  # ≥, not the scorer's tolerance: a sum is a sum
+                break
+        else:
+            return False
+    return True
+
+
+def _shared(themes: Sequence[tuple[float, list[Hit]]]) -> set[tuple[int, int]]:
+    """(field, start) of the hits on words that another theme's hit worth more points is on
+    too (rare: a theme's own hits never overlap, and a term two themes list alike is worth
+    the same to both)."""
+    spans = sorted(
+        [(key & 1, start, end, points) for _, hits in themes for _, points, key, start, end in hits]
+    )
+    shared: set[tuple[int, int]] = set()
+    for index in range(1, len(spans)):
+        field, start, _, points = spans[index]
+        for earlier in range(index - 1, -1, -1):
+            other_field, other_start, other_end, other_points = spans[earlier]
+            if other_field != field:
+                break
+            if other_end > start and other_points != points:
+                shared.add((field, start) if other_points > points else (field, other_start))
+    return shared
 
 
 def _contested(reader: Reader, candidates: list[Candidate], context: list[ContextHit]) -> bool:
