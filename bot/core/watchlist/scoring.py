@@ -24,6 +24,7 @@ from bot.core.watchlist.subject import (
     Judged,
     Reader,
     Verdict,
+    background_only,
     judge,
     judge_hits,
     settled,
@@ -204,8 +205,10 @@ class Scorer:
         if not kept:
             return []
         article = Article(originals, fields(text, split))
-        if len(kept) == 1:  # the usual case: the main subject, nothing to judge
+        if len(kept) == 1:  # the usual case: the main subject, unless only in the background
             theme, points, total = kept[0]
+            if background_only(article.reader(), points.values(), found):
+                return []
             compiled_theme = self.compiled.themes[theme]
             why = partial(
                 _explain, self.compiled, compiled_theme, points, total, found, article, None

@@ -39,7 +39,7 @@ found with one automaton pass over a field, and only once a hit needs them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Literal, NamedTuple
 
@@ -65,7 +65,6 @@ BEFORE = tuple(
         "in the wake of",
         "in exchange for",
         "in return for",
-        "as payment for",
         "as payback for",
         "после",
         "вслед за",
@@ -73,11 +72,21 @@ BEFORE = tuple(
         "взамен на",
         "в уплату за",
         "в качестве оплаты за",
+        # What something was paid with: "the fuel is part of the payment for munitions".
+        "payment for",
+        "paid for",
+        "to pay for",
+        # An earlier event as a reference point: "its first launch since Putin's visit".
+        "since",
     )
 )
 # After the hit (Korean): the words that follow the noun, particles included.
 AFTER = ("이후", "이후에", "이후로", "후", "후에", "직후", "뒤", "뒤에", "대가", "대가로", "대가를")
 
+
+# A cue right after one of these is a verb or an adverb, not a clause's opening: "it was
+# following progress on the bridge", "what Moscow is after".
+NOT_AFTER = frozenset(("is", "are", "was", "were", "be", "been", "being", "am", "s", "re"))
 
 _AFTER = frozenset(AFTER)
 # Every cue as whole words: " cue " (the ASCII ones first, for the automaton of ASCII text).
@@ -221,7 +230,15 @@ def _find_cues(words: str) -> list[tuple[int, int, str]]:
         found = _CUE_FINDER.find_matches_as_indexes(padded, overlapping=True)
     if not found:
         return []
-    return sorted([(start, stop - 2, _CUE_WORDS[index]) for index, start, stop in found])
+    cues = []
+    for index, start, stop in found:
+        # The word before the cue is at [before, start - 1) of the words.
+        before = words.rfind(" ", 0, start - 1) + 1
+        if start and words[before : start - 1] in NOT_AFTER:
+            continue
+        cues.append((start, stop - 2, _CUE_WORDS[index]))
+    cues.sort()
+    return cues
 
 
 class _ClauseEnds:
@@ -305,7 +322,9 @@ def judge(
             for c in candidates
         }
     judged = _judged(reader, candidates, context)
-    (_, main, _), *rest = judged
+    (about, main, _), *rest = judged
+    if about <= 0:
+        return {}  # every theme only in background clauses: the article is about none
     passing = {
         candidate.slug: ", ".join(candidate.terms)
         for about, candidate, _ in rest
@@ -334,6 +353,20 @@ def _rejudged(
 ) -> dict[int, Judged]:
     """The hits of ``slug`` judged among the filed themes only."""
     return next(hits for _, c, hits in _judged(reader, filed, context) if c.slug == slug)
+
+
+def background_only(
+    reader: Reader, hits: Iterable[tuple[float, int]], found: dict[int, tuple[float, int, int]]
+) -> bool:
+    """Whether every hit of the only theme matched is in a background clause ("its first
+    launch since Putin's visit"): then the article is not about it. ``hits``: (points, key)
+    of each, ``found``: key -> (similarity, start, end). Mostly settled by the first hit,
+    in the title."""
+    for _, key in hits:
+        _, start, end = found[key]
+        if not reader.cue(key & 1, start, end):
+            return False
+    return True
 
 
 def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit]]]) -> bool:
