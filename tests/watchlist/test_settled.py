@@ -117,32 +117,47 @@ def _reader(title: str, summary: str = "") -> Reader:
     return Reader((title, summary), (normalize_term(title), normalize_term(summary)))
 
 
+SPECIFIC = {0: 1.5, 1: 1.0, 2: 1.0, 3: 1.5}  # slot -> weight: specific terms
+GENERIC = {0: 0.4, 1: 0.4}
+
+
 def test_settled_when_every_theme_has_a_hit_nothing_contests() -> None:
     # Hits as offsets into the normalised title "trade deal signed at summit".
     reader = _reader("Trade deal signed at summit")
     trade = (0, 3.0, 0, 0, 10)  # slot, points, key (slot << 1 | title), start, end
     summit = (1, 2.0, 2, 20, 26)
-    assert settled(reader, [(1.0, [trade]), (1.0, [summit])])
+    assert settled(reader, [(1.0, [trade], SPECIFIC), (1.0, [summit], SPECIFIC)])
     # Not when a theme needs more than its sure hits give...
-    assert not settled(reader, [(1.0, [trade]), (2.5, [summit])])
+    assert not settled(reader, [(1.0, [trade], SPECIFIC), (2.5, [summit], SPECIFIC)])
     # ...nor when its only hit is inside a stronger hit of another theme ("deal" in "trade
     # deal"), which may make it a passing mention.
     deal = (2, 1.0, 4, 6, 10)
-    assert not settled(reader, [(1.0, [trade]), (1.0, [deal])])
+    assert not settled(reader, [(1.0, [trade], SPECIFIC), (1.0, [deal], SPECIFIC)])
     # A term two themes list alike is worth the same to both: neither contests it.
-    assert settled(reader, [(1.0, [trade]), (1.0, [(3, 3.0, 6, 0, 10)])])
+    assert settled(reader, [(1.0, [trade], SPECIFIC), (1.0, [(3, 3.0, 6, 0, 10)], SPECIFIC)])
+
+
+def test_not_settled_when_a_second_theme_has_only_generic_words_in_the_summary() -> None:
+    reader = _reader("Trade deal signed", "Ships carry cargo and oil")
+    trade = (0, 3.0, 0, 0, 10)
+    cargo, oil = (0, 0.8, 1, 12, 17), (1, 0.8, 3, 22, 25)  # generic, in the summary
+    assert not settled(reader, [(1.0, [trade], SPECIFIC), (1.0, [cargo, oil], GENERIC)])
+    # The same words in the title would do.
+    title = _reader("Cargo and oil summit", "")
+    cargo, oil, summit = (0, 0.8, 0, 0, 5), (1, 0.8, 2, 10, 13), (3, 3.0, 6, 14, 20)
+    assert settled(title, [(1.0, [cargo, oil], GENERIC), (1.0, [summit], SPECIFIC)])
 
 
 def test_not_settled_when_a_hit_may_be_background() -> None:
     reader = _reader("Ships sail after the summit")
     ships = (0, 2.0, 0, 0, 5)
     summit = (1, 2.0, 2, 20, 26)  # in a clause opened by "after"
-    assert not settled(reader, [(1.0, [ships]), (1.0, [summit])])
+    assert not settled(reader, [(1.0, [ships], SPECIFIC), (1.0, [summit], SPECIFIC)])
     # Deep in a long summary (past the lead) a hit may count half.
     words = " ".join(["word"] * 120) + " summit"
     reader = _reader("Ships sail", words)
     deep = (1, 1.0, 3, len(words) - 6, len(words))
-    assert not settled(reader, [(1.0, [ships]), (1.0, [deep])])
+    assert not settled(reader, [(1.0, [ships], SPECIFIC), (1.0, [deep], SPECIFIC)])
 
 
 def test_no_cue_holds_another() -> None:

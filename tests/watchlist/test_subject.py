@@ -155,6 +155,17 @@ def test_the_words_that_set_the_main_subjects_scene_are_its_own(nkru: Matcher) -
     assert [h["mention"] for h in why["hits"]] == [""] * len(why["hits"])
 
 
+def test_generic_words_in_the_summary_do_not_make_a_second_subject(nkru: Matcher) -> None:
+    # "cargo", "train", "logistics" (0.4 each, 1.2 in all) are the arms story's detail.
+    title = "Russia receives North Korean artillery shells"
+    matches = nkru.match(title, "The shells came by cargo train, logistics firms said.")
+    assert themes(matches) == {"arms-transfers": "main"}
+    assert matches[0].explanation["passing"] == {"energy-trade": "cargo, train, logistics"}
+    # A specific term of the second theme ("bilateral trade", 1.0) makes it a subject.
+    matches = nkru.match(title, "The shells came by cargo train as bilateral trade grew.")
+    assert themes(matches) == {"arms-transfers": "main", "energy-trade": "also"}
+
+
 def test_a_term_both_themes_list_alike_counts_for_both(nkru: Matcher) -> None:
     matches = nkru.match(
         "North Korean workers enter Russia on student visas",

@@ -248,7 +248,10 @@ class Scorer:
                 return False  # one theme's context may be another's scene: judged in full
         themes = self.compiled.themes
         pairs = zip(kept, hits, strict=True)
-        return settled(article.reader(), [(themes[i].theme.min_score, h) for (i, _, _), h in pairs])
+        return settled(
+            article.reader(),
+            [(themes[i].theme.min_score, h, themes[i].weights) for (i, _, _), h in pairs],
+        )
 
     def _judge(
         self,
@@ -264,7 +267,15 @@ class Scorer:
             theme = compiled.themes[index].theme
             require = self._require[index]
             candidates.append(
-                Candidate(theme.slug, total, theme.min_score, require, theme_hits, self._texts)
+                Candidate(
+                    theme.slug,
+                    total,
+                    theme.min_score,
+                    require,
+                    theme_hits,
+                    self._texts,
+                    compiled.themes[index].weights,
+                )
             )
         # Context terms matter only between themes that require different groups.
         context = []

@@ -39,7 +39,7 @@ found with one automaton pass over a field, and only once a hit needs them.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Literal, NamedTuple
 
@@ -51,6 +51,8 @@ LEAD_WORDS = 100  # about five sentences: a feed's summary is all lead, a full t
 BODY_FACTOR = 0.5
 CLAUSE_WORDS = 8  # a background clause's words after its cue, at most
 KOREAN_WORDS = 3  # a Korean one's before its cue
+
+SPECIFIC = 1.0  # a term of this weight or more names its theme; under it, a generic word
 
 Place = Literal["title", "lead", "body"]
 Role = Literal["main", "also"]
@@ -133,6 +135,7 @@ class Candidate(NamedTuple):
     require: frozenset[int]  # its context groups' ids
     hits: list[Hit]
     texts: Sequence[str]  # every slot's term as written, by slot index
+    weights: Mapping[int, float]  # the theme's weight of each slot it lists
 
     @property
     def terms(self) -> list[str]:
@@ -313,10 +316,12 @@ def judge(
 ) -> dict[str, Verdict]:
     """The filed themes among ``candidates`` by the rule above (every candidate reached its
     ``min_score``; ``context``: the hits of context groups' terms): slug -> verdict."""
-    if not _contested(reader, candidates, context):
-        # Every hit counts in full: each theme is a subject, the best score the main one, and
+    main = min(candidates, key=lambda c: (-c.score, c.slug))
+    if not _contested(reader, candidates, context) and all(
+        c is main or _as_another(c, _whole(c)) >= c.min_score - 1e-9 for c in candidates
+    ):
+        # Every hit counts in full and each theme is a subject, the best score the main one;
         # its hits' places are worked out if someone reads the explanation.
-        main = min(candidates, key=lambda c: (-c.score, c.slug))
         return {
             c.slug: Verdict("main" if c is main else "also", round(c.score, 3), None, {})
             for c in candidates
@@ -327,8 +332,8 @@ def judge(
         return {}  # every theme only in background clauses: the article is about none
     passing = {
         candidate.slug: ", ".join(candidate.terms)
-        for about, candidate, _ in rest
-        if about < candidate.min_score - 1e-9
+        for _, candidate, by_slot in rest
+        if _as_another(candidate, by_slot) < candidate.min_score - 1e-9
     }
     verdicts = {}
     filed = [candidate for candidate in candidates if candidate.slug not in passing]
@@ -346,6 +351,24 @@ def judge(
             verdict = Verdict(role, about, by_slot, {})
         verdicts[candidate.slug] = verdict
     return verdicts
+
+
+def _as_another(candidate: Candidate, by_slot: dict[int, Judged]) -> float:
+    """The about points that make ``candidate`` a subject besides the main one: all of them
+    if one of its specific terms counts; else only its words in the title (generic words in
+    the summary, "cargo", "oil", "sanctions", are the main story's detail)."""
+    weights = candidate.weights
+    if any(weights[slot] >= SPECIFIC and j.about for slot, j in by_slot.items()):
+        return round(sum(j.about for j in by_slot.values()), 3)
+    return round(sum(j.about for j in by_slot.values() if j.place == "title"), 3)
+
+
+def _whole(candidate: Candidate) -> dict[int, Judged]:
+    """Every hit of ``candidate`` counted in full (the places only as title or not)."""
+    return {
+        slot: Judged("lead" if key & 1 else "title", points, "")
+        for slot, points, key, _, _ in candidate.hits
+    }
 
 
 def _rejudged(
@@ -369,7 +392,7 @@ def background_only(
     return True
 
 
-def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit]]]) -> bool:
+def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> bool:
     """Whether every theme is filed whatever the rest of the judgement finds.
 
     ``themes``: each theme's ``min_score`` and counted hits, all themes requiring the same
@@ -384,9 +407,10 @@ def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit]]]) -> bool:
     """
     shared = _shared(themes)
     words = reader.normalized[1]
-    for min_score, hits in themes:
-        sure = 0.0
-        for _, points, key, start, end in hits:  # in the text's order: the title's first
+    for min_score, hits, weights in themes:
+        sure = in_title = 0.0
+        specific = False
+        for slot, points, key, start, end in hits:  # in the text's order: the title's first
             field = key & 1
             if (
                 (shared and (field, start) in shared)
@@ -395,19 +419,27 @@ def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit]]]) -> bool:
             ):
                 continue
             sure += points
-            if sure >= min_score:  # ≥, not the scorer's tolerance: a sum is a sum
+            in_title += 0.0 if field else points
+            specific = specific or weights[slot] >= SPECIFIC
+            # ≥, not the scorer's tolerance: a sum is a sum. As a second subject a theme
+            # needs a specific term, or its title words alone (see _as_another).
+            if (specific and sure >= min_score) or in_title >= min_score:
                 break
         else:
             return False
     return True
 
 
-def _shared(themes: Sequence[tuple[float, list[Hit]]]) -> set[tuple[int, int]]:
+def _shared(themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> set[tuple[int, int]]:
     """(field, start) of the hits on words that another theme's hit worth more points is on
     too (rare: a theme's own hits never overlap, and a term two themes list alike is worth
     the same to both)."""
     spans = sorted(
-        [(key & 1, start, end, points) for _, hits in themes for _, points, key, start, end in hits]
+        [
+            (key & 1, start, end, points)
+            for _, hits, _ in themes
+            for _, points, key, start, end in hits
+        ]
     )
     shared: set[tuple[int, int]] = set()
     for index in range(1, len(spans)):
