@@ -9,11 +9,11 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
   deeper in a long summary half of them, unless its words occur again (repeated); and none if
   it is only a **mention**:
 
-  - in a background clause: one that "after", "following", "in exchange for", "после", "в
-    обмен на"… open (``BEFORE``), up to the next comma, full stop or the like and at most
-    ``CLAUSE_WORDS`` words; in Korean the few words before "이후", "대가로"… (``AFTER``, which
-    follow the noun): "weeks after North Korean troops were reported in Kursk", "in return
-    for ammunition and troops", "파병의 대가로";
+  - in a background clause: one that "after", "following", "since", "in exchange for",
+    "payment for", "после", "в обмен на"… open (``BEFORE``), up to the next comma, full
+    stop or the like and at most ``CLAUSE_WORDS`` words; in Korean the few words before
+    "이후", "대가로"… (``AFTER``, which follow the noun): "weeks after North Korean troops
+    were reported in Kursk", "in return for ammunition and troops", "파병의 대가로";
   - or inside a more specific term of another matched theme (more points on the same words):
     "trade" of energy-trade in "arms trade", "fighter jet" of arms-transfers (0.5) where
     military-tech's (1.0) explains it;
@@ -21,16 +21,24 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
     and this theme does not ("UN sanctions", "Security Council resolution" are the UN's, so a
     veto story's scene, not sanctions-evasion's evidence).
 
+  A cue right after "is", "was"… (``NOT_AFTER``) is a verb: "it was following the talks".
+
 * The **main subject** is the theme with the most about points (then the higher score). It
-  is always filed, so whether an article alerts at all does not depend on this rule.
-* Every other theme is **also** a subject when its about points reach its ``min_score``;
-  otherwise it is a **passing** mention: not filed, but named in the main subject's
-  explanation. What a passing mention claimed is given back to the filed themes' hits.
+  is filed if anything of it counts: an article that names its themes only in background
+  clauses ("its first launch since Putin's visit") is about none of them (``background_only``
+  says so of an article with one theme, without judging the rest).
+* Every other theme is **also** a subject when its about points reach its ``min_score``:
+  all of them if one of its specific terms (weight ``SPECIFIC`` or more) counts, else only
+  those of its words in the title — generic words in the summary ("cargo", "sanctions on")
+  are the main story's detail. Otherwise it is a **passing** mention: not filed, but named
+  in the main subject's explanation. What a passing mention claimed is given back to the
+  filed themes' hits.
 
 Only articles that match two themes or more need the judgement, and for most of them it
 need not run (``settled``): when each theme has hits that nothing can contest (on words no
 theme worth more points hit, in the title or lead, with no background cue close before them)
-and that reach its ``min_score``, every theme is filed whatever else the article says, and
+and that reach its ``min_score`` (with a specific term among them, or all in the title),
+every theme is filed whatever else the article says, and
 which one is the main subject and what the other hits count for are worked out only when
 someone reads the explanation. A theme's first hit, in the title, mostly settles it. Cues are
 found with one automaton pass over a field, and only once a hit needs them.
