@@ -216,10 +216,12 @@ class Scorer:
             return [ThemeMatch(compiled_theme.theme.slug, round(total, 3), why)]
         hits = [_hits(points, found) for _, points, _ in kept]
         verdicts: dict[str, Verdict] | _Judgement
-        if self._full or not self._settled(kept, hits, article):
+        filed = None if self._full else self._settled(kept, hits, article)
+        if filed is None:
             verdicts = self._judge(kept, hits, found, article)
-        else:  # every theme is filed: the rest of the judgement waits until it is read
-            verdicts = _Judgement(partial(self._judge, kept, hits, found, article))
+        else:  # which themes are filed is sure: the rest waits until an explanation is read
+            slugs = {self.compiled.themes[kept[index][0]].theme.slug for index in filed}
+            verdicts = _Judgement(partial(self._judge, kept, hits, found, article), slugs)
         matches: list[ThemeMatch] = []
         for theme, points, total in kept:
             compiled_theme = self.compiled.themes[theme]
@@ -239,13 +241,14 @@ class Scorer:
         kept: list[tuple[int, dict[int, tuple[float, int]], float]],
         hits: list[list[Hit]],
         article: Article,
-    ) -> bool:
-        """Whether every theme is filed without judging the rest (see ``subject.settled``)."""
+    ) -> list[int] | None:
+        """The themes filed (indices into ``kept``), if sure without the full judgement (see
+        ``subject.settled``)."""
         require = self._require
         first = require[kept[0][0]]
         for index, _, _ in kept:
             if require[index] != first:
-                return False  # one theme's context may be another's scene: judged in full
+                return None  # one theme's context may be another's scene: judged in full
         themes = self.compiled.themes
         pairs = zip(kept, hits, strict=True)
         return settled(
@@ -320,16 +323,17 @@ def _hits(by_slot: dict[int, tuple[float, int]], found: Found) -> list[Hit]:
 
 
 class _Judgement:
-    """The verdicts of an article whose themes are all filed, judged when first read."""
+    """The verdicts of an article whose filed themes are sure, judged when first read."""
 
-    __slots__ = ("_judge", "_verdicts")
+    __slots__ = ("_filed", "_judge", "_verdicts")
 
-    def __init__(self, judge: Callable[[], dict[str, Verdict]]) -> None:
+    def __init__(self, judge: Callable[[], dict[str, Verdict]], filed: set[str]) -> None:
         self._judge = judge
+        self._filed = filed
         self._verdicts: dict[str, Verdict] | None = None
 
     def __contains__(self, slug: str) -> bool:
-        return True  # every theme is filed (that is why the judgement could wait)
+        return slug in self._filed
 
     def __getitem__(self, slug: str) -> Verdict:
         if self._verdicts is None:

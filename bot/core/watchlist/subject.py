@@ -400,42 +400,65 @@ def background_only(
     return True
 
 
-def settled(reader: Reader, themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> bool:
-    """Whether every theme is filed whatever the rest of the judgement finds.
+def settled(
+    reader: Reader, themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]
+) -> list[int] | None:
+    """The indices of the themes filed, when that is sure without the full judgement, or None.
 
-    ``themes``: each theme's ``min_score`` and counted hits, all themes requiring the same
-    context groups (so no theme's words are another's scene). A hit on words no other theme
-    hit, in the title or the lead, outside any background clause, counts in full whatever
-    else the article says; a theme whose such hits reach its ``min_score`` is filed (as main
-    subject or also one). When that holds for every theme, which is the main subject and what
-    the other hits count for matter only to the explanation, judged in full when read.
+    ``themes``: each theme's ``min_score``, counted hits and weights by slot, all themes
+    requiring the same context groups (so no theme's words are another's scene). A hit on
+    words no theme's hit worth more points is on, in the title or the lead, with no cue close
+    before it, counts in full whatever else the article says: such hits give each theme a
+    floor of about points, and its hits' points a ceiling. A theme whose floor as a second
+    subject (see ``_as_another``) reaches its ``min_score`` is filed, as main subject or
+    also one; when that holds for every theme, which is the main one matters only to the
+    explanation. Otherwise the bounds may still tell the main subject (its floor above every
+    other's ceiling) and, of each other theme, that it is filed or that it cannot be.
 
-    A theme stops at its ``min_score``: mostly at its first hit, in the title (a few words to
-    read for a cue) or in a short lead.
     """
     shared = _shared(themes)
     words = reader.normalized[1]
+    # (floor, floor as another, ceiling, ceiling as another) of each theme
+    bounds = []
+    every = True  # every theme sure to be filed
     for min_score, hits, weights in themes:
-        sure = in_title = 0.0
-        specific = False
-        for slot, points, key, start, end in hits:  # in the text's order: the title's first
+        floor = floor_title = ceiling = ceiling_title = 0.0
+        floor_specific = ceiling_specific = False
+        for slot, points, key, start, end in hits:
             field = key & 1
+            specific = weights[slot] >= SPECIFIC
+            ceiling += points
+            ceiling_specific = ceiling_specific or specific
+            if not field:
+                ceiling_title += points
             if (
                 (shared and (field, start) in shared)
                 or (field and words.count(" ", 0, start) >= LEAD_WORDS)
                 or reader.cue(field, start, end, near=True)
             ):
                 continue
-            sure += points
-            in_title += 0.0 if field else points
-            specific = specific or weights[slot] >= SPECIFIC
-            # ≥, not the scorer's tolerance: a sum is a sum. As a second subject a theme
-            # needs a specific term, or its title words alone (see _as_another).
-            if (specific and sure >= min_score) or in_title >= min_score:
-                break
-        else:
-            return False
-    return True
+            floor += points
+            floor_specific = floor_specific or specific
+            if not field:
+                floor_title += points
+        as_another = floor if floor_specific else floor_title
+        every = every and as_another >= min_score  # ≥, not the scorer's tolerance
+        bounds.append((floor, as_another, ceiling, ceiling if ceiling_specific else ceiling_title))
+    if every:
+        return list(range(len(themes)))
+    main = max(range(len(themes)), key=lambda index: bounds[index][0])
+    margin = 0.001  # about points are rounded to 3 places
+    if any(b[2] + margin >= bounds[main][0] for i, b in enumerate(bounds) if i != main):
+        return None
+    filed = [main]
+    for index, (min_score, _, _) in enumerate(themes):
+        if index == main:
+            continue
+        if bounds[index][1] >= min_score:
+            filed.append(index)
+        elif bounds[index][3] >= min_score - margin:
+            return None  # it may be a subject or not
+    return sorted(filed)
 
 
 def _shared(themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> set[tuple[int, int]]:
@@ -450,14 +473,17 @@ def _shared(themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> s
         ]
     )
     shared: set[tuple[int, int]] = set()
-    for index in range(1, len(spans)):
-        field, start, _, points = spans[index]
-        for earlier in range(index - 1, -1, -1):
-            other_field, other_start, other_end, other_points = spans[earlier]
-            if other_field != field:
-                break
-            if other_end > start and other_points != points:
-                shared.add((field, start) if other_points > points else (field, other_start))
+    reach = (-1, -1)  # (field, end) furthest so far: no overlap before it, most often
+    for index, (field, start, end, points) in enumerate(spans):
+        if reach > (field, start):
+            for earlier in range(index - 1, -1, -1):
+                other_field, other_start, other_end, other_points = spans[earlier]
+                if other_field != field:
+                    break
+                if other_end > start and other_points != points:
+                    shared.add((field, start) if other_points > points else (field, other_start))
+        if (field, end) > reach:
+            reach = (field, end)
     return shared
 
 
