@@ -418,6 +418,29 @@ def settled(
     """
     shared = _shared(themes)
     words = reader.normalized[1]
+    # First the usual case, every theme filed: a theme mostly settles it at its first hit, in
+    # the title (a few words to read for a cue) or in a short lead.
+    for min_score, hits, weights in themes:
+        floor = in_title = 0.0
+        specific = False
+        for slot, points, key, start, end in hits:  # in the text's order: the title's first
+            field = key & 1
+            if (
+                (shared and (field, start) in shared)
+                or (field and words.count(" ", 0, start) >= LEAD_WORDS)
+                or reader.cue(field, start, end, near=True)
+            ):
+                continue
+            floor += points
+            specific = specific or weights[slot] >= SPECIFIC
+            if not field:
+                in_title += points
+            if (specific and floor >= min_score) or in_title >= min_score:
+                break  # ≥, not the scorer's tolerance: a sum is a sum
+        else:
+            break
+    else:
+        return list(range(len(themes)))
     # (floor, floor as another, ceiling, ceiling as another) of each theme
     bounds = []
     every = True  # every theme sure to be filed
