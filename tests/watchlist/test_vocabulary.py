@@ -47,6 +47,12 @@ def nkru() -> Matcher:
         ("Россия и КНДР", "Москва передаёт Пхеньяну спутниковые технологии.", "military-tech"),
         ("러시아와 북한", "러시아가 북한에 위성 기술을 넘겼다.", "military-tech"),
         ("Путин и Ким Чен Ын", "Встреча на высшем уровне прошла во Владивостоке.", "summits"),
+        # Air links and food.
+        ("Air link between Moscow and Pyongyang to open", "", "energy-trade"),
+        ("Russia and North Korea plan a direct flight to Wonsan", "", "energy-trade"),
+        ("Авиарейс Владивосток — Пхеньян станет ежедневным", "", "energy-trade"),
+        ("러시아, 북한에 식량 지원 확대", "", "energy-trade"),
+        ("모스크바-평양 항공 노선 신설", "", "energy-trade"),
     ],
 )
 def test_gaps_filled(nkru: Matcher, title: str, summary: str, expected: str) -> None:
@@ -79,6 +85,8 @@ def test_gaps_filled(nkru: Matcher, title: str, summary: str, expected: str) -> 
             "The UN panel stopped reporting.",
             "sanctions-evasion",
         ),
+        # "Договорились" (agreed) is not a treaty: a trade meeting is not a summit.
+        ("Россия и КНДР договорились о торговле", "Стороны договорились.", "summits"),
         # Ukrainian soldiers are not North Korean troops ("병사" weighs 0.4: a guard).
         ("북한제 포탄 불량 많아…우크라 병사들 증언", "러시아군이 쏜다", "troops"),
     ],

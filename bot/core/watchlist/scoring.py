@@ -18,7 +18,17 @@ from typing import Literal, TypedDict
 
 from bot.core.watchlist.compile import Compiled, CompiledTheme
 from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
-from bot.core.watchlist.subject import Candidate, Hit, Judged, Reader, Verdict, judge, judge_hits
+from bot.core.watchlist.subject import (
+    Candidate,
+    Hit,
+    Judged,
+    Reader,
+    Verdict,
+    background_only,
+    judge,
+    judge_hits,
+    settled,
+)
 
 TITLE, SUMMARY = 0, 1
 FIELD_NAMES: tuple[Literal["title"], Literal["summary"]] = ("title", "summary")
@@ -124,8 +134,11 @@ class Article:
 class Scorer:
     """``score`` with what it needs laid out per slot, built once per matcher."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, *, full_judgement: bool = False) -> None:
+        """``full_judgement``: judge every article that matches several themes in full, even
+        when all of them are sure to be filed (the reference the shortcut is tested against)."""
         self.compiled = compiled
+        self._full = full_judgement
         self._group_bits = compiled.group_bits
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
@@ -192,43 +205,80 @@ class Scorer:
         if not kept:
             return []
         article = Article(originals, fields(text, split))
-        if len(kept) == 1:  # the usual case: the main subject, nothing to judge
+        if len(kept) == 1:  # the usual case: the main subject, unless only in the background
             theme, points, total = kept[0]
+            if background_only(article.reader(), points.values(), found):
+                return []
             compiled_theme = self.compiled.themes[theme]
             why = partial(
                 _explain, self.compiled, compiled_theme, points, total, found, article, None
             )
             return [ThemeMatch(compiled_theme.theme.slug, round(total, 3), why)]
-        verdicts = self._judge(kept, found, article)
+        hits = [_hits(points, found) for _, points, _ in kept]
+        verdicts: dict[str, Verdict] | _Judgement
+        filed = None if self._full else self._settled(kept, hits, article)
+        if filed is None:
+            verdicts = self._judge(kept, hits, found, article)
+        else:  # which themes are filed is sure: the rest waits until an explanation is read
+            slugs = {self.compiled.themes[kept[index][0]].theme.slug for index in filed}
+            verdicts = _Judgement(partial(self._judge, kept, hits, found, article), slugs)
         matches: list[ThemeMatch] = []
         for theme, points, total in kept:
             compiled_theme = self.compiled.themes[theme]
-            verdict = verdicts.get(compiled_theme.theme.slug)
-            if verdict is None:
+            slug = compiled_theme.theme.slug
+            if slug not in verdicts:
                 continue  # only mentioned in passing
             why = partial(
-                _explain, self.compiled, compiled_theme, points, total, found, article, verdict
+                _explain, self.compiled, compiled_theme, points, total, found, article, verdicts
             )
-            matches.append(ThemeMatch(compiled_theme.theme.slug, round(total, 3), why))
+            matches.append(ThemeMatch(slug, round(total, 3), why))
         if len(matches) > 1:
             matches.sort(key=lambda m: (-m.score, m.slug))
         return matches
 
+    def _settled(
+        self,
+        kept: list[tuple[int, dict[int, tuple[float, int]], float]],
+        hits: list[list[Hit]],
+        article: Article,
+    ) -> list[int] | None:
+        """The themes filed (indices into ``kept``), if sure without the full judgement (see
+        ``subject.settled``)."""
+        require = self._require
+        first = require[kept[0][0]]
+        for index, _, _ in kept:
+            if require[index] != first:
+                return None  # one theme's context may be another's scene: judged in full
+        themes = self.compiled.themes
+        pairs = zip(kept, hits, strict=True)
+        return settled(
+            article.reader(),
+            [(themes[i].theme.min_score, h, themes[i].weights) for (i, _, _), h in pairs],
+        )
+
     def _judge(
         self,
         kept: list[tuple[int, dict[int, tuple[float, int]], float]],
+        hits: list[list[Hit]],
         found: Found,
         article: Article,
     ) -> dict[str, Verdict]:
         """Main subject, also a subject, or passing mention: see ``subject.judge``."""
         compiled, slots = self.compiled, self.compiled.slots
         candidates = []
-        for index, points, total in kept:
+        for (index, _, total), theme_hits in zip(kept, hits, strict=True):
             theme = compiled.themes[index].theme
-            hits = [(slot, value, key, *found[key][1:]) for slot, (value, key) in points.items()]
             require = self._require[index]
             candidates.append(
-                Candidate(theme.slug, total, theme.min_score, require, hits, self._texts)
+                Candidate(
+                    theme.slug,
+                    total,
+                    theme.min_score,
+                    require,
+                    theme_hits,
+                    self._texts,
+                    compiled.themes[index].weights,
+                )
             )
         # Context terms matter only between themes that require different groups.
         context = []
@@ -272,6 +322,25 @@ def _hits(by_slot: dict[int, tuple[float, int]], found: Found) -> list[Hit]:
     return [(slot, value, key, *found[key][1:]) for slot, (value, key) in by_slot.items()]
 
 
+class _Judgement:
+    """The verdicts of an article whose filed themes are sure, judged when first read."""
+
+    __slots__ = ("_filed", "_judge", "_verdicts")
+
+    def __init__(self, judge: Callable[[], dict[str, Verdict]], filed: set[str]) -> None:
+        self._judge = judge
+        self._filed = filed
+        self._verdicts: dict[str, Verdict] | None = None
+
+    def __contains__(self, slug: str) -> bool:
+        return slug in self._filed
+
+    def __getitem__(self, slug: str) -> Verdict:
+        if self._verdicts is None:
+            self._verdicts = self._judge()
+        return self._verdicts[slug]
+
+
 def _explain(
     compiled: Compiled,
     compiled_theme: CompiledTheme,
@@ -279,10 +348,12 @@ def _explain(
     total: float,
     found: Found,
     article: Article,
-    verdict: Verdict | None,
+    verdicts: dict[str, Verdict] | _Judgement | None,
 ) -> Explanation:
-    if verdict is None:  # the only theme matched: its main subject
+    if verdicts is None:  # the only theme matched: its main subject
         verdict = Verdict("main", round(total, 3), None, {})
+    else:
+        verdict = verdicts[compiled_theme.theme.slug]
     judged = verdict.hits
     if judged is None:  # worked out now that someone reads it (see subject.judge)
         if verdict.later is not None:

@@ -9,11 +9,11 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
   deeper in a long summary half of them, unless its words occur again (repeated); and none if
   it is only a **mention**:
 
-  - in a background clause: one that "after", "following", "in exchange for", "после", "в
-    обмен на"… open (``BEFORE``), up to the next comma, full stop or the like and at most
-    ``CLAUSE_WORDS`` words; in Korean the few words before "이후", "대가로"… (``AFTER``, which
-    follow the noun): "weeks after North Korean troops were reported in Kursk", "in return
-    for ammunition and troops", "파병의 대가로";
+  - in a background clause: one that "after", "following", "since", "in exchange for",
+    "payment for", "после", "в обмен на"… open (``BEFORE``), up to the next comma, full
+    stop or the like and at most ``CLAUSE_WORDS`` words; in Korean the few words before
+    "이후", "대가로"… (``AFTER``, which follow the noun): "weeks after North Korean troops
+    were reported in Kursk", "in return for ammunition and troops", "파병의 대가로";
   - or inside a more specific term of another matched theme (more points on the same words):
     "trade" of energy-trade in "arms trade", "fighter jet" of arms-transfers (0.5) where
     military-tech's (1.0) explains it;
@@ -21,26 +21,37 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
     and this theme does not ("UN sanctions", "Security Council resolution" are the UN's, so a
     veto story's scene, not sanctions-evasion's evidence).
 
-* The **main subject** is the theme with the most about points (then the higher score). It
-  is always filed, so whether an article alerts at all does not depend on this rule.
-* Every other theme is **also** a subject when its about points reach its ``min_score``;
-  otherwise it is a **passing** mention: not filed, but named in the main subject's
-  explanation. What a passing mention claimed is given back to the filed themes' hits.
+  A cue right after "is", "was"… (``NOT_AFTER``) is a verb: "it was following the talks".
 
-Only articles that match two themes or more need the judgement, and most of those have no
-contested hit (none on another theme's words or scene, in a background clause or deep in the
-body): then every theme is filed, the best score is the main subject, and, as for a single
-theme, the places of the hits are worked out only when someone reads the explanation. Cues
-are found with one regex scan of a field, and only once a hit needs them.
+* The **main subject** is the theme with the most about points (then the higher score). It
+  is filed if anything of it counts: an article that names its themes only in background
+  clauses ("its first launch since Putin's visit") is about none of them (``background_only``
+  says so of an article with one theme, without judging the rest).
+* Every other theme is **also** a subject when its about points reach its ``min_score``:
+  all of them if one of its specific terms (weight ``SPECIFIC`` or more) counts, else only
+  those of its words in the title — generic words in the summary ("cargo", "sanctions on")
+  are the main story's detail. Otherwise it is a **passing** mention: not filed, but named
+  in the main subject's explanation. What a passing mention claimed is given back to the
+  filed themes' hits.
+
+Only articles that match two themes or more need the judgement, and for most of them it
+need not run (``settled``): when each theme has hits that nothing can contest (on words no
+theme worth more points hit, in the title or lead, with no background cue close before them)
+and that reach its ``min_score`` (with a specific term among them, or all in the title),
+every theme is filed whatever else the article says, and
+which one is the main subject and what the other hits count for are worked out only when
+someone reads the explanation. A theme's first hit, in the title, mostly settles it. Cues are
+found with one automaton pass over a field, and only once a hit needs them.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Literal, NamedTuple
+
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
 
 from bot.core.watchlist.normalize import normalize_term, word_runs
 
@@ -48,6 +59,8 @@ LEAD_WORDS = 100  # about five sentences: a feed's summary is all lead, a full t
 BODY_FACTOR = 0.5
 CLAUSE_WORDS = 8  # a background clause's words after its cue, at most
 KOREAN_WORDS = 3  # a Korean one's before its cue
+
+SPECIFIC = 1.0  # a term of this weight or more names its theme; under it, a generic word
 
 Place = Literal["title", "lead", "body"]
 Role = Literal["main", "also"]
@@ -62,7 +75,6 @@ BEFORE = tuple(
         "in the wake of",
         "in exchange for",
         "in return for",
-        "as payment for",
         "as payback for",
         "после",
         "вслед за",
@@ -70,22 +82,30 @@ BEFORE = tuple(
         "взамен на",
         "в уплату за",
         "в качестве оплаты за",
+        # What something was paid with: "the fuel is part of the payment for munitions".
+        "payment for",
+        "paid for",
+        "to pay for",
+        # An earlier event as a reference point: "its first launch since Putin's visit".
+        "since",
     )
 )
 # After the hit (Korean): the words that follow the noun, particles included.
 AFTER = ("이후", "이후에", "이후로", "후", "후에", "직후", "뒤", "뒤에", "대가", "대가로", "대가를")
 
 
-# Every cue of a field, as whole words, in one scan of " field " (the pattern starts with a
-# space: the scan only tries the spaces).
-_CUES = re.compile(
-    " ("
-    + "|".join(re.escape(cue) for cue in sorted((*BEFORE, *AFTER), key=len, reverse=True))
-    + ")(?= )"
-)
+# A cue right after one of these is a verb or an adverb, not a clause's opening: "it was
+# following progress on the bridge", "what Moscow is after".
+NOT_AFTER = frozenset(("is", "are", "was", "were", "be", "been", "being", "am", "s", "re"))
+
 _AFTER = frozenset(AFTER)
-_ALL_CUES = tuple(f" {cue} " for cue in (*BEFORE, *AFTER))
-_ASCII_CUES = tuple(cue for cue in _ALL_CUES if cue.isascii())
+# Every cue as whole words: " cue " (the ASCII ones first, for the automaton of ASCII text).
+_CUE_WORDS = sorted((*BEFORE, *AFTER), key=lambda cue: not cue.isascii())
+_CUE_FINDER = AhoCorasick([f" {cue} " for cue in _CUE_WORDS])
+_ASCII_CUE_FINDER = BytesAhoCorasick(
+    [f" {cue} ".encode() for cue in _CUE_WORDS if cue.isascii()],
+    implementation=Implementation.DFA,
+)
 # Where a clause ends. Not the en dash: "Russia–North Korea" is one name.
 _CLAUSE_MARKS = frozenset(",;:.!?()[]—")
 
@@ -123,6 +143,7 @@ class Candidate(NamedTuple):
     require: frozenset[int]  # its context groups' ids
     hits: list[Hit]
     texts: Sequence[str]  # every slot's term as written, by slot index
+    weights: Mapping[int, float]  # the theme's weight of each slot it lists
 
     @property
     def terms(self) -> list[str]:
@@ -154,24 +175,19 @@ class Reader:
             return "title"
         return "lead" if self.normalized[1].count(" ", 0, start) < LEAD_WORDS else "body"
 
-    def cue(self, field: int, start: int, end: int) -> str:
+    def cue(self, field: int, start: int, end: int, *, near: bool = False) -> str:
         """The cue of the background clause that the words at [start, end) are in, or "".
 
         A cue before them (English, Russian) opens a clause of at most ``CLAUSE_WORDS``
         words; a Korean cue after them closes one of at most ``KOREAN_WORDS``. A clause ends
         at a comma, semicolon, colon, full stop, question or exclamation mark, bracket or
-        dash of the original text (the normalised words have lost them).
+        dash of the original text (the normalised words have lost them). ``near``: the first
+        cue close enough, without reading the original text for where clauses end (cheaper:
+        "" still means the words are in no background clause).
         """
         cues = self._cues[field]
         if cues is None:
-            # (start, end, cue) in the field's words: the space before a cue is at start - 1.
-            # A few plain searches first: most fields have none of the cues.
-            padded = f" {self.normalized[field]} "
-            cues = self._cues[field] = []
-            for cue in _ASCII_CUES if padded.isascii() else _ALL_CUES:
-                if cue in padded:
-                    cues += [(m.start(), m.end() - 1, m.group(1)) for m in _CUES.finditer(padded)]
-                    break
+            cues = self._cues[field] = _find_cues(self.normalized[field])
         if not cues:
             return ""
         words = self.normalized[field]
@@ -182,6 +198,8 @@ class Reader:
                 between = words.count(" ", end, cue_start)  # the hit's last word to the cue
                 if between > KOREAN_WORDS:
                     continue
+                if near:
+                    return cue
                 last = words.count(" ", 0, end)
                 if self._open(field, last, last + between):
                     return cue
@@ -189,6 +207,8 @@ class Reader:
                 between = words.count(" ", cue_end, start)  # the cue's last word to the hit
                 if between > CLAUSE_WORDS:
                     continue
+                if near:
+                    return cue
                 first = words.count(" ", 0, start)
                 if self._open(field, first - between, first):
                     return cue
@@ -206,6 +226,30 @@ class Reader:
         if ends is None:
             ends = self._ends[field] = _ClauseEnds(self.originals[field])
         return not any(ends.after(index) for index in range(left, right))
+
+
+def _find_cues(words: str) -> list[tuple[int, int, str]]:
+    """(start, end, cue) of every cue in a field's normalised words, in order.
+
+    One automaton pass: a regex of all the cues (an alternation, tried at every space) cost
+    ten times as much, a plain search per cue twice as much.
+    """
+    padded = f" {words} "  # a key " cue " found at i is the cue's words at [i, stop - 2)
+    if padded.isascii():
+        found = _ASCII_CUE_FINDER.find_matches_as_indexes(padded.encode("ascii"), overlapping=True)
+    else:
+        found = _CUE_FINDER.find_matches_as_indexes(padded, overlapping=True)
+    if not found:
+        return []
+    cues = []
+    for index, start, stop in found:
+        # The word before the cue is at [before, start - 1) of the words.
+        before = words.rfind(" ", 0, start - 1) + 1
+        if start and words[before : start - 1] in NOT_AFTER:
+            continue
+        cues.append((start, stop - 2, _CUE_WORDS[index]))
+    cues.sort()
+    return cues
 
 
 class _ClauseEnds:
@@ -280,20 +324,24 @@ def judge(
 ) -> dict[str, Verdict]:
     """The filed themes among ``candidates`` by the rule above (every candidate reached its
     ``min_score``; ``context``: the hits of context groups' terms): slug -> verdict."""
-    if not _contested(reader, candidates, context):
-        # Every hit counts in full: each theme is a subject, the best score the main one, and
+    main = min(candidates, key=lambda c: (-c.score, c.slug))
+    if not _contested(reader, candidates, context) and all(
+        c is main or _as_another(c, _whole(c)) >= c.min_score - 1e-9 for c in candidates
+    ):
+        # Every hit counts in full and each theme is a subject, the best score the main one;
         # its hits' places are worked out if someone reads the explanation.
-        main = min(candidates, key=lambda c: (-c.score, c.slug))
         return {
             c.slug: Verdict("main" if c is main else "also", round(c.score, 3), None, {})
             for c in candidates
         }
     judged = _judged(reader, candidates, context)
-    (_, main, _), *rest = judged
+    (about, main, _), *rest = judged
+    if about <= 0:
+        return {}  # every theme only in background clauses: the article is about none
     passing = {
         candidate.slug: ", ".join(candidate.terms)
-        for about, candidate, _ in rest
-        if about < candidate.min_score - 1e-9
+        for _, candidate, by_slot in rest
+        if _as_another(candidate, by_slot) < candidate.min_score - 1e-9
     }
     verdicts = {}
     filed = [candidate for candidate in candidates if candidate.slug not in passing]
@@ -313,11 +361,153 @@ def judge(
     return verdicts
 
 
+def _as_another(candidate: Candidate, by_slot: dict[int, Judged]) -> float:
+    """The about points that make ``candidate`` a subject besides the main one: all of them
+    if one of its specific terms counts; else only its words in the title (generic words in
+    the summary, "cargo", "oil", "sanctions", are the main story's detail)."""
+    weights = candidate.weights
+    if any(weights[slot] >= SPECIFIC and j.about for slot, j in by_slot.items()):
+        return round(sum(j.about for j in by_slot.values()), 3)
+    return round(sum(j.about for j in by_slot.values() if j.place == "title"), 3)
+
+
+def _whole(candidate: Candidate) -> dict[int, Judged]:
+    """Every hit of ``candidate`` counted in full (the places only as title or not)."""
+    return {
+        slot: Judged("lead" if key & 1 else "title", points, "")
+        for slot, points, key, _, _ in candidate.hits
+    }
+
+
 def _rejudged(
     reader: Reader, filed: list[Candidate], context: list[ContextHit], slug: str
 ) -> dict[int, Judged]:
     """The hits of ``slug`` judged among the filed themes only."""
     return next(hits for _, c, hits in _judged(reader, filed, context) if c.slug == slug)
+
+
+def background_only(
+    reader: Reader, hits: Iterable[tuple[float, int]], found: dict[int, tuple[float, int, int]]
+) -> bool:
+    """Whether every hit of the only theme matched is in a background clause ("its first
+    launch since Putin's visit"): then the article is not about it. ``hits``: (points, key)
+    of each, ``found``: key -> (similarity, start, end). Mostly settled by the first hit,
+    in the title."""
+    for _, key in hits:
+        _, start, end = found[key]
+        if not reader.cue(key & 1, start, end):
+            return False
+    return True
+
+
+def settled(
+    reader: Reader, themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]
+) -> list[int] | None:
+    """The indices of the themes filed, when that is sure without the full judgement, or None.
+
+    ``themes``: each theme's ``min_score``, counted hits and weights by slot, all themes
+    requiring the same context groups (so no theme's words are another's scene). A hit on
+    words no theme's hit worth more points is on, in the title or the lead, with no cue close
+    before it, counts in full whatever else the article says: such hits give each theme a
+    floor of about points, and its hits' points a ceiling. A theme whose floor as a second
+    subject (see ``_as_another``) reaches its ``min_score`` is filed, as main subject or
+    also one; when that holds for every theme, which is the main one matters only to the
+    explanation. Otherwise the bounds may still tell the main subject (its floor above every
+    other's ceiling) and, of each other theme, that it is filed or that it cannot be.
+
+    """
+    shared = _shared(themes)
+    words = reader.normalized[1]
+    # First the usual case, every theme filed: a theme mostly settles it at its first hit, in
+    # the title (a few words to read for a cue) or in a short lead.
+    for min_score, hits, weights in themes:
+        floor = in_title = 0.0
+        specific = False
+        for slot, points, key, start, end in hits:  # in the text's order: the title's first
+            field = key & 1
+            if (
+                (shared and (field, start) in shared)
+                or (field and words.count(" ", 0, start) >= LEAD_WORDS)
+                or reader.cue(field, start, end, near=True)
+            ):
+                continue
+            floor += points
+            specific = specific or weights[slot] >= SPECIFIC
+            if not field:
+                in_title += points
+            if (specific and floor >= min_score) or in_title >= min_score:
+                break  # ≥, not the scorer's tolerance: a sum is a sum
+        else:
+            break
+    else:
+        return list(range(len(themes)))
+    # (floor, floor as another, ceiling, ceiling as another) of each theme
+    bounds = []
+    every = True  # every theme sure to be filed
+    for min_score, hits, weights in themes:
+        floor = floor_title = ceiling = ceiling_title = 0.0
+        floor_specific = ceiling_specific = False
+        for slot, points, key, start, end in hits:
+            field = key & 1
+            specific = weights[slot] >= SPECIFIC
+            ceiling += points
+            ceiling_specific = ceiling_specific or specific
+            if not field:
+                ceiling_title += points
+            if (
+                (shared and (field, start) in shared)
+                or (field and words.count(" ", 0, start) >= LEAD_WORDS)
+                or reader.cue(field, start, end, near=True)
+            ):
+                continue
+            floor += points
+            floor_specific = floor_specific or specific
+            if not field:
+                floor_title += points
+        as_another = floor if floor_specific else floor_title
+        every = every and as_another >= min_score  # ≥, not the scorer's tolerance
+        bounds.append((floor, as_another, ceiling, ceiling if ceiling_specific else ceiling_title))
+    if every:
+        return list(range(len(themes)))
+    main = max(range(len(themes)), key=lambda index: bounds[index][0])
+    margin = 0.001  # about points are rounded to 3 places
+    if any(b[2] + margin >= bounds[main][0] for i, b in enumerate(bounds) if i != main):
+        return None
+    filed = [main]
+    for index, (min_score, _, _) in enumerate(themes):
+        if index == main:
+            continue
+        if bounds[index][1] >= min_score:
+            filed.append(index)
+        elif bounds[index][3] >= min_score - margin:
+            return None  # it may be a subject or not
+    return sorted(filed)
+
+
+def _shared(themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> set[tuple[int, int]]:
+    """(field, start) of the hits on words that another theme's hit worth more points is on
+    too (rare: a theme's own hits never overlap, and a term two themes list alike is worth
+    the same to both)."""
+    spans = sorted(
+        [
+            (key & 1, start, end, points)
+            for _, hits, _ in themes
+            for _, points, key, start, end in hits
+        ]
+    )
+    shared: set[tuple[int, int]] = set()
+    reach = (-1, -1)  # (field, end) furthest so far: no overlap before it, most often
+    for index, (field, start, end, points) in enumerate(spans):
+        if reach > (field, start):
+            for earlier in range(index - 1, -1, -1):
+                other_field, other_start, other_end, other_points = spans[earlier]
+                if other_field != field:
+                    break
+                if other_end > start and other_points != points:
+                    shared.add((field, start) if other_points > points else (field, other_start))
+        if (field, end) > reach:
+            reach = (field, end)
+    return shared
 
 
 def _contested(reader: Reader, candidates: list[Candidate], context: list[ContextHit]) -> bool:

@@ -37,7 +37,7 @@ BRIDGE_AGAIN = (  # the same story from another outlet
     "Russia, North Korea open first road bridge across Tumen River",
     "The crossing links Khasan in Primorye with Tumangang in North Korea, officials said.",
 )
-VETO = (  # un-veto, sanctions-evasion
+VETO = (  # un-veto (its sanctions words are the veto story's: a passing mention)
     "Russia vetoes UN Security Council renewal of North Korea sanctions panel of experts",
     "Moscow's veto ends the mandate of the panel that monitored sanctions on Pyongyang.",
 )
