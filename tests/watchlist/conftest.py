@@ -16,6 +16,7 @@ HELDOUT2 = REPO_ROOT / "tests" / "data" / "heldout2.jsonl"  # by one who never s
 # Written by a helper who saw only the theme definitions (406 items, 121 hard negatives);
 # measured once before and once after the main-subject work of the stop that added it.
 HELDOUT3 = HELDOUT2.with_name("heldout3.jsonl")
+HELDOUT4 = HELDOUT2.with_name("heldout4.jsonl")
 
 MINIMAL = """\
 [watchlist]

@@ -27,7 +27,14 @@ from bot.core.watchlist.evaluate import (
     load_labelled,
     report,
 )
-from tests.watchlist.conftest import DEFAULT_WATCHLISTS, HELDOUT, HELDOUT2, HELDOUT3, LABELLED
+from tests.watchlist.conftest import (
+    DEFAULT_WATCHLISTS,
+    HELDOUT,
+    HELDOUT2,
+    HELDOUT3,
+    HELDOUT4,
+    LABELLED,
+)
 
 MICRO_F1_FLOOR = 0.93
 THEME_F1_FLOOR = 0.85
@@ -75,7 +82,18 @@ def test_floor_on_the_third_independent_set(matcher: Matcher) -> None:
     assert result.alert.f1 >= 0.95, why
 
 
-@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2, HELDOUT3], ids=lambda p: p.name)
+def test_floor_on_the_fourth_independent_set(matcher: Matcher) -> None:
+    """A regression floor, not a target: written from the theme definitions alone by a helper
+    who saw no code or data of ours; measured once before and once after the second quality
+    pass (theme micro F1 0.900 → 0.901, should-alert F1 0.947 → 0.947). Never tuned against."""
+    result = _evaluate(matcher, HELDOUT4)
+    assert result.items == 345
+    why = report(result, HELDOUT4.name)
+    assert result.micro.f1 >= 0.89, why
+    assert result.alert.f1 >= 0.94, why
+
+
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4], ids=lambda p: p.name)
 def test_heldout_sets_are_well_formed(path: Path) -> None:
     items = load_labelled(path)
     assert len({i.id for i in items}) == len(items)
