@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from bot.core.models import Article, ArticleText, ThemeHit
 from bot.core.theme_hits import WatchlistMatcher, theme_hit
@@ -37,7 +37,7 @@ from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist
 from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
-from bot.core.watchlist_editing.compiled import ArticleMemo, compile_matcher
+from bot.core.watchlist_editing.compiled import ArticleMemo, Texts, compile_matcher
 from bot.core.watchlist_editing.diff import diff_watchlists
 from bot.core.watchlist_editing.editor import WatchlistEditor
 
@@ -47,24 +47,8 @@ MAX_ARTICLES = 50_000  # compared at most (the newest): ~2.5 s of CPU on the den
 LISTED = 200  # articles listed on each side with explanations (the totals cover all)
 
 
-class Matched(Protocol):
-    """What matching reads of an article (an `Article`, or just its `ArticleText`)."""
-
-    @property
-    def id(self) -> int:
-        """The stored article's id."""
-
-    @property
-    def title(self) -> str:
-        """Its title."""
-
-    @property
-    def summary(self) -> str:
-        """Its summary."""
-
-
-A = TypeVar("A", bound=Matched)
-B = TypeVar("B", bound=Matched)
+A = TypeVar("A", bound=Texts)
+B = TypeVar("B", bound=Texts)
 
 
 @dataclass(frozen=True, slots=True)
