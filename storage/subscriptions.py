@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select
+from sqlalchemy import RowMapping, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.records import Author
 from bot.core.subscriptions.model import NewSubscription, StoredSubscription, SubscriptionSpec
 from storage.schema import subscriptions as subs
+
+_LOCK_KEY = 0x6E6B727573  # "nkrus": the subscriptions writers' lock among advisory locks
 
 
 def _values(spec: SubscriptionSpec | None) -> dict[str, Any]:
@@ -59,6 +61,19 @@ class SqlSubscriptions:
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.connection = conn
+
+    async def lock(self) -> None:
+        """Hold the subscriptions writers' lock until this transaction ends.
+
+        PostgreSQL: a transaction-level advisory lock, shared by every process on the database.
+        SQLite: a write that touches no row, so SQLite takes its write lock now and the reads
+        that follow see every change committed before it (as `SqlWatchlistVersions.lock`).
+        """
+        if self.connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            await self.connection.execute(lock, {"key": _LOCK_KEY})
+        else:
+            await self.connection.execute(update(subs).where(subs.c.id == -1).values(id=subs.c.id))
 
     async def add(self, new: NewSubscription, now: datetime) -> StoredSubscription:
         """Append a version; what was stored (with its id)."""

@@ -407,6 +407,10 @@ class WatchlistVersions(Protocol):
 class Subscriptions(Protocol):
     """Every version of every channel's subscription; a channel's newest is in force."""
 
+    async def lock(self) -> None:
+        """Hold the subscriptions writers' lock until this transaction ends (a change that
+        reads what it changes: undo, unsubscribe)."""
+
     async def add(self, new: NewSubscription, now: datetime) -> StoredSubscription:
         """Append a version; what was stored (with its id)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.core.records import Author
@@ -51,3 +52,38 @@ async def test_history_is_limited_and_per_channel(store: Store) -> None:
         two = await tx.subscriptions.history("slack:C1", 2)
     assert len(two) == 2 and {version.destination for version in two} == {"slack:C1"}
     assert two[0].id > two[1].id
+
+
+async def test_the_writers_lock_makes_a_second_writer_wait_until_the_first_commits(
+    store: Store,
+) -> None:
+    first_has_lock, first_may_commit = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def first() -> None:
+        async with store.transaction() as tx:
+            await tx.subscriptions.lock()
+            first_has_lock.set()
+            await first_may_commit.wait()
+            await tx.subscriptions.add(NewSubscription("slack:C1", DIGEST, ANA, "first"), NOW)
+            order.append("first wrote")
+
+    async def second() -> None:
+        await first_has_lock.wait()
+        async with other.transaction() as tx:
+            await tx.subscriptions.lock()
+            [seen] = await tx.subscriptions.history("slack:C1")
+            order.append(f"second saw {seen.change}")
+
+    # Another handle on the database, as another process has (one Store queues its own
+    # SQLite transactions before they reach the database).
+    other = await Store.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        waiting = asyncio.gather(first(), second())
+        await asyncio.sleep(0.3)  # the second is blocked on the lock, not done
+        assert order == []
+        first_may_commit.set()
+        await asyncio.wait_for(waiting, 30)
+    finally:
+        await other.close()
+    assert order == ["first wrote", "second saw first"]

@@ -10,7 +10,7 @@ within one check.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.commands.admin import audit, require_admin
@@ -45,19 +45,25 @@ def parse_subscriptions(words: Sequence[str], _catalog: ThemeCatalog) -> Subscri
 async def run_subscribe(ctx: Context, spec: SubscriptionSpec) -> Reply:
     """Subscribe this channel (replacing its earlier subscription)."""
     await require_admin(ctx, "subscribe", ctx.invocation.destination)
-    return await _store(ctx, "subscribe", spec, f"subscribed: {spec.describe()}")
+    return await _store(ctx, "subscribe", lambda _: (spec, f"subscribed: {spec.describe()}"))
 
 
 async def run_unsubscribe(ctx: Context, _args: NoArgs) -> Reply:
     """End this channel's subscription; config routes are named, not touched."""
     destination = ctx.invocation.destination
     await require_admin(ctx, "unsubscribe", destination)
-    current = await _current(ctx)
-    if current is None or current.spec is None:
+
+    def unsubscribed(history: list[StoredSubscription]) -> tuple[SubscriptionSpec | None, str]:
+        if not history or history[0].spec is None:
+            raise _NothingToDo
+        return None, f"unsubscribed (was: {history[0].spec.describe()})"
+
+    try:
+        return await _store(ctx, "unsubscribe", unsubscribed)
+    except _NothingToDo:
         configured = [r for r in _configured(ctx) if r.destination == destination]
         lines = tuple(f"{describe_route(r)} — {CONFIG_NOTE}" for r in configured)
         return Reply("This channel has no subscription from chat", lines=lines, ephemeral=True)
-    return await _store(ctx, "unsubscribe", None, f"unsubscribed (was: {current.spec.describe()})")
 
 
 async def run_subscriptions(ctx: Context, args: SubscriptionsArgs) -> Reply:
@@ -96,25 +102,40 @@ def describe_route(route: Route) -> str:
     return " · ".join(parts)
 
 
+class _NothingToDo(Exception):
+    """The change has nothing to change (read under the writers' lock)."""
+
+
 async def _undo(ctx: Context) -> Reply:
-    async with ctx.store.transaction() as tx:
-        last_two = await tx.subscriptions.history(ctx.invocation.destination, 2)
-    if not last_two:
+    def back(history: list[StoredSubscription]) -> tuple[SubscriptionSpec | None, str]:
+        if not history:
+            raise _NothingToDo
+        before = history[1].spec if len(history) > 1 else None
+        return before, f"undo: back to {before.describe() if before else 'not subscribed'}"
+
+    try:
+        return await _store(ctx, "subscriptions undo", back, "undo")
+    except _NothingToDo:
         return Reply(
             "Nothing to undo: this channel's subscription was never changed from chat",
             ephemeral=True,
         )
-    before = last_two[1].spec if len(last_two) > 1 else None
-    shown = before.describe() if before else "not subscribed"
-    return await _store(ctx, "subscriptions undo", before, f"undo: back to {shown}", "undo")
 
 
 async def _store(
-    ctx: Context, action: str, spec: SubscriptionSpec | None, change: str, source: str = "chat"
+    ctx: Context,
+    action: str,
+    change_of: Callable[[list[StoredSubscription]], tuple[SubscriptionSpec | None, str]],
+    source: str = "chat",
 ) -> Reply:
+    """Store the change `change_of` makes of this channel's last two versions: read and
+    written in one transaction under the writers' lock, so two admins undoing at once go back
+    two steps, not both to the same one."""
     destination = ctx.invocation.destination
-    new = NewSubscription(destination, spec, _author(ctx), change, source)
     async with ctx.store.transaction() as tx:
+        await tx.subscriptions.lock()
+        spec, change = change_of(await tx.subscriptions.history(destination, 2))
+        new = NewSubscription(destination, spec, _author(ctx), change, source)
         await tx.subscriptions.add(new, ctx.now)
     await audit(ctx, action, destination, change)
     live = ctx.services.get(LiveRoutes)
@@ -126,12 +147,6 @@ async def _store(
     who = ctx.invocation.caller.user_name or ctx.invocation.caller.user_id
     title = "Subscribed this channel" if spec else "This channel is not subscribed any more"
     return Reply(f"{title} (by {who})", lines=tuple(lines), footer=UNDO_HINT)
-
-
-async def _current(ctx: Context) -> StoredSubscription | None:
-    async with ctx.store.transaction() as tx:
-        found = await tx.subscriptions.history(ctx.invocation.destination, 1)
-    return found[0] if found else None
 
 
 def _configured(ctx: Context) -> Sequence[Route]:

@@ -3,6 +3,8 @@ audited, and routed at once here and by another process on its next check."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.core.commands.model import Caller, Invocation, Reply
@@ -147,6 +149,22 @@ async def test_unsubscribe_then_undo_restores_the_subscription(bot: Bot, store: 
         "subscriptions undo",
         "subscriptions undo",
     ]
+
+
+async def test_two_undos_at_once_go_back_two_steps(bot: Bot, store: Store) -> None:
+    # Regression: each undo read the channel's last two versions in one transaction and wrote
+    # in another, so two at once both wrote the same "before" (the second undo was lost).
+    await bot.run("subscribe troops")
+    await bot.run("subscribe tumen-bridge")
+    first, second = await asyncio.gather(
+        bot.run("subscriptions undo"), bot.run("subscriptions undo")
+    )
+    # One goes back to troops, the other undoes that: tumen-bridge again, as one after the other.
+    assert sorted([first.lines[0], second.lines[0]]) == [
+        "undo: back to troops · instant",
+        "undo: back to tumen-bridge · instant",
+    ]
+    assert [r.themes for r in bot.routes[1:]] == [frozenset({"tumen-bridge"})]
 
 
 async def test_undo_of_the_first_subscription_unsubscribes(bot: Bot) -> None:
