@@ -119,26 +119,31 @@ def bot_env(
     scenario: Scenario, folder: Path, db_url: str, slack: FakeSlackApi, port: int
 ) -> dict[str, str]:
     """The bot's environment: no NKRU_* of ours, only what this run sets."""
-    interval = str(int(scenario.plan.interval))
+    return run_env(scenario.plan.interval, folder, db_url, slack, port) | scenario.env
+
+
+def run_env(
+    interval: float, folder: Path, db_url: str, slack: FakeSlackApi, port: int
+) -> dict[str, str]:
+    """A loopback `nkru run`'s environment (this benchmark's and benchmarks/scaleout.py's): no
+    NKRU_* of ours, the feeds file in `folder`, alerts to the fake Slack, polls every
+    `interval` seconds exactly."""
+    every = str(int(interval))
     inherited = {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")}
-    return (
-        inherited
-        | {
-            "PYTHONPATH": str(ROOT),
-            "NKRU_DATABASE_URL": db_url,
-            "NKRU_FEEDS_FILE": str(folder / "feeds.toml"),
-            "NKRU_WATCHLISTS": str(ROOT / "watchlists"),
-            "NKRU_ROUTES": json.dumps([{"destination": f"slack:{CHANNEL}"}]),
-            "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
-            "NKRU_SLACK_API_URL": slack.api_url,
-            "NKRU_POLL_INTERVAL": interval,
-            "NKRU_POLL_MIN_INTERVAL": interval,  # below 60 s the default minimum would stretch it
-            "NKRU_POLL_JITTER": "0",  # so a feed's due time is exactly previous poll + interval
-            "NKRU_HTTP_HOST": "127.0.0.1",
-            "NKRU_HTTP_PORT": str(port),
-        }
-        | scenario.env
-    )
+    return inherited | {
+        "PYTHONPATH": str(ROOT),
+        "NKRU_DATABASE_URL": db_url,
+        "NKRU_FEEDS_FILE": str(folder / "feeds.toml"),
+        "NKRU_WATCHLISTS": str(ROOT / "watchlists"),
+        "NKRU_ROUTES": json.dumps([{"destination": f"slack:{CHANNEL}"}]),
+        "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
+        "NKRU_SLACK_API_URL": slack.api_url,
+        "NKRU_POLL_INTERVAL": every,
+        "NKRU_POLL_MIN_INTERVAL": every,  # below 60 s the default minimum would stretch it
+        "NKRU_POLL_JITTER": "0",  # so a feed's due time is exactly previous poll + interval
+        "NKRU_HTTP_HOST": "127.0.0.1",
+        "NKRU_HTTP_PORT": str(port),
+    }
 
 
 def write_feed_list(plan: Plan, port: int, path: Path) -> None:

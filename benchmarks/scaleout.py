@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import signal
 import sys
@@ -49,8 +48,8 @@ from sqlalchemy.engine import make_url
 
 from benchmarks import _capacity_figures as figures
 from benchmarks import _capacity_items as items
-from benchmarks._capacity_bot import ROOT, BenchmarkError, BotProcess, ServerProcess, nkru_script
-from benchmarks._capacity_run import CHANNEL, Control, progress, write_feed_list
+from benchmarks._capacity_bot import BenchmarkError, BotProcess, ServerProcess, nkru_script
+from benchmarks._capacity_run import Control, progress, run_env, write_feed_list
 from benchmarks._capacity_server import Plan
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -106,23 +105,8 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
 
 def worker_env(run: Run, folder: Path, db_url: str, slack: FakeSlackApi) -> dict[str, str]:
     """Every worker's environment: no NKRU_* of ours, only what this run sets."""
-    interval = str(int(run.plan.interval))
-    inherited = {key: value for key, value in os.environ.items() if not key.startswith("NKRU_")}
-    return inherited | {
-        "PYTHONPATH": str(ROOT),
-        "NKRU_DATABASE_URL": db_url,
-        "NKRU_FEEDS_FILE": str(folder / "feeds.toml"),
-        "NKRU_WATCHLISTS": str(ROOT / "watchlists"),
-        "NKRU_ROUTES": json.dumps([{"destination": f"slack:{CHANNEL}"}]),
-        "NKRU_SLACK_BOT_TOKEN": slack.bot_token,
-        "NKRU_SLACK_API_URL": slack.api_url,
-        "NKRU_POLL_INTERVAL": interval,
-        "NKRU_POLL_MIN_INTERVAL": interval,  # below 60 s the default minimum would stretch it
-        "NKRU_POLL_JITTER": "0",
-        "NKRU_PARSE_WORKERS": "0",  # parsing in each process's thread: a process is a core
-        "NKRU_HTTP_HOST": "127.0.0.1",
-        "NKRU_HTTP_PORT": "0",
-    }
+    # Parsing in each process's thread: a process is a core. Port 0: each its own.
+    return run_env(run.plan.interval, folder, db_url, slack, 0) | {"NKRU_PARSE_WORKERS": "0"}
 
 
 async def measure(run: Run) -> Result:
