@@ -3,12 +3,15 @@ digest route, and of a digest subscription made from chat, is posted once, by on
 
 Every engine starts by deferring the cron tick it has just missed (procrastinate's periodic
 deferrer looks back up to 10 minutes), so all three race for the same tick at once: the
-sharpest test of "once", with no minute boundary to wait for. The posts go to a fake Slack Web
-API on loopback through each engine's own real SlackDelivery.
+sharpest test of "once". The digests fire at one minute of the hour, the current one, so the
+next minute boundary cannot bring a second, legitimate tick while the test runs (it did, with
+an every-minute cron, on a loaded CI machine). The posts go to a fake Slack Web API on
+loopback through each engine's own real SlackDelivery.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -28,7 +31,6 @@ from tests.scaleout.conftest import Clock, Start
 from tests.scaleout.test_shared_queue import sweeps_pass
 
 pytestmark = pytest.mark.postgres
-EVERY_MINUTE = "* * * * *"
 ROUTED, SUBSCRIBED, HOURLY = "slack:CROUTED", "slack:CSUBSCRIBED", "slack:CHOURLY"
 
 
@@ -52,13 +54,25 @@ async def subscribe(url: str, destination: str, cron: str) -> None:
         await store.close()
 
 
+async def a_minute_with_time_to_start_in(clock: Clock, margin: float = 20.0) -> int:
+    """The current minute, once `margin` seconds of it remain: the engines start within it,
+    so the tick they defer first is this minute's (the subscriptions' job runs each minute)."""
+    now = clock()
+    left = 60 - now.second - now.microsecond / 1e6
+    if left < margin:
+        await asyncio.sleep(left + 0.1)
+    return clock().minute
+
+
 async def test_three_workers_post_each_digest_once_per_cron_tick(
     pg_url: str, engines: Start
 ) -> None:
-    await subscribe(pg_url, SUBSCRIBED, EVERY_MINUTE)
-    # Fires once an hour, at minute 59 of the hour before: not in the minute just missed.
-    await subscribe(pg_url, HOURLY, f"{(Clock()().minute + 1) % 60} * * * *")
-    route = DigestJob(Route(ROUTED, mode="digest"), EVERY_MINUTE, 86400.0)
+    minute = await a_minute_with_time_to_start_in(Clock())
+    this_minute_hourly = f"{minute} * * * *"
+    await subscribe(pg_url, SUBSCRIBED, this_minute_hourly)
+    # Fired a minute before the tick the engines pick up, and not again for an hour.
+    await subscribe(pg_url, HOURLY, f"{(minute - 1) % 60} * * * *")
+    route = DigestJob(Route(ROUTED, mode="digest"), this_minute_hourly, 86400.0)
     async with FakeSlackApi() as slack:
         workers = await engines(
             3,
