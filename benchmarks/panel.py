@@ -41,12 +41,12 @@ from aiohttp import web
 from sqlalchemy import insert, make_url, text
 
 from benchmarks.search import articles_text
+from bot.core.search_terms.terms import index_text
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist_editing.document import add_terms
 from bot.core.watchlist_editing.parts import find_part, part_text
 from bot.settings import normalize_database_url
 from storage.engine import Store
-from storage.fulltext.terms import index_text
 from storage.schema import article_themes, articles, feeds, stories
 from tests.conftest import REPO_ROOT
 from tests.core.commands.conftest import NOW

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.dates import publication_time
 from bot.core.models import Article, ArticleText, NewArticle
+from bot.core.search_terms.terms import index_text, parse_query
 from storage.dialect import insert_ignore
 from storage.fulltext.search import search_statement
-from storage.fulltext.terms import index_text, parse_query
 from storage.schema import articles, stories
 
 COLUMNS = (
@@ -100,7 +100,11 @@ def _row(article: NewArticle) -> dict[str, Any]:
         "url": article.url,
         "title": article.title,
         "summary": article.summary,
-        "search_text": index_text(article.title, article.summary),
+        "search_text": (
+            index_text(article.title, article.summary)
+            if article.search_text is None
+            else article.search_text
+        ),
         "source_name": article.source_name,
         "content_hash": article.content_hash,
         "image_url": article.image_url,

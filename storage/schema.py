@@ -108,7 +108,7 @@ articles = Table(
     Column("url", Text),
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
-    # The search terms of title and summary (storage.fulltext.terms), which the full-text
+    # The search terms of title and summary (bot.core.search_terms.terms), which the full-text
     # index below is built on.
     Column("search_text", Text, nullable=False),
     Column("source_name", Text, nullable=False),

@@ -140,6 +140,9 @@ class NewArticle:
     # event loop); ingest computes it itself when these are empty.
     signature: bytes | None = None
     band_keys: tuple[int, ...] = ()
+    # The full-text search terms of title and summary (bot.core.search_terms), made with the
+    # parse for the same reason; storing makes them when this is None.
+    search_text: str | None = None
 
     def __reduce__(self) -> tuple[type[NewArticle], tuple[object, ...]]:
         # Every article comes back from the parser processes pickled: the fields in order

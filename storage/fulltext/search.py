@@ -1,6 +1,6 @@
 """The search statement on each database: its full-text index, ranked, then the newest first.
 
-Terms are letters and digits only (storage.fulltext.terms), so they need no escaping in either
+Terms are letters and digits only (bot.core.search_terms.terms), so they need no escaping in either
 database's query syntax; quoting them anyway keeps a term from ever reading as an operator.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import table as lightweight_table
 
-from storage.fulltext.terms import Phrase
+from bot.core.search_terms.terms import Phrase
 from storage.schema import FULLTEXT_TABLE, FULLTEXT_VECTOR, articles
 
 CANDIDATES = 10_000  # matches ranked at most: the most recently stored

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from bot.core.models import FeedStatus, NewArticle, PollState
 from bot.core.records import FeedExistsError, NewFeed
+from bot.core.search_terms.terms import index_text
 from storage import outbox
 from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
 from storage.schema import declared, metadata
@@ -197,6 +198,22 @@ async def test_search_is_case_insensitive_in_any_script(store: Store) -> None:
         assert [a.item_key for a in await conn.articles.search("100%")] == ["pct"]
         assert await conn.articles.search("10_%") == []
         assert await conn.articles.search("   ") == []
+
+
+async def test_search_terms_made_with_the_parse_are_stored_as_given(store: Store) -> None:
+    """The parse workers make an article's search terms (NewArticle.search_text): storing them
+    must not make them again, on the event loop; without them, storing makes them."""
+    feed_id = await add_feed(store)
+    made = index_text("Tumen River bridge opens", "Trucks cross")
+    batch = [
+        article("parsed", feed_id, "Tumen River bridge opens", search_text=f"{made} zeppelin"),
+        article("made-here", feed_id, "Tumen River bridge opens"),
+    ]
+    async with store.transaction() as conn:
+        await conn.articles.insert_new(batch)
+        assert [a.item_key for a in await conn.articles.search("zeppelin")] == ["parsed"]
+        found = {a.item_key for a in await conn.articles.search("bridges")}
+    assert found == {"parsed", "made-here"}
 
 
 async def test_feed_urls_are_unique_and_duplicates_name_the_existing_feed(store: Store) -> None:

@@ -1,4 +1,4 @@
-"""The search terms (storage.fulltext.terms) and the Snowball stemmers behind them, checked
+"""The search terms (bot.core.search_terms.terms) and the Snowball stemmers behind them, checked
 against PostgreSQL's own Snowball dictionaries where a server is configured."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Text, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from bot.core.search_terms import english, russian
+from bot.core.search_terms.terms import Phrase, index_text, parse_query, terms
 from storage.engine import Store
-from storage.fulltext import english, russian
 from storage.fulltext.search import postgresql_query, sqlite_match
-from storage.fulltext.terms import Phrase, index_text, parse_query, terms
 from tests.conftest import REPO_ROOT
 
 

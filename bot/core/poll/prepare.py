@@ -45,6 +45,7 @@ from bot.core.dates import publication_time
 from bot.core.dedup import content_hash, item_key
 from bot.core.models import NewArticle, ParsedEntry, ParsedFeed
 from bot.core.poll.parse import UNTITLED, parse_feed
+from bot.core.search_terms.terms import index_text
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def prepare_feed(
                 image_url=entry.image_url,
                 signature=fp.signature,
                 band_keys=fp.band_keys,
+                search_text=index_text(entry.title, entry.summary),
             )
         )
     return PreparedFeed(

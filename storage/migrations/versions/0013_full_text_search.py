@@ -1,7 +1,7 @@
 """Full-text search: articles.search_text holds search terms, indexed by FTS5 or a GIN tsvector.
 
 search_text held the case-folded title and summary, which `search` scanned for substrings. It
-now holds their search terms (storage.fulltext.terms: stemmed words, Korean character pairs),
+now holds their search terms (bot.core.search_terms.terms: stemmed words, Korean character pairs),
 rewritten here for every article already stored, and the database indexes them:
 
 - SQLite: the FTS5 table articles_fts over articles.search_text (external content: the terms
@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.fulltext.terms import index_text
+from bot.core.search_terms.terms import index_text
 
 revision: str = "0013"
 down_revision: str | None = "0012"

@@ -20,6 +20,7 @@ from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.parse import parse_feed
 from bot.core.poll.pipeline import identifiable, poll_feed
 from bot.core.poll.prepare import PreparedFeed, ProcessPoolParser, ThreadParser, prepare_feed
+from bot.core.search_terms.terms import index_text
 from storage.engine import Store
 from storage.schema import articles
 from tests.core.poll.test_pipeline import (
@@ -81,17 +82,19 @@ def old_path(body: bytes) -> list[NewArticle]:
     ]
 
 
-def test_prepare_feed_matches_the_old_path_plus_fingerprints() -> None:
+def test_prepare_feed_matches_the_old_path_plus_fingerprints_and_search_terms() -> None:
     prepared = prepare_feed(BODY, **KWARGS)
 
     expected = old_path(BODY)
     assert len(expected) == 5  # the empty item is dropped
-    assert [dataclasses.replace(a, signature=None, band_keys=()) for a in prepared.articles] == (
-        expected
-    )
+    made_here = {"signature": None, "band_keys": (), "search_text": None}
+    assert [dataclasses.replace(a, **made_here) for a in prepared.articles] == expected
     for article in prepared.articles:
         fp = cluster.fingerprint(article.title, article.summary)
         assert (article.signature, article.band_keys) == (fp.signature, fp.band_keys)
+        # Made in the parse worker, so storing a burst of articles does not hold the loop.
+        assert article.search_text == index_text(article.title, article.summary)
+        assert article.search_text
     assert prepared.articles[2].band_keys  # a real headline has band keys
     assert (prepared.title, prepared.problem, prepared.fatal) == ("Test Wire", None, False)
 

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import chain
 
-from storage.fulltext import english, russian
+from bot.core.search_terms import english, russian
 
 # Letters and digits of any script; an apostrophe inside an English word ("Kim's") and
 # combining accents (case-folding "İ" leaves one) stay in it until the word is stemmed.
