@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.synchronize
 import os
 import signal
 import socket
@@ -269,6 +272,28 @@ class Probe:
                     self.failures += bool(self.samples)
                 await asyncio.sleep(max(0.0, sent + self.period - time.monotonic()))
 
+    async def run_apart(self) -> None:
+        """`run` in a process of its own, until this is cancelled: the benchmark's own work in
+        this process (the fake Slack API, reading the feed server's state) then cannot delay an
+        answer and count as the bot's stall. The samples' clock (CLOCK_MONOTONIC) is the
+        machine's, the same in both processes."""
+        context = multiprocessing.get_context("spawn")
+        stop = context.Event()
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(
+            target=_probe_apart,
+            args=(self.url, self.period, self.timeout, stop, sender),
+            daemon=True,
+        )
+        child.start()
+        try:
+            await asyncio.to_thread(child.join)  # it only ends early if it fails
+        finally:
+            stop.set()
+            if receiver.poll(self.timeout + 5):
+                self.samples, self.failures = receiver.recv()
+            child.join(5)
+
     def worst(self, start: float = 0.0, end: float = float("inf")) -> tuple[float, float] | None:
         """(sent at, seconds) of the longest answer among requests sent in [start, end)."""
         found = [(seconds, sent) for sent, seconds in self.samples if start <= sent < end]
@@ -276,3 +301,16 @@ class Probe:
             return None
         seconds, sent = max(found)
         return sent, seconds
+
+
+def _probe_apart(
+    url: str,
+    period: float,
+    timeout: float,
+    stop: multiprocessing.synchronize.Event,
+    results: multiprocessing.connection.Connection,
+) -> None:
+    """The probe's process: probe until `stop` is set, then send (samples, failures) back."""
+    probe = Probe(url, period, timeout)
+    asyncio.run(probe.run(lambda: not stop.is_set()))
+    results.send((probe.samples, probe.failures))

@@ -231,8 +231,8 @@ async def _measure(
     sampler = ProcSampler(bot.pid)
     running = [True]
     tasks = [
-        asyncio.create_task(loop_probe.run(lambda: running[0])),
-        asyncio.create_task(healthz.run(lambda: running[0])),
+        asyncio.create_task(loop_probe.run_apart()),
+        asyncio.create_task(healthz.run_apart()),
         asyncio.create_task(_sample(sampler, lambda: running[0])),
     ]
     state: dict[str, Any] = {}
