@@ -373,7 +373,7 @@ async def test_exclude_then_remove_a_term_and_an_exclusion(desk: Desk) -> None:
 
     assert removed.title == "Watchlist v3 by boss"
     assert removed.lines == (
-        '− term "Kursk" (word) from troops',
+        '− term "Kursk" (word, ×0.5) from troops',
         '− exclude "Mongolia" (word) from troops',
     )
     actions = [(e.action, e.target, e.outcome) for e in await desk.audit()]
