@@ -555,7 +555,7 @@ async def test_audit_is_for_admins_and_lists_the_actions_newest_first(desk: Desk
         "2026-11-20 12:00 UTC · member (slack, slack:C0123) · watch delete summits · "
         "refused: not an admin",
         "2026-11-20 12:00 UTC · boss (slack, slack:C0123) · watch add troops · invalid: "
-        "nkru.toml:228: themes[2].terms[74]: '...' has no letters or digits — give a word to "
+        "nkru.toml:247: themes[2].terms[76]: '...' has no letters or digits — give a word to "
         "look for",
         '2026-11-20 12:00 UTC · boss (slack, slack:C0123) · watch add troops · ok: + term "Rason"'
         " (word) in troops",
