@@ -24,6 +24,7 @@ from bot.core.watchlist.evaluate import (
     Evaluation,
     LabelledItem,
     evaluate,
+    figures,
     load_labelled,
     report,
 )
@@ -72,14 +73,15 @@ def test_floors_on_the_heldout_sets(matcher: Matcher, path: Path) -> None:
     assert result.alert.f1 >= 0.95, why
 
 
-def test_floor_on_the_third_independent_set(matcher: Matcher) -> None:
-    """A regression floor, not a target: the figures measured when it was added (theme micro F1
-    0.839, should-alert F1 0.960); it is never tuned against."""
+def test_floor_on_the_third_set(matcher: Matcher) -> None:
+    """Written independently (theme micro F1 0.839, should-alert F1 0.960 when it was added),
+    a development set since issue 18's third pass, which tuned on its errors and reached 0.866
+    and 0.975: the floor is that, less a small margin."""
     result = _evaluate(matcher, HELDOUT3)
     assert result.items == 406
     why = report(result, HELDOUT3.name)
-    assert result.micro.f1 >= 0.83, why
-    assert result.alert.f1 >= 0.95, why
+    assert result.micro.f1 >= 0.855, why
+    assert result.alert.f1 >= 0.965, why
 
 
 def test_floor_on_the_fourth_independent_set(matcher: Matcher) -> None:
@@ -102,6 +104,21 @@ def test_heldout_sets_are_well_formed(path: Path) -> None:
     assert sum(1 for i in items if not i.alert) >= 15  # hard negatives
     slugs = set(Matcher.from_watchlists(load_watchlists(DEFAULT_WATCHLISTS)).themes)
     assert set().union(*(i.themes for i in items)) == slugs  # every theme has positives
+
+
+def test_figures_only_name_no_article() -> None:
+    """What a blind set may show: figures, no ids and no confusion."""
+    items = [_item("secret-1", "en", {"x"}), _item("secret-2", "ru", set())]
+
+    def match(title: str, summary: str) -> list[ThemeMatch]:
+        return [ThemeMatch("x", 1.0, lambda: {})]  # type: ignore[arg-type,return-value]
+
+    result = evaluate(match, items, ["x"])
+    text = figures(result, "blind")
+    assert "secret" not in text and "confusion" not in text
+    assert "  themes (micro)        0.500  1.000  0.667     1    1    0" in text
+    assert report(result, "blind").startswith(text)
+    assert "false alerts: secret-2 x" in report(result, "blind")
 
 
 def test_counts() -> None:

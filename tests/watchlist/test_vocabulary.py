@@ -107,3 +107,55 @@ def test_refined_petroleum_is_trade_in_every_language(nkru: Matcher) -> None:
     ):
         slugs = {m.slug for m in nkru.match(title, "Tankers delivered the cargo.")}
         assert {"energy-trade", "sanctions-evasion"} <= slugs, title
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # The Tumen is North Korea's border river: a Primorye story about its bridge names
+        # Russia only, and is still a Russia–North Korea story.
+        (
+            "Primorye says the Tumen bridge will open in spring",
+            "Work goes on in Khasan.",
+            "tumen-bridge",
+        ),
+        ("Приморье: мост через Туманную откроют весной", "Работы идут у Хасана.", "tumen-bridge"),
+        ('연해주 "두만강 다리 봄에 개통"', "하산 쪽 공사가 이어진다.", "tumen-bridge"),
+        # Sea links are transport links, like trains and flights.
+        ("New shipping line to link Vladivostok and Pyongyang", "", "energy-trade"),
+        ("Открыта морская линия Владивосток — Раджин", "Россия и КНДР.", "energy-trade"),
+        ("러시아-북한 새 항로 개설", "", "energy-trade"),
+        # A ban or limit of the UN got around, in three languages.
+        ("North Korean coal sold as Russian despite UN ban", "", "sanctions-evasion"),
+        ("Уголь КНДР продают в обход запрета ООН", "Россия помогает.", "sanctions-evasion"),
+        ("Russia unfroze North Korean funds", "", "sanctions-evasion"),
+        # Workers on student visas, in Russian.
+        ("Рабочие из КНДР едут в Россию по студенческим визам", "", "troops"),
+        # Russian parts in North Korean weapons.
+        ("North Korea's new missile uses Russian components", "", "military-tech"),
+        ("Новая ракета КНДР собрана из российских комплектующих", "", "military-tech"),
+        # Officials and places that name a country on their own.
+        ("Kozhemyako wants more North Korean tourists", "Tourism grows.", "energy-trade"),
+        (
+            "Танкеры КНДР грузятся в порту Восточный",
+            "Топливо и нефтепродукты идут на север.",
+            "energy-trade",
+        ),
+    ],
+)
+def test_gaps_filled_by_the_third_pass(
+    nkru: Matcher, title: str, summary: str, expected: str
+) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]
+
+
+def test_kursk_alone_in_a_summary_is_a_place_not_a_deployment(nkru: Matcher) -> None:
+    # An arms story that says where the missiles were used is not a troops story ...
+    matches = nkru.match(
+        "Russia fires North Korean anti-tank missiles", "They were seen in the Kursk region."
+    )
+    assert [m.slug for m in matches] == ["arms-transfers"]
+    # ... but Kursk in the title, or with the soldiers, still is.
+    assert "troops" in [m.slug for m in nkru.match("North Koreans in Kursk", "Russia")]
+    matches = nkru.match("North Korea and Russia", "North Korean soldiers fight in Kursk.")
+    assert [m.slug for m in matches] == ["troops"]

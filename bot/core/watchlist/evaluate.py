@@ -173,8 +173,9 @@ def _row(name: str, counts: Counts) -> str:
     )
 
 
-def report(evaluation: Evaluation, name: str) -> str:
-    """The figures as a text table, then the misses and false hits by id."""
+def figures(evaluation: Evaluation, name: str) -> str:
+    """The figures alone as a text table: per theme, micro, should alert, per language. Nothing
+    about single articles, so a blind set can be measured without showing what to tune on."""
     header = f"  {'':<20} {'P':>6} {'R':>6} {'F1':>6} {'tp':>5} {'fp':>4} {'fn':>4}"
     lines = [f"{name}: {evaluation.items} articles", header]
     lines += [_row(slug, counts) for slug, counts in evaluation.themes.items()]
@@ -184,6 +185,12 @@ def report(evaluation: Evaluation, name: str) -> str:
         themes, alert = evaluation.by_lang[lang]
         lines.append(_row(f"{lang}: themes", themes))
         lines.append(_row(f"{lang}: should alert", alert))
+    return "\n".join(lines)
+
+
+def report(evaluation: Evaluation, name: str) -> str:
+    """The figures (see ``figures``), the confusion, then the misses and false hits by id."""
+    lines = [figures(evaluation, name)]
     lines += confusion_table(evaluation)
     lines.append(f"  missed (id theme): {_pairs(evaluation.misses)}")
     lines.append(f"  false hits (id theme): {_pairs(evaluation.false_hits)}")
