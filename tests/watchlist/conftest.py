@@ -21,6 +21,9 @@ HELDOUT3 = HELDOUT2.with_name("heldout3.jsonl")
 # Blind: never read item by item nor tuned on; measured only through
 # ``benchmarks/quality.py --figures-only`` (figures, no ids), once before and after a pass.
 HELDOUT4 = HELDOUT2.with_name("heldout4.jsonl")
+# Blind in the same way: written (351 items, 115 hard negatives) from the theme definitions by
+# a helper who opened nothing of the project, measured before and after the third pass only.
+HELDOUT5 = HELDOUT2.with_name("heldout5.jsonl")
 
 MINIMAL = """\
 [watchlist]

@@ -34,6 +34,7 @@ from tests.watchlist.conftest import (
     HELDOUT2,
     HELDOUT3,
     HELDOUT4,
+    HELDOUT5,
     LABELLED,
 )
 
@@ -95,7 +96,20 @@ def test_floor_on_the_fourth_independent_set(matcher: Matcher) -> None:
     assert result.alert.f1 >= 0.94, why
 
 
-@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4], ids=lambda p: p.name)
+def test_floor_on_the_fifth_independent_set(matcher: Matcher) -> None:
+    """A regression floor, not a target: written blind like the fourth, a third of its
+    positives hard by design (the theme implied, a second theme in passing); measured before
+    and after the third pass (theme micro F1 0.827 → 0.836, should-alert F1 0.930 → 0.937)."""
+    result = _evaluate(matcher, HELDOUT5)
+    assert result.items == 351
+    why = report(result, HELDOUT5.name)
+    assert result.micro.f1 >= 0.82, why
+    assert result.alert.f1 >= 0.92, why
+
+
+@pytest.mark.parametrize(
+    "path", [HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5], ids=lambda p: p.name
+)
 def test_heldout_sets_are_well_formed(path: Path) -> None:
     items = load_labelled(path)
     assert len({i.id for i in items}) == len(items)
