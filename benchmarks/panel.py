@@ -1,6 +1,10 @@
 """Time the web panel's pages with 100,000 stored stories: server render time, p50 and p95.
 
-Run: .venv/bin/python benchmarks/panel.py [--stories 100000] [--rounds 40]
+Run: .venv/bin/python benchmarks/panel.py [--stories 100000] [--rounds 40] [--page NAME …]
+    [--no-sqlite]
+
+`--page trends` times only the pages whose name contains "trends" (repeatable); `--no-sqlite`
+skips SQLite (PostgreSQL only).
 
 Fills a database with STORIES stories (120,000 articles: every story's lead and 20,000 more
 reports; a third of the stories matched a watchlist theme; 5 % Russian and 5 % Korean titles,
@@ -45,6 +49,7 @@ from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist_editing.document import add_terms
 from bot.core.watchlist_editing.parts import find_part, part_text
 from bot.settings import normalize_database_url
+from storage import theme_starts
 from storage.engine import Store
 from storage.fulltext.terms import index_text
 from storage.schema import article_themes, articles, feeds, stories
@@ -103,6 +108,8 @@ async def fill(store: Store, count: int, themes: list[str]) -> None:
         for start in range(0, len(rows), BATCH):
             async with store.transaction() as tx:
                 await tx.connection.execute(insert(table), rows[start : start + BATCH])
+    async with store.transaction() as tx:  # what ingest keeps for the trends, from the rows
+        await theme_starts.refresh(tx.connection, range(1, count + 1))
     if store.dialect == "sqlite":
         async with store.transaction() as tx:
             await tx.connection.execute(text("ANALYZE"))
@@ -111,7 +118,7 @@ async def fill(store: Store, count: int, themes: list[str]) -> None:
     # inserted rows set their hint bits (writes), and searches timed it rather than the query.
     async with store.engine.connect() as conn:
         vacuum = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await vacuum.execute(text("VACUUM ANALYZE articles, stories, article_themes"))
+        await vacuum.execute(text("VACUUM ANALYZE articles, stories, article_themes, story_themes"))
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -132,7 +139,12 @@ def timing() -> tuple[list[float], Callable[[web.Request, Handler], Awaitable[we
     return spent, timed
 
 
-async def measure(url: str, count: int, rounds: int) -> None:
+def chosen(name: str, only: list[str]) -> bool:
+    """Whether a page is timed: every page, or those whose name contains one of `only`."""
+    return not only or any(part in name for part in only)
+
+
+async def measure(url: str, count: int, rounds: int, only: list[str]) -> None:
     matcher = WatchlistMatcher.load(REPO_ROOT / "watchlists")
     themes = [info.slug for info in matcher.catalog().all()]
     store = await Store.open(url)
@@ -152,7 +164,9 @@ async def measure(url: str, count: int, rounds: int) -> None:
                 "stories": "/stories",
                 "stories, one theme": f"/stories?theme={themes[0]}",
                 "stories, Korean": "/stories?language=ko",
-                "stories, page 40": await page_40(client, panel.url),
+                "stories, page 40": await page_40(client, panel.url)
+                if chosen("stories, page 40", only)
+                else "",
                 "story": "/stories/4321",
                 "search (word in ~8 %)": "/search?q=vladivostok",
                 "search (two words)": "/search?q=bridge+vladivostok",
@@ -164,11 +178,12 @@ async def measure(url: str, count: int, rounds: int) -> None:
                 "trends PNG, 90 days": "/trends.png?days=90",
             }
             for name, path in pages.items():
-                await time_page(client, panel.url + path, None, spent, name, rounds)
-            form = await preview_form(client, panel)
-            await time_page(
-                client, f"{panel.url}/watchlist/edit", form, spent, "watchlist preview", rounds
-            )
+                if chosen(name, only):
+                    await time_page(client, panel.url + path, None, spent, name, rounds)
+            if chosen("watchlist preview", only):
+                form = await preview_form(client, panel)
+                url = f"{panel.url}/watchlist/edit"
+                await time_page(client, url, form, spent, "watchlist preview", rounds)
     finally:
         await store.close()
 
@@ -226,9 +241,11 @@ async def time_page(
     print(f"  {name:24} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
 
 
-async def main(count: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        await measure(f"sqlite+aiosqlite:///{Path(folder) / 'panel.db'}", count, rounds)
+async def main(count: int, rounds: int, only: list[str], sqlite: bool) -> None:
+    if sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'panel.db'}"
+            await measure(url, count, rounds, only)
     server = os.environ.get("NKRU_TEST_DATABASE_URL")
     if server:
         server = normalize_database_url(server)
@@ -238,7 +255,7 @@ async def main(count: int, rounds: int) -> None:
         await _admin(server, f'CREATE DATABASE "{BENCH_DATABASE}"')
         try:
             own = make_url(server).set(database=BENCH_DATABASE).render_as_string(False)
-            await measure(own, count, rounds)
+            await measure(own, count, rounds, only)
         finally:
             await _admin(server, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
 
@@ -247,5 +264,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument(
+        "--page", action="append", default=[], help="time only pages whose name contains this"
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     options = parser.parse_args()
-    asyncio.run(main(options.stories, options.rounds))
+    asyncio.run(main(options.stories, options.rounds, options.page, not options.no_sqlite))
