@@ -12,9 +12,11 @@ other way round (an article can do both: moved from one theme to another). Whole
 compared, not terms: a theme can also appear or vanish because another theme now claims the
 article as its main subject (`bot.core.watchlist.subject`).
 
-Only the articles a change can concern are matched with both (`Probe`: those where an
-indicator term of a theme the draft adds, removes or changes occurs); the others are filed
-alike by both versions. Listed articles carry the explanations the matcher gives (terms hit,
+Only the articles a change can concern are matched (`Probe`): with the version in force
+those where an indicator term of a theme the draft adds, removes or changes occurs (its
+figures before and after), with the draft only those where a term added or removed occurs
+(for a theme changed otherwise: any of its indicator terms); the others are filed alike by
+both versions. Listed articles carry the explanations the matcher gives (terms hit,
 where, points, score): the draft's for what it would add, the version in force's for what it
 would drop. The totals cover every article compared; the lists stop at `listed` each, the
 newest first. Only the id, title and summary of the articles compared are read; the listed
@@ -24,6 +26,7 @@ ones are then read whole.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -34,7 +37,7 @@ from bot.core.models import Article, ArticleText, ThemeHit
 from bot.core.theme_hits import WatchlistMatcher, theme_hit
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.matcher import Matcher
-from bot.core.watchlist.model import Watchlist
+from bot.core.watchlist.model import Term, Theme, Watchlist
 from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
 from bot.core.watchlist_editing.compiled import ArticleMemo, Texts, compile_matcher
@@ -174,7 +177,8 @@ def compare(
     """Match the articles with both matchers and collect what differs (module docstring).
 
     With `narrow` (the default), only the articles a changed theme's terms occur in are matched
-    (`Probe`): what differs is the same, found in a fraction of the time. `memo`, if given,
+    with `before`, and only those a changed term occurs in with `after` too (`Probe`): what
+    differs is the same, found in a fraction of the time. `memo`, if given,
     must be `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles
     it has seen, and remembers the rest.
     """
@@ -186,9 +190,12 @@ def compare(
     totals = [0, 0]
     for article in articles:
         text, split = memo.normalized(article)
-        if probe is not None and not probe.may_differ_in(text, split):
+        if probe is not None and not probe.concerns(text, split):
             continue
         old = _by_slug(memo.matches(article))
+        if probe is not None and not probe.narrows_to(text, split):
+            tally.add(old, old)  # filed alike; counted for the changed themes' figures
+            continue
         new = _by_slug(after.matcher.match_normalized(article.title, article.summary, text, split))
         tally.add(old, new)
         gained = [match for slug, match in new.items() if slug not in old]
@@ -211,8 +218,15 @@ class Probe:
     as the article's subject depends on those matching themes alone. So where no indicator term
     of a theme the draft adds, removes or changes (its context groups and exclusions included)
     occurs, neither version matches such a theme, every other theme is the same in both, and
-    both file the article alike. The probe is a matcher of just those terms (both versions'),
-    and `Matcher.find` says whether any occurs: the same search as the poll's, on far fewer terms.
+    both file the article alike: `concerns` says whether one occurs. The probe is a matcher of
+    just those terms (both versions'), and `Matcher.find` says whether any occurs: the same
+    search as the poll's, on far fewer terms.
+
+    Most edits add or remove a few terms or exclusions of a theme and leave the rest of it as
+    it was: such a theme finds the same terms in an article where none of the changed ones
+    occurs (a term's weight changed counts as changed), so it scores, is excluded and explains
+    itself alike. `may_differ` narrows to the articles where one of those changed terms occurs
+    (for the other changed themes: one of their indicator terms), a second probe.
     """
 
     def __init__(self, before: WatchlistMatcher, after: WatchlistMatcher) -> None:
@@ -222,13 +236,16 @@ class Probe:
         self.changed = frozenset(theme.slug for theme in changed)
         # Themes in another order could break a tie another way: then every article counts.
         self.reordered = [s for s in old if s in new] != [s for s in new if s in old]
-        # Only the indicator terms, under slugs of their own (a theme's two versions differ).
-        probes = tuple(
-            replace(theme, slug=f"probe-{index}", require=(), exclude=())
-            for index, theme in enumerate(changed)
-        )
-        watchlist = Watchlist("probe", "probe", Path("probe.toml"), probes)
-        self.matcher = Matcher.from_watchlists([watchlist]) if probes else None
+        self.matcher = _terms_matcher(tuple(term for theme in changed for term in theme.terms))
+        narrowed = [_changed_terms(old.get(slug), new.get(slug)) for slug in self.changed]
+        self.narrow = _terms_matcher(tuple(term for terms in narrowed for term in terms))
+
+    def concerns(self, text: str, split: int) -> bool:
+        """Whether an indicator term of a changed theme occurs in this `matching_text`: where
+        none does, both watchlists file the article alike and no changed theme matches."""
+        if self.reordered:
+            return True
+        return self.matcher is not None and bool(self.matcher.find(text, split))
 
     def may_differ(self, title: str, summary: str) -> bool:
         """False when both watchlists certainly file this article alike."""
@@ -236,11 +253,43 @@ class Probe:
 
     def may_differ_in(self, text: str, split: int) -> bool:
         """`may_differ`, given the article's `matching_text`."""
+        return self.concerns(text, split) and self.narrows_to(text, split)
+
+    def narrows_to(self, text: str, split: int) -> bool:
+        """For an article `concerns` holds for: whether the watchlists may file it differently."""
         if self.reordered:
             return True
-        if self.matcher is None:
-            return False
-        return bool(self.matcher.find(text, split))
+        return self.narrow is not None and bool(self.narrow.find(text, split))
+
+
+def _terms_matcher(terms: tuple[Term, ...]) -> Matcher | None:
+    """A matcher that finds these terms (one theme of them, no rules), None for none."""
+    if not terms:
+        return None
+    theme = Theme("probe", "probe", "", "", terms, (), (), 1.0)
+    return Matcher.from_watchlists([Watchlist("probe", "probe", Path("probe.toml"), (theme,))])
+
+
+def _changed_terms(old: Theme | None, new: Theme | None) -> tuple[Term, ...]:
+    """The terms whose occurrence can make a theme's two versions file an article differently:
+    those added or removed (indicators and exclusions) if nothing else of it changed and the
+    terms kept are in the same order; else every indicator term of both."""
+    if old is not None and new is not None:
+        same_rest = replace(old, terms=(), exclude=()) == replace(new, terms=(), exclude=())
+        terms, exclude = _difference(old.terms, new.terms), _difference(old.exclude, new.exclude)
+        if same_rest and terms is not None and exclude is not None:
+            return terms + exclude
+    return (*(old.terms if old else ()), *(new.terms if new else ()))
+
+
+def _difference(old: tuple[Term, ...], new: tuple[Term, ...]) -> tuple[Term, ...] | None:
+    """The terms one list has more often than the other; None if the others are reordered."""
+    counts = Counter(old)
+    counts.subtract(new)
+    changed = tuple(term for term, count in counts.items() if count != 0)
+    kept_old = [term for term in old if term not in changed]
+    kept_new = [term for term in new if term not in changed]
+    return changed if kept_old == kept_new else None
 
 
 def _by_slug(matches: list[ThemeMatch]) -> dict[str, ThemeMatch]:
