@@ -18,13 +18,14 @@ nkru_bench_panel, dropped at the end).
 "stories, page 40" is reached as a reader does, by following the "older" link 39 times. The
 watchlist pages run on the default watchlist stored as version 1; "watchlist preview" is the
 editor's Preview of a one-term change to one theme over the last 7 days' articles (~9,000 of
-the 120,000), a POST.
+the 120,000), a POST: each adds another term ("pontoon crossing 1", 2, …).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import statistics
@@ -199,34 +200,35 @@ async def page_40(client: aiohttp.ClientSession, base: str) -> str:
     return path
 
 
-async def preview_form(client: aiohttp.ClientSession, panel: Panel) -> dict[str, str]:
-    """The editor's form with one term added to a theme, as Preview sends it."""
+async def preview_form(client: aiohttp.ClientSession, panel: Panel) -> Callable[[], dict[str, str]]:
+    """The editor's form with one term added to a theme, as Preview sends it: a new term each
+    time (the draft differs from the last one, as while an admin edits)."""
     async with client.get(f"{panel.url}/feeds") as page:
         found = CSRF.search(await page.text())
     assert found is not None
-    draft = add_terms(WATCHLIST.read_text(encoding="utf-8"), "tumen-bridge", ["pontoon crossing"])
-    text = part_text(draft, find_part(draft, EDITED))
-    return {
-        "csrf": found.group(1),
-        "part": EDITED,
-        "based_on": "1",
-        "text": text,
-        "action": "preview",
-    }
+    csrf, document = found.group(1), WATCHLIST.read_text(encoding="utf-8")
+    sent = itertools.count(1)
+
+    def form() -> dict[str, str]:
+        draft = add_terms(document, "tumen-bridge", [f"pontoon crossing {next(sent)}"])
+        text = part_text(draft, find_part(draft, EDITED))
+        return {"csrf": csrf, "part": EDITED, "based_on": "1", "text": text, "action": "preview"}
+
+    return form
 
 
 async def time_page(
     client: aiohttp.ClientSession,
     url: str,
-    form: dict[str, str] | None,
+    form: Callable[[], dict[str, str]] | None,
     spent: list[float],
     name: str,
     rounds: int,
 ) -> None:
-    """Print the server's p50 and p95 for one page (a GET, or a POST of `form`)."""
+    """Print the server's p50 and p95 for one page (a GET, or a POST of what `form` gives)."""
 
     async def fetch() -> None:
-        ask = client.get(url) if form is None else client.post(url, data=form)
+        ask = client.get(url) if form is None else client.post(url, data=form())
         async with ask as page:
             await page.read()
             assert page.status == 200, (url, page.status)
