@@ -136,12 +136,17 @@ async def preview_draft(
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"the preview looks back 1 to {MAX_DAYS} days, not {days}")
     version, current = await editor.latest()
-    proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
-    editor.check_routes(proposed, version.name)  # what a save would refuse, said now
-    in_force = await editor.compiled.of(version.version, current)
     since = now - timedelta(days=days)
-    async with editor.store.transaction() as tx:
-        recent = await tx.articles.texts_published_since(since, MAX_ARTICLES + 1)
+    # Loading the draft (CPU, in a thread) while the week's articles are read: each is about a
+    # third of a preview. The reading is awaited whatever happens, so no transaction outlives
+    # the call (a draft that does not load costs the reading's time, nothing more).
+    reading = asyncio.ensure_future(_texts_since(editor, since))
+    try:
+        proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
+        editor.check_routes(proposed, version.name)  # what a save would refuse, said now
+        in_force = await editor.compiled.of(version.version, current)
+    finally:
+        recent = await reading
     compared = recent[:MAX_ARTICLES]
     # CPU work (compiling the draft, scanning every article, matching some twice): off the
     # event loop (sharing the poll's matcher with a thread is safe: `compiled`).
@@ -153,6 +158,11 @@ async def preview_draft(
     changes = tuple(diff_watchlists(current, proposed))
     complete = len(recent) == len(compared)
     return Preview(version.version, since, complete, changes, found.with_articles(whole))
+
+
+async def _texts_since(editor: WatchlistEditor, since: datetime) -> list[ArticleText]:
+    async with editor.store.transaction() as tx:
+        return await tx.articles.texts_published_since(since, MAX_ARTICLES + 1)
 
 
 def _compare_draft(
@@ -176,11 +186,11 @@ def compare(
 ) -> Comparison[A]:
     """Match the articles with both matchers and collect what differs (module docstring).
 
-    With `narrow` (the default), only the articles a changed theme's terms occur in are matched
-    with `before`, and only those a changed term occurs in with `after` too (`Probe`): what
-    differs is the same, found in a fraction of the time. `memo`, if given,
-    must be `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles
-    it has seen, and remembers the rest.
+    With `narrow` (the default), only the articles a changed term occurs in are matched with
+    both, and those a changed theme's terms in force occur in with `before` (`Probe`): what
+    differs is the same, found in a fraction of the time. `memo`, if given, must be
+    `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles it has
+    seen (and where the changed themes' terms occur), and remembers the rest.
     """
     memo = memo if memo is not None else ArticleMemo(before.matcher, size=len(articles) + 1)
     probe = Probe(before, after) if narrow else None
@@ -190,10 +200,13 @@ def compare(
     totals = [0, 0]
     for article in articles:
         text, split = memo.normalized(article)
-        if probe is not None and not probe.concerns(text, split):
-            continue
+        differs = probe is None or probe.may_differ_in(text, split)
+        if not differs:
+            assert probe is not None
+            if not memo.concerned(article, probe.key, probe.concerns):
+                continue  # neither version files it under a changed theme
         old = _by_slug(memo.matches(article))
-        if probe is not None and not probe.narrows_to(text, split):
+        if not differs:
             tally.add(old, old)  # filed alike; counted for the changed themes' figures
             continue
         new = _by_slug(after.matcher.match_normalized(article.title, article.summary, text, split))
@@ -218,15 +231,17 @@ class Probe:
     as the article's subject depends on those matching themes alone. So where no indicator term
     of a theme the draft adds, removes or changes (its context groups and exclusions included)
     occurs, neither version matches such a theme, every other theme is the same in both, and
-    both file the article alike: `concerns` says whether one occurs. The probe is a matcher of
-    just those terms (both versions'), and `Matcher.find` says whether any occurs: the same
-    search as the poll's, on far fewer terms.
+    both file the article alike.
 
     Most edits add or remove a few terms or exclusions of a theme and leave the rest of it as
     it was: such a theme finds the same terms in an article where none of the changed ones
     occurs (a term's weight changed counts as changed), so it scores, is excluded and explains
-    itself alike. `may_differ` narrows to the articles where one of those changed terms occurs
-    (for the other changed themes: one of their indicator terms), a second probe.
+    itself alike. `may_differ` is whether one of those changed terms occurs (for the other
+    changed themes: one of their indicator terms, in either version). `concerns` is whether
+    one of the changed themes' indicator terms *in force* occurs: only there can the version in
+    force file the article under one of them (the figures before and after the change).
+    Each is a matcher of just those terms, and `Matcher.find` says whether any occurs: the
+    same search as the poll's, on far fewer terms.
     """
 
     def __init__(self, before: WatchlistMatcher, after: WatchlistMatcher) -> None:
@@ -236,13 +251,16 @@ class Probe:
         self.changed = frozenset(theme.slug for theme in changed)
         # Themes in another order could break a tie another way: then every article counts.
         self.reordered = [s for s in old if s in new] != [s for s in new if s in old]
-        self.matcher = _terms_matcher(tuple(term for theme in changed for term in theme.terms))
+        in_force = [old[slug] for slug in sorted(self.changed) if slug in old]
+        # What `concerns` asks depends on the version in force and these slugs alone: a key to
+        # keep its answers under (`ArticleMemo.concerned`).
+        self.key = frozenset(theme.slug for theme in in_force)
+        self.matcher = _terms_matcher(tuple(term for theme in in_force for term in theme.terms))
         narrowed = [_changed_terms(old.get(slug), new.get(slug)) for slug in self.changed]
         self.narrow = _terms_matcher(tuple(term for terms in narrowed for term in terms))
 
     def concerns(self, text: str, split: int) -> bool:
-        """Whether an indicator term of a changed theme occurs in this `matching_text`: where
-        none does, both watchlists file the article alike and no changed theme matches."""
+        """Whether the version in force may file this `matching_text` under a changed theme."""
         if self.reordered:
             return True
         return self.matcher is not None and bool(self.matcher.find(text, split))
@@ -253,10 +271,6 @@ class Probe:
 
     def may_differ_in(self, text: str, split: int) -> bool:
         """`may_differ`, given the article's `matching_text`."""
-        return self.concerns(text, split) and self.narrows_to(text, split)
-
-    def narrows_to(self, text: str, split: int) -> bool:
-        """For an article `concerns` holds for: whether the watchlists may file it differently."""
         if self.reordered:
             return True
         return self.narrow is not None and bool(self.narrow.find(text, split))
