@@ -1,6 +1,10 @@
 """Time the web panel's pages with 100,000 stored stories: server render time, p50 and p95.
 
-Run: .venv/bin/python benchmarks/panel.py [--stories 100000] [--rounds 40]
+Run: .venv/bin/python benchmarks/panel.py [--stories 100000] [--rounds 40] [--page NAME …]
+    [--no-sqlite]
+
+`--page trends` times only the pages whose name contains "trends" (repeatable); `--no-sqlite`
+skips SQLite (PostgreSQL only).
 
 Fills a database with STORIES stories (120,000 articles: every story's lead and 20,000 more
 reports; a third of the stories matched a watchlist theme; 5 % Russian and 5 % Korean titles,
@@ -14,13 +18,14 @@ nkru_bench_panel, dropped at the end).
 "stories, page 40" is reached as a reader does, by following the "older" link 39 times. The
 watchlist pages run on the default watchlist stored as version 1; "watchlist preview" is the
 editor's Preview of a one-term change to one theme over the last 7 days' articles (~9,000 of
-the 120,000), a POST.
+the 120,000), a POST: each adds another term ("pontoon crossing 1", 2, …).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import statistics
@@ -46,6 +51,7 @@ from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist_editing.document import add_terms
 from bot.core.watchlist_editing.parts import find_part, part_text
 from bot.settings import normalize_database_url
+from storage import theme_starts
 from storage.engine import Store
 from storage.schema import article_themes, articles, feeds, stories
 from tests.conftest import REPO_ROOT
@@ -103,6 +109,8 @@ async def fill(store: Store, count: int, themes: list[str]) -> None:
         for start in range(0, len(rows), BATCH):
             async with store.transaction() as tx:
                 await tx.connection.execute(insert(table), rows[start : start + BATCH])
+    async with store.transaction() as tx:  # what ingest keeps for the trends, from the rows
+        await theme_starts.refresh(tx.connection, range(1, count + 1))
     if store.dialect == "sqlite":
         async with store.transaction() as tx:
             await tx.connection.execute(text("ANALYZE"))
@@ -111,7 +119,7 @@ async def fill(store: Store, count: int, themes: list[str]) -> None:
     # inserted rows set their hint bits (writes), and searches timed it rather than the query.
     async with store.engine.connect() as conn:
         vacuum = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await vacuum.execute(text("VACUUM ANALYZE articles, stories, article_themes"))
+        await vacuum.execute(text("VACUUM ANALYZE articles, stories, article_themes, story_themes"))
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -132,7 +140,12 @@ def timing() -> tuple[list[float], Callable[[web.Request, Handler], Awaitable[we
     return spent, timed
 
 
-async def measure(url: str, count: int, rounds: int) -> None:
+def chosen(name: str, only: list[str]) -> bool:
+    """Whether a page is timed: every page, or those whose name contains one of `only`."""
+    return not only or any(part in name for part in only)
+
+
+async def measure(url: str, count: int, rounds: int, only: list[str]) -> None:
     matcher = WatchlistMatcher.load(REPO_ROOT / "watchlists")
     themes = [info.slug for info in matcher.catalog().all()]
     store = await Store.open(url)
@@ -152,7 +165,9 @@ async def measure(url: str, count: int, rounds: int) -> None:
                 "stories": "/stories",
                 "stories, one theme": f"/stories?theme={themes[0]}",
                 "stories, Korean": "/stories?language=ko",
-                "stories, page 40": await page_40(client, panel.url),
+                "stories, page 40": await page_40(client, panel.url)
+                if chosen("stories, page 40", only)
+                else "",
                 "story": "/stories/4321",
                 "search (word in ~8 %)": "/search?q=vladivostok",
                 "search (two words)": "/search?q=bridge+vladivostok",
@@ -164,11 +179,12 @@ async def measure(url: str, count: int, rounds: int) -> None:
                 "trends PNG, 90 days": "/trends.png?days=90",
             }
             for name, path in pages.items():
-                await time_page(client, panel.url + path, None, spent, name, rounds)
-            form = await preview_form(client, panel)
-            await time_page(
-                client, f"{panel.url}/watchlist/edit", form, spent, "watchlist preview", rounds
-            )
+                if chosen(name, only):
+                    await time_page(client, panel.url + path, None, spent, name, rounds)
+            if chosen("watchlist preview", only):
+                form = await preview_form(client, panel)
+                url = f"{panel.url}/watchlist/edit"
+                await time_page(client, url, form, spent, "watchlist preview", rounds)
     finally:
         await store.close()
 
@@ -184,34 +200,35 @@ async def page_40(client: aiohttp.ClientSession, base: str) -> str:
     return path
 
 
-async def preview_form(client: aiohttp.ClientSession, panel: Panel) -> dict[str, str]:
-    """The editor's form with one term added to a theme, as Preview sends it."""
+async def preview_form(client: aiohttp.ClientSession, panel: Panel) -> Callable[[], dict[str, str]]:
+    """The editor's form with one term added to a theme, as Preview sends it: a new term each
+    time (the draft differs from the last one, as while an admin edits)."""
     async with client.get(f"{panel.url}/feeds") as page:
         found = CSRF.search(await page.text())
     assert found is not None
-    draft = add_terms(WATCHLIST.read_text(encoding="utf-8"), "tumen-bridge", ["pontoon crossing"])
-    text = part_text(draft, find_part(draft, EDITED))
-    return {
-        "csrf": found.group(1),
-        "part": EDITED,
-        "based_on": "1",
-        "text": text,
-        "action": "preview",
-    }
+    csrf, document = found.group(1), WATCHLIST.read_text(encoding="utf-8")
+    sent = itertools.count(1)
+
+    def form() -> dict[str, str]:
+        draft = add_terms(document, "tumen-bridge", [f"pontoon crossing {next(sent)}"])
+        text = part_text(draft, find_part(draft, EDITED))
+        return {"csrf": csrf, "part": EDITED, "based_on": "1", "text": text, "action": "preview"}
+
+    return form
 
 
 async def time_page(
     client: aiohttp.ClientSession,
     url: str,
-    form: dict[str, str] | None,
+    form: Callable[[], dict[str, str]] | None,
     spent: list[float],
     name: str,
     rounds: int,
 ) -> None:
-    """Print the server's p50 and p95 for one page (a GET, or a POST of `form`)."""
+    """Print the server's p50 and p95 for one page (a GET, or a POST of what `form` gives)."""
 
     async def fetch() -> None:
-        ask = client.get(url) if form is None else client.post(url, data=form)
+        ask = client.get(url) if form is None else client.post(url, data=form())
         async with ask as page:
             await page.read()
             assert page.status == 200, (url, page.status)
@@ -226,9 +243,11 @@ async def time_page(
     print(f"  {name:24} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
 
 
-async def main(count: int, rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        await measure(f"sqlite+aiosqlite:///{Path(folder) / 'panel.db'}", count, rounds)
+async def main(count: int, rounds: int, only: list[str], sqlite: bool) -> None:
+    if sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'panel.db'}"
+            await measure(url, count, rounds, only)
     server = os.environ.get("NKRU_TEST_DATABASE_URL")
     if server:
         server = normalize_database_url(server)
@@ -238,7 +257,7 @@ async def main(count: int, rounds: int) -> None:
         await _admin(server, f'CREATE DATABASE "{BENCH_DATABASE}"')
         try:
             own = make_url(server).set(database=BENCH_DATABASE).render_as_string(False)
-            await measure(own, count, rounds)
+            await measure(own, count, rounds, only)
         finally:
             await _admin(server, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
 
@@ -247,5 +266,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument(
+        "--page", action="append", default=[], help="time only pages whose name contains this"
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     options = parser.parse_args()
-    asyncio.run(main(options.stories, options.rounds))
+    asyncio.run(main(options.stories, options.rounds, options.page, not options.no_sqlite))

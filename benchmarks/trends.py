@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.commands.model import ThemeInfo
 from bot.core.trends import layout, load_trends, render_png, render_svg, to_csv
+from storage import theme_starts
 from storage.engine import Store
 from storage.schema import article_themes, articles, stories
 
@@ -80,6 +81,8 @@ async def fill(store: Store, count: int) -> None:
         for start in range(0, len(values), CHUNK):
             async with store.transaction() as tx:
                 await tx.connection.execute(insert(table), values[start : start + CHUNK])
+    async with store.transaction() as tx:  # what ingest keeps for the trends, from the rows
+        await theme_starts.refresh(tx.connection, range(1, count + 1))
 
 
 def timed(action: Callable[[], object]) -> float:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.dates import publication_time
 from bot.core.models import Article, ArticleText, NewArticle
 from bot.core.search_terms.terms import index_text, parse_query
+from storage import theme_starts
 from storage.dialect import insert_ignore
 from storage.fulltext.search import search_statement
 from storage.schema import articles, stories
@@ -173,7 +174,19 @@ class SqlArticles:
         ]
         # In chunks: binding 10,000 rows' parameters at once held the event loop ~0.1 s.
         for start in range(0, len(rows), _BATCH):
-            await self.connection.execute(_SET_STORIES, rows[start : start + _BATCH])
+            await self._set_stories(rows[start : start + _BATCH])
+
+    async def _set_stories(self, rows: list[dict[str, Any]]) -> None:
+        # An ingest places its articles before it stores their themes, so `themed` is empty
+        # then; an article placed (or moved) with themes changes its stories' trends pairs.
+        ids = [row["article_id_"] for row in rows]
+        themed = await theme_starts.themed_articles(self.connection, ids)
+        await self.connection.execute(_SET_STORIES, rows)
+        if themed:
+            placed = {row["article_id_"]: row["story_id_"] for row in rows}
+            moved = {placed[article_id] for article_id in themed}
+            moved |= {story for story in themed.values() if story is not None}
+            await theme_starts.refresh(self.connection, moved)
 
     async def member_signatures_after(
         self, after_id: int, since: datetime, limit: int | None = None
@@ -248,8 +261,10 @@ class SqlArticles:
     async def purge_fetched_before(self, cutoff: datetime) -> int:
         """Retention: delete articles fetched before the cutoff; a story that lost its lead is
         led (and titled) by its oldest report left."""
-        stale = delete(articles).where(articles.c.fetched_at < cutoff)
-        result = await self.connection.execute(stale)
+        too_old = articles.c.fetched_at < cutoff
+        themed = await theme_starts.themed_stories(self.connection, too_old)
+        result = await self.connection.execute(delete(articles).where(too_old))
+        await theme_starts.refresh(self.connection, themed)  # their first reports may be gone
         await self._lead_lost_stories()
         return int(result.rowcount or 0)
 

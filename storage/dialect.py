@@ -25,13 +25,16 @@ def insert_ignore(
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
 
 
+def dialect_insert(conn: AsyncConnection, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """The connection's own INSERT (which knows `ON CONFLICT` and `excluded`)."""
+    return _postgresql_insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
 def upsert(
     conn: AsyncConnection, table: Table, conflict_columns: list[str], update_columns: list[str]
 ) -> sqlite.Insert | postgresql.Insert:
     """`INSERT … ON CONFLICT (cols) DO UPDATE SET col = excluded.col` for `update_columns`."""
-    insert = (
-        _postgresql_insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
-    )
+    insert = dialect_insert(conn, table)
     return insert.on_conflict_do_update(
         index_elements=conflict_columns,
         set_={name: insert.excluded[name] for name in update_columns},

@@ -137,6 +137,19 @@ article_themes = Table(
     Column("explanation", JSON, nullable=False),
 )
 
+# Each (story, theme) pair with the publication time of the story's first stored report that
+# matched the theme: what the trends count (stories per theme per day), kept up to date by the
+# writes that change it — theme rows added, articles placed in stories, retention
+# (storage.theme_starts) — so a 90-day chart reads one row per pair (migration 0016).
+story_themes = Table(
+    "story_themes",
+    metadata,
+    Column("story_id", Id, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme", Text, primary_key=True),
+    Column("first_published_at", UTCDateTime, nullable=False),
+    Index("ix_story_themes_first", "first_published_at", "theme"),
+)
+
 outbox = Table(
     "outbox",
     metadata,

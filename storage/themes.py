@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, cast, exists, func, literal_column, select
+from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from bot.core.models import ThemeHit
-from storage.schema import article_themes, articles
+from storage import theme_starts
+from storage.schema import article_themes, articles, story_themes
 
 _ID_BATCH = 5000  # ids per IN list, well under the bound-parameter limits
 
@@ -42,7 +42,8 @@ class SqlThemes:
         self.connection = conn
 
     async def add_many(self, matched: Iterable[tuple[int, ThemeHit]]) -> None:
-        """Store (article id, hit) pairs."""
+        """Store (article id, hit) pairs (and what they change of the trends' story_themes)."""
+        pairs = list(matched)
         rows = [
             {
                 "article_id": article_id,
@@ -51,10 +52,11 @@ class SqlThemes:
                 "why": hit.why,
                 "explanation": hit.explanation,
             }
-            for article_id, hit in matched
+            for article_id, hit in pairs
         ]
         if rows:
             await self.connection.execute(article_themes.insert(), rows)
+            await theme_starts.record(self.connection, {article_id for article_id, _ in pairs})
 
     async def of_stories(self, story_ids: Iterable[int]) -> dict[int, list[ThemeHit]]:
         """Per story, its best hit per theme over all its articles, best score first (each
@@ -105,37 +107,15 @@ class SqlThemes:
     ) -> list[tuple[date, str, int]]:
         """(UTC day, theme, stories) where each story counts once per theme, on the day its
         first report matching that theme was published, if that is in [since, until)."""
-        # Only the window's theme rows are read: each (theme, story) with a report in it, at
-        # its first there, unless the story has a report matching the theme from before the
-        # window (then it began earlier). The indexes of migration 0015 answer both from the
-        # indexes alone; reading every theme row to find each first cost ~180 ms at 120,000
-        # articles.
-        in_window = (
-            select(
-                article_themes.c.theme,
-                articles.c.story_id,
-                func.min(articles.c.published_at).label("first"),
-            )
-            .join(article_themes, article_themes.c.article_id == articles.c.id)
-            .where(articles.c.published_at >= since, articles.c.published_at < until)
-            .where(articles.c.story_id.is_not(None))
-            .group_by(article_themes.c.theme, articles.c.story_id)
-            .subquery()
-        )
-        earlier = aliased(articles)
-        began_before: Select[Any] = (
-            select(literal_column("1"))
-            .select_from(earlier)
-            .join(article_themes, article_themes.c.article_id == earlier.c.id)
-            .where(earlier.c.story_id == in_window.c.story_id, earlier.c.published_at < since)
-            .where(article_themes.c.theme == in_window.c.theme)
-        )
-        day = utc_day(self.connection.dialect.name, in_window.c.first)
+        # story_themes holds each pair's first report's time (storage.theme_starts): the
+        # window's pairs are one range of its index.
+        first = story_themes.c.first_published_at
+        day = utc_day(self.connection.dialect.name, first)
         stmt = (
-            select(day, in_window.c.theme, func.count())
-            .where(~exists(began_before))
-            .group_by(day, in_window.c.theme)
-            .order_by(day, in_window.c.theme)
+            select(day, story_themes.c.theme, func.count())
+            .where(first >= since, first < until)
+            .group_by(day, story_themes.c.theme)
+            .order_by(day, story_themes.c.theme)
         )
         rows = (await self.connection.execute(stmt)).all()
         return [(_as_date(day), str(theme), int(count)) for day, theme, count in rows]

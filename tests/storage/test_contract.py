@@ -90,6 +90,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
         await conn.connection.execute(text("DROP TABLE subscriptions"))
         await conn.connection.execute(text("DROP TABLE web_logins"))
         await conn.connection.execute(text("DROP TABLE web_keys"))
+        await conn.connection.execute(text("DROP TABLE story_themes"))
         await conn.connection.execute(text("ALTER TABLE outbox DROP COLUMN claimed_by"))
         for statement in UNDO_FULLTEXT_INDEX[store.dialect]:
             await conn.connection.execute(text(statement))
@@ -106,6 +107,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
             await conn.connection.execute(text("SELECT count(*) FROM subscriptions"))
             await conn.connection.execute(text("SELECT image_url FROM articles"))
             await conn.connection.execute(text("SELECT count(*) FROM web_logins, web_keys"))
+            await conn.connection.execute(text("SELECT count(*) FROM story_themes"))
     finally:
         await again.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 from bot.core.watchlist.checker import Checker, show
@@ -26,6 +27,7 @@ def fuzzy_possible(text: str, mode: TermMode = "word") -> bool:
     return choose_pieces(normalize_term(text), Counter(), prefix=mode == "prefix") is not None
 
 
+@functools.lru_cache(maxsize=16_384)  # per term, as normalize_term: a load asks for each
 def default_fuzzy(text: str, mode: TermMode) -> bool:
     """Typo tolerance by default only for Latin names: a capitalised word of 7+ letters, and
     9+ letters in all.

@@ -7,8 +7,8 @@ preview of a draft (`preview_draft`) compares with it instead of compiling it ag
 
 What that matcher makes of a stored article cannot change either (an article's title and
 summary are never rewritten): `ArticleMemo` keeps, for the kept version, each article's
-normalised text and, once asked, its matches, so previews after the first match the week's
-articles with the draft alone.
+normalised text and, once asked, its matches and whether a theme's terms occur in it, so
+previews after the first match the week's articles with the draft alone.
 
 Sharing that matcher with the preview's worker thread is safe: matching keeps its state per
 call, and the one thing it keeps across calls is a cache of fuzzy verdicts (a dict whose
@@ -18,6 +18,7 @@ single reads and writes the GIL makes atomic; a verdict depends on its key alone
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Hashable
 from typing import Protocol
 
 from bot.core.theme_hits import WatchlistMatcher
@@ -28,6 +29,10 @@ from bot.core.watchlist.scoring import ThemeMatch
 
 MEMO_SIZE = 20_000  # articles remembered per version (then forgotten at once, as the matcher's
 # fuzzy verdicts are): a week of news is ~9,000 at 10,000 feeds' worth of test data
+
+
+# (title, summary, matching text, split, matches or None until asked, checks answered)
+_Entry = tuple[str, str, str, int, list[ThemeMatch] | None, dict[Hashable, bool]]
 
 
 class Texts(Protocol):
@@ -56,18 +61,27 @@ class ArticleMemo:
     def __init__(self, matcher: Matcher, size: int = MEMO_SIZE) -> None:
         self.matcher = matcher
         self.size = size
-        # id -> (title, summary, text, split, matches or None until asked)
-        self._seen: dict[int, tuple[str, str, str, int, list[ThemeMatch] | None]] = {}
+        self._seen: dict[int, _Entry] = {}
 
-    def _entry(self, article: Texts) -> tuple[str, str, str, int, list[ThemeMatch] | None]:
+    def _entry(self, article: Texts) -> _Entry:
         entry = self._seen.get(article.id)
         if entry is None or entry[0] != article.title or entry[1] != article.summary:
             if len(self._seen) >= self.size:
                 self._seen.clear()
             text, split = matching_text(article.title, article.summary)
-            entry = (article.title, article.summary, text, split, None)
+            entry = (article.title, article.summary, text, split, None, {})
             self._seen[article.id] = entry
         return entry
+
+    def concerned(self, article: Texts, key: Hashable, check: Callable[[str, int], bool]) -> bool:
+        """`check(text, split)` of the article's `matching_text`, kept under `key`: a check
+        that depends on this matcher's version and the key alone (`Probe.concerns`)."""
+        entry = self._entry(article)
+        answers = entry[5]
+        found = answers.get(key)
+        if found is None:
+            found = answers[key] = check(entry[2], entry[3])
+        return found
 
     def normalized(self, article: Texts) -> tuple[str, int]:
         """`matching_text(article.title, article.summary)`."""
@@ -76,10 +90,10 @@ class ArticleMemo:
 
     def matches(self, article: Texts) -> list[ThemeMatch]:
         """`self.matcher.match(article.title, article.summary)`."""
-        title, summary, text, split, found = self._entry(article)
+        title, summary, text, split, found, answers = self._entry(article)
         if found is None:
             found = self.matcher.match_normalized(title, summary, text, split)
-            self._seen[article.id] = (title, summary, text, split, found)
+            self._seen[article.id] = (title, summary, text, split, found, answers)
         return found
 
 

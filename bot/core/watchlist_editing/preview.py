@@ -12,9 +12,11 @@ other way round (an article can do both: moved from one theme to another). Whole
 compared, not terms: a theme can also appear or vanish because another theme now claims the
 article as its main subject (`bot.core.watchlist.subject`).
 
-Only the articles a change can concern are matched with both (`Probe`: those where an
-indicator term of a theme the draft adds, removes or changes occurs); the others are filed
-alike by both versions. Listed articles carry the explanations the matcher gives (terms hit,
+Only the articles a change can concern are matched (`Probe`): with the version in force
+those where an indicator term of a theme the draft adds, removes or changes occurs (its
+figures before and after), with the draft only those where a term added or removed occurs
+(for a theme changed otherwise: any of its indicator terms); the others are filed alike by
+both versions. Listed articles carry the explanations the matcher gives (terms hit,
 where, points, score): the draft's for what it would add, the version in force's for what it
 would drop. The totals cover every article compared; the lists stop at `listed` each, the
 newest first. Only the id, title and summary of the articles compared are read; the listed
@@ -24,6 +26,7 @@ ones are then read whole.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -34,7 +37,7 @@ from bot.core.models import Article, ArticleText, ThemeHit
 from bot.core.theme_hits import WatchlistMatcher, theme_hit
 from bot.core.watchlist.load import load_watchlist_text
 from bot.core.watchlist.matcher import Matcher
-from bot.core.watchlist.model import Watchlist
+from bot.core.watchlist.model import Term, Theme, Watchlist
 from bot.core.watchlist.normalize import matching_text
 from bot.core.watchlist.scoring import ThemeMatch
 from bot.core.watchlist_editing.compiled import ArticleMemo, Texts, compile_matcher
@@ -133,12 +136,17 @@ async def preview_draft(
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"the preview looks back 1 to {MAX_DAYS} days, not {days}")
     version, current = await editor.latest()
-    proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
-    editor.check_routes(proposed, version.name)  # what a save would refuse, said now
-    in_force = await editor.compiled.of(version.version, current)
     since = now - timedelta(days=days)
-    async with editor.store.transaction() as tx:
-        recent = await tx.articles.texts_published_since(since, MAX_ARTICLES + 1)
+    # Loading the draft (CPU, in a thread) while the week's articles are read: each is about a
+    # third of a preview. The reading is awaited whatever happens, so no transaction outlives
+    # the call (a draft that does not load costs the reading's time, nothing more).
+    reading = asyncio.ensure_future(_texts_since(editor, since))
+    try:
+        proposed = await asyncio.to_thread(load_watchlist_text, draft, f"{version.name}.toml")
+        editor.check_routes(proposed, version.name)  # what a save would refuse, said now
+        in_force = await editor.compiled.of(version.version, current)
+    finally:
+        recent = await reading
     compared = recent[:MAX_ARTICLES]
     # CPU work (compiling the draft, scanning every article, matching some twice): off the
     # event loop (sharing the poll's matcher with a thread is safe: `compiled`).
@@ -150,6 +158,11 @@ async def preview_draft(
     changes = tuple(diff_watchlists(current, proposed))
     complete = len(recent) == len(compared)
     return Preview(version.version, since, complete, changes, found.with_articles(whole))
+
+
+async def _texts_since(editor: WatchlistEditor, since: datetime) -> list[ArticleText]:
+    async with editor.store.transaction() as tx:
+        return await tx.articles.texts_published_since(since, MAX_ARTICLES + 1)
 
 
 def _compare_draft(
@@ -173,10 +186,11 @@ def compare(
 ) -> Comparison[A]:
     """Match the articles with both matchers and collect what differs (module docstring).
 
-    With `narrow` (the default), only the articles a changed theme's terms occur in are matched
-    (`Probe`): what differs is the same, found in a fraction of the time. `memo`, if given,
-    must be `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles
-    it has seen, and remembers the rest.
+    With `narrow` (the default), only the articles a changed term occurs in are matched with
+    both, and those a changed theme's terms in force occur in with `before` (`Probe`): what
+    differs is the same, found in a fraction of the time. `memo`, if given, must be
+    `before`'s (`CompiledVersion.memo`): it gives what `before` made of the articles it has
+    seen (and where the changed themes' terms occur), and remembers the rest.
     """
     memo = memo if memo is not None else ArticleMemo(before.matcher, size=len(articles) + 1)
     probe = Probe(before, after) if narrow else None
@@ -186,9 +200,15 @@ def compare(
     totals = [0, 0]
     for article in articles:
         text, split = memo.normalized(article)
-        if probe is not None and not probe.may_differ_in(text, split):
-            continue
+        differs = probe is None or probe.may_differ_in(text, split)
+        if not differs:
+            assert probe is not None
+            if not memo.concerned(article, probe.key, probe.concerns):
+                continue  # neither version files it under a changed theme
         old = _by_slug(memo.matches(article))
+        if not differs:
+            tally.add(old, old)  # filed alike; counted for the changed themes' figures
+            continue
         new = _by_slug(after.matcher.match_normalized(article.title, article.summary, text, split))
         tally.add(old, new)
         gained = [match for slug, match in new.items() if slug not in old]
@@ -211,8 +231,17 @@ class Probe:
     as the article's subject depends on those matching themes alone. So where no indicator term
     of a theme the draft adds, removes or changes (its context groups and exclusions included)
     occurs, neither version matches such a theme, every other theme is the same in both, and
-    both file the article alike. The probe is a matcher of just those terms (both versions'),
-    and `Matcher.find` says whether any occurs: the same search as the poll's, on far fewer terms.
+    both file the article alike.
+
+    Most edits add or remove a few terms or exclusions of a theme and leave the rest of it as
+    it was: such a theme finds the same terms in an article where none of the changed ones
+    occurs (a term's weight changed counts as changed), so it scores, is excluded and explains
+    itself alike. `may_differ` is whether one of those changed terms occurs (for the other
+    changed themes: one of their indicator terms, in either version). `concerns` is whether
+    one of the changed themes' indicator terms *in force* occurs: only there can the version in
+    force file the article under one of them (the figures before and after the change).
+    Each is a matcher of just those terms, and `Matcher.find` says whether any occurs: the
+    same search as the poll's, on far fewer terms.
     """
 
     def __init__(self, before: WatchlistMatcher, after: WatchlistMatcher) -> None:
@@ -222,13 +251,19 @@ class Probe:
         self.changed = frozenset(theme.slug for theme in changed)
         # Themes in another order could break a tie another way: then every article counts.
         self.reordered = [s for s in old if s in new] != [s for s in new if s in old]
-        # Only the indicator terms, under slugs of their own (a theme's two versions differ).
-        probes = tuple(
-            replace(theme, slug=f"probe-{index}", require=(), exclude=())
-            for index, theme in enumerate(changed)
-        )
-        watchlist = Watchlist("probe", "probe", Path("probe.toml"), probes)
-        self.matcher = Matcher.from_watchlists([watchlist]) if probes else None
+        in_force = [old[slug] for slug in sorted(self.changed) if slug in old]
+        # What `concerns` asks depends on the version in force and these slugs alone: a key to
+        # keep its answers under (`ArticleMemo.concerned`).
+        self.key = frozenset(theme.slug for theme in in_force)
+        self.matcher = _terms_matcher(tuple(term for theme in in_force for term in theme.terms))
+        narrowed = [_changed_terms(old.get(slug), new.get(slug)) for slug in self.changed]
+        self.narrow = _terms_matcher(tuple(term for terms in narrowed for term in terms))
+
+    def concerns(self, text: str, split: int) -> bool:
+        """Whether the version in force may file this `matching_text` under a changed theme."""
+        if self.reordered:
+            return True
+        return self.matcher is not None and bool(self.matcher.find(text, split))
 
     def may_differ(self, title: str, summary: str) -> bool:
         """False when both watchlists certainly file this article alike."""
@@ -238,9 +273,37 @@ class Probe:
         """`may_differ`, given the article's `matching_text`."""
         if self.reordered:
             return True
-        if self.matcher is None:
-            return False
-        return bool(self.matcher.find(text, split))
+        return self.narrow is not None and bool(self.narrow.find(text, split))
+
+
+def _terms_matcher(terms: tuple[Term, ...]) -> Matcher | None:
+    """A matcher that finds these terms (one theme of them, no rules), None for none."""
+    if not terms:
+        return None
+    theme = Theme("probe", "probe", "", "", terms, (), (), 1.0)
+    return Matcher.from_watchlists([Watchlist("probe", "probe", Path("probe.toml"), (theme,))])
+
+
+def _changed_terms(old: Theme | None, new: Theme | None) -> tuple[Term, ...]:
+    """The terms whose occurrence can make a theme's two versions file an article differently:
+    those added or removed (indicators and exclusions) if nothing else of it changed and the
+    terms kept are in the same order; else every indicator term of both."""
+    if old is not None and new is not None:
+        same_rest = replace(old, terms=(), exclude=()) == replace(new, terms=(), exclude=())
+        terms, exclude = _difference(old.terms, new.terms), _difference(old.exclude, new.exclude)
+        if same_rest and terms is not None and exclude is not None:
+            return terms + exclude
+    return (*(old.terms if old else ()), *(new.terms if new else ()))
+
+
+def _difference(old: tuple[Term, ...], new: tuple[Term, ...]) -> tuple[Term, ...] | None:
+    """The terms one list has more often than the other; None if the others are reordered."""
+    counts = Counter(old)
+    counts.subtract(new)
+    changed = tuple(term for term, count in counts.items() if count != 0)
+    kept_old = [term for term in old if term not in changed]
+    kept_new = [term for term in new if term not in changed]
+    return changed if kept_old == kept_new else None
 
 
 def _by_slug(matches: list[ThemeMatch]) -> dict[str, ThemeMatch]:
