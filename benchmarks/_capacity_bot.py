@@ -265,7 +265,9 @@ class Probe:
             while alive():
                 sent = time.monotonic()
                 try:
-                    async with session.get(self.url) as response:
+                    # One request, one answer: the web panel answers an unknown path with a
+                    # redirect to its sign-in page, which is not the loop's latency to follow.
+                    async with session.get(self.url, allow_redirects=False) as response:
                         await response.read()
                     self.samples.append((sent, time.monotonic() - sent))
                 except (aiohttp.ClientError, OSError, TimeoutError):

@@ -27,7 +27,8 @@ Figures (aims from the issue):
   posted counts as infinitely late.
 * largest stall: the bot has no loop-lag probe, so one runs outside, in a process of its own
   (so the benchmark's own work cannot delay it): GET of an unrouted path on its HTTP listener
-  (NKRU_HTTP_PORT) every 20 ms, answered from the event loop without touching the database;
+  (NKRU_HTTP_PORT) every 20 ms, answered from the event loop without touching the database
+  (a redirect to the web panel's sign-in page, not followed);
   the worst answer time. ≤ 100 ms. /healthz, which reads the database, is timed every second
   too (an informative worst).
 * CPU per poll: utime + stime from /proc/<pid>/stat of the main process (and its children,
