@@ -206,3 +206,34 @@ def test_new_context_terms_do_not_reach_beyond_their_country(
     nkru: Matcher, title: str, summary: str
 ) -> None:
     assert nkru.match(title, summary) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Servicemen, men sent to fight, and Korean workers by the other word.
+        ("Kim sends more men to fight for Putin", "3,000 North Korean servicemen left.", "troops"),
+        ("러시아 공장에 북한 근로자 투입", "", "troops"),
+        # Food and vehicles are trade; an economic zone named in the title too.
+        ("Russian Far East ramps up food deliveries to North Korea", "", "energy-trade"),
+        ("North Korea buys Russian vehicles", "Dozens were shipped.", "energy-trade"),
+        ("Moscow and Pyongyang plan joint economic zone", "", "energy-trade"),
+        ("러, 북한에 밀 5만t 보내", "", "energy-trade"),
+        # Opposing or objecting to a Council text is blocking it.
+        ("UN council statement on North Korea fails", "Russia objected, China opposed.", "un-veto"),
+        # An invitation, in Russian.
+        ("Путин пригласил Ким Чен Ына в Москву", "Кремль подтвердил приглашение.", "summits"),
+    ],
+)
+def test_gaps_filled_by_the_fourth_pass(
+    nkru: Matcher, title: str, summary: str, expected: str
+) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]
+
+
+def test_an_economic_zone_in_a_summary_is_not_trade_on_its_own(nkru: Matcher) -> None:
+    # Workers sent to a drone plant in a Russian special economic zone: troops, not trade.
+    matches = nkru.match(
+        "North Korean workers arrive at Russian factory", "The plant is in a special economic zone."
+    )
+    assert "energy-trade" not in [m.slug for m in matches]
