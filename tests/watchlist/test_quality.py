@@ -3,9 +3,10 @@
 The floors on the labelled set (tests/data/labelled.jsonl, the development set) were issue
 3's — micro F1 over themes ≥ 0.9, no theme's F1 under 0.8, "should alert" F1 ≥ 0.9 — and
 are raised with issue 18's main-subject rule and vocabulary (0.951, 0.867 and 0.988 measured)
-to 0.93, 0.85 and 0.97. The held-out sets are not tuned against: tests/data/heldout.jsonl was
-written without looking at how the matcher does on it, tests/data/heldout2.jsonl by a helper
-who never saw the watchlist or the matcher at all. Their floors are lower, to catch a
+to 0.93, 0.85 and 0.97, and should-alert to 0.98 with its fourth pass (0.994 measured). The
+held-out sets are not tuned against: tests/data/heldout.jsonl was written without looking at
+how the matcher does on it, tests/data/heldout2.jsonl by a helper who never saw the watchlist
+or the matcher at all. Their floors are lower, to catch a
 regression, not to be aimed at. ``benchmarks/quality.py`` prints every figure and what fails.
 """
 
@@ -40,7 +41,7 @@ from tests.watchlist.conftest import (
 
 MICRO_F1_FLOOR = 0.93
 THEME_F1_FLOOR = 0.85
-ALERT_F1_FLOOR = 0.97
+ALERT_F1_FLOOR = 0.98
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +72,18 @@ def test_floors_on_the_heldout_sets(matcher: Matcher, path: Path) -> None:
     assert result.items >= 40
     why = report(result, path.name)
     assert result.micro.f1 >= 0.9, why
-    assert result.alert.f1 >= 0.95, why
+    assert result.alert.f1 >= 0.97, why  # both 1.000 after issue 18's fourth pass
 
 
 def test_floor_on_the_third_set(matcher: Matcher) -> None:
     """Written independently (theme micro F1 0.839, should-alert F1 0.960 when it was added),
     a development set since issue 18's third pass, which tuned on its errors and reached 0.866
-    and 0.975: the floor is that, less a small margin."""
+    and 0.975 (the fourth pass: 0.865 and 0.978): the floor is that, less a small margin."""
     result = _evaluate(matcher, HELDOUT3)
     assert result.items == 406
     why = report(result, HELDOUT3.name)
     assert result.micro.f1 >= 0.855, why
-    assert result.alert.f1 >= 0.965, why
+    assert result.alert.f1 >= 0.97, why
 
 
 def test_floor_on_the_fourth_independent_set(matcher: Matcher) -> None:

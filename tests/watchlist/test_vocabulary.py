@@ -159,3 +159,81 @@ def test_kursk_alone_in_a_summary_is_a_place_not_a_deployment(nkru: Matcher) -> 
     assert "troops" in [m.slug for m in nkru.match("North Koreans in Kursk", "Russia")]
     matches = nkru.match("North Korea and Russia", "North Korean soldiers fight in Kursk.")
     assert [m.slug for m in matches] == ["troops"]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # The Tumen by its Russian name is the North Korean border, in two languages.
+        (
+            "Tumannaya road crossing nears completion",
+            "Builders on the Russian side.",
+            "tumen-bridge",
+        ),
+        ("Стройка на реке Туманной", "Россия завершает автомобильный мост.", "tumen-bridge"),
+        # A veto in a North Korea story is the Security Council's, named or not.
+        ("Moscow vetoes new curbs on Pyongyang", "Russia voted the text down.", "un-veto"),
+        ("중·러, 대북 결의에 거부권", "러시아가 또 반대했다.", "un-veto"),
+        # North Koreans as people, and 북 in a Korean headline.
+        ("Северокорейцы воюют под Курском", "Украина сообщает о потерях.", "troops"),
+        ("북, 러에 포탄 추가 지원", "컨테이너 수천 개 분량이다.", "arms-transfers"),
+        # The war's places beyond Kursk and Kharkiv are Russia's war.
+        (
+            "North Korean missile debris found in Zaporizhzhia",
+            "A KN-23 hit the city.",
+            "arms-transfers",
+        ),
+        ("북한군, 도네츠크 전선 이동 정황", "정보 당국이 밝혔다.", "troops"),
+        # North Korea's own spelling of Russia.
+        ("로씨야 대표단 평양 도착", "조선과의 경제협력을 논의했다.", "energy-trade"),
+    ],
+)
+def test_context_by_other_names(nkru: Matcher, title: str, summary: str, expected: str) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # 북 is North Korea only as a whole word: 북부, 북극 and 경상북도 are not.
+        ("러시아 북부 항구에 포탄 공장", "경상북도와 북극 항로 협력."),
+        # A veto elsewhere is not North Korea's, and Crimea alone is only Russia.
+        ("Russia vetoes Syria resolution", "Moscow blocked the text."),
+        ("Crimea bridge repaired", "Trucks cross again."),
+    ],
+)
+def test_new_context_terms_do_not_reach_beyond_their_country(
+    nkru: Matcher, title: str, summary: str
+) -> None:
+    assert nkru.match(title, summary) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Servicemen, men sent to fight, and Korean workers by the other word.
+        ("Kim sends more men to fight for Putin", "3,000 North Korean servicemen left.", "troops"),
+        ("러시아 공장에 북한 근로자 투입", "", "troops"),
+        # Food and vehicles are trade; an economic zone named in the title too.
+        ("Russian Far East ramps up food deliveries to North Korea", "", "energy-trade"),
+        ("North Korea buys Russian vehicles", "Dozens were shipped.", "energy-trade"),
+        ("Moscow and Pyongyang plan joint economic zone", "", "energy-trade"),
+        ("러, 북한에 밀 5만t 보내", "", "energy-trade"),
+        # Opposing or objecting to a Council text is blocking it.
+        ("UN council statement on North Korea fails", "Russia objected, China opposed.", "un-veto"),
+        # An invitation, in Russian.
+        ("Путин пригласил Ким Чен Ына в Москву", "Кремль подтвердил приглашение.", "summits"),
+    ],
+)
+def test_gaps_filled_by_the_fourth_pass(
+    nkru: Matcher, title: str, summary: str, expected: str
+) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]
+
+
+def test_an_economic_zone_in_a_summary_is_not_trade_on_its_own(nkru: Matcher) -> None:
+    # Workers sent to a drone plant in a Russian special economic zone: troops, not trade.
+    matches = nkru.match(
+        "North Korean workers arrive at Russian factory", "The plant is in a special economic zone."
+    )
+    assert "energy-trade" not in [m.slug for m in matches]

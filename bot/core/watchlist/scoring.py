@@ -8,6 +8,15 @@ counts once per theme: when two terms of a theme hit overlapping words ("road br
 "bridge", or "defence minister" and a fuzzy "defense minister"), only the one worth more
 points counts. When several themes match, ``subject`` keeps the ones the article is about
 and drops those it only mentions in passing.
+
+The title bar: when no theme reaches its ``min_score`` but the title names the context
+most themes require (for the default watchlist: North Korea and Russia, a story about the
+two of them), the theme with the most points among those requiring it is filed if it has
+at least ``TITLE_BAR`` (one generic term in the title, or two in the summary) and no other
+theme ties it. Independent writers put the relationship in the title and describe the rest
+in words no list foresees ("supplies electricity to Rason"); hard negatives mostly lack one
+of the countries, so the lower bar costs little precision. The explanation says so
+(``title_bar``) and gives the bar that applied as ``min_score``.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ TITLE, SUMMARY = 0, 1
 FIELD_NAMES: tuple[Literal["title"], Literal["summary"]] = ("title", "summary")
 FIELD_FACTOR = (2.0, 1.0)
 EXACT = 100.0
+TITLE_BAR = 0.8  # the points a theme needs when the title names both countries (see above)
 
 #: (slot << 1 | field) -> (similarity, start, end): the best hit of a slot in a field, with
 #: offsets into that field's normalised text (end: where the matched key ends).
@@ -68,6 +78,7 @@ class Explanation(TypedDict):
     subject: Literal["main", "also"]
     about: float
     passing: dict[str, str]
+    title_bar: bool  # filed under the lower bar of a title naming both countries
 
 
 class ThemeMatch:
@@ -153,6 +164,9 @@ class Scorer:
         # The distinct context needs: most articles meet none (they name North Korea or
         # Russia, not both), and one test per need sends them away before any points.
         self._needs = tuple(sorted({t.require_bits for t in compiled.themes}))
+        # The context most themes require: a title naming it lowers the bar (module docstring).
+        needs = [t.require_bits for t in compiled.themes]
+        self._main_need = max(needs, key=needs.count) if needs else 0
 
     def score(
         self, found: Found, originals: tuple[str, str], text: str, split: int
@@ -202,8 +216,12 @@ class Scorer:
                 if total < self._min_score[theme]:
                     continue
             kept.append((theme, points, total))
+        title_bar = False
         if not kept:
-            return []
+            best = self._under_title_bar(points_of, found) if points_of else None
+            if best is None:
+                return []
+            kept, title_bar = [best], True
         article = Article(originals, fields(text, split))
         if len(kept) == 1:  # the usual case: the main subject, unless only in the background
             theme, points, total = kept[0]
@@ -211,7 +229,15 @@ class Scorer:
                 return []
             compiled_theme = self.compiled.themes[theme]
             why = partial(
-                _explain, self.compiled, compiled_theme, points, total, found, article, None
+                _explain,
+                self.compiled,
+                compiled_theme,
+                points,
+                total,
+                found,
+                article,
+                None,
+                title_bar=title_bar,
             )
             return [ThemeMatch(compiled_theme.theme.slug, round(total, 3), why)]
         hits = [_hits(points, found) for _, points, _ in kept]
@@ -235,6 +261,30 @@ class Scorer:
         if len(matches) > 1:
             matches.sort(key=lambda m: (-m.score, m.slug))
         return matches
+
+    def _under_title_bar(
+        self, points_of: dict[int, dict[int, tuple[float, int]]], found: Found
+    ) -> tuple[int, dict[int, tuple[float, int]], float] | None:
+        """The one theme filed under the title bar (see the module docstring), or None."""
+        title_groups = 0
+        for key in found:
+            if not key & 1:
+                title_groups |= self._group_bits[key >> 1]
+        need = self._main_need
+        if not need or title_groups & need != need:
+            return None
+        ranked = []
+        for theme, points in points_of.items():
+            if self.compiled.themes[theme].require_bits == need:
+                counted = _without_overlaps(points, found)
+                ranked.append((sum([p for p, _ in counted.values()]), theme, counted))
+        if not ranked:
+            return None
+        ranked.sort(key=lambda r: -r[0])
+        total, theme, points = ranked[0]
+        if total < TITLE_BAR - 1e-9 or (len(ranked) > 1 and ranked[1][0] > total - 1e-9):
+            return None  # too little, or two themes tie: no telling which it is about
+        return theme, points, total
 
     def _settled(
         self,
@@ -349,6 +399,8 @@ def _explain(
     found: Found,
     article: Article,
     verdicts: dict[str, Verdict] | _Judgement | None,
+    *,
+    title_bar: bool = False,
 ) -> Explanation:
     if verdicts is None:  # the only theme matched: its main subject
         verdict = Verdict("main", round(total, 3), None, {})
@@ -387,12 +439,13 @@ def _explain(
         context[group.title or group.name] = article.surface(best & 1, start, end)
     return Explanation(
         score=round(total, 3),
-        min_score=compiled_theme.theme.min_score,
+        min_score=TITLE_BAR if title_bar else compiled_theme.theme.min_score,
         hits=hits,
         context=context,
         subject=verdict.role,
         about=verdict.about,
         passing=dict(verdict.passing),
+        title_bar=title_bar,
     )
 
 
@@ -417,6 +470,8 @@ def explain_text(match: ThemeMatch) -> str:
     line += f"; score {match.score:g}; " + (
         "main subject" if why["subject"] == "main" else "also a subject"
     )
+    if why["title_bar"]:
+        line += f"; under {TITLE_BAR:g}: title names both countries"
     if why["passing"]:
         line += "; in passing: " + "; ".join(
             f"{slug} ({terms})" for slug, terms in why["passing"].items()
