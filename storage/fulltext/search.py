@@ -23,10 +23,16 @@ from sqlalchemy import (
 from sqlalchemy import table as lightweight_table
 
 from bot.core.search_terms.terms import Phrase
-from storage.schema import FULLTEXT_TABLE, FULLTEXT_VECTOR, articles
+from storage.schema import FULLTEXT_TABLE, FULLTEXT_VECTORS, articles
 
 CANDIDATES = 10_000  # matches ranked at most: the most recently stored
 _FTS = lightweight_table(FULLTEXT_TABLE, column("rowid"))
+_VECTORS = lightweight_table(
+    FULLTEXT_VECTORS,
+    column("article_id", articles.c.id.type),
+    column("published_at", articles.c.published_at.type),
+    column("vector"),
+)
 _QUERY = bindparam("fulltext_query", type_=String())
 # PostgreSQL gets the query written into the statement: a prepared statement with it as a
 # parameter is soon planned once for any query, and that plan reads every match of a common
@@ -82,18 +88,23 @@ def search_statement(
 
 
 def _postgresql_statement(columns: Sequence[Column[Any]], limit: int) -> Select[Any]:
-    """Rank the candidates on their id, date and vector alone, then read the `limit` best.
+    """Rank the candidates from article_vectors (id, date and vector alone), then read the
+    `limit` best articles.
 
-    Sorting the candidates with every column (summaries included, ~1 kB a row) spilled to
-    disk at the default work_mem and took twice as long (benchmarks/panel.py); the columns of
-    the few shown are read by primary key afterwards.
+    The candidates' vectors are what ranking must read: in their narrow table (migration 0017)
+    a common word's take half the pages they took in the wide article rows. The columns of the
+    few shown are read by primary key afterwards (sorting the candidates with every column,
+    summaries included, spilled to disk at the default work_mem and took twice as long).
     """
-    vector: ColumnElement[Any] = literal_column(f"articles.{FULLTEXT_VECTOR}")
     tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), _TSQUERY_TEXT)
     recent = (
-        select(articles.c.id, articles.c.published_at, vector.label("vector"))
-        .where(vector.op("@@")(tsquery))
-        .order_by(articles.c.id.desc())
+        select(
+            _VECTORS.c.article_id.label("id"),
+            _VECTORS.c.published_at,
+            _VECTORS.c.vector,
+        )
+        .where(_VECTORS.c.vector.op("@@")(tsquery))
+        .order_by(_VECTORS.c.article_id.desc())
         .limit(CANDIDATES)
         .subquery("recent")
     )
