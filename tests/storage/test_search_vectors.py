@@ -85,21 +85,22 @@ async def test_the_migration_moves_the_vectors_and_back(store: Store) -> None:
     await store_articles(store, {"head": "Tumen bridge opens"})
 
     async with store.engine.begin() as conn:
-        await conn.run_sync(_migrate, "downgrade", "0016")
+        await conn.run_sync(migrate, "downgrade", "0016")
         found = await conn.execute(
             text("SELECT count(*) FROM articles WHERE search_vector @@ 'bridg'::tsquery")
         )
         assert found.scalar() == 1
     await store_articles(store, {"at-0016": "Rajin bridge closes"}, published_at=NOW)
     async with store.engine.begin() as conn:
-        await conn.run_sync(_migrate, "upgrade", "head")
+        await conn.run_sync(migrate, "upgrade", "head")
 
     assert sorted(await keys(store, "bridge")) == ["at-0016", "head"]
     await store_articles(store, {"after": "Khasan bridge"})
     assert sorted(await keys(store, "bridge")) == ["after", "at-0016", "head"]
 
 
-def _migrate(connection: Connection, direction: str, revision: str) -> None:
+def migrate(connection: Connection, direction: str, revision: str) -> None:
+    """Alembic's upgrade or downgrade to a revision, on this connection."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
