@@ -284,20 +284,22 @@ web_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# The full-text index of articles.search_text (migration 0013), which SQLAlchemy does not
-# declare: on SQLite the FTS5 table articles_fts (external content, kept in step with articles
-# by triggers: insert, retention's delete); on PostgreSQL the generated tsvector column
-# articles.search_vector and its GIN index.
+# The full-text index of articles.search_text, which SQLAlchemy does not declare: on SQLite the
+# FTS5 table articles_fts (migration 0013: external content, kept in step with articles by
+# triggers: insert, retention's delete); on PostgreSQL the table article_vectors (migration
+# 0017: each article's id, publication time and tsvector, kept by triggers and the cascade of
+# retention's delete) and its GIN index.
 FULLTEXT_TABLE = "articles_fts"
-FULLTEXT_VECTOR = "search_vector"
-FULLTEXT_INDEX = "ix_articles_search_vector"
+FULLTEXT_VECTORS = "article_vectors"
+FULLTEXT_INDEX = "ix_article_vectors_vector"
 
 
 def declared(name: str | None, type_: str, _parents: object = None) -> bool:
     """Alembic's `include_name`: whether a database object is one of those declared above: not
     procrastinate's tables (migration 0008, its own to change), nor the full-text index's
-    objects and FTS5's shadow tables (migration 0013)."""
+    tables (FTS5's with its shadow tables, migration 0013; PostgreSQL's, migration 0017)."""
     if type_ == "table":
         table = name or ""
-        return not (table.startswith("procrastinate_") or table.startswith(FULLTEXT_TABLE))
-    return name not in (FULLTEXT_VECTOR, FULLTEXT_INDEX)
+        fulltext = table.startswith(FULLTEXT_TABLE) or table == FULLTEXT_VECTORS
+        return not (table.startswith("procrastinate_") or fulltext)
+    return name != FULLTEXT_INDEX

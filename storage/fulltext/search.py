@@ -23,10 +23,16 @@ from sqlalchemy import (
 from sqlalchemy import table as lightweight_table
 
 from bot.core.search_terms.terms import Phrase
-from storage.schema import FULLTEXT_TABLE, FULLTEXT_VECTOR, articles
+from storage.schema import FULLTEXT_TABLE, FULLTEXT_VECTORS, articles
 
 CANDIDATES = 10_000  # matches ranked at most: the most recently stored
 _FTS = lightweight_table(FULLTEXT_TABLE, column("rowid"))
+_VECTORS = lightweight_table(
+    FULLTEXT_VECTORS,
+    column("article_id", articles.c.id.type),
+    column("published_at", articles.c.published_at.type),
+    column("vector"),
+)
 _QUERY = bindparam("fulltext_query", type_=String())
 # PostgreSQL gets the query written into the statement: a prepared statement with it as a
 # parameter is soon planned once for any query, and that plan reads every match of a common
@@ -82,27 +88,33 @@ def search_statement(
 
 
 def _postgresql_statement(columns: Sequence[Column[Any]], limit: int) -> Select[Any]:
-    """Rank the candidates on their id, date and vector alone, then read the `limit` best.
+    """Rank the candidates from article_vectors (id, date and vector alone), then read the
+    `limit` best articles.
 
-    Sorting the candidates with every column (summaries included, ~1 kB a row) spilled to
-    disk at the default work_mem and took twice as long (benchmarks/panel.py); the columns of
-    the few shown are read by primary key afterwards.
+    The candidates' vectors are what ranking must read: in their narrow table (migration 0017)
+    a common word's take half the pages they took in the wide article rows. Each is ranked as
+    it is read, so the candidates are sorted as (id, date, rank), not with their vectors (a
+    word's 9,400 spilled to disk at the default work_mem). When PostgreSQL reads every match
+    (a bitmap scan) it thus ranks some beyond the newest CANDIDATES too: a little CPU, the same
+    results. The columns of the few shown are read by primary key afterwards.
     """
-    vector: ColumnElement[Any] = literal_column(f"articles.{FULLTEXT_VECTOR}")
     tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), _TSQUERY_TEXT)
+    # Normalization 1 divides by the log of the article's length: as with bm25, a match in a
+    # short text ranks above one in a long text.
     recent = (
-        select(articles.c.id, articles.c.published_at, vector.label("vector"))
-        .where(vector.op("@@")(tsquery))
-        .order_by(articles.c.id.desc())
+        select(
+            _VECTORS.c.article_id.label("id"),
+            _VECTORS.c.published_at,
+            func.ts_rank(_VECTORS.c.vector, tsquery, 1).label("rank"),
+        )
+        .where(_VECTORS.c.vector.op("@@")(tsquery))
+        .order_by(_VECTORS.c.article_id.desc())
         .limit(CANDIDATES)
         .subquery("recent")
     )
-    # Normalization 1 divides by the log of the article's length: as with bm25, a match in a
-    # short text ranks above one in a long text.
-    rank = func.ts_rank(recent.c.vector, tsquery, 1).label("rank")
     best = (
-        select(recent.c.id, recent.c.published_at, rank)
-        .order_by(rank.desc(), recent.c.published_at.desc(), recent.c.id.desc())
+        select(recent)
+        .order_by(recent.c.rank.desc(), recent.c.published_at.desc(), recent.c.id.desc())
         .limit(limit)
         .subquery("best")
     )

@@ -30,7 +30,11 @@ UNDO_FULLTEXT_INDEX = {
         *(f"DROP TRIGGER articles_fts_{event}" for event in ("insert", "delete", "update")),
         "DROP TABLE articles_fts",
     ],
-    "postgresql": ["ALTER TABLE articles DROP COLUMN search_vector"],
+    "postgresql": [  # the table 0017 moved the vectors to, with what keeps it
+        *(f"DROP TRIGGER article_vectors_{event} ON articles" for event in ("insert", "update")),
+        *(f"DROP FUNCTION article_vectors_{event}()" for event in ("insert", "update")),
+        "DROP TABLE article_vectors",
+    ],
 }
 
 
@@ -108,6 +112,7 @@ async def test_a_database_behind_the_head_is_migrated_on_open(store: Store) -> N
             await conn.connection.execute(text("SELECT image_url FROM articles"))
             await conn.connection.execute(text("SELECT count(*) FROM web_logins, web_keys"))
             await conn.connection.execute(text("SELECT count(*) FROM story_themes"))
+            assert [a.item_key for a in await conn.articles.search("title")] == []
     finally:
         await again.close()
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, event, insert, text
 
 from storage.engine import MIGRATIONS, Store
 from storage.fulltext import search as fulltext_search
-from storage.schema import articles
+from storage.schema import FULLTEXT_INDEX, articles
 from tests.storage.test_contract import NOW, add_feed, article
 
 HOUR = timedelta(hours=1)
@@ -171,9 +171,7 @@ async def test_search_reads_the_full_text_index_not_every_article(store: Store) 
         assert any("VIRTUAL TABLE INDEX" in line for line in lines), lines
         assert not any(line.startswith("SCAN articles ") for line in lines), lines
     else:
-        assert any("Bitmap Index Scan on ix_articles_search_vector" in line for line in lines), (
-            lines
-        )
+        assert any(f"Bitmap Index Scan on {FULLTEXT_INDEX}" in line for line in lines), lines
         assert not any("Seq Scan" in line for line in lines), lines
 
 
@@ -254,5 +252,7 @@ async def _indexed_ids(conn: Any, term: str) -> list[int]:
     if conn.dialect.name == "sqlite":
         query = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :term")
     else:
-        query = text("SELECT id FROM articles WHERE search_vector @@ to_tsquery('simple', :term)")
+        query = text(
+            "SELECT article_id FROM article_vectors WHERE vector @@ to_tsquery('simple', :term)"
+        )
     return sorted(int(row[0]) for row in await conn.execute(query, {"term": term}))

@@ -16,6 +16,7 @@ from storage.schema import article_themes, articles, story_themes
 from storage.transaction import SqlTransaction
 from tests.storage.test_contract import NOW, add_feed, article
 from tests.storage.test_repositories import hit
+from tests.storage.test_search_vectors import migrate
 
 THEMES = ("troops", "summits", "un-veto")
 Pairs = dict[tuple[int, str], datetime]
@@ -123,10 +124,10 @@ async def test_migration_0016_fills_the_table_from_the_stored_themes(
     async with store.transaction() as tx:
         await reports.add(tx, [], 40)
         expected = await recount(tx)
-        if drop:  # a database of the release before: no table, at revision 0015
-            await tx.connection.execute(text("DROP TABLE story_themes"))
-            await tx.connection.execute(text("UPDATE alembic_version SET version_num = '0015'"))
     assert expected
+    if drop:  # a database of the release before: no table, at revision 0015
+        async with store.engine.begin() as conn:
+            await conn.run_sync(migrate, "downgrade", "0015")
 
     again = await Store.open(store.engine.url.render_as_string(hide_password=False))
     try:
