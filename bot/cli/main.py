@@ -16,6 +16,7 @@ from bot.cli.support import (
     escape,
     fail,
     load,
+    logging_in_background,
     one_line_errors,
     run_async,
 )
@@ -57,10 +58,11 @@ async def run() -> None:
     from bot.chat import chat_platforms
 
     settings = load()
-    async with open_runtime(settings, chat=chat_platforms("serve")) as runtime:
-        await seed_feeds(runtime)
-        console.print(_started(runtime), highlight=False)
-        await run_until_stopped(runtime)
+    with logging_in_background():
+        async with open_runtime(settings, chat=chat_platforms("serve")) as runtime:
+            await seed_feeds(runtime)
+            console.print(_started(runtime), highlight=False)
+            await run_until_stopped(runtime)
 
 
 def _started(runtime: Runtime) -> str:
