@@ -19,7 +19,13 @@ from bot.core.models import NewArticle
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.parse import parse_feed
 from bot.core.poll.pipeline import identifiable, poll_feed
-from bot.core.poll.prepare import PreparedFeed, ProcessPoolParser, ThreadParser, prepare_feed
+from bot.core.poll.prepare import (
+    WORKER_NICENESS,
+    PreparedFeed,
+    ProcessPoolParser,
+    ThreadParser,
+    prepare_feed,
+)
 from bot.core.search_terms.terms import index_text
 from storage.engine import Store
 from storage.schema import articles
@@ -103,6 +109,14 @@ def test_prepare_feed_carries_ttl_and_fatal_problems() -> None:
     assert prepare_feed(rss(ITEMS, ttl=45), **KWARGS).ttl_minutes == 45
     broken = prepare_feed(b"   ", **KWARGS)
     assert broken.fatal and broken.articles == [] and broken.problem
+
+
+def test_workers_yield_the_cpu_to_the_main_process(pool: ProcessPoolParser) -> None:
+    # Bulk parsing must not take the cores from the event loop that answers chat.
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    workers = {os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids()}
+    assert workers == {min(mine + WORKER_NICENESS, 19)}
+    assert WORKER_NICENESS > 0
 
 
 async def test_pool_result_equals_thread_result(pool: ProcessPoolParser) -> None:
