@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,6 +61,11 @@ async def run() -> None:
     settings = load()
     with logging_in_background():
         async with open_runtime(settings, chat=chat_platforms("serve")) as runtime:
+            # What start-up made so far lives as long as the process: frozen, a full collection
+            # never walks it (as `run_until_stopped` does again once the scheduler is up), here
+            # before seeding a feed list, whose allocations would start one while the HTTP
+            # listener is already answering.
+            gc.freeze()
             await seed_feeds(runtime)
             console.print(_started(runtime), highlight=False)
             await run_until_stopped(runtime)

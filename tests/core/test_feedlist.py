@@ -39,6 +39,20 @@ def test_errors_name_the_file_the_entry_and_the_fix(tmp_path: Path) -> None:
         load_feed_list(bad)
 
 
+def test_misspelt_keys_are_errors_not_feeds_silently_left_out(tmp_path: Path) -> None:
+    plural = tmp_path / "plural.toml"  # would have seeded no feed at all
+    plural.write_text('[[feeds]]\nurl = "https://ok.example/rss"\n', encoding="utf-8")
+    with pytest.raises(FeedListError, match=r"unknown top-level key 'feeds'.*\[\[feed\]\]"):
+        load_feed_list(plural)
+    typo = tmp_path / "typo.toml"  # would have polled on the default interval
+    typo.write_text(
+        '[[feed]]\nurl = "https://ok.example/rss"\nname = "Ok"\nintervall = "5m"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FeedListError, match=r"typo.toml: feed #1: unknown key 'intervall'"):
+        load_feed_list(typo)
+
+
 async def test_the_event_loop_runs_while_a_long_list_is_read(tmp_path: Path) -> None:
     """Reading 10,000 feeds (TOML, every URL checked) held the event loop for half a second
     at start-up: no health check or Slack command was answered meanwhile. Another task must
