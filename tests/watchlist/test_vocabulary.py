@@ -184,8 +184,8 @@ def test_kursk_alone_in_a_summary_is_a_place_not_a_deployment(nkru: Matcher) -> 
             "arms-transfers",
         ),
         ("북한군, 도네츠크 전선 이동 정황", "정보 당국이 밝혔다.", "troops"),
-        # North Korea's own spelling of Russia.
-        ("로씨야 대표단 평양 도착", "조선과의 경제협력을 논의했다.", "energy-trade"),
+        # North Korea's own spelling of Russia (a delegation's arrival: a visit story).
+        ("로씨야 대표단 평양 도착", "조선과의 경제협력을 논의했다.", "summits"),
     ],
 )
 def test_context_by_other_names(nkru: Matcher, title: str, summary: str, expected: str) -> None:
