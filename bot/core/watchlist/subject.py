@@ -393,28 +393,40 @@ def features(judged: Sequence[tuple[float, Candidate, Mapping[int, Judged]]]) ->
     (Its share of the title's about points was tried as well: with the others it carried no
     more, and took a negative weight that no reader of an explanation would follow.)
     """
-    top = max(about for about, _, _ in judged) or 1.0
-    firsts = []
-    for _, candidate, by_slot in judged:
-        first = -1
+    top = max([about for about, _, _ in judged]) or 1.0
+    # One pass over each theme's hits (plain loops: this runs for every article that matches
+    # several themes): its earliest counted title hit, its counted hits, and what it has as
+    # another subject (all its about points with a specific term, else its title's).
+    firsts, counts, alone = [], [], []
+    for about, candidate, by_slot in judged:
+        first, counted, title, specific = -1, 0, 0.0, False
+        weights = candidate.weights
         for slot, _, key, start, _ in candidate.hits:
-            if not key & 1 and by_slot[slot].about and (first < 0 or start < first):
-                first = start
+            seen = by_slot[slot].about
+            if not seen:
+                continue
+            counted += 1
+            if weights[slot] >= SPECIFIC:
+                specific = True
+            if not key & 1:
+                title += seen
+                if first < 0 or start < first:
+                    first = start
         firsts.append(first)
-    earliest = min((f for f in firsts if f >= 0), default=-1)
-    rows = []
-    for (about, candidate, by_slot), first in zip(judged, firsts, strict=True):
-        alone = _as_another(candidate, by_slot) >= candidate.min_score - 1e-9
-        counted = sum(1 for seen in by_slot.values() if seen.about)
-        rows.append(
-            [
-                about / top,
-                1.0 if first >= 0 and first == earliest else 0.0,
-                1.0 if alone else 0.0,
-                counted / 3,
-            ]
-        )
-    return rows
+        counts.append(counted)
+        # As _as_another, rounded alike: about points are rounded to 3 places.
+        own = about if specific else round(title, 3)
+        alone.append(own >= candidate.min_score - 1e-9)
+    earliest = min([f for f in firsts if f >= 0], default=-1)
+    return [
+        [
+            judged[i][0] / top,
+            1.0 if firsts[i] >= 0 and firsts[i] == earliest else 0.0,
+            1.0 if alone[i] else 0.0,
+            counts[i] / 3,
+        ]
+        for i in range(len(judged))
+    ]
 
 
 def _as_another(candidate: Candidate, by_slot: Mapping[int, Judged]) -> float:
