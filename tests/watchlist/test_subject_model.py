@@ -56,6 +56,9 @@ def test_a_file_of_other_features_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="are not"):
         load_model(path)
     data["features"] = list(FEATURES)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="1 weights for"):
+        load_model(path)
     data["weights"] = [1.0] * len(FEATURES)
     path.write_text(json.dumps(data), encoding="utf-8")
     assert load_model(path).weights == (1.0,) * len(FEATURES)
