@@ -23,25 +23,25 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
 
   A cue right after "is", "was"… (``NOT_AFTER``) is a verb: "it was following the talks".
 
-* The **main subject** is the theme with the most about points (then the higher score). It
-  is filed if anything of it counts: an article that names its themes only in background
-  clauses ("its first launch since Putin's visit") is about none of them (``background_only``
-  says so of an article with one theme, without judging the rest).
-* Every other theme is **also** a subject when its about points reach its ``min_score``:
-  all of them if one of its specific terms (weight ``SPECIFIC`` or more) counts, else only
-  those of its words in the title — generic words in the summary ("cargo", "sanctions on")
-  are the main story's detail. Otherwise it is a **passing** mention: not filed, but named
-  in the main subject's explanation. What a passing mention claimed is given back to the
-  filed themes' hits.
+* An article that names its themes only in background clauses ("its first launch since
+  Putin's visit") is about none of them (``background_only`` says so of an article with one
+  theme, without judging the rest).
+* When several themes match, the **subject model** (``subject_model``: a logistic regression,
+  weights trained by benchmarks/train_subject.py on the development sets) weighs each from
+  ``features``: its share of the top about points, whether the title names it first, whether
+  the earlier rule would file it on its own (its about points reach its ``min_score``, all of
+  them if one of its specific terms — weight ``SPECIFIC`` or more — counts, else its title's:
+  generic words in the summary, "cargo", "sanctions on", are the main story's detail), and
+  its counted hits. A theme whose chance reaches the model's threshold is filed; the likeliest
+  is the **main** subject, the others **also** subjects (if none reaches it, the likeliest
+  theme with something that counts is filed alone). The rest are **passing** mentions: not
+  filed, but named in the main subject's explanation. What a passing mention claimed is given
+  back to the filed themes' hits when the explanation is read.
 
-Only articles that match two themes or more need the judgement, and for most of them it
-need not run (``settled``): when each theme has hits that nothing can contest (on words no
-theme worth more points hit, in the title or lead, with no background cue close before them)
-and that reach its ``min_score`` (with a specific term among them, or all in the title),
-every theme is filed whatever else the article says, and
-which one is the main subject and what the other hits count for are worked out only when
-someone reads the explanation. A theme's first hit, in the title, mostly settles it. Cues are
-found with one automaton pass over a field, and only once a hit needs them.
+When no hit is contested (on words no theme worth more points hit, in the title or lead, with
+no background cue close before it), every hit counts its points: the model weighs them at
+once, and the places of the hits are worked out only when someone reads the explanation.
+Cues are found with one automaton pass over a field, and only once a hit needs them.
 """
 
 from __future__ import annotations
