@@ -24,6 +24,10 @@ HELDOUT4 = HELDOUT2.with_name("heldout4.jsonl")
 # Blind in the same way: written (351 items, 115 hard negatives) from the theme definitions by
 # a helper who opened nothing of the project, measured before and after the third pass only.
 HELDOUT5 = HELDOUT2.with_name("heldout5.jsonl")
+# Written blind from the theme definitions during issue 18's fifth pass (477 items, 152 hard
+# negatives), measured once as it arrived (the honest "first look"), then a DEVELOPMENT set:
+# its errors read and the subject model trained on it.
+HELDOUT6 = HELDOUT2.with_name("heldout6.jsonl")
 
 MINIMAL = """\
 [watchlist]

@@ -73,13 +73,40 @@ def test_a_passing_mention_is_not_filed(
 
 
 def test_a_second_subject_is_filed_too(nkru: Matcher) -> None:
+    # The title names both, the summary tells both: the subject model files both.
     matches = nkru.match(
+        "Kim and Putin hold summit, open Tumen road bridge",
+        "The leaders met at Khasan for summit talks and opened the road bridge across the Tumen.",
+    )
+    assert themes(matches) == {"summits": "main", "tumen-bridge": "also"}
+    assert explain_text(matches[0]).endswith("score 5.8; also a subject (model 0.61)")
+    assert explain_text(matches[1]).endswith("score 3.5; main subject (model 0.67)")
+    assert matches[1].explanation["chance"] == 0.667
+    assert matches[1].explanation["passing"] == {}
+
+
+def test_a_state_visit_named_once_in_the_summary_is_a_passing_mention(nkru: Matcher) -> None:
+    # Filed as a second subject before issue 18's fifth pass (a specific term counted); the
+    # sets labelled by the main-subject rule call it a mention, and so does the model.
+    [match] = nkru.match(
         "Russia and North Korea finish Tumen road bridge",
         "The crossing was agreed during Putin's state visit to Pyongyang in June 2024.",
     )
-    assert themes(matches) == {"tumen-bridge": "main", "summits": "also"}
-    assert explain_text(matches[1]).endswith("score 1.5; also a subject")
-    assert matches[0].explanation["passing"] == {}
+    assert match.slug == "tumen-bridge"
+    assert match.explanation["passing"] == {"summits": "state visit"}
+    assert match.explanation["chance"] is not None
+
+
+def test_the_title_names_the_action_first(nkru: Matcher) -> None:
+    # The sanctions are the news, the arms deals what they are about: named first in the
+    # title, sanctions-evasion is the main subject though arms-transfers has the stronger
+    # terms (before the fifth pass: arms-transfers alone, with the most about points).
+    [match] = nkru.match(
+        "US sanctions Russian firms over North Korean arms deals",
+        "The Treasury designated five companies that shipped North Korean ammunition to Russia.",
+    )
+    assert match.slug == "sanctions-evasion"
+    assert match.explanation["passing"] == {"arms-transfers": "arms deal, ammunition"}
 
 
 @pytest.mark.parametrize(
@@ -135,7 +162,11 @@ def test_words_of_a_more_specific_term_of_another_theme(nkru: Matcher) -> None:
     )
     assert themes(matches) == {"military-tech": "main"}
     assert matches[0].explanation["passing"] == {"arms-transfers": "fighter jet"}
-    hits = nkru.match("North Korea gets Russian fighter jets and artillery shells", "")
+    hits = nkru.match(
+        "Russia to give North Korea fighter jets and air defence for artillery shells",
+        "Moscow will supply MiG-29 and Su-27 jets; Pyongyang sends ammunition, missiles and "
+        "rocket launchers.",
+    )
     arms = next(m for m in hits if m.slug == "arms-transfers")
     jet = next(h for h in arms.explanation["hits"] if h["term"] == "fighter jet")
     assert (jet["about"], jet["mention"]) == (0.0, "inside 'fighter jet'")
@@ -168,10 +199,13 @@ def test_generic_words_in_the_summary_do_not_make_a_second_subject(nkru: Matcher
 
 def test_a_term_both_themes_list_alike_counts_for_both(nkru: Matcher) -> None:
     matches = nkru.match(
-        "North Korean workers enter Russia on student visas",
-        "Labourers are employed on building sites, which UN sanctions forbid.",
+        "North Korean workers enter Russia on student visas to evade sanctions",
+        "Labourers are employed on building sites in breach of sanctions.",
     )
     assert themes(matches) == {"troops": "main", "sanctions-evasion": "also"}
+    for match in matches:
+        visa = next(h for h in match.explanation["hits"] if h["term"] == "student visa")
+        assert (visa["about"], visa["mention"]) == (2.0, "")
 
 
 def test_deep_in_a_long_summary_a_single_mention_counts_half(nkru: Matcher) -> None:
@@ -181,9 +215,12 @@ def test_deep_in_a_long_summary_a_single_mention_counts_half(nkru: Matcher) -> N
     once = nkru.match("Tumen road bridge opens", lead + "A summit is planned.")
     assert themes(once) == {"tumen-bridge": "main"}
     assert once[0].explanation["passing"] == {"summits": "summit"}
-    twice = nkru.match("Tumen road bridge opens", lead + "A summit is planned. The summit will…")
-    assert themes(twice) == {"tumen-bridge": "main", "summits": "also"}
-    [hit] = twice[1].explanation["hits"]
+    lead = "Officials of Russia and North Korea spoke on Monday. " + "Traffic " * (LEAD_WORDS - 10)
+    [once] = nkru.match("Russia and North Korea", lead + "A summit is planned.")
+    [hit] = once.explanation["hits"]
+    assert (hit["place"], hit["about"]) == ("body", 0.75)
+    [twice] = nkru.match("Russia and North Korea", lead + "A summit is planned. The summit will…")
+    [hit] = twice.explanation["hits"]
     assert (hit["place"], hit["about"]) == ("body", 1.5)
 
 

@@ -184,8 +184,22 @@ def test_kursk_alone_in_a_summary_is_a_place_not_a_deployment(nkru: Matcher) -> 
             "arms-transfers",
         ),
         ("북한군, 도네츠크 전선 이동 정황", "정보 당국이 밝혔다.", "troops"),
-        # North Korea's own spelling of Russia.
-        ("로씨야 대표단 평양 도착", "조선과의 경제협력을 논의했다.", "energy-trade"),
+        # North Korea's own spelling of Russia (a delegation's arrival: a visit story).
+        ("로씨야 대표단 평양 도착", "조선과의 경제협력을 논의했다.", "summits"),
+        # Issue 18's fifth pass: the Korean People's Army as Russian reports abbreviate it, the
+        # corps sent to Kursk, Russia's name for its war, the bridge as Korean also writes it.
+        ("Солдаты КНА воюют под Курском", "", "troops"),
+        (
+            "Storm Corps redeployed to Kursk",
+            "Seoul's spy agency said the troops regrouped.",
+            "troops",
+        ),
+        (
+            "Северокорейские РСЗО замечены в зоне СВО",
+            "Кадры реактивных систем залпового огня корейского производства.",
+            "arms-transfers",
+        ),
+        ("위성사진으로 본 두만강 교량 공사", "러시아 쪽 공정이 더 빠르다.", "tumen-bridge"),
     ],
 )
 def test_context_by_other_names(nkru: Matcher, title: str, summary: str, expected: str) -> None:
@@ -237,3 +251,21 @@ def test_an_economic_zone_in_a_summary_is_not_trade_on_its_own(nkru: Matcher) ->
         "North Korean workers arrive at Russian factory", "The plant is in a special economic zone."
     )
     assert "energy-trade" not in [m.slug for m in matches]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Putin and Kim Jong Un hold phone call",
+            "The Kremlin said the leaders discussed their treaty.",
+        ),
+        ("Путин и Ким Чен Ын провели телефонный разговор", "Кремль сообщил о беседе лидеров."),
+        ("푸틴·김정은 전화 통화", "두 정상이 조약 이행을 논의했다."),
+    ],
+)
+def test_leaders_talking_by_telephone_is_a_summit_story(
+    nkru: Matcher, title: str, summary: str
+) -> None:
+    # Issue 18's fifth pass: a phone call between the leaders (held-out 6 had them unfiled).
+    assert [m.slug for m in nkru.match(title, summary)] == ["summits"]

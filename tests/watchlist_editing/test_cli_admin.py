@@ -87,7 +87,7 @@ async def test_export_edit_import_round_trip_keeps_every_comment(
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        (BROKEN, ':158: themes[0].colour: "#2e86d" is not a colour — use "#rrggbb"'),
+        (BROKEN, ':164: themes[0].colour: "#2e86d" is not a colour — use "#rrggbb"'),
         (TEXT.replace("[watchlist]", "[watchlist", 1), ":34: TOML syntax error: Expected ']'"),
     ],
     ids=["invalid-colour", "not-toml"],

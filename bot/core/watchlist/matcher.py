@@ -113,11 +113,10 @@ def _text_automaton(keys: list[str]) -> AhoCorasick | None:
 class Matcher:
     """Finds the themes of articles; build once with ``from_watchlists``, then ``match``."""
 
-    def __init__(self, compiled: Compiled, *, full_judgement: bool = False) -> None:
-        """``full_judgement``: see ``Scorer`` (the reference its shortcut is tested against)."""
+    def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
         self.themes: dict[str, Theme] = {t.theme.slug: t.theme for t in compiled.themes}
-        self._scorer = Scorer(compiled, full_judgement=full_judgement)
+        self._scorer = Scorer(compiled)
         # One key per action (a key that several actions share is given once for each: the
         # automaton reports them all, and the hit loop needs no inner loop), the Latin
         # automaton's first, then the other's.

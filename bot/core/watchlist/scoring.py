@@ -25,6 +25,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Literal, TypedDict
 
+from bot.core.watchlist import subject
 from bot.core.watchlist.compile import Compiled, CompiledTheme
 from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
 from bot.core.watchlist.subject import (
@@ -34,9 +35,7 @@ from bot.core.watchlist.subject import (
     Reader,
     Verdict,
     background_only,
-    judge,
     judge_hits,
-    settled,
 )
 
 TITLE, SUMMARY = 0, 1
@@ -79,6 +78,9 @@ class Explanation(TypedDict):
     about: float
     passing: dict[str, str]
     title_bar: bool  # filed under the lower bar of a title naming both countries
+    # The subject model's chance that the article is about this theme (subject_model.py), or
+    # None when it was the only theme matched (nothing to weigh).
+    chance: float | None
 
 
 class ThemeMatch:
@@ -145,11 +147,8 @@ class Article:
 class Scorer:
     """``score`` with what it needs laid out per slot, built once per matcher."""
 
-    def __init__(self, compiled: Compiled, *, full_judgement: bool = False) -> None:
-        """``full_judgement``: judge every article that matches several themes in full, even
-        when all of them are sure to be filed (the reference the shortcut is tested against)."""
+    def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
-        self._full = full_judgement
         self._group_bits = compiled.group_bits
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
@@ -241,13 +240,7 @@ class Scorer:
             )
             return [ThemeMatch(compiled_theme.theme.slug, round(total, 3), why)]
         hits = [_hits(points, found) for _, points, _ in kept]
-        verdicts: dict[str, Verdict] | _Judgement
-        filed = None if self._full else self._settled(kept, hits, article)
-        if filed is None:
-            verdicts = self._judge(kept, hits, found, article)
-        else:  # which themes are filed is sure: the rest waits until an explanation is read
-            slugs = {self.compiled.themes[kept[index][0]].theme.slug for index in filed}
-            verdicts = _Judgement(partial(self._judge, kept, hits, found, article), slugs)
+        verdicts = self._judge(kept, hits, found, article)
         matches: list[ThemeMatch] = []
         for theme, points, total in kept:
             compiled_theme = self.compiled.themes[theme]
@@ -286,26 +279,6 @@ class Scorer:
             return None  # too little, or two themes tie: no telling which it is about
         return theme, points, total
 
-    def _settled(
-        self,
-        kept: list[tuple[int, dict[int, tuple[float, int]], float]],
-        hits: list[list[Hit]],
-        article: Article,
-    ) -> list[int] | None:
-        """The themes filed (indices into ``kept``), if sure without the full judgement (see
-        ``subject.settled``)."""
-        require = self._require
-        first = require[kept[0][0]]
-        for index, _, _ in kept:
-            if require[index] != first:
-                return None  # one theme's context may be another's scene: judged in full
-        themes = self.compiled.themes
-        pairs = zip(kept, hits, strict=True)
-        return settled(
-            article.reader(),
-            [(themes[i].theme.min_score, h, themes[i].weights) for (i, _, _), h in pairs],
-        )
-
     def _judge(
         self,
         kept: list[tuple[int, dict[int, tuple[float, int]], float]],
@@ -338,7 +311,8 @@ class Scorer:
                 for key, (_, start, end) in found.items()
                 if (groups := compiled.group_of_slot[key >> 1])
             ]
-        return judge(article.reader(), candidates, context)
+        # Looked up at each call: benchmarks/train_subject.py records what is judged.
+        return subject.judge(article.reader(), candidates, context)
 
 
 def score(
@@ -372,25 +346,6 @@ def _hits(by_slot: dict[int, tuple[float, int]], found: Found) -> list[Hit]:
     return [(slot, value, key, *found[key][1:]) for slot, (value, key) in by_slot.items()]
 
 
-class _Judgement:
-    """The verdicts of an article whose filed themes are sure, judged when first read."""
-
-    __slots__ = ("_filed", "_judge", "_verdicts")
-
-    def __init__(self, judge: Callable[[], dict[str, Verdict]], filed: set[str]) -> None:
-        self._judge = judge
-        self._filed = filed
-        self._verdicts: dict[str, Verdict] | None = None
-
-    def __contains__(self, slug: str) -> bool:
-        return slug in self._filed
-
-    def __getitem__(self, slug: str) -> Verdict:
-        if self._verdicts is None:
-            self._verdicts = self._judge()
-        return self._verdicts[slug]
-
-
 def _explain(
     compiled: Compiled,
     compiled_theme: CompiledTheme,
@@ -398,7 +353,7 @@ def _explain(
     total: float,
     found: Found,
     article: Article,
-    verdicts: dict[str, Verdict] | _Judgement | None,
+    verdicts: dict[str, Verdict] | None,
     *,
     title_bar: bool = False,
 ) -> Explanation:
@@ -446,12 +401,13 @@ def _explain(
         about=verdict.about,
         passing=dict(verdict.passing),
         title_bar=title_bar,
+        chance=verdict.chance,
     )
 
 
 def explain_text(match: ThemeMatch) -> str:
     """One short line: 'Tumen (title), Khasan (summary); Russia: Moscow; score 3; main
-    subject; in passing: summits (visit)'."""
+    subject (model 0.91); in passing: summits (visit)'."""
     why = match.explanation
     parts = []
     for hit in why["hits"]:
@@ -470,6 +426,8 @@ def explain_text(match: ThemeMatch) -> str:
     line += f"; score {match.score:g}; " + (
         "main subject" if why["subject"] == "main" else "also a subject"
     )
+    if why["chance"] is not None:  # weighed against other themes by the subject model
+        line += f" (model {why['chance']:.2f})"
     if why["title_bar"]:
         line += f"; under {TITLE_BAR:g}: title names both countries"
     if why["passing"]:

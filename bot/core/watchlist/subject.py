@@ -23,25 +23,25 @@ bridge story that recalls the leaders' visit is not a summit story. The rule:
 
   A cue right after "is", "was"… (``NOT_AFTER``) is a verb: "it was following the talks".
 
-* The **main subject** is the theme with the most about points (then the higher score). It
-  is filed if anything of it counts: an article that names its themes only in background
-  clauses ("its first launch since Putin's visit") is about none of them (``background_only``
-  says so of an article with one theme, without judging the rest).
-* Every other theme is **also** a subject when its about points reach its ``min_score``:
-  all of them if one of its specific terms (weight ``SPECIFIC`` or more) counts, else only
-  those of its words in the title — generic words in the summary ("cargo", "sanctions on")
-  are the main story's detail. Otherwise it is a **passing** mention: not filed, but named
-  in the main subject's explanation. What a passing mention claimed is given back to the
-  filed themes' hits.
+* An article that names its themes only in background clauses ("its first launch since
+  Putin's visit") is about none of them (``background_only`` says so of an article with one
+  theme, without judging the rest).
+* When several themes match, the **subject model** (``subject_model``: a logistic regression,
+  weights trained by benchmarks/train_subject.py on the development sets) weighs each from
+  ``features``: its share of the top about points, whether the title names it first, whether
+  the earlier rule would file it on its own (its about points reach its ``min_score``, all of
+  them if one of its specific terms — weight ``SPECIFIC`` or more — counts, else its title's:
+  generic words in the summary, "cargo", "sanctions on", are the main story's detail), and
+  its counted hits. A theme whose chance reaches the model's threshold is filed; the likeliest
+  is the **main** subject, the others **also** subjects (if none reaches it, the likeliest
+  theme with something that counts is filed alone). The rest are **passing** mentions: not
+  filed, but named in the main subject's explanation. What a passing mention claimed is given
+  back to the filed themes' hits when the explanation is read.
 
-Only articles that match two themes or more need the judgement, and for most of them it
-need not run (``settled``): when each theme has hits that nothing can contest (on words no
-theme worth more points hit, in the title or lead, with no background cue close before them)
-and that reach its ``min_score`` (with a specific term among them, or all in the title),
-every theme is filed whatever else the article says, and
-which one is the main subject and what the other hits count for are worked out only when
-someone reads the explanation. A theme's first hit, in the title, mostly settles it. Cues are
-found with one automaton pass over a field, and only once a hit needs them.
+When no hit is contested (on words no theme worth more points hit, in the title or lead, with
+no background cue close before it), every hit counts its points: the model weighs them at
+once, and the places of the hits are worked out only when someone reads the explanation.
+Cues are found with one automaton pass over a field, and only once a hit needs them.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from typing import Literal, NamedTuple
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
 
+from bot.core.watchlist import subject_model
 from bot.core.watchlist.normalize import normalize_term, word_runs
 
 LEAD_WORDS = 100  # about five sentences: a feed's summary is all lead, a full text is not
@@ -132,6 +133,7 @@ class Verdict(NamedTuple):
     hits: dict[int, Judged] | None  # slot -> judgement; None: worked out when read (later)
     passing: dict[str, str]  # main subject only: slug -> the terms of a passing mention
     later: Callable[[], dict[int, Judged]] | None = None  # None: the hits are not contested
+    chance: float | None = None  # the subject model's, or None: the only theme matched
 
 
 class Candidate(NamedTuple):
@@ -322,46 +324,112 @@ def judge_hits(reader: Reader, hits: list[Hit], claims: list[Claim]) -> dict[int
 def judge(
     reader: Reader, candidates: list[Candidate], context: list[ContextHit]
 ) -> dict[str, Verdict]:
-    """The filed themes among ``candidates`` by the rule above (every candidate reached its
-    ``min_score``; ``context``: the hits of context groups' terms): slug -> verdict."""
-    main = min(candidates, key=lambda c: (-c.score, c.slug))
-    if not _contested(reader, candidates, context) and all(
-        c is main or _as_another(c, _whole(c)) >= c.min_score - 1e-9 for c in candidates
-    ):
-        # Every hit counts in full and each theme is a subject, the best score the main one;
-        # its hits' places are worked out if someone reads the explanation.
-        return {
-            c.slug: Verdict("main" if c is main else "also", round(c.score, 3), None, {})
-            for c in candidates
-        }
-    judged = _judged(reader, candidates, context)
-    (about, main, _), *rest = judged
-    if about <= 0:
+    """The filed themes among ``candidates`` (every candidate reached its ``min_score``;
+    ``context``: the hits of context groups' terms): slug -> verdict.
+
+    The about points of each theme come from the rule above; which themes are filed, and
+    which is the main subject, the subject model decides from them (``SubjectModel``).
+    """
+    judged, lazy = about_points(reader, candidates, context)
+    if max(about for about, _, _ in judged) <= 0:
         return {}  # every theme only in background clauses: the article is about none
-    passing = {
-        candidate.slug: ", ".join(candidate.terms)
-        for _, candidate, by_slot in rest
-        if _as_another(candidate, by_slot) < candidate.min_score - 1e-9
-    }
+    model = subject_model.MODEL  # looked up at each call: benchmarks/train_subject.py swaps it
+    chances = model.chances(features(judged))
+    order = sorted(
+        range(len(judged)),
+        key=lambda i: (-chances[i], -judged[i][0], -judged[i][1].score, judged[i][1].slug),
+    )
+    filed = {i for i in order if chances[i] >= model.threshold and judged[i][0] > 0}
+    if not filed:  # the likeliest theme with something that counts is the main subject
+        filed = {next(i for i in order if judged[i][0] > 0)}
+    main = next(i for i in order if i in filed)
+    passing = {judged[i][1].slug: ", ".join(judged[i][1].terms) for i in order if i not in filed}
+    kept = [judged[i][1] for i in order if i in filed]
     verdicts = {}
-    filed = [candidate for candidate in candidates if candidate.slug not in passing]
-    for about, candidate, by_slot in judged:
-        if candidate.slug in passing:
+    for i in order:
+        if i not in filed:
             continue
-        role: Role = "main" if candidate is main else "also"
-        if passing:
+        about, candidate, by_slot = judged[i]
+        role: Role = "main" if i == main else "also"
+        chance = round(chances[i], 3)
+        shown = passing if role == "main" else {}
+        if lazy:
+            verdict = Verdict(role, about, None, shown, None, chance)
+        elif passing:
             # Judged again, when read, without what the passing mentions claimed: the
             # explanation does not call a word of the main subject a mention inside a theme
             # that is not filed.
-            later = partial(_rejudged, reader, filed, context, candidate.slug)
-            verdict = Verdict(role, about, None, passing if role == "main" else {}, later)
+            later = partial(_rejudged, reader, kept, context, candidate.slug)
+            verdict = Verdict(role, about, None, shown, later, chance)
         else:
-            verdict = Verdict(role, about, by_slot, {})
+            verdict = Verdict(role, about, by_slot, {}, None, chance)
         verdicts[candidate.slug] = verdict
     return verdicts
 
 
-def _as_another(candidate: Candidate, by_slot: dict[int, Judged]) -> float:
+def about_points(
+    reader: Reader, candidates: list[Candidate], context: list[ContextHit]
+) -> tuple[list[tuple[float, Candidate, dict[int, Judged]]], bool]:
+    """(about points, candidate, its hits judged) of each candidate, and whether nothing was
+    contested: then every hit counts in full, and its place (title or not) is all that was
+    worked out (the lead or body waits until someone reads the explanation)."""
+    if _contested(reader, candidates, context):
+        return _judged(reader, candidates, context), False
+    return [(round(c.score, 3), c, _whole(c)) for c in candidates], True
+
+
+def features(judged: Sequence[tuple[float, Candidate, Mapping[int, Judged]]]) -> list[list[float]]:
+    """What the subject model reads of each candidate theme (``subject_model.FEATURES``), from
+    (about points, candidate, its hits judged) of every theme the article matched.
+
+    * ``share_of_top``: its about points over the most any theme has;
+    * ``first_in_title``: 1 if the title names it first (its earliest counted title hit is
+      the earliest of all): "US sanctions firms over arms deals", "Kim meets Putin at the
+      spaceport", "Security Council discusses troop deployment" name the action first;
+    * ``subject_alone``: 1 if it would be filed as another subject by the rule above (a
+      specific term counts, or its title words reach its ``min_score``);
+    * ``hits``: its counted hits (about points above 0), over 3.
+
+    (Its share of the title's about points was tried as well: with the others it carried no
+    more, and took a negative weight that no reader of an explanation would follow.)
+    """
+    top = max([about for about, _, _ in judged]) or 1.0
+    # One pass over each theme's hits (plain loops: this runs for every article that matches
+    # several themes): its earliest counted title hit, its counted hits, and what it has as
+    # another subject (all its about points with a specific term, else its title's).
+    firsts, counts, alone = [], [], []
+    for about, candidate, by_slot in judged:
+        first, counted, title, specific = -1, 0, 0.0, False
+        weights = candidate.weights
+        for slot, _, key, start, _ in candidate.hits:
+            seen = by_slot[slot].about
+            if not seen:
+                continue
+            counted += 1
+            if weights[slot] >= SPECIFIC:
+                specific = True
+            if not key & 1:
+                title += seen
+                if first < 0 or start < first:
+                    first = start
+        firsts.append(first)
+        counts.append(counted)
+        # As _as_another, rounded alike: about points are rounded to 3 places.
+        own = about if specific else round(title, 3)
+        alone.append(own >= candidate.min_score - 1e-9)
+    earliest = min([f for f in firsts if f >= 0], default=-1)
+    return [
+        [
+            judged[i][0] / top,
+            1.0 if firsts[i] >= 0 and firsts[i] == earliest else 0.0,
+            1.0 if alone[i] else 0.0,
+            counts[i] / 3,
+        ]
+        for i in range(len(judged))
+    ]
+
+
+def _as_another(candidate: Candidate, by_slot: Mapping[int, Judged]) -> float:
     """The about points that make ``candidate`` a subject besides the main one: all of them
     if one of its specific terms counts; else only its words in the title (generic words in
     the summary, "cargo", "oil", "sanctions", are the main story's detail)."""
@@ -398,116 +466,6 @@ def background_only(
         if not reader.cue(key & 1, start, end):
             return False
     return True
-
-
-def settled(
-    reader: Reader, themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]
-) -> list[int] | None:
-    """The indices of the themes filed, when that is sure without the full judgement, or None.
-
-    ``themes``: each theme's ``min_score``, counted hits and weights by slot, all themes
-    requiring the same context groups (so no theme's words are another's scene). A hit on
-    words no theme's hit worth more points is on, in the title or the lead, with no cue close
-    before it, counts in full whatever else the article says: such hits give each theme a
-    floor of about points, and its hits' points a ceiling. A theme whose floor as a second
-    subject (see ``_as_another``) reaches its ``min_score`` is filed, as main subject or
-    also one; when that holds for every theme, which is the main one matters only to the
-    explanation. Otherwise the bounds may still tell the main subject (its floor above every
-    other's ceiling) and, of each other theme, that it is filed or that it cannot be.
-
-    """
-    shared = _shared(themes)
-    words = reader.normalized[1]
-    # First the usual case, every theme filed: a theme mostly settles it at its first hit, in
-    # the title (a few words to read for a cue) or in a short lead.
-    for min_score, hits, weights in themes:
-        floor = in_title = 0.0
-        specific = False
-        for slot, points, key, start, end in hits:  # in the text's order: the title's first
-            field = key & 1
-            if (
-                (shared and (field, start) in shared)
-                or (field and words.count(" ", 0, start) >= LEAD_WORDS)
-                or reader.cue(field, start, end, near=True)
-            ):
-                continue
-            floor += points
-            specific = specific or weights[slot] >= SPECIFIC
-            if not field:
-                in_title += points
-            if (specific and floor >= min_score) or in_title >= min_score:
-                break  # ≥, not the scorer's tolerance: a sum is a sum
-        else:
-            break
-    else:
-        return list(range(len(themes)))
-    # (floor, floor as another, ceiling, ceiling as another) of each theme
-    bounds = []
-    every = True  # every theme sure to be filed
-    for min_score, hits, weights in themes:
-        floor = floor_title = ceiling = ceiling_title = 0.0
-        floor_specific = ceiling_specific = False
-        for slot, points, key, start, end in hits:
-            field = key & 1
-            specific = weights[slot] >= SPECIFIC
-            ceiling += points
-            ceiling_specific = ceiling_specific or specific
-            if not field:
-                ceiling_title += points
-            if (
-                (shared and (field, start) in shared)
-                or (field and words.count(" ", 0, start) >= LEAD_WORDS)
-                or reader.cue(field, start, end, near=True)
-            ):
-                continue
-            floor += points
-            floor_specific = floor_specific or specific
-            if not field:
-                floor_title += points
-        as_another = floor if floor_specific else floor_title
-        every = every and as_another >= min_score  # ≥, not the scorer's tolerance
-        bounds.append((floor, as_another, ceiling, ceiling if ceiling_specific else ceiling_title))
-    if every:
-        return list(range(len(themes)))
-    main = max(range(len(themes)), key=lambda index: bounds[index][0])
-    margin = 0.001  # about points are rounded to 3 places
-    if any(b[2] + margin >= bounds[main][0] for i, b in enumerate(bounds) if i != main):
-        return None
-    filed = [main]
-    for index, (min_score, _, _) in enumerate(themes):
-        if index == main:
-            continue
-        if bounds[index][1] >= min_score:
-            filed.append(index)
-        elif bounds[index][3] >= min_score - margin:
-            return None  # it may be a subject or not
-    return sorted(filed)
-
-
-def _shared(themes: Sequence[tuple[float, list[Hit], Mapping[int, float]]]) -> set[tuple[int, int]]:
-    """(field, start) of the hits on words that another theme's hit worth more points is on
-    too (rare: a theme's own hits never overlap, and a term two themes list alike is worth
-    the same to both)."""
-    spans = sorted(
-        [
-            (key & 1, start, end, points)
-            for _, hits, _ in themes
-            for _, points, key, start, end in hits
-        ]
-    )
-    shared: set[tuple[int, int]] = set()
-    reach = (-1, -1)  # (field, end) furthest so far: no overlap before it, most often
-    for index, (field, start, end, points) in enumerate(spans):
-        if reach > (field, start):
-            for earlier in range(index - 1, -1, -1):
-                other_field, other_start, other_end, other_points = spans[earlier]
-                if other_field != field:
-                    break
-                if other_end > start and other_points != points:
-                    shared.add((field, start) if other_points > points else (field, other_start))
-        if (field, end) > reach:
-            reach = (field, end)
-    return shared
 
 
 def _contested(reader: Reader, candidates: list[Candidate], context: list[ContextHit]) -> bool:

@@ -45,7 +45,7 @@ SNOW = (  # no theme
     "Heavy snow cuts roads and rail lines in Hokkaido",
     "Trains were cancelled across northern Japan as a storm moved east.",
 )
-TANKER = (  # sanctions-evasion, energy-trade, un-veto
+TANKER = (  # sanctions-evasion, energy-trade (the UN's cap is its scene, not a veto story)
     "Russian tanker delivers oil to North Korea in breach of UN sanctions cap",
     "Satellite images show the tanker unloading refined petroleum at Vostochny for Nampo.",
 )

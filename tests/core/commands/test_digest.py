@@ -51,7 +51,7 @@ async def test_digest_since_limits_the_period(news: World) -> None:
 async def test_digest_follows_the_channels_digest_route_first(news: World) -> None:
     news.routes += [
         Route(CHANNEL, frozenset({"troops"})),  # instant
-        Route(CHANNEL, frozenset({"un-veto"}), mode="digest"),
+        Route(CHANNEL, frozenset({"un-veto", "energy-trade"}), mode="digest"),
         Route("slack:C0999", frozenset({"troops"})),  # instant only
     ]
 
@@ -59,7 +59,7 @@ async def test_digest_follows_the_channels_digest_route_first(news: World) -> No
     instant_only = (await news.run("digest", destination="slack:C0999")).digest
 
     assert digest_route is not None and instant_only is not None
-    assert sections(digest_route) == {"un-veto": [VETO[0], TANKER[0]]}
+    assert sections(digest_route) == {"un-veto": [VETO[0]], "energy-trade": [TANKER[0]]}
     assert sections(instant_only) == {"troops": [TROOPS[0]]}
 
 

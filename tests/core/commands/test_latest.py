@@ -33,7 +33,7 @@ async def test_latest_lists_matched_stories_newest_first_with_outlets_and_themes
     assert bridge.url == "https://news.example/bridge"
     assert bridge.when == NOW - timedelta(hours=4)
     tanker = reply.stories[1]
-    assert [hit.theme for hit in tanker.themes] == ["sanctions-evasion", "energy-trade", "un-veto"]
+    assert [hit.theme for hit in tanker.themes] == ["sanctions-evasion", "energy-trade"]
     assert tanker.themes[0].why  # the one-line explanation travels with the hit
     assert tanker.outlets == ()
 
@@ -41,10 +41,10 @@ async def test_latest_lists_matched_stories_newest_first_with_outlets_and_themes
 async def test_latest_filters_by_theme_and_takes_theme_and_n_in_any_order(news: World) -> None:
     by_theme = await news.run("latest un-veto")
     assert by_theme.title == "Latest stories on UN veto"
-    assert titles(by_theme) == [TANKER[0], VETO[0]]
+    assert titles(by_theme) == [VETO[0]]
 
-    assert titles(await news.run("latest 1 un-veto")) == [TANKER[0]]
-    assert titles(await news.call("latest", "UN-VETO", "1")) == [TANKER[0]]
+    assert titles(await news.run("latest 1 energy-trade")) == [TANKER[0]]
+    assert titles(await news.call("latest", "ENERGY-TRADE", "1")) == [TANKER[0]]
     assert titles(await news.run("latest sanctions-evasion")) == [TANKER[0]]
     assert titles(await news.run("latest 2")) == [TROOPS[0], TANKER[0]]
 
@@ -79,11 +79,7 @@ async def test_latest_all_takes_every_story_matched_or_not(news: World) -> None:
     assert reply.title == "Latest stories, matched or not"
     assert titles(reply) == [TROOPS[0], TANKER[0], SNOW[0], VETO[0], BRIDGE[0], ARMS[0]]
     assert reply.stories[2].themes == ()  # the off-topic snow report
-    assert [hit.theme for hit in reply.stories[1].themes] == [
-        "sanctions-evasion",
-        "energy-trade",
-        "un-veto",
-    ]
+    assert [hit.theme for hit in reply.stories[1].themes] == ["sanctions-evasion", "energy-trade"]
     assert titles(await news.call("latest", "2", "ALL")) == [TROOPS[0], TANKER[0]]
     both = await news.run("latest all troops")
     assert both.error and both.title == "give at most one theme"
