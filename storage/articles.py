@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, bindparam, delete, exists, func, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.dates import publication_time
-from bot.core.models import Article, ArticleText, NewArticle
+from bot.core.models import Article, ArticleKey, ArticleText, NewArticle
 from bot.core.search_terms.terms import index_text, parse_query
 from storage import theme_starts
 from storage.dialect import insert_ignore
@@ -32,6 +43,10 @@ COLUMNS = (
     articles.c.story_id,
     articles.c.image_url,
 )
+# published_at as the driver gives it (SQLite: the stored text, PostgreSQL: asyncpg's datetime),
+# with none of UTCDateTime's conversion, read from the index on (published_at, id) alone. See
+# ArticleKey for why it tells two articles given one id apart.
+_STAMP = type_coerce(articles.c.published_at, String()).label("stamp")
 # Stay well under SQLite's 32,766 bound-parameter limit per statement.
 _BATCH = 500
 
@@ -238,6 +253,24 @@ class SqlArticles:
         stmt = _newest(select(*columns).where(articles.c.published_at >= since), limit)
         rows = await self.connection.execute(stmt)
         return [ArticleText(int(id_), str(title), str(summary)) for id_, title, summary in rows]
+
+    async def keys_published_since(self, since: datetime, limit: int) -> list[ArticleKey]:
+        """`published_since`'s articles as (id, stamp): the stamp is the publication time as
+        the driver hands it over (`_STAMP`)."""
+        columns = (articles.c.id, _STAMP)
+        stmt = _newest(select(*columns).where(articles.c.published_at >= since), limit)
+        return [(int(id_), stamp) for id_, stamp in await self.connection.execute(stmt)]
+
+    async def texts_of(self, ids: Iterable[int]) -> list[tuple[ArticleText, Hashable]]:
+        """The id, title and summary of the articles of these ids, each with its stamp (see
+        `keys_published_since`); ids not stored are left out."""
+        wanted, found = sorted(set(ids)), []
+        columns = (articles.c.id, articles.c.title, articles.c.summary, _STAMP)
+        for start in range(0, len(wanted), _BATCH):
+            stmt = select(*columns).where(articles.c.id.in_(wanted[start : start + _BATCH]))
+            for id_, title, summary, stamp in await self.connection.execute(stmt):
+                found.append((ArticleText(int(id_), str(title), str(summary)), stamp))
+        return found
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
         """The stored articles of these ids, by id."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Hashable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -162,6 +163,14 @@ class ArticleText:
     id: int
     title: str
     summary: str
+
+
+# A stored article's id and stamp, its publication time (`keys_published_since`): an article
+# read again with the id and stamp it had has the same title and summary. Neither is ever
+# rewritten, and an id is only given again by SQLite, to a row stored after every row of a
+# higher id was deleted by retention: an article published no later than it was fetched, so
+# with the same publication time only if that time is older than the retention period too.
+ArticleKey = tuple[int, Hashable]
 
 
 @dataclass(frozen=True, slots=True)
