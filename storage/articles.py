@@ -12,13 +12,17 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    cast,
     delete,
     exists,
     func,
+    literal,
+    null,
     select,
     type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,10 +47,6 @@ COLUMNS = (
     articles.c.story_id,
     articles.c.image_url,
 )
-# published_at as the driver gives it (SQLite: the stored text, PostgreSQL: asyncpg's datetime),
-# with none of UTCDateTime's conversion, read from the index on (published_at, id) alone. See
-# ArticleKey for why it tells two articles given one id apart.
-_STAMP = type_coerce(articles.c.published_at, String()).label("stamp")
 # Stay well under SQLite's 32,766 bound-parameter limit per statement.
 _BATCH = 500
 
@@ -255,21 +255,42 @@ class SqlArticles:
         return [ArticleText(int(id_), str(title), str(summary)) for id_, title, summary in rows]
 
     async def keys_published_since(self, since: datetime, limit: int) -> list[ArticleKey]:
-        """`published_since`'s articles as (id, stamp): the stamp is the publication time as
-        the driver hands it over (`_STAMP`)."""
-        columns = (articles.c.id, _STAMP)
-        stmt = _newest(select(*columns).where(articles.c.published_at >= since), limit)
-        return [(int(id_), stamp) for id_, stamp in await self.connection.execute(stmt)]
+        """`published_since`'s articles as (id, stamp).
+
+        The stamp tells two articles given one id apart where that can happen (`ArticleKey`):
+        on SQLite the publication time as stored (text: no date to convert), on PostgreSQL,
+        whose ids come from a sequence and are never given again, None. PostgreSQL sends the
+        ids as one string: row by row, reading them cost ten times the query (9,000 ids:
+        ~20 ms, the index-only scan 2 ms); SQLite's rows come in one trip (sqlite_driver)
+        and cost about what a string would, parsed and put back in order.
+        """
+        if self.connection.dialect.name == "sqlite":
+            stamp = type_coerce(articles.c.published_at, String())
+            stmt = _newest(
+                select(articles.c.id, stamp).where(articles.c.published_at >= since), limit
+            )
+            return [(int(id_), stamped) for id_, stamped in await self.connection.execute(stmt)]
+        window = _newest(
+            select(articles.c.id, articles.c.published_at).where(articles.c.published_at >= since),
+            limit,
+        ).subquery()
+        order = aggregate_order_by(literal(","), window.c.published_at.desc(), window.c.id.desc())
+        ids = await self.connection.scalar(
+            select(func.string_agg(cast(window.c.id, String), order))
+        )
+        return [(int(id_), None) for id_ in ids.split(",")] if ids else []
 
     async def texts_of(self, ids: Iterable[int]) -> list[tuple[ArticleText, Hashable]]:
         """The id, title and summary of the articles of these ids, each with its stamp (see
         `keys_published_since`); ids not stored are left out."""
         wanted, found = sorted(set(ids)), []
-        columns = (articles.c.id, articles.c.title, articles.c.summary, _STAMP)
+        sqlite = self.connection.dialect.name == "sqlite"
+        stamp = type_coerce(articles.c.published_at, String()) if sqlite else null()
+        columns = (articles.c.id, articles.c.title, articles.c.summary, stamp)
         for start in range(0, len(wanted), _BATCH):
             stmt = select(*columns).where(articles.c.id.in_(wanted[start : start + _BATCH]))
-            for id_, title, summary, stamp in await self.connection.execute(stmt):
-                found.append((ArticleText(int(id_), str(title), str(summary)), stamp))
+            for id_, title, summary, stamped in await self.connection.execute(stmt):
+                found.append((ArticleText(int(id_), str(title), str(summary)), stamped))
         return found
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
