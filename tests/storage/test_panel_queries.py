@@ -80,6 +80,28 @@ async def test_texts_published_since_are_published_sinces_articles_by_id_title_a
     assert by_id == {a.id: a for a in whole}  # an id not stored is left out
 
 
+async def test_keys_published_since_are_published_sinces_articles_with_the_stamps_texts_of_gives(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        for n, hours in enumerate((1, 30, 200, 5, 5)):
+            at = NOW - timedelta(hours=hours)
+            await tx.articles.insert_new([article(f"a{n}", feed_id, f"T{n}", published_at=at)])
+        whole = await tx.articles.published_since(NOW - 7 * DAY, 3)
+        keys = await tx.articles.keys_published_since(NOW - 7 * DAY, 3)
+        texts = await tx.articles.texts_of([key[0] for key in keys] + [999_999])
+        none = await tx.articles.keys_published_since(NOW + DAY, 3)
+
+    assert [id_ for id_, _ in keys] == [a.id for a in whole]  # the newest first, ties by id
+    assert [a.title for a in whole] == ["T0", "T4", "T3"]
+    stamps = dict(keys)
+    # Each article's text with the stamp its key has; an id not stored is left out.
+    assert sorted((t.id, t.title, t.summary, stamp) for t, stamp in texts) == sorted(
+        (a.id, a.title, a.summary, stamps[a.id]) for a in whole
+    )
+    assert none == []
+
+
 async def test_a_story_counts_once_per_theme_on_the_day_of_its_first_report_of_it(
     store: Store, feed_id: int
 ) -> None:
