@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.commands.model import ThemeInfo
-from bot.core.records import NewStory
+from bot.core.records import NewStory, StoryFilter
 from bot.core.trends import load_trends
+from storage.browse import _next_chunk
 from storage.engine import Store
 from storage.transaction import SqlTransaction
 from tests.storage.test_contract import NOW, add_feed, article
@@ -182,3 +183,33 @@ async def test_only_an_earlier_report_of_the_same_theme_makes_a_story_older_than
         counts = await tx.themes.new_stories_per_day(start, start + 3 * DAY)
 
     assert counts == [(inside.date(), "troops", 2)]  # summits began before the window
+
+
+def test_the_walk_reads_on_as_many_reports_as_the_stories_still_wanted_took_so_far() -> None:
+    # 19 of 26 stories in the first 400 reports: 7 more want ~150 reports; half again, at least
+    # the first slice's size (not four times it, which checked four times the candidates).
+    assert _next_chunk(400, 400, 19, 26) == 400
+    assert _next_chunk(400, 400, 2, 26) == 1_600  # a rare filter: at most four times
+    assert _next_chunk(400, 400, 0, 26) == 1_600  # none found yet
+    assert _next_chunk(25_600, 60_000, 0, 26) == 25_600  # never more than the most
+    assert _next_chunk(400, 1_200, 8, 26) == 1_600
+
+
+async def test_a_filter_that_keeps_one_story_in_twenty_pages_through_several_slices(
+    store: Store, feed_id: int
+) -> None:
+    start = NOW - 30 * DAY
+    stories = []
+    async with store.transaction() as tx:
+        for n in range(1_000):
+            themes = ["troops"] if n % 20 == 7 else []
+            at = start + n * timedelta(minutes=30)
+            stories.append(await report(tx, feed_id, f"s{n}", at, None, *themes))
+    wanted = StoryFilter(theme="troops")
+    expected = [story for n, story in reversed(list(enumerate(stories))) if n % 20 == 7]
+
+    async with store.transaction() as tx:
+        first = await tx.browse.story_page(wanted, None, 26)
+        second = await tx.browse.story_page(wanted, first[-1][1], 26)
+
+    assert [story for story, _ in first + second] == expected
