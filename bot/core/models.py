@@ -165,11 +165,14 @@ class ArticleText:
     summary: str
 
 
-# A stored article's id and stamp, its publication time (`keys_published_since`): an article
-# read again with the id and stamp it had has the same title and summary. Neither is ever
-# rewritten, and an id is only given again by SQLite, to a row stored after every row of a
-# higher id was deleted by retention: an article published no later than it was fetched, so
-# with the same publication time only if that time is older than the retention period too.
+# A stored article's id and stamp (`ArticleRepository.keys_published_since`): an article read
+# again with the id and stamp it had has the same title and summary, as neither is ever
+# rewritten. PostgreSQL never gives an id again (its stamp is None). SQLite gives a deleted
+# newest row's id to the next row: the stamp, the publication time, tells them apart, unless
+# the new article has the very publication time of the one retention deleted, which was
+# published no later than it was fetched, before the retention cutoff: so only for a window
+# longer than the retention period (the preview's week, with NKRU_RETENTION under 7 days), for
+# an article published at that same instant and stored with every newer one purged.
 ArticleKey = tuple[int, Hashable]
 
 

@@ -19,8 +19,11 @@ figures before and after), with the draft only those where a term added or remov
 both versions. Listed articles carry the explanations the matcher gives (terms hit,
 where, points, score): the draft's for what it would add, the version in force's for what it
 would drop. The totals cover every article compared; the lists stop at `listed` each, the
-newest first. Only the id, title and summary of the articles compared are read; the listed
-ones are then read whole.
+newest first. Only the id, title and summary of the articles compared are read (with the
+version in force's memo, only their ids, and the texts it has not seen: `_texts_since`); the
+listed ones are then read whole. Which articles a change can concern is found in one pass of
+an automaton over their texts (`Probe.candidates`), and what the version in force files among
+those its changed themes' terms occur in is kept with the memo (`ArticleMemo.concerned_in`).
 """
 
 from __future__ import annotations
