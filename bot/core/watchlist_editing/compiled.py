@@ -41,6 +41,7 @@ _Entry = tuple[str, str, str, int, list[ThemeMatch] | None, dict[Hashable, bool]
 
 
 _Concerned = list[tuple[int, dict[str, ThemeMatch]]]
+_JoinedEntry = tuple[tuple["Texts", ...], Joined, dict[Hashable, _Concerned]]
 
 
 class ConcernProbe(Protocol):
@@ -86,7 +87,7 @@ class ArticleMemo:
         self._seen: dict[int, _Entry] = {}
         self._texts: dict[int, tuple[Hashable, ArticleText]] = {}  # by id: stamp, text
         # The articles last joined, the join and what `concerned_in` found in them by key.
-        self._joined: tuple[tuple[Texts, ...], Joined, dict[Hashable, _Concerned]] | None = None
+        self._joined: _JoinedEntry | None = None
 
     def joined(self, articles: Sequence[Texts]) -> Joined:
         """The articles' `matching_text`s joined with NUL, as UTF-8, and the offset where each
@@ -96,29 +97,33 @@ class ArticleMemo:
 
         The last one made is kept, for the same articles (the next preview's are usually the
         very objects `recall` gave this one's), with what `concerned_in` found in them."""
-        kept = tuple(articles)
-        if self._joined is None or self._joined[0] != kept:
+        return self._join(articles)[1]
+
+    def _join(self, articles: Sequence[Texts]) -> _JoinedEntry:
+        # The entry is returned, not read again from self._joined: two previews at once (each
+        # in a worker thread) may each put theirs there.
+        kept, entry = tuple(articles), self._joined
+        if entry is None or entry[0] != kept:
             texts = [self.normalized(article)[0] for article in articles]
             starts, position = [], 0
             for text in texts:
                 starts.append(position)
                 position += (len(text) if text.isascii() else len(text.encode())) + 1
-            self._joined = (kept, ("\0".join(texts).encode(), starts), {})
-        return self._joined[1]
+            entry = self._joined = (kept, ("\0".join(texts).encode(), starts), {})
+        return entry
 
     def concerned_in(self, articles: Sequence[Texts], probe: ConcernProbe) -> _Concerned:
         """(index, this matcher's matches by slug) of the articles where `probe.concerns` is
         true, the index ascending; kept with `joined` under `probe.key` (its answers depend on
         that and the articles alone)."""
-        joined = self.joined(articles)
-        assert self._joined is not None
-        found = self._joined[2].get(probe.key)
+        _, joined, kept = self._join(articles)
+        found = kept.get(probe.key)
         if found is None:
             found = []
             for index in probe.candidates(joined, narrow=False):
                 if self.concerned(articles[index], probe.key, probe.concerns):
                     found.append((index, {m.slug: m for m in self.matches(articles[index])}))
-            self._joined[2][probe.key] = found
+            kept[probe.key] = found
         return found
 
     def recall(self, keys: Sequence[ArticleKey]) -> tuple[list[ArticleText | None], list[int]]:
