@@ -1,7 +1,7 @@
 """Time the web panel's pages with 100,000 stored stories: server render time, p50 and p95.
 
 Run: .venv/bin/python benchmarks/panel.py [--stories 100000] [--rounds 40] [--page NAME …]
-    [--no-sqlite]
+    [--no-sqlite] [--database NAME]
 
 `--page trends` times only the pages whose name contains "trends" (repeatable); `--no-sqlite`
 skips SQLite (PostgreSQL only).
@@ -13,7 +13,8 @@ command service, as tests/panel does) on 127.0.0.1, signs in with a one-time lin
 page as the server sees it: from the request reaching aiohttp to the rendered response (a
 middleware around the panel's own), over `--rounds` requests after a warm-up. SQLite in a
 temporary file; PostgreSQL too when NKRU_TEST_DATABASE_URL is set (in a database of its own,
-nkru_bench_panel, dropped at the end).
+`--database`, by default nkru_bench_panel, made afresh and dropped at the end: give each run
+on a shared server a name of its own).
 
 "stories, page 40" is reached as a reader does, by following the "older" link 39 times. The
 watchlist pages run on the default watchlist stored as version 1; "watchlist preview" is the
@@ -243,7 +244,7 @@ async def time_page(
     print(f"  {name:24} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
 
 
-async def main(count: int, rounds: int, only: list[str], sqlite: bool) -> None:
+async def main(count: int, rounds: int, only: list[str], sqlite: bool, database: str) -> None:
     if sqlite:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'panel.db'}"
@@ -253,13 +254,13 @@ async def main(count: int, rounds: int, only: list[str], sqlite: bool) -> None:
         server = normalize_database_url(server)
         from benchmarks.search import _admin
 
-        await _admin(server, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"')
-        await _admin(server, f'CREATE DATABASE "{BENCH_DATABASE}"')
+        await _admin(server, f'DROP DATABASE IF EXISTS "{database}"')
+        await _admin(server, f'CREATE DATABASE "{database}"')
         try:
-            own = make_url(server).set(database=BENCH_DATABASE).render_as_string(False)
+            own = make_url(server).set(database=database).render_as_string(False)
             await measure(own, count, rounds, only)
         finally:
-            await _admin(server, f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+            await _admin(server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
@@ -270,5 +271,11 @@ if __name__ == "__main__":
         "--page", action="append", default=[], help="time only pages whose name contains this"
     )
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--database",
+        default=BENCH_DATABASE,
+        help="the PostgreSQL database made (and dropped) for the run on the server",
+    )
     options = parser.parse_args()
-    asyncio.run(main(options.stories, options.rounds, options.page, not options.no_sqlite))
+    sqlite = not options.no_sqlite
+    asyncio.run(main(options.stories, options.rounds, options.page, sqlite, options.database))

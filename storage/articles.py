@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, bindparam, delete, exists, func, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    String,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.dates import publication_time
-from bot.core.models import Article, ArticleText, NewArticle
+from bot.core.models import Article, ArticleKey, ArticleText, NewArticle
 from bot.core.search_terms.terms import index_text, parse_query
 from storage import theme_starts
 from storage.dialect import insert_ignore
@@ -238,6 +253,45 @@ class SqlArticles:
         stmt = _newest(select(*columns).where(articles.c.published_at >= since), limit)
         rows = await self.connection.execute(stmt)
         return [ArticleText(int(id_), str(title), str(summary)) for id_, title, summary in rows]
+
+    async def keys_published_since(self, since: datetime, limit: int) -> list[ArticleKey]:
+        """`published_since`'s articles as (id, stamp).
+
+        The stamp tells two articles given one id apart where that can happen (`ArticleKey`):
+        on SQLite the publication time as stored (text: no date to convert), on PostgreSQL,
+        whose ids come from a sequence and are never given again, None. PostgreSQL sends the
+        ids as one string: row by row, reading them cost ten times the query (9,000 ids:
+        ~20 ms, the index-only scan 2 ms); SQLite's rows come in one trip (sqlite_driver)
+        and cost about what a string would, parsed and put back in order.
+        """
+        if self.connection.dialect.name == "sqlite":
+            stamp = type_coerce(articles.c.published_at, String())
+            stmt = _newest(
+                select(articles.c.id, stamp).where(articles.c.published_at >= since), limit
+            )
+            return [(int(id_), stamped) for id_, stamped in await self.connection.execute(stmt)]
+        window = _newest(
+            select(articles.c.id, articles.c.published_at).where(articles.c.published_at >= since),
+            limit,
+        ).subquery()
+        order = aggregate_order_by(literal(","), window.c.published_at.desc(), window.c.id.desc())
+        ids = await self.connection.scalar(
+            select(func.string_agg(cast(window.c.id, String), order))
+        )
+        return [(int(id_), None) for id_ in ids.split(",")] if ids else []
+
+    async def texts_of(self, ids: Iterable[int]) -> list[tuple[ArticleText, Hashable]]:
+        """The id, title and summary of the articles of these ids, each with its stamp (see
+        `keys_published_since`); ids not stored are left out."""
+        wanted, found = sorted(set(ids)), []
+        sqlite = self.connection.dialect.name == "sqlite"
+        stamp = type_coerce(articles.c.published_at, String()) if sqlite else null()
+        columns = (articles.c.id, articles.c.title, articles.c.summary, stamp)
+        for start in range(0, len(wanted), _BATCH):
+            stmt = select(*columns).where(articles.c.id.in_(wanted[start : start + _BATCH]))
+            for id_, title, summary, stamped in await self.connection.execute(stmt):
+                found.append((ArticleText(int(id_), str(title), str(summary)), stamped))
+        return found
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
         """The stored articles of these ids, by id."""

@@ -18,6 +18,22 @@ from storage.schema import article_themes, articles, outbox, stories
 _FIRST_CHUNK, _MAX_CHUNK = 400, 25_600  # reports read per slice of the walk
 
 
+def _next_chunk(chunk: int, walked: int, found: int, limit: int) -> int:
+    """How many reports the walk reads next, having found `found` of `limit` stories in
+    `walked` reports: as many as it took per story so far, for the stories still wanted, and
+    half again (at least _FIRST_CHUNK); four times the last slice if it found none (a rare
+    filter), at most _MAX_CHUNK.
+
+    Checking a candidate against a filter is most of a slice's cost: a filter that keeps one
+    story in twenty (a theme, a language) has most of a page in the first 400 reports, and
+    checking the 1,600 of a slice four times as big for the few stories left cost three
+    quarters of the page's database time."""
+    if found == 0:
+        return min(chunk * 4, _MAX_CHUNK)
+    wanted = (limit - found) * walked * 3 // (found * 2)
+    return max(_FIRST_CHUNK, min(wanted, chunk * 4, _MAX_CHUNK))
+
+
 class SqlBrowsing:
     """The panel's queries, within one transaction."""
 
@@ -42,6 +58,7 @@ class SqlBrowsing:
         seen: set[int] = set()
         after = before
         chunk = _FIRST_CHUNK
+        walked = 0  # reports read so far
         while len(found) < limit:
             rows = await self._reports_before(after, chunk)
             # A story's first report in the walk is its newest, unless it has one above where
@@ -57,7 +74,8 @@ class SqlBrowsing:
                 break
             _, published, article_id = rows[-1]
             after = (published, int(article_id))
-            chunk = min(chunk * 4, _MAX_CHUNK)  # a rare filter: read on in bigger slices
+            walked += len(rows)
+            chunk = _next_chunk(chunk, walked, len(found), limit)
         return found[:limit]
 
     async def _newest_below(self, candidates: list[int], before: StoryKey | None) -> list[int]:

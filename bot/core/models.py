@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Hashable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -162,6 +163,17 @@ class ArticleText:
     id: int
     title: str
     summary: str
+
+
+# A stored article's id and stamp (`ArticleRepository.keys_published_since`): an article read
+# again with the id and stamp it had has the same title and summary, as neither is ever
+# rewritten. PostgreSQL never gives an id again (its stamp is None). SQLite gives a deleted
+# newest row's id to the next row: the stamp, the publication time, tells them apart, unless
+# the new article has the very publication time of the one retention deleted, which was
+# published no later than it was fetched, before the retention cutoff: so only for a window
+# longer than the retention period (the preview's week, with NKRU_RETENTION under 7 days), for
+# an article published at that same instant and stored with every newer one purged.
+ArticleKey = tuple[int, Hashable]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ against both. Each repository lists what the core calls, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -19,6 +19,7 @@ from typing import Protocol
 from bot.core.models import (
     Alert,
     Article,
+    ArticleKey,
     ArticleText,
     Feed,
     NewArticle,
@@ -166,6 +167,15 @@ class ArticleRepository(Protocol):
     async def texts_published_since(self, since: datetime, limit: int) -> list[ArticleText]:
         """The same articles as `published_since`, in the same order, but only their id, title
         and summary (what a watchlist draft's preview matches)."""
+
+    async def keys_published_since(self, since: datetime, limit: int) -> list[ArticleKey]:
+        """The same articles as `published_since`, in the same order, as (id, stamp): a
+        stamp (opaque, comparable) differs between two articles given one id, so a reader
+        that kept an article's text can tell it is still the same (`ArticleKey`)."""
+
+    async def texts_of(self, ids: Iterable[int]) -> list[tuple[ArticleText, Hashable]]:
+        """The id, title and summary of the articles of these ids, each with its stamp (as
+        `keys_published_since` gives it); ids not stored are left out."""
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, Article]:
         """The stored articles of these ids, by id (ids not stored are left out)."""

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.commands.model import ThemeInfo
-from bot.core.records import NewStory
+from bot.core.records import NewStory, StoryFilter
 from bot.core.trends import load_trends
+from storage.browse import _next_chunk
 from storage.engine import Store
 from storage.transaction import SqlTransaction
 from tests.storage.test_contract import NOW, add_feed, article
@@ -78,6 +79,28 @@ async def test_texts_published_since_are_published_sinces_articles_by_id_title_a
     ]
     assert [t.title for t in texts] == ["T1", "T5"]
     assert by_id == {a.id: a for a in whole}  # an id not stored is left out
+
+
+async def test_keys_published_since_are_published_sinces_articles_with_the_stamps_texts_of_gives(
+    store: Store, feed_id: int
+) -> None:
+    async with store.transaction() as tx:
+        for n, hours in enumerate((1, 30, 200, 5, 5)):
+            at = NOW - timedelta(hours=hours)
+            await tx.articles.insert_new([article(f"a{n}", feed_id, f"T{n}", published_at=at)])
+        whole = await tx.articles.published_since(NOW - 7 * DAY, 3)
+        keys = await tx.articles.keys_published_since(NOW - 7 * DAY, 3)
+        texts = await tx.articles.texts_of([key[0] for key in keys] + [999_999])
+        none = await tx.articles.keys_published_since(NOW + DAY, 3)
+
+    assert [id_ for id_, _ in keys] == [a.id for a in whole]  # the newest first, ties by id
+    assert [a.title for a in whole] == ["T0", "T4", "T3"]
+    stamps = dict(keys)
+    # Each article's text with the stamp its key has; an id not stored is left out.
+    assert sorted((t.id, t.title, t.summary, stamp) for t, stamp in texts) == sorted(
+        (a.id, a.title, a.summary, stamps[a.id]) for a in whole
+    )
+    assert none == []
 
 
 async def test_a_story_counts_once_per_theme_on_the_day_of_its_first_report_of_it(
@@ -160,3 +183,33 @@ async def test_only_an_earlier_report_of_the_same_theme_makes_a_story_older_than
         counts = await tx.themes.new_stories_per_day(start, start + 3 * DAY)
 
     assert counts == [(inside.date(), "troops", 2)]  # summits began before the window
+
+
+def test_the_walk_reads_on_as_many_reports_as_the_stories_still_wanted_took_so_far() -> None:
+    # 19 of 26 stories in the first 400 reports: 7 more want ~150 reports; half again, at least
+    # the first slice's size (not four times it, which checked four times the candidates).
+    assert _next_chunk(400, 400, 19, 26) == 400
+    assert _next_chunk(400, 400, 2, 26) == 1_600  # a rare filter: at most four times
+    assert _next_chunk(400, 400, 0, 26) == 1_600  # none found yet
+    assert _next_chunk(25_600, 60_000, 0, 26) == 25_600  # never more than the most
+    assert _next_chunk(400, 1_200, 8, 26) == 1_600
+
+
+async def test_a_filter_that_keeps_one_story_in_twenty_pages_through_several_slices(
+    store: Store, feed_id: int
+) -> None:
+    start = NOW - 30 * DAY
+    stories = []
+    async with store.transaction() as tx:
+        for n in range(1_000):
+            themes = ["troops"] if n % 20 == 7 else []
+            at = start + n * timedelta(minutes=30)
+            stories.append(await report(tx, feed_id, f"s{n}", at, None, *themes))
+    wanted = StoryFilter(theme="troops")
+    expected = [story for n, story in reversed(list(enumerate(stories))) if n % 20 == 7]
+
+    async with store.transaction() as tx:
+        first = await tx.browse.story_page(wanted, None, 26)
+        second = await tx.browse.story_page(wanted, first[-1][1], 26)
+
+    assert [story for story, _ in first + second] == expected

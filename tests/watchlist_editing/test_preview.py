@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pytest
 import tomlkit
+from sqlalchemy import delete
 
 from bot.core.models import Article, NewArticle, ThemeHit
 from bot.core.records import Author, NewFeed
@@ -24,6 +25,7 @@ from bot.core.watchlist_editing.document import add_terms, delete_theme, new_the
 from bot.core.watchlist_editing.live import LiveWatchlist, compile_matcher
 from bot.core.watchlist_editing.preview import Comparison, Probe, compare, preview_draft
 from storage.engine import Store
+from storage.schema import articles as article_rows
 from tests.conftest import REPO_ROOT
 from tests.watchlist_editing.harness import WATCHLIST, open_live, watchlist_folder
 
@@ -392,3 +394,65 @@ def test_a_new_version_kept_forgets_the_older_ones_memo() -> None:
     assert compiled.memo(1) is None
     kept = compiled.memo(2)
     assert kept is not None and kept.matcher is two.matcher
+
+
+# Where the terms of tumen-bridge (and those a draft adds) occur in forms a word index would not
+# find: Russian and Korean inflections of prefix terms, a name one typo away (fuzzy), a term
+# inside a longer word, words the matcher joins ("N.Korea") or splits ("pontoon-crossing").
+FORMS = [
+    "Россия и КНДР открыли мост через реку Туманную",  # "Туманн" (prefix)
+    "Россия и КНДР: переход Туманганн открыт",  # "Туманган" fuzzy, one letter more
+    "북러 두만강에서 자동차 다리 착공",  # "두만강" with a particle, "자동차 다리"
+    "N.Korea and Russia open the Tumanngang crossing",  # "Tumangang" one typo away
+    "North Korea and Russia open a pontoon-crossing near Khasan",  # split by a hyphen
+    "Subridgeworks at the Tumenskaya depot, Russia and North Korea",  # only inside words
+    "North Korea and Russia: pontoonery and crossings",  # "pontoon crossing" in neither form
+    "Snow in Seoul",
+    "Россия и КНДР подписали соглашение",
+]
+FORM_DRAFTS = {
+    "Russian and Korean prefix terms added": add_terms(TEXT, "tumen-bridge", ["Туманск", "북러"]),
+    "a phrase added": add_terms(TEXT, "tumen-bridge", ["pontoon crossing"]),
+    "a term removed": remove_terms(TEXT, "tumen-bridge", ["Tumangang"])[0],
+    "a fuzzy term's theme changed otherwise": _with_min_score(TEXT, "tumen-bridge", 1.0),
+}
+
+
+@pytest.mark.parametrize("name", FORM_DRAFTS)
+def test_the_candidates_include_every_text_the_checks_are_true_for(name: str) -> None:
+    before, after = compile_matcher(_load(TEXT)), compile_matcher(_load(FORM_DRAFTS[name]))
+    probe = Probe(before, after)
+    articles = [article(n, title) for n, title in enumerate(FORMS)] + labelled_articles()
+    memo = ArticleMemo(before.matcher)
+    texts = [memo.normalized(a) for a in articles]
+
+    differ = probe.candidates(memo.joined(articles), narrow=True)
+    concern = probe.candidates(memo.joined(articles), narrow=False)
+
+    assert {i for i, text in enumerate(texts) if probe.may_differ_in(*text)} <= set(differ)
+    assert {i for i, text in enumerate(texts) if probe.concerns(*text)} <= set(concern)
+    assert 0 < len(concern) < len(articles) / 2  # it does narrow
+    # The forms of FORMS the checks find are among them: the test covers what it says.
+    assert {0, 1, 2, 3} <= {i for i in concern if probe.concerns(*texts[i])}
+    narrowed = compare(before, after, articles, listed=10_000, memo=memo)
+    assert_same(narrowed, compare(before, after, articles, listed=10_000, narrow=False))
+
+
+async def test_an_article_stored_under_a_remembered_id_is_read_again(
+    store: Store, tmp_path: Path
+) -> None:
+    live = await opened(store, tmp_path)
+    await store_articles(store, (TUMEN, timedelta(days=2)), (TROOPS, timedelta(days=1)))
+    first = await preview_draft(live.editor, DRAFT, NOW)
+    assert [change.article.title for change in first.comparison.stopped] == [TROOPS]
+    async with store.transaction() as tx:  # retention took the newest article
+        [gone] = await tx.articles.texts_published_since(NOW - timedelta(hours=30), 1)
+        await tx.connection.execute(delete(article_rows).where(article_rows.c.id == gone.id))
+    await store_articles(store, (PONTOON, timedelta(hours=20)), key="new")
+
+    again = await preview_draft(live.editor, DRAFT, NOW)
+
+    [newly] = again.comparison.newly
+    assert newly.article.title == PONTOON and again.comparison.stopped == ()
+    if store.dialect == "sqlite":  # SQLite gave it the deleted article's id
+        assert newly.article.id == gone.id

@@ -8,6 +8,7 @@ found slots into theme matches, so the two differ only in how they find terms.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -85,6 +86,9 @@ def fuzzy_plan(
     return (edits, pieces) if pieces else (0, ())
 
 
+# Kept per term (a Term is frozen): compiling a draft for its preview spells out the variants
+# of every term, nearly all as the last compile did.
+@functools.lru_cache(maxsize=16_384)
 def _variants(term: Term) -> tuple[str, ...]:
     """The normalised term, then other spellings of it that normalise differently.
 
@@ -107,6 +111,7 @@ def _variants(term: Term) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=4_096)  # as _variants
 def _exception_pattern(exceptions: tuple[str, ...], mode: TermMode) -> re.Pattern[str] | None:
     """A regex matching the text at a hit that one of ``exceptions`` rules out.
 

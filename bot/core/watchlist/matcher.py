@@ -125,6 +125,9 @@ class Matcher:
         for slot in compiled.slots:
             for key, action in _actions(slot):
                 (latin if key.isascii() else other).append((key, action))
+        # ``keys``: every string the automata look for. Each hit ``find`` reports is one of
+        # them found in the text, so a text in which none occurs has no hit at all.
+        self.keys = tuple(key for key, _ in (*latin, *other))
         self._actions = [action for _, action in (*latin, *other)]
         self._offset = len(latin)
         self._latin = _automaton([key for key, _ in latin])

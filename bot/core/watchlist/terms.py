@@ -17,6 +17,10 @@ TERM_KEYS = ("text", "mode", "fuzzy", "weight", "except")
 MAX_WEIGHT = 100.0
 
 
+# Kept per term text, as normalize_term: each load of the default watchlist (a preview of a
+# draft, a save) asks for each of its ~1,100 terms, and reading their scripts letter by letter
+# was a third of the load.
+@functools.lru_cache(maxsize=16_384)
 def default_mode(text: str) -> TermMode:
     """Prefix for Cyrillic and Hangul (inflections, particles), whole words otherwise."""
     return "prefix" if scripts(text) & {"CYRILLIC", "HANGUL"} else "word"

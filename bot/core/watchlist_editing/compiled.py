@@ -8,7 +8,9 @@ preview of a draft (`preview_draft`) compares with it instead of compiling it ag
 What that matcher makes of a stored article cannot change either (an article's title and
 summary are never rewritten): `ArticleMemo` keeps, for the kept version, each article's
 normalised text and, once asked, its matches and whether a theme's terms occur in it, so
-previews after the first match the week's articles with the draft alone.
+previews after the first match the week's articles with the draft alone. It also keeps the
+articles' titles and summaries by id and stamp (`ArticleKey`), so a later preview reads only
+the week's ids and stamps, and the texts of the articles it has not seen.
 
 Sharing that matcher with the preview's worker thread is safe: matching keeps its state per
 call, and the one thing it keeps across calls is a cache of fuzzy verdicts (a dict whose
@@ -18,9 +20,10 @@ single reads and writes the GIL makes atomic; a verdict depends on its key alone
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Protocol
 
+from bot.core.models import ArticleKey, ArticleText
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist.matcher import Matcher
 from bot.core.watchlist.model import Watchlist
@@ -31,8 +34,28 @@ MEMO_SIZE = 20_000  # articles remembered per version (then forgotten at once, a
 # fuzzy verdicts are): a week of news is ~9,000 at 10,000 feeds' worth of test data
 
 
+# Matching texts joined with NUL, as UTF-8, and where each starts (`ArticleMemo.joined`).
+Joined = tuple[bytes, list[int]]
 # (title, summary, matching text, split, matches or None until asked, checks answered)
 _Entry = tuple[str, str, str, int, list[ThemeMatch] | None, dict[Hashable, bool]]
+
+
+_Concerned = list[tuple[int, dict[str, ThemeMatch]]]
+_JoinedEntry = tuple[tuple["Texts", ...], Joined, dict[Hashable, _Concerned]]
+
+
+class ConcernProbe(Protocol):
+    """What `ArticleMemo.concerned_in` asks of a `Probe` (bot.core.watchlist_editing.preview)."""
+
+    @property
+    def key(self) -> Hashable:
+        """What its `concerns` answers depend on, besides the text."""
+
+    def concerns(self, text: str, split: int) -> bool:
+        """Whether the version in force may file this `matching_text` under a changed theme."""
+
+    def candidates(self, joined: Joined, *, narrow: bool) -> list[int]:
+        """The indexes of the joined texts where `concerns` (narrow=False) may be true."""
 
 
 class Texts(Protocol):
@@ -62,6 +85,67 @@ class ArticleMemo:
         self.matcher = matcher
         self.size = size
         self._seen: dict[int, _Entry] = {}
+        self._texts: dict[int, tuple[Hashable, ArticleText]] = {}  # by id: stamp, text
+        # The articles last joined, the join and what `concerned_in` found in them by key.
+        self._joined: _JoinedEntry | None = None
+
+    def joined(self, articles: Sequence[Texts]) -> Joined:
+        """The articles' `matching_text`s joined with NUL, as UTF-8, and the offset where each
+        starts: one string an automaton scans in one call (`Probe.candidates`). NUL is in no
+        matching text and no key, so nothing is found across two texts, and a key's UTF-8
+        occurs in the bytes exactly where the key occurs in the text.
+
+        The last one made is kept, for the same articles (the next preview's are usually the
+        very objects `recall` gave this one's), with what `concerned_in` found in them."""
+        return self._join(articles)[1]
+
+    def _join(self, articles: Sequence[Texts]) -> _JoinedEntry:
+        # The entry is returned, not read again from self._joined: two previews at once (each
+        # in a worker thread) may each put theirs there.
+        kept, entry = tuple(articles), self._joined
+        if entry is None or entry[0] != kept:
+            texts = [self.normalized(article)[0] for article in articles]
+            starts, position = [], 0
+            for text in texts:
+                starts.append(position)
+                position += (len(text) if text.isascii() else len(text.encode())) + 1
+            entry = self._joined = (kept, ("\0".join(texts).encode(), starts), {})
+        return entry
+
+    def concerned_in(self, articles: Sequence[Texts], probe: ConcernProbe) -> _Concerned:
+        """(index, this matcher's matches by slug) of the articles where `probe.concerns` is
+        true, the index ascending; kept with `joined` under `probe.key` (its answers depend on
+        that and the articles alone)."""
+        _, joined, kept = self._join(articles)
+        found = kept.get(probe.key)
+        if found is None:
+            found = []
+            for index in probe.candidates(joined, narrow=False):
+                if self.concerned(articles[index], probe.key, probe.concerns):
+                    found.append((index, {m.slug: m for m in self.matches(articles[index])}))
+            kept[probe.key] = found
+        return found
+
+    def recall(self, keys: Sequence[ArticleKey]) -> tuple[list[ArticleText | None], list[int]]:
+        """The texts remembered (`learn`) for these keys, None where the id is not known with
+        that stamp, and those ids: what a reader must still read."""
+        texts = self._texts
+        found: list[ArticleText | None] = []
+        missing = []
+        for id_, stamp in keys:
+            known = texts.get(id_)
+            if known is not None and known[0] == stamp:
+                found.append(known[1])
+            else:
+                found.append(None)
+                missing.append(id_)
+        return found, missing
+
+    def learn(self, article: ArticleText, stamp: Hashable) -> None:
+        """Remember an article's text under its stamp (`ArticleKey`), for `recall`."""
+        if len(self._texts) >= self.size:
+            self._texts.clear()
+        self._texts[article.id] = (stamp, article)
 
     def _entry(self, article: Texts) -> _Entry:
         entry = self._seen.get(article.id)
