@@ -32,15 +32,16 @@ HERE = Path(__file__).resolve().parent
 
 def make(data: Path, kind: str, size: int) -> Path:
     """Compute and store the signatures of one data set; return its path."""
-    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE))  # pipeline.py imports _synthetic as a top-level module
+    sys.path.insert(0, str(HERE.parent))
     from bot.core import cluster
 
     def matrix(signatures: list[bytes]) -> np.ndarray:
         return np.frombuffer(b"".join(signatures), dtype="<u4").reshape(len(signatures), -1)
 
     if kind == "pipe":
-        import _synthetic as synthetic
-        import pipeline
+        from benchmarks import _synthetic as synthetic
+        from benchmarks import pipeline
 
         path = data / "pipe.npz"
         texts = synthetic.iter_headlines(seed=synthetic.SEED + 1)
@@ -53,7 +54,7 @@ def make(data: Path, kind: str, size: int) -> Path:
         items = pipeline.new_items(first)
         prints, sources = items.prints, [source or 0 for source in items.sources]
     else:
-        import clustering as c
+        from benchmarks import clustering as c
 
         path = data / f"harsh{size}.npz"
         rng = random.Random(2)  # what clustering.bench_window draws, in the same order
