@@ -43,7 +43,8 @@ async def healthz(request: web.Request) -> web.Response:
     """200 with a summary when the database answers; 503 when it does not (for probes)."""
     store = request.app[STORE_KEY]
     try:
-        async with store.transaction() as conn:
+        # Not behind the queued writes (`reading`): a probe gets its answer under load.
+        async with store.reading() as conn:
             await conn.connection.execute(text("SELECT 1"))
             feeds = await conn.feeds.count_by_status()
             backlog = await conn.outbox.count_by_status()

@@ -33,13 +33,17 @@ class StorageError(Exception):
 class Store:
     """A handle on the database: hand out transactions, nothing else (repositories do the SQL)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: AsyncEngine | None = None) -> None:
+        """`reader`: an engine of read-only connections to the same SQLite file, for
+        `reading` (None: reads take their turn with the writes)."""
         self.engine = engine
+        self._reader = reader
         # SQLite has one writer at a time and a small pool: many concurrent polls would wait on
         # its lock until "database is locked" or time out on the pool. Queue them here instead
         # (PostgreSQL: as many transactions at once as the pool holds).
         limit = 1 if engine.dialect.name == "sqlite" else POOL_SIZE + POOL_OVERFLOW
         self._gate = asyncio.Semaphore(limit)
+        self._readers = asyncio.Semaphore(POOL_SIZE)
 
     @property
     def dialect(self) -> str:
@@ -50,7 +54,7 @@ class Store:
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
         """Connect (creating the SQLite file's folder) and bring the schema up to date."""
         try:
-            store = cls(_create_engine(url))
+            store = cls(_create_engine(url), _create_reader(url))
         except (SQLAlchemyError, OSError) as exc:  # e.g. the SQLite file's folder cannot be made
             raise StorageError(_explain(url, exc)) from exc
         if migrate:
@@ -103,9 +107,36 @@ class Store:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise DatabaseError(reason) from exc
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlTransaction]:
+        """A transaction for reads alone, which on a SQLite file does not wait for its turn
+        behind the queued writes (`transaction`): WAL lets readers run beside the one writer.
+
+        Why: at 10,000 feeds the writes of polls and ingests queue one after another, and
+        `/healthz` waited behind them up to 3 s (benchmarks/capacity.py), past a probe's usual
+        timeout. Its connections are read-only (`PRAGMA query_only`): a write fails, loudly.
+        Each statement reads what was committed when it started. Elsewhere it is `transaction`
+        (on PostgreSQL a READ ONLY one, whose writes fail too; on an in-memory SQLite
+        database, whose connections each see a database of their own, a plain one).
+        """
+        if self._reader is None:
+            async with self.transaction() as tx:
+                if self.dialect == "postgresql":
+                    await tx.connection.execute(text("SET TRANSACTION READ ONLY"))
+                yield tx
+            return
+        try:
+            async with self._readers, self._reader.connect() as conn:
+                yield SqlTransaction(conn)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise DatabaseError(reason) from exc
+
     async def close(self) -> None:
         """Release every pooled connection."""
         await self.engine.dispose()
+        if self._reader is not None:
+            await self._reader.dispose()
 
 
 @asynccontextmanager
@@ -132,7 +163,20 @@ def _create_engine(url: str) -> AsyncEngine:
         )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return _sqlite_engine(url)
 
+
+def _create_reader(url: str) -> AsyncEngine | None:
+    """Read-only connections to a SQLite file (`Store.reading`); None for anything else."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    engine = _sqlite_engine(url)
+    event.listen(engine.sync_engine, "connect", _read_only)
+    return engine
+
+
+def _sqlite_engine(url: str) -> AsyncEngine:
     async def connect() -> sqlite_driver.OneTripConnection:
         """Connect with the arguments SQLAlchemy takes from the URL, through `sqlite_driver`."""
         args, kwargs = engine.dialect.create_connect_args(engine.url)
@@ -141,6 +185,13 @@ def _create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, async_creator=connect)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    """A reader's connection refuses every write (after `_sqlite_pragmas`)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 
+from bot.core.records import NewFeed
 from bot.web import bound_port, build_web_app, start_http
 from storage.engine import Store
 
@@ -44,4 +46,33 @@ async def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
             assert response.status == 503
             assert await response.json() == {"ok": False, "error": "database unreachable"}
     finally:
+        await runner.cleanup()
+
+
+async def test_healthz_answers_while_a_write_holds_the_database(store: Store) -> None:
+    # Under load the writes of polls queue one after another (on SQLite one at a time); a
+    # probe must not wait behind them (it waited up to 3 s at 10,000 feeds).
+    app = build_web_app(store, {"console": object()}, lambda: NOW)
+    runner = await start_http(app, "127.0.0.1", 0)
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    async def write_and_hold() -> None:
+        async with store.transaction() as tx:
+            await tx.feeds.add(NewFeed("https://wire.example/rss", "Wire", 900), NOW)
+            writing.set()
+            await release.wait()
+
+    writer = asyncio.create_task(write_and_hold())
+    await writing.wait()
+    try:
+        url = f"http://127.0.0.1:{bound_port(runner)}/healthz"
+        async with aiohttp.ClientSession() as session:
+            # Before the write commits: the deadline only keeps a failure from hanging.
+            response = await asyncio.wait_for(session.get(url), timeout=20)
+            assert response.status == 200
+            assert (await response.json())["feeds"] == {}  # the write is not committed yet
+            response.release()
+    finally:
+        release.set()
+        await writer
         await runner.cleanup()

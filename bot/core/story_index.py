@@ -46,13 +46,12 @@ from bot.core.minhash import (
     indexable,
     signature_matrix,
 )
-from bot.core.story_segments import I64, Segment, sorted_codes
+from bot.core.story_segments import I64, SCREEN, U8, Segment, sorted_codes
 from bot.core.story_table import StoryTable
 
 MEMBER_CAP = 16
 KEY_CAP = 4
 CANDIDATE_CAP = 16
-SCREEN = 32  # signature positions that rank candidates when there are too many
 HEAD_ROWS = 512
 _SEGMENTS = 3
 # A found report is coded item << 44 | segment << 32 | row: 2**20 items per lookup at most,
@@ -60,6 +59,7 @@ _SEGMENTS = 3
 _ITEM = np.uint64(44)
 _MAX_ITEMS = 1 << 20
 _MAX_SEGMENTS = 1 << 12
+_BANDS_CAP = 127  # bands shared, as ranked by `_screened` (7 bits; a report has BANDS = 64)
 
 
 class StoryIndex:
@@ -217,12 +217,29 @@ class StoryIndex:
         """Which found reports to compare in full, CANDIDATE_CAP per item at most: those with
         the most equal positions among the first SCREEN (one cache line of their signature),
         then sharing the most bands, then the newest."""
-        screen = self._equal(mine[:, :SCREEN], items, segments, rows)
-        order = np.lexsort((-rows, -segments, -shared, -screen, items))
+        screen = self._screen_equal(mine[:, :SCREEN].astype(np.uint8), items, segments, rows)
+        # One stable sort of one key (item, fewest unequal, most bands): the arrays ascend by
+        # (item, segment, row), so taken backwards the newest come first among equal keys.
+        back = np.arange(len(items) - 1, -1, -1)
+        bands = np.minimum(shared[back], _BANDS_CAP)
+        key = (items[back] << 13) | ((SCREEN - screen[back]) << 7) | (_BANDS_CAP - bands)
+        order = back[np.argsort(key, kind="stable")]
         ranked = items[order]
         first = np.r_[True, ranked[1:] != ranked[:-1]]
         start = np.maximum.accumulate(np.where(first, np.arange(len(ranked)), 0))
         return np.sort(order[np.arange(len(ranked)) - start < CANDIDATE_CAP])
+
+    def _screen_equal(self, mine: U8, items: I64, segments: I64, rows: I64) -> I64:
+        """Equal low bytes of each found report's first SCREEN positions with its item's
+        (`mine`): a close estimate of `_equal` over those positions (two positions differing
+        have equal low bytes 1 time in 256), read from the segments' small `screen` arrays."""
+        equal = np.empty(len(items), dtype=np.int64)
+        for number, segment in enumerate(self._segments):
+            here = np.flatnonzero(segments == number)
+            if len(here):
+                theirs = segment.screen[rows[here]]
+                equal[here] = np.count_nonzero(theirs == mine[items[here]], axis=1)
+        return equal
 
     def _equal(self, mine: U16, items: I64, segments: I64, rows: I64) -> I64:
         """Equal positions of each found report with its item's compact signature (the first

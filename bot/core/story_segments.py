@@ -2,9 +2,21 @@
 
 A segment holds rows (one report each: its compact signature and its story id) and, for every
 row and band, one entry: the band's 32-bit hash and the row. Entries are sorted by hash and
-cut into 2**bits buckets by the hash's top bits; `buckets` holds where each bucket starts.
-Finding the rows of a hash reads its bucket (about 8 entries): two memory reads, whatever the
-segment's size, where a binary search of a million stories' entries took twenty-six.
+cut into 2**bits buckets by the hash's top bits; `buckets` holds, per bucket, where it starts
+and a 32-bit mark of the hashes it holds (bit i set when one of its hashes has i in the five
+bits below the bucket's). Finding the rows of a hash reads its bucket's start and mark, and
+its entries (about 8) only when the mark has the hash's bit: a hash no report has (two
+lookups in three for a new article) costs one memory read, a hash some report has two,
+whatever the segment's size, where a binary search of a million stories' entries took
+twenty-six.
+
+Why the mark: at a million stories the entries take 256 MB and the bucket table 64 MB, and
+a random read of memory costs with the size of what it reads in: on a 2-core Intel VM, about
+50 ns in 64 MB and 150-300 ns in 256 MB or more (the translation of a page address misses
+its caches), so skipping the entries read is most of a lookup's cost. For the same reason
+`screen` keeps the low byte of each row's first `SCREEN` signature positions, 32 bytes a row
+in an array of their own: ranking the reports met through a band reads those, not the rows'
+signatures (384 bytes a row, 384 MB at a million).
 
 An entry is one uint32: the hash's low 32 - bits bits (its top bits are the bucket) above the
 row's `bits` bits. With about 8 entries per bucket, bits is log2(rows) + 3, so a row always
@@ -27,9 +39,13 @@ import numpy.typing as npt
 from bot.core.minhash import NUM_PERM, U16, U32, U64
 
 I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
 
 _ENTRIES_PER_BUCKET = 8
+SCREEN = 32  # signature positions kept (their low byte) to rank candidates, see the docstring
+_MARK_BITS = 5  # a 32-bit mark per bucket: one bit per value of 5 bits of the hash
+_SLICE = 1 << 20  # entries per numpy call where a call holds the GIL (`_packed`, `unpacked`)
 _LOW = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
 
@@ -60,9 +76,10 @@ class Segment:
     """Rows (compact signature, story id) and their band entries, bucketed by hash."""
 
     sigs: U16  # (rows, NUM_PERM)
+    screen: U8  # (rows, SCREEN): the low byte of each row's first SCREEN positions
     stories: I64  # (rows,)
     entries: U32  # hash's low (32 - bits) bits << bits | row, sorted
-    buckets: U32  # (2**bits + 1,): where each bucket of entries starts
+    buckets: U32  # (2**bits + 1, 2): where each bucket of entries starts, and its mark
     bits: int
 
     @property
@@ -73,7 +90,8 @@ class Segment:
     @property
     def nbytes(self) -> int:
         """Bytes of array data held."""
-        return sum(a.nbytes for a in (self.sigs, self.stories, self.entries, self.buckets))
+        arrays = (self.sigs, self.screen, self.stories, self.entries, self.buckets)
+        return sum(a.nbytes for a in arrays)
 
     @classmethod
     def build(cls, sigs: U16, stories: I64, hashes: U32, key_cap: int) -> Segment:
@@ -113,19 +131,35 @@ class Segment:
         rows_bits = max(len(stories) - 1, 1).bit_length()
         bits = min(32, max(rows_bits, (len(codes) // _ENTRIES_PER_BUCKET).bit_length()))
         hashes = codes >> _32
-        shift = np.uint64(32 - bits)
-        counts = np.bincount((hashes >> shift).astype(np.intp), minlength=1 << bits)
-        buckets = np.zeros((1 << bits) + 1, dtype=np.uint32)
-        np.cumsum(counts, out=buckets[1:])
+        tops = (hashes >> np.uint64(32 - bits)).astype(np.intp)
+        buckets = np.zeros(((1 << bits) + 1, 2), dtype=np.uint32)
+        marks = np.uint32(1) << _mark(hashes.astype(np.uint32), bits)
+        counts = np.zeros(1 << bits, dtype=np.int64)
+        # A slice of entries per call: bincount and ufunc.at hold the GIL through a call, and
+        # merges run in a worker thread beside the event loop (module docstring).
+        for at in range(0, len(tops), _SLICE):
+            some = tops[at : at + _SLICE]
+            first = int(some[0])  # sorted: the slice's buckets follow each other
+            counts[first : int(some[-1]) + 1] += np.bincount(some - first)
+            np.bitwise_or.at(buckets[:-1, 1], some, marks[at : at + _SLICE])
+        np.cumsum(counts, out=buckets[1:, 0])
         low = hashes & np.uint64((1 << (32 - bits)) - 1)
         entries = ((low << np.uint64(bits)) | (codes & _LOW)).astype(np.uint32)
-        return cls(sigs, stories, entries, buckets, bits)
+        screen = np.ascontiguousarray(sigs[:, :SCREEN]).astype(np.uint8)
+        return cls(sigs, screen, stories, entries, buckets, bits)
 
     def unpacked(self) -> tuple[U32, I64]:
         """(hash, row) of every entry, in order."""
         bits = np.uint64(self.bits)
-        counts = np.diff(self.buckets).astype(np.intp)
-        tops = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
+        starts = self.buckets[:, 0].astype(np.intp)
+        tops = np.empty(len(self.entries), dtype=np.uint64)
+        # np.repeat holds the GIL through a call (110 ms for 25M entries): a slice of buckets
+        # at a time, as in `_packed`.
+        step = _SLICE // _ENTRIES_PER_BUCKET
+        for first in range(0, len(starts) - 1, step):
+            ends = starts[first : first + step + 1]
+            numbers = np.arange(first, first + len(ends) - 1, dtype=np.uint64)
+            tops[ends[0] : ends[-1]] = np.repeat(numbers, np.diff(ends))
         entries = self.entries.astype(np.uint64)
         hashes = (tops << (_32 - bits)) | (entries >> bits)
         rows = (entries & ((np.uint64(1) << bits) - np.uint64(1))).astype(np.int64)
@@ -134,20 +168,31 @@ class Segment:
     def find(self, needles: U32) -> tuple[I64, I64]:
         """(needle number, row) of every entry holding a needle's band hash."""
         bits = self.bits
-        wanted = needles.astype(np.uint64)
-        top = (wanted >> np.uint64(32 - bits)).astype(np.intp)
-        start = self.buckets[top].astype(np.intp)
-        sizes = self.buckets[top + 1].astype(np.intp) - start
+        top = (needles >> np.uint32(32 - bits)).astype(np.intp)
+        bucket = self.buckets[top]
+        # Only the needles whose bit the bucket's mark has can be in it: the others are
+        # not read further (most of a new article's bands, see the module docstring).
+        maybe = np.flatnonzero((bucket[:, 1] >> _mark(needles, bits)) & np.uint32(1))
+        start = bucket[maybe, 0].astype(np.intp)
+        sizes = self.buckets[top[maybe] + 1, 0].astype(np.intp) - start
         total = int(sizes.sum())
         if not total:
             nothing = np.empty(0, dtype=np.int64)
             return nothing, nothing
+        wanted = needles[maybe].astype(np.uint64)
         # Every entry of every needle's bucket, flattened: needle i owns sizes[i] of them.
-        owner = np.repeat(np.arange(len(needles)), sizes)
+        owner = np.repeat(np.arange(len(maybe)), sizes)
         first = np.cumsum(sizes) - sizes
         at = np.arange(total) + np.repeat(start - first, sizes)
         entries = self.entries[at].astype(np.uint64)
         low = wanted & np.uint64((1 << (32 - bits)) - 1)
         same = (entries >> np.uint64(bits)) == low[owner]
         rows = entries[same] & np.uint64((1 << bits) - 1)
-        return owner[same].astype(np.int64), rows.astype(np.int64)
+        return maybe[owner[same]].astype(np.int64), rows.astype(np.int64)
+
+
+def _mark(hashes: U32, bits: int) -> U32:
+    """Which bit of its bucket's mark stands for each hash: the five bits below the bucket's
+    (the lowest five when fewer are left)."""
+    shift = np.uint32(max(32 - bits - _MARK_BITS, 0))
+    return (hashes >> shift) & np.uint32((1 << _MARK_BITS) - 1)

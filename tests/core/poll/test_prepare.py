@@ -113,9 +113,17 @@ def test_prepare_feed_carries_ttl_and_fatal_problems() -> None:
 
 def test_workers_yield_the_cpu_to_the_main_process(pool: ProcessPoolParser) -> None:
     # Bulk parsing must not take the cores from the event loop that answers chat.
-    mine = os.getpriority(os.PRIO_PROCESS, 0)
-    workers = {os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids()}
-    assert workers == {min(mine + WORKER_NICENESS, 19)}
+    expected = {min(os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS, 19)}
+
+    def niceness() -> set[int]:
+        return {os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids()}
+
+    # A worker is listed once started, and lowers its priority when its initializer runs,
+    # a moment later (on a busy machine, after this test has looked): wait for that.
+    deadline = time.monotonic() + 20
+    while (workers := niceness()) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers == expected
     assert WORKER_NICENESS > 0
 
 
