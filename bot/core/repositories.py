@@ -61,6 +61,11 @@ class Database(Protocol):
         """
         ...
 
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction that only reads (a write in it fails): it does not wait for the
+        writes queued before it, so commands and pages answer while polls store news."""
+        ...
+
 
 class Transaction(Protocol):
     """An open transaction and the repositories that work inside it."""

@@ -25,7 +25,7 @@ def add_routes(app: web.Application) -> None:
 async def feeds_page(request: web.Request) -> web.Response:
     """Every feed and its health."""
     config = config_of(request)
-    async with config.store.transaction() as tx:
+    async with config.store.reading() as tx:
         feeds = await tx.feeds.list_all()
     counts = {status: sum(1 for f in feeds if f.status.value == status) for status in _STATES}
     context = {"feeds": feeds, "counts": counts, "flash": await take_flash(request)}

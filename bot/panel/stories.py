@@ -106,7 +106,7 @@ async def stories_page(request: web.Request) -> web.Response:
         given = {k: request.query.get(k, "") for k in ("theme", "outlet", "language", "from", "to")}
         context |= {"error": str(exc), "given": given, "lines": [], "outlets": []}
         return await page(request, "stories.html", context | {"older": None, "later": False}, 400)
-    async with config.store.transaction() as tx:
+    async with config.store.reading() as tx:
         found = await tx.browse.story_page(filters.wanted, filters.before, PAGE_SIZE + 1)
         shown = [story for story, _ in found[:PAGE_SIZE]]
         views = {view.story.id: view for view in await tx.stories.views(shown)}
@@ -124,7 +124,7 @@ async def story_page(request: web.Request) -> web.Response:
     """One story: its head, every report, its themes with why, and where it was posted."""
     config = config_of(request)
     story_id = int(request.match_info["story_id"])
-    async with config.store.transaction() as tx:
+    async with config.store.reading() as tx:
         views = await tx.stories.views([story_id])
         if not views:
             raise web.HTTPNotFound(text=f"No story #{story_id}: it may have been purged.")

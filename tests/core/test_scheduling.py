@@ -269,6 +269,10 @@ class CountingStore:
         self.opened += 1
         return self.store.transaction()
 
+    def reading(self) -> AbstractAsyncContextManager[SqlTransaction]:
+        self.opened += 1
+        return self.store.reading()
+
 
 async def test_a_304_poll_opens_one_transaction_for_its_state_and_reads_nothing(
     store: Store, server: FeedServer, fetcher: FeedFetcher

@@ -23,7 +23,7 @@ _SEARCH_READ_PER_LINE = 5
 async def run_latest(ctx: Context, args: LatestArgs) -> Reply:
     """The newest stories that matched a watchlist theme (or the one asked for, or any)."""
     count, footer = _latest_count(ctx, args)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.reading() as tx:
         if args.every:
             found = await tx.stories.latest(count)
             ids = [view.story.id for view in found]
@@ -57,7 +57,7 @@ async def run_search(ctx: Context, args: SearchArgs) -> Reply:
     query = " ".join(args.words)
     most = ctx.invocation.limit or SEARCH_MAX
     read = most * _SEARCH_READ_PER_LINE
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.reading() as tx:
         found = await tx.articles.search(query, read + 1)
         picked = _one_per_story(found[:read])
         shown = picked[:most]

@@ -22,7 +22,7 @@ DEAD_WINDOW = timedelta(days=7)  # older give-ups were probably fixed since
 
 async def run_status(ctx: Context, _args: NoArgs) -> Reply:
     """One screen: feeds, polling, outbox, dead deliveries, and what is muted here."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.reading() as tx:
         counts = await tx.feeds.count_by_status()
         trouble = await tx.reports.troubled_feeds(TROUBLE_SHOWN)
         polled = await tx.reports.last_polled_at()

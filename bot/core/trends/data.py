@@ -70,7 +70,7 @@ async def load_trends(
     span = window(today, days)
     since = datetime.combine(span[0], time(), UTC)
     until = datetime.combine(today + timedelta(days=1), time(), UTC)
-    async with store.transaction() as tx:
+    async with store.reading() as tx:
         rows = await tx.themes.new_stories_per_day(since, until)
     return zero_filled(rows, themes, today, days)
 
