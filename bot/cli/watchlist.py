@@ -140,6 +140,9 @@ def _theme_table(theme: Theme) -> Table:
     table.add_row("terms", _terms(theme.terms))
     if theme.exclude:
         table.add_row("exclude", _terms(theme.exclude))
+    for group in theme.others:
+        # Other actors: their name in a title asks for the context outside an aside.
+        table.add_row(f"others {escape(group.title or group.name)}", _terms(group.terms))
     return table
 
 

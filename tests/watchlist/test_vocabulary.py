@@ -285,8 +285,7 @@ def test_leaders_talking_by_telephone_is_a_summit_story(
         ("북한 수산물, 러시아산으로 둔갑", "원산지가 위조됐다.", "sanctions-evasion"),
         # Singular forms of plural-only terms.
         ("Ballistic missile strikes Kyiv", "It was made in North Korea.", "arms-transfers"),
-        # The crossing, Kim's armoured train, a deputy premier's talks.
-        ("Concrete poured for the crossing at Khasan", "It leads to North Korea.", "tumen-bridge"),
+        # Kim's armoured train, a deputy premier's talks.
         ("Kim Jong Un's armoured train crosses into Russia", "", "summits"),
         ("김정은 전용열차, 블라디보스토크로 출발", "", "summits"),
         ("Russian deputy premier lands in Pyongyang", "", "summits"),

@@ -48,6 +48,7 @@ class CompiledTheme:
     require: tuple[int, ...]  # group ids
     require_bits: int  # the same as a bit set
     exclude: tuple[int, ...]  # slots
+    others_bits: int = 0  # the groups of other actors (Theme.others), as a bit set
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +203,8 @@ class _Builder:
             exclude.append(slot)
             self.uses_exclude[slot].append(theme_index)
         require = tuple(self.group(file_index, g) for g in theme.require)
-        return CompiledTheme(theme, weights, require, _bits(require), tuple(exclude))
+        others = _bits(self.group(file_index, g) for g in theme.others)
+        return CompiledTheme(theme, weights, require, _bits(require), tuple(exclude), others)
 
 
 def _bits(indexes: Iterable[int]) -> int:

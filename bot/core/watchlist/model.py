@@ -39,7 +39,13 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """A theme: indicator terms score, every ``require`` group must be present, no exclusion."""
+    """A theme: indicator terms score, every ``require`` group must be present, no exclusion.
+
+    ``others``: groups naming other actors (other countries). When the title names one of
+    them, each required group must be named in the title, in the summary's first sentence or
+    in a sentence with one of the theme's terms: a country named only in a later aside ("its
+    ties with Russia") does not make the other actor's story this theme's.
+    """
 
     slug: str
     title: str
@@ -49,6 +55,7 @@ class Theme:
     require: tuple[Group, ...]
     exclude: tuple[Term, ...]
     min_score: float
+    others: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,7 @@ class Watchlist:
 
     def term_count(self) -> int:
         """Term entries as written: indicators, exclusions, and each context group once."""
-        groups = {g.name: g for theme in self.themes for g in theme.require}
+        groups = {g.name: g for theme in self.themes for g in (*theme.require, *theme.others)}
         return sum(len(t.terms) + len(t.exclude) for t in self.themes) + sum(
             len(g.terms) for g in groups.values()
         )

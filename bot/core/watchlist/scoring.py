@@ -26,6 +26,7 @@ from functools import partial
 from typing import Literal, TypedDict
 
 from bot.core.watchlist import subject
+from bot.core.watchlist.asides import in_aside, sentence_starts, sentences_of
 from bot.core.watchlist.compile import Compiled, CompiledTheme
 from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
 from bot.core.watchlist.subject import (
@@ -153,6 +154,8 @@ class Scorer:
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
         self._require = [frozenset(t.require) for t in compiled.themes]
+        self._others = [t.others_bits for t in compiled.themes]
+        self._any_others = any(self._others)
         self._texts = [slot.term.text for slot in compiled.slots]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
@@ -215,6 +218,10 @@ class Scorer:
                 if total < self._min_score[theme]:
                     continue
             kept.append((theme, points, total))
+        if kept and self._any_others:
+            kept = self._without_asides(kept, found, originals[1], text, split)
+            if not kept:
+                return []  # another actor's story (see asides)
         title_bar = False
         if not kept:
             best = self._under_title_bar(points_of, found) if points_of else None
@@ -254,6 +261,48 @@ class Scorer:
         if len(matches) > 1:
             matches.sort(key=lambda m: (-m.score, m.slug))
         return matches
+
+    def _without_asides(
+        self,
+        kept: list[tuple[int, dict[int, tuple[float, int]], float]],
+        found: Found,
+        summary: str,
+        text: str,
+        split: int,
+    ) -> list[tuple[int, dict[int, tuple[float, int]], float]]:
+        """``kept`` less the themes whose countries the title leaves to an aside of a story
+        whose title names another actor (``asides``)."""
+        title_groups = 0
+        for key in found:
+            if not key & 1:
+                title_groups |= self._group_bits[key >> 1]
+        themes = self.compiled.themes
+        doubtful = {
+            theme
+            for theme, _, _ in kept
+            if self._others[theme] & title_groups and themes[theme].require_bits & ~title_groups
+        }
+        if not doubtful:
+            return kept  # the usual case: the title names no other actor, or every context
+        words = fields(text, split)[1]
+        starts = sentence_starts(summary)
+        where = [
+            (key >> 1, sentence)
+            for key, (_, start, end) in found.items()
+            if key & 1
+            for sentence in sentences_of(starts, words, start, end)
+        ]
+        out = []
+        for entry in kept:
+            theme = entry[0]
+            if theme in doubtful:
+                weights = themes[theme].weights
+                own = [sentence for slot, sentence in where if slot in weights]
+                missing = themes[theme].require_bits & ~title_groups
+                if in_aside(missing, where, own, self._group_bits):
+                    continue
+            out.append(entry)
+        return out
 
     def _under_title_bar(
         self, points_of: dict[int, dict[int, tuple[float, int]]], found: Found
