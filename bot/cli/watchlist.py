@@ -143,6 +143,9 @@ def _theme_table(theme: Theme) -> Table:
     for group in theme.others:
         # Other actors: their name in a title asks for the context outside an aside.
         table.add_row(f"others {escape(group.title or group.name)}", _terms(group.terms))
+    for group in theme.roundups:
+        # Round-up markers: such a title must name every required group itself.
+        table.add_row(f"roundups {escape(group.title or group.name)}", _terms(group.terms))
     return table
 
 

@@ -140,3 +140,40 @@ def test_other_countries_reporting_on_the_two_still_alert(
     nkru: Matcher, title: str, summary: str, expected: str
 ) -> None:
     assert expected in slugs_of(nkru, title, summary)
+
+
+def test_a_round_up_files_a_theme_only_when_its_title_names_the_countries(write: Write) -> None:
+    text = WITH_OTHERS.replace(
+        "[[themes]]",
+        '[groups.round-ups]\ntitle = "Round-ups"\nterms = ["key events", "сводк"]\n\n[[themes]]',
+    ).replace('others = ["others"]', 'others = ["others"]\nroundups = ["round-ups"]')
+    matcher = Matcher.from_watchlists([load_watchlist(write(text))])
+    summary = "Russia and North Korea opened the Tumen road bridge, among much else."
+    assert slugs_of(matcher, "The war's key events", summary) == []
+    assert slugs_of(matcher, "Сводка за неделю", summary) == []
+    assert slugs_of(matcher, "Key events: Russia and North Korea open a bridge", summary) == [
+        "tumen-bridge"
+    ]
+    assert slugs_of(matcher, "The war this week", summary) == ["tumen-bridge"]  # no round-up
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        (
+            "Ukraine war live: Zelensky in Kyiv; shelling in Kharkiv",
+            "Air raid alerts sounded overnight. Russia says North Korean soldiers hold Kursk.",
+        ),
+        ("Сводка за сутки: бои под Курском", "Военные КНДР, по данным Киева, остаются в регионе."),
+        ("우크라이나 전쟁 주요 일지", "러시아는 쿠르스크 전선에 북한군이 투입됐다고 밝혔다."),
+    ],
+)
+def test_the_default_watchlist_leaves_war_round_ups_alone(
+    nkru: Matcher, title: str, summary: str
+) -> None:
+    assert slugs_of(nkru, title, summary) == []
+
+
+def test_a_round_up_that_names_both_countries_still_alerts(nkru: Matcher) -> None:
+    title = "Key events: North Korean troops fight for Russia in Kursk"
+    assert "troops" in slugs_of(nkru, title, "Seoul's spy agency gave new figures.")

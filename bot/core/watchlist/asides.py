@@ -1,4 +1,4 @@
-"""Another actor's story: a theme whose countries are named only in an aside.
+"""Another actor's story, or a round-up's: a theme whose countries are named only in an aside.
 
 A South Korean budget story that ends "officials cited North Korea's missiles and its ties
 with Russia", a NATO summit whose communique "also voiced concern about North Korea": the
@@ -8,6 +8,11 @@ countries) is not filed when the title names one of them and one of its required
 named only in an aside: not in the title, not in the summary's first sentence, and not in a
 sentence with one of the theme's own terms. Checked only for themes that reached their
 ``min_score`` and only when the title names another actor: most articles never get here.
+
+A round-up of several stories ("Ukraine war live: …", "Russia-Ukraine war day 1,000: key
+events", "Сводка СВО") names North Korean troops in one line among many: a theme that lists
+round-up markers (``Theme.roundups``) is filed from a round-up only when its title names every
+group the theme requires.
 
 Sentences are read from the original summary (the normalised words have lost the full
 stops): a sentence ends at a word followed by ".", "!", "?", "…" or "。", except after a

@@ -49,6 +49,7 @@ class CompiledTheme:
     require_bits: int  # the same as a bit set
     exclude: tuple[int, ...]  # slots
     others_bits: int = 0  # the groups of other actors (Theme.others), as a bit set
+    roundup_bits: int = 0  # the groups that mark a round-up title (Theme.roundups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +205,10 @@ class _Builder:
             self.uses_exclude[slot].append(theme_index)
         require = tuple(self.group(file_index, g) for g in theme.require)
         others = _bits(self.group(file_index, g) for g in theme.others)
-        return CompiledTheme(theme, weights, require, _bits(require), tuple(exclude), others)
+        roundups = _bits(self.group(file_index, g) for g in theme.roundups)
+        return CompiledTheme(
+            theme, weights, require, _bits(require), tuple(exclude), others, roundups
+        )
 
 
 def _bits(indexes: Iterable[int]) -> int:

@@ -155,7 +155,8 @@ class Scorer:
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
         self._require = [frozenset(t.require) for t in compiled.themes]
         self._others = [t.others_bits for t in compiled.themes]
-        self._any_others = any(self._others)
+        self._roundups = [t.roundup_bits for t in compiled.themes]
+        self._title_rules = any(self._others) or any(self._roundups)
         self._texts = [slot.term.text for slot in compiled.slots]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
@@ -218,7 +219,7 @@ class Scorer:
                 if total < self._min_score[theme]:
                     continue
             kept.append((theme, points, total))
-        if kept and self._any_others:
+        if kept and self._title_rules:
             kept = self._without_asides(kept, found, originals[1], text, split)
             if not kept:
                 return []  # another actor's story (see asides)
@@ -271,12 +272,20 @@ class Scorer:
         split: int,
     ) -> list[tuple[int, dict[int, tuple[float, int]], float]]:
         """``kept`` less the themes whose countries the title leaves to an aside of a story
-        whose title names another actor (``asides``)."""
+        whose title names another actor, or that a round-up's title does not name (``asides``)."""
         title_groups = 0
         for key in found:
             if not key & 1:
                 title_groups |= self._group_bits[key >> 1]
         themes = self.compiled.themes
+        kept = [
+            entry
+            for entry in kept
+            if not (
+                self._roundups[entry[0]] & title_groups
+                and themes[entry[0]].require_bits & ~title_groups
+            )
+        ]
         doubtful = {
             theme
             for theme, _, _ in kept

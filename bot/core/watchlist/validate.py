@@ -2,7 +2,7 @@
 
 The document's shape: ``[watchlist]`` (name, title), ``[groups.NAME]`` (title, terms) and
 ``[[themes]]`` (slug, title, description, colour, terms, require, exclude, min_score,
-others). Each
+others, roundups). Each
 problem names the file, the line (from ``LineIndex``), the field in TOML terms
 (``themes[3].colour``) and a fix. Unknown keys are errors: a typo such as ``exlude`` must not
 silently switch a rule off.
@@ -33,6 +33,7 @@ _THEME_KEYS = (
     "exclude",
     "min_score",
     "others",
+    "roundups",
 )
 
 
@@ -117,8 +118,11 @@ def _theme(
     exclude = term_list(checker, spec.get("exclude", []), (*path, "exclude"), False)
     min_score = _min_score(spec, path, checker)
     others = _require(spec.get("others", []), (*path, "others"), slug or "", groups, checker)
+    roundups = _require(spec.get("roundups", []), (*path, "roundups"), slug or "", groups, checker)
     if slug and title and colour and terms:
-        return Theme(slug, title, description, colour, terms, require, exclude, min_score, others)
+        return Theme(
+            slug, title, description, colour, terms, require, exclude, min_score, others, roundups
+        )
     return None
 
 
@@ -157,7 +161,7 @@ def _min_score(spec: dict[str, object], path: Path, checker: Checker) -> float:
 def _require(
     value: object, path: Path, slug: str, groups: dict[str, Group], checker: Checker
 ) -> tuple[Group, ...]:
-    key = str(path[-1])  # "require" or "others": read alike
+    key = str(path[-1])  # "require", "others" or "roundups": read alike
     items = checker.typed(value, list, path, "a list", f'write {key} = ["group-name", …]')
     out: list[Group] = []
     for index, item in enumerate(items or []):
