@@ -296,6 +296,22 @@ def test_leaders_talking_by_telephone_is_a_summit_story(
         ("North Korean restaurants reopen in Moscow", "", "energy-trade"),
         ("Россия и КНДР договорились о рыболовстве и роуминге", "", "energy-trade"),
         ("러시아-북한 전세기 운항 확대", "", "energy-trade"),
+        # Military technology: solid-fuel ICBMs, loitering munitions, FPV drones, Korean
+        # destroyers and radars of Russian design; the Angara's run to Dunai is arms.
+        ("Solid-fuel ICBM test in North Korea", "Russia's role is unclear.", "military-tech"),
+        (
+            "North Korea shows a Lancet-style loitering munition",
+            "Made with Russia.",
+            "military-tech",
+        ),
+        ("Russian instructors train North Korean FPV drone crews", "", "military-tech"),
+        ("Россия помогает КНДР с твердотопливной МБР", "", "military-tech"),
+        ("북한 신형 구축함 레이더, 러시아 설계와 닮아", "", "military-tech"),
+        (
+            "Сухогруз «Ангара» снова в Раджине",
+            "Контейнеры выгрузят в порту Дунай, Россия.",
+            "arms-transfers",
+        ),
     ],
 )
 def test_gaps_filled_by_the_sixth_pass(
