@@ -307,6 +307,9 @@ def test_leaders_talking_by_telephone_is_a_summit_story(
         ("Russian instructors train North Korean FPV drone crews", "", "military-tech"),
         ("Россия помогает КНДР с твердотопливной МБР", "", "military-tech"),
         ("북한 신형 구축함 레이더, 러시아 설계와 닮아", "", "military-tech"),
+        # Troops by their trade: gun crews, artillerymen, military builders.
+        ("North Korean artillerymen fight for Russia", "", "troops"),
+        ("Северокорейские артиллеристы в России", "", "troops"),
         (
             "Сухогруз «Ангара» снова в Раджине",
             "Контейнеры выгрузят в порту Дунай, Россия.",
@@ -318,3 +321,17 @@ def test_gaps_filled_by_the_sixth_pass(
     nkru: Matcher, title: str, summary: str, expected: str
 ) -> None:
     assert expected in [m.slug for m in nkru.match(title, summary)]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Russian Security Council secretary meets Kim in Pyongyang", "Talks lasted hours."),
+        ("Секретарь Совбеза России прибыл в Пхеньян", "Шойгу провел переговоры."),
+    ],
+)
+def test_russias_own_security_council_is_not_the_uns(
+    nkru: Matcher, title: str, summary: str
+) -> None:
+    # Shoigu, its secretary, is an envoy to Pyongyang: not a veto story.
+    assert "un-veto" not in [m.slug for m in nkru.match(title, summary)]
