@@ -177,3 +177,17 @@ def test_the_default_watchlist_leaves_war_round_ups_alone(
 def test_a_round_up_that_names_both_countries_still_alerts(nkru: Matcher) -> None:
     title = "Key events: North Korean troops fight for Russia in Kursk"
     assert "troops" in slugs_of(nkru, title, "Seoul's spy agency gave new figures.")
+
+
+def test_title_marks_are_not_in_the_main_automaton(write: Write) -> None:
+    # Other countries' names occur in most news: as hits of the main automaton each would
+    # cost every article a little; they are looked for only in a matched article's title.
+    matcher = Matcher.from_watchlists([load_watchlist(write(WITH_OTHERS))])
+    assert not [key for key in matcher.keys if "china" in key or "중국" in key]
+    assert matcher.compiled.marks is not None
+    assert {slot.text for slot in matcher.compiled.marks.slots} == {
+        "china",
+        "chinese",
+        "китай",
+        "중국",
+    }

@@ -148,15 +148,20 @@ class Article:
 class Scorer:
     """``score`` with what it needs laid out per slot, built once per matcher."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, find_marks: Callable[[str, int], Found] | None) -> None:
+        """``find_marks``: ``find`` of a matcher of ``compiled.marks`` (None if it has none)."""
+        if (compiled.marks is None) != (find_marks is None):
+            raise ValueError("title marks need a finder, and a finder needs title marks")
         self.compiled = compiled
+        self._find_marks = find_marks
+        self._mark_bits = compiled.marks.group_bits if compiled.marks is not None else ()
         self._group_bits = compiled.group_bits
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
         self._require = [frozenset(t.require) for t in compiled.themes]
         self._others = [t.others_bits for t in compiled.themes]
         self._roundups = [t.roundup_bits for t in compiled.themes]
-        self._title_rules = any(self._others) or any(self._roundups)
+        self._title_rules = find_marks is not None and (any(self._others) or any(self._roundups))
         self._texts = [slot.term.text for slot in compiled.slots]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
@@ -278,18 +283,28 @@ class Scorer:
             if not key & 1:
                 title_groups |= self._group_bits[key >> 1]
         themes = self.compiled.themes
+        if all(themes[theme].require_bits & ~title_groups == 0 for theme, _, _ in kept):
+            return kept  # the title names every context: no rule applies
+        find_marks = self._find_marks
+        if find_marks is None:
+            return kept
+        marks = 0  # the title's other actors and round-up markers
+        for key in find_marks(text[:split], split):
+            if not key & 1:
+                marks |= self._mark_bits[key >> 1]
+        if not marks:
+            return kept  # the usual case: the title names no other actor nor a round-up
         kept = [
             entry
             for entry in kept
             if not (
-                self._roundups[entry[0]] & title_groups
-                and themes[entry[0]].require_bits & ~title_groups
+                self._roundups[entry[0]] & marks and themes[entry[0]].require_bits & ~title_groups
             )
         ]
         doubtful = {
             theme
             for theme, _, _ in kept
-            if self._others[theme] & title_groups and themes[theme].require_bits & ~title_groups
+            if self._others[theme] & marks and themes[theme].require_bits & ~title_groups
         }
         if not doubtful:
             return kept  # the usual case: the title names no other actor, or every context
@@ -371,13 +386,6 @@ class Scorer:
             ]
         # Looked up at each call: benchmarks/train_subject.py records what is judged.
         return subject.judge(article.reader(), candidates, context)
-
-
-def score(
-    compiled: Compiled, found: Found, originals: tuple[str, str], text: str, split: int
-) -> list[ThemeMatch]:
-    """Theme matches for the found slots, best score first (see ``Scorer.score``)."""
-    return Scorer(compiled).score(found, originals, text, split)
 
 
 def _without_overlaps(
