@@ -278,64 +278,71 @@ class Scorer:
     ) -> list[tuple[int, dict[int, tuple[float, int]], float]]:
         """``kept`` less the themes whose countries the title leaves to an aside of a story
         whose title names another actor, or that a round-up's title does not name (``asides``)."""
-        title_groups = 0
-        for key in found:
-            if not key & 1:
-                title_groups |= self._group_bits[key >> 1]
+        title_groups = self._title_groups(found)
         themes = self.compiled.themes
-        if all(themes[theme].require_bits & ~title_groups == 0 for theme, _, _ in kept):
+        # Per theme, the required groups the title does not name.
+        untold = {theme: themes[theme].require_bits & ~title_groups for theme, _, _ in kept}
+        if not any(untold.values()):
             return kept  # the title names every context: no rule applies
-        find_marks = self._find_marks
-        if find_marks is None:
-            return kept
-        marks = 0  # the title's other actors and round-up markers
-        for key in find_marks(text[:split], split):
-            if not key & 1:
-                marks |= self._mark_bits[key >> 1]
+        marks = self._title_marks(text, split)
         if not marks:
             return kept  # the usual case: the title names no other actor nor a round-up
-        kept = [
-            entry
-            for entry in kept
-            if not (
-                self._roundups[entry[0]] & marks and themes[entry[0]].require_bits & ~title_groups
-            )
-        ]
-        doubtful = {
-            theme
-            for theme, _, _ in kept
-            if self._others[theme] & marks and themes[theme].require_bits & ~title_groups
-        }
+        # A round-up's title must name the context itself.
+        kept = [e for e in kept if not (self._roundups[e[0]] & marks and untold[e[0]])]
+        doubtful = [e[0] for e in kept if self._others[e[0]] & marks and untold[e[0]]]
         if not doubtful:
-            return kept  # the usual case: the title names no other actor, or every context
-        words = fields(text, split)[1]
-        starts = sentence_starts(summary)
+            return kept
+        asides = self._asides(doubtful, untold, found, summary, text, split)
+        return [e for e in kept if e[0] not in asides]
+
+    def _title_groups(self, found: Found) -> int:
+        """The context groups named in the title, as bits."""
+        groups = 0
+        for key in found:
+            if not key & 1:
+                groups |= self._group_bits[key >> 1]
+        return groups
+
+    def _title_marks(self, text: str, split: int) -> int:
+        """The title's other actors and round-up markers, as bits of ``compiled.marks``."""
+        marks, find_marks = 0, self._find_marks
+        if find_marks is not None:
+            for key in find_marks(text[:split], split):
+                if not key & 1:
+                    marks |= self._mark_bits[key >> 1]
+        return marks
+
+    def _asides(
+        self,
+        doubtful: list[int],
+        untold: dict[int, int],
+        found: Found,
+        summary: str,
+        text: str,
+        split: int,
+    ) -> set[int]:
+        """The themes of ``doubtful`` whose untold context the summary names only in asides:
+        not in its first sentence, nor in a sentence with one of the theme's terms."""
+        words, starts = fields(text, split)[1], sentence_starts(summary)
         where = [
             (key >> 1, sentence)
             for key, (_, start, end) in found.items()
             if key & 1
             for sentence in sentences_of(starts, words, start, end)
         ]
-        out = []
-        for entry in kept:
-            theme = entry[0]
-            if theme in doubtful:
-                weights = themes[theme].weights
-                own = [sentence for slot, sentence in where if slot in weights]
-                missing = themes[theme].require_bits & ~title_groups
-                if in_aside(missing, where, own, self._group_bits):
-                    continue
-            out.append(entry)
+        out = set()
+        for theme in doubtful:
+            weights = self.compiled.themes[theme].weights
+            own = [sentence for slot, sentence in where if slot in weights]
+            if in_aside(untold[theme], where, own, self._group_bits):
+                out.add(theme)
         return out
 
     def _under_title_bar(
         self, points_of: dict[int, dict[int, tuple[float, int]]], found: Found
     ) -> tuple[int, dict[int, tuple[float, int]], float] | None:
         """The one theme filed under the title bar (see the module docstring), or None."""
-        title_groups = 0
-        for key in found:
-            if not key & 1:
-                title_groups |= self._group_bits[key >> 1]
+        title_groups = self._title_groups(found)
         need = self._main_need
         if not need or title_groups & need != need:
             return None
