@@ -126,7 +126,10 @@ def cut_down(nkru: Watchlist, size: int) -> list[Theme]:
     for index, theme in enumerate(themes):
         share = budget // len(themes) + (1 if index < budget % len(themes) else 0)
         require = tuple(groups[g.name] for g in theme.require)
-        out.append(replace(theme, terms=theme.terms[:share], require=require, exclude=()))
+        # Without exclusions, other actors and round-up markers: the cut-down list has
+        # ``size`` term entries to scan for.
+        cut = replace(theme, terms=theme.terms[:share], require=require, exclude=())
+        out.append(replace(cut, others=(), roundups=()))
     return out
 
 

@@ -140,6 +140,12 @@ def _theme_table(theme: Theme) -> Table:
     table.add_row("terms", _terms(theme.terms))
     if theme.exclude:
         table.add_row("exclude", _terms(theme.exclude))
+    for group in theme.others:
+        # Other actors: their name in a title asks for the context outside an aside.
+        table.add_row(f"others {escape(group.title or group.name)}", _terms(group.terms))
+    for group in theme.roundups:
+        # Round-up markers: such a title must name every required group itself.
+        table.add_row(f"roundups {escape(group.title or group.name)}", _terms(group.terms))
     return table
 
 

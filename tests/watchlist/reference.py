@@ -27,7 +27,8 @@ class ReferenceMatcher:
 
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
-        self._scorer = Scorer(compiled)
+        marks = ReferenceMatcher(compiled.marks) if compiled.marks is not None else None
+        self._scorer = Scorer(compiled, marks.find if marks is not None else None)
 
     @classmethod
     def from_watchlists(

@@ -40,6 +40,7 @@ def slugs(matches: list[ThemeMatch]) -> list[str]:
         ("ＫＮＤＲ ﬁle", "kndr file"),  # NFKC: full-width letters, ligatures
         ("soft\u00adhyphen", "softhyphen"),
         ("a  —  b", "a b"),
+        ("북한 노동자 수천 명…유엔 결의", "북한 노동자 수천 명 유엔 결의"),  # an ellipsis between
     ],
 )
 def test_normalize(text: str, expected: str) -> None:

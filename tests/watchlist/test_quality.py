@@ -7,7 +7,8 @@ relabelled labelled, heldout and heldout2 blind by the main-subject rule (they h
 second themes liberally: 94 labelled items with two themes or more, 12 after), which took
 the labelled set's figures down to 0.841 (theme micro F1) with the code of the time; the
 subject model brought it to 0.865 (weakest theme 0.820, should alert 0.992), and the floors
-are reset to that, less a small margin: 0.855, 0.80 and 0.98. The held-out sets' floors are
+are reset to that, less a small margin: 0.855, 0.80 and 0.98; the sixth pass (0.874) raised
+the first to 0.865. The held-out sets' floors are
 lower, to catch a regression, not to be aimed at. ``benchmarks/quality.py`` prints every
 figure and what fails.
 """
@@ -42,7 +43,7 @@ from tests.watchlist.conftest import (
     LABELLED,
 )
 
-MICRO_F1_FLOOR = 0.855
+MICRO_F1_FLOOR = 0.865
 THEME_F1_FLOOR = 0.80
 ALERT_F1_FLOOR = 0.98
 
@@ -81,24 +82,28 @@ def test_floors_on_the_heldout_sets(matcher: Matcher, path: Path) -> None:
 def test_floor_on_the_third_set(matcher: Matcher) -> None:
     """Written independently (theme micro F1 0.839, should-alert F1 0.960 when it was added),
     a development set since issue 18's third pass, which tuned on its errors and reached 0.866
-    and 0.975 (the fourth pass: 0.865 and 0.978): the floor is that, less a small margin."""
+    and 0.975 (the fourth pass: 0.865 and 0.978; the sixth: 0.926 and 0.988, 5 false alerts
+    in its 121 hard negatives, down from 11): the floor is that, less a small margin."""
     result = _evaluate(matcher, HELDOUT3)
     assert result.items == 406
     why = report(result, HELDOUT3.name)
-    assert result.micro.f1 >= 0.855, why
-    assert result.alert.f1 >= 0.97, why
+    assert result.micro.f1 >= 0.91, why
+    assert result.alert.f1 >= 0.98, why
+    assert result.alert.fp <= 6, why
 
 
 def test_floor_on_the_sixth_set(matcher: Matcher) -> None:
     """Written blind during issue 18's fifth pass; its first look, with the code of that
     moment, was theme micro F1 0.807 and should-alert F1 0.942; then a development set (the
     subject model was trained on it, its errors read): the floor is the pass's figure less a
-    small margin."""
+    small margin (the sixth pass: 0.888 and 0.973, 1 false alert in its 152 hard negatives,
+    down from 6)."""
     result = _evaluate(matcher, HELDOUT6)
     assert result.items == 477
     why = report(result, HELDOUT6.name)
-    assert result.micro.f1 >= 0.82, why
-    assert result.alert.f1 >= 0.935, why
+    assert result.micro.f1 >= 0.87, why
+    assert result.alert.f1 >= 0.96, why
+    assert result.alert.fp <= 2, why
 
 
 def test_floor_on_the_fourth_independent_set(matcher: Matcher) -> None:

@@ -269,3 +269,69 @@ def test_leaders_talking_by_telephone_is_a_summit_story(
 ) -> None:
     # Issue 18's fifth pass: a phone call between the leaders (held-out 6 had them unfiled).
     assert [m.slug for m in nkru.match(title, summary)] == ["summits"]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Sanctions monitors' words: shell companies, laundering verbs, ships gone dark,
+        # embargoes, and goods passed off as another country's.
+        ("Shell companies in Vladivostok move cash for North Korea", "", "sanctions-evasion"),
+        ("North Korean hackers launder crypto through Russian exchanges", "", "sanctions-evasion"),
+        ("Tankers turn off AIS between Russia and North Korea", "", "sanctions-evasion"),
+        ("North Korea and Russia ignore the UN embargo", "", "sanctions-evasion"),
+        ("Подставные компании в России отмывают деньги КНДР", "", "sanctions-evasion"),
+        ("북한 유령회사, 러시아 은행 통해 돈세탁", "", "sanctions-evasion"),
+        ("북한 수산물, 러시아산으로 둔갑", "원산지가 위조됐다.", "sanctions-evasion"),
+        # Singular forms of plural-only terms.
+        ("Ballistic missile strikes Kyiv", "It was made in North Korea.", "arms-transfers"),
+        # Kim's armoured train, a deputy premier's talks.
+        ("Kim Jong Un's armoured train crosses into Russia", "", "summits"),
+        ("김정은 전용열차, 블라디보스토크로 출발", "", "summits"),
+        ("Russian deputy premier lands in Pyongyang", "", "summits"),
+        # Everyday economic ties: charter flights, resorts, fisheries, roaming, restaurants.
+        ("Charter flights fill Wonsan's resort", "Most come from Vladivostok.", "energy-trade"),
+        ("Russia and North Korea sign fisheries and livestock accord", "", "energy-trade"),
+        ("Russian operator offers roaming in North Korea", "", "energy-trade"),
+        ("North Korean restaurants reopen in Moscow", "", "energy-trade"),
+        ("Россия и КНДР договорились о рыболовстве и роуминге", "", "energy-trade"),
+        ("러시아-북한 전세기 운항 확대", "", "energy-trade"),
+        # Military technology: solid-fuel ICBMs, loitering munitions, FPV drones, Korean
+        # destroyers and radars of Russian design; the Angara's run to Dunai is arms.
+        ("Solid-fuel ICBM test in North Korea", "Russia's role is unclear.", "military-tech"),
+        (
+            "North Korea shows a Lancet-style loitering munition",
+            "Made with Russia.",
+            "military-tech",
+        ),
+        ("Russian instructors train North Korean FPV drone crews", "", "military-tech"),
+        ("Россия помогает КНДР с твердотопливной МБР", "", "military-tech"),
+        ("북한 신형 구축함 레이더, 러시아 설계와 닮아", "", "military-tech"),
+        # Troops by their trade: gun crews, artillerymen, military builders.
+        ("North Korean artillerymen fight for Russia", "", "troops"),
+        ("Северокорейские артиллеристы в России", "", "troops"),
+        (
+            "Сухогруз «Ангара» снова в Раджине",
+            "Контейнеры выгрузят в порту Дунай, Россия.",
+            "arms-transfers",
+        ),
+    ],
+)
+def test_gaps_filled_by_the_sixth_pass(
+    nkru: Matcher, title: str, summary: str, expected: str
+) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("Russian Security Council secretary meets Kim in Pyongyang", "Talks lasted hours."),
+        ("Секретарь Совбеза России прибыл в Пхеньян", "Шойгу провел переговоры."),
+    ],
+)
+def test_russias_own_security_council_is_not_the_uns(
+    nkru: Matcher, title: str, summary: str
+) -> None:
+    # Shoigu, its secretary, is an envoy to Pyongyang: not a veto story.
+    assert "un-veto" not in [m.slug for m in nkru.match(title, summary)]

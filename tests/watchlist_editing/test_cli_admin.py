@@ -25,6 +25,7 @@ EDITED = add_terms(TEXT, "troops", ["Rason"]).replace(
     '  "Rason",\n', '  "Rason",  # workers shipped through the port\n', 1
 )
 BROKEN = TEXT.replace('colour = "#2e86de"', 'colour = "#2e86d"', 1)
+BROKEN_LINE = BROKEN[: BROKEN.index('"#2e86d"')].count("\n") + 1  # wherever the theme is
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ async def test_export_edit_import_round_trip_keeps_every_comment(
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        (BROKEN, ':164: themes[0].colour: "#2e86d" is not a colour — use "#rrggbb"'),
+        (BROKEN, f':{BROKEN_LINE}: themes[0].colour: "#2e86d" is not a colour — use "#rrggbb"'),
         (TEXT.replace("[watchlist]", "[watchlist", 1), ":34: TOML syntax error: Expected ']'"),
     ],
     ids=["invalid-colour", "not-toml"],

@@ -203,7 +203,7 @@ def _edit_theme(text: str, slug: str, change: Callable[[Any], None]) -> str:
 
 
 def _reweighed(theme: Any) -> None:
-    theme["terms"][0]["weight"] = 2.5  # { text = "Tumen", weight = 1.2 }
+    theme["terms"][0]["weight"] = 0.4  # { text = "Tumen", weight = 1.2 }: a generic word now
 
 
 def _fuzzy_name(theme: Any) -> None:

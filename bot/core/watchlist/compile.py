@@ -48,6 +48,10 @@ class CompiledTheme:
     require: tuple[int, ...]  # group ids
     require_bits: int  # the same as a bit set
     exclude: tuple[int, ...]  # slots
+    # Groups of ``Compiled.marks`` (not of the main automaton): other actors (Theme.others)
+    # and round-up markers (Theme.roundups), as bit sets.
+    others_bits: int = 0
+    roundup_bits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,10 @@ class Compiled:
     group_bits: tuple[int, ...]  # bit g: the slot belongs to group g
     theme_bits: tuple[int, ...]  # bit t: the slot is an indicator of theme t
     exclude_bits: tuple[int, ...]  # bit t: the slot vetoes theme t
+    # Title marks (Theme.others, Theme.roundups): their own slots and groups, looked for only
+    # in the title of an article that a theme matched. In the main automaton the names of
+    # other countries would be hits in most articles, each costing the hit loop and scoring.
+    marks: Compiled | None = None
 
 
 def max_edits(text: str, threshold: float) -> int:
@@ -190,7 +198,9 @@ class _Builder:
                     uses.append(gid)
         return self.group_ids[key]
 
-    def theme(self, file_index: int, theme_index: int, theme: Theme) -> CompiledTheme:
+    def theme(
+        self, file_index: int, theme_index: int, theme: Theme, marks: _Builder
+    ) -> CompiledTheme:
         weights = {}
         for term in theme.terms:
             slot = self.slot(term)
@@ -202,7 +212,11 @@ class _Builder:
             exclude.append(slot)
             self.uses_exclude[slot].append(theme_index)
         require = tuple(self.group(file_index, g) for g in theme.require)
-        return CompiledTheme(theme, weights, require, _bits(require), tuple(exclude))
+        others = _bits(marks.group(file_index, g) for g in theme.others)
+        roundups = _bits(marks.group(file_index, g) for g in theme.roundups)
+        return CompiledTheme(
+            theme, weights, require, _bits(require), tuple(exclude), others, roundups
+        )
 
 
 def _bits(indexes: Iterable[int]) -> int:
@@ -218,17 +232,24 @@ def compile_watchlists(
     """Slots and uses of every theme of ``watchlists`` (slugs are unique: load checked)."""
     if not 50 <= threshold <= 100:
         raise ValueError(f"fuzzy threshold {threshold} is not between 50 and 100 (percent)")
-    builder = _Builder(threshold)
+    builder, marks = _Builder(threshold), _Builder(threshold)
     themes: list[CompiledTheme] = []
     for file_index, watchlist in enumerate(watchlists):
         for theme in watchlist.themes:
-            themes.append(builder.theme(file_index, len(themes), theme))
+            themes.append(builder.theme(file_index, len(themes), theme, marks))
+    return _compiled(builder, tuple(themes), _compiled(marks, ()) if marks.groups else None)
+
+
+def _compiled(
+    builder: _Builder, themes: tuple[CompiledTheme, ...], marks: Compiled | None = None
+) -> Compiled:
     return Compiled(
         slots=tuple(builder.slots),
-        themes=tuple(themes),
+        themes=themes,
         groups=tuple(builder.groups),
         group_of_slot=tuple(tuple(u) for u in builder.uses_group),
         group_bits=tuple(_bits(u) for u in builder.uses_group),
         theme_bits=tuple(_bits(t for t, _ in u) for u in builder.uses_indicator),
         exclude_bits=tuple(_bits(u) for u in builder.uses_exclude),
+        marks=marks,
     )

@@ -116,7 +116,9 @@ class Matcher:
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
         self.themes: dict[str, Theme] = {t.theme.slug: t.theme for t in compiled.themes}
-        self._scorer = Scorer(compiled)
+        # The title marks' own (small) automata, run only for an article a theme matched.
+        marks = Matcher(compiled.marks) if compiled.marks is not None else None
+        self._scorer = Scorer(compiled, marks.find if marks is not None else None)
         # One key per action (a key that several actions share is given once for each: the
         # automaton reports them all, and the hit loop needs no inner loop), the Latin
         # automaton's first, then the other's.

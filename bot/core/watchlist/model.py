@@ -39,7 +39,15 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """A theme: indicator terms score, every ``require`` group must be present, no exclusion."""
+    """A theme: indicator terms score, every ``require`` group must be present, no exclusion.
+
+    ``others``: groups naming other actors (other countries). When the title names one of
+    them, each required group must be named in the title, in the summary's first sentence or
+    in a sentence with one of the theme's terms: a country named only in a later aside ("its
+    ties with Russia") does not make the other actor's story this theme's. ``roundups``:
+    groups whose terms mark a title as a round-up of several stories ("war live", "key
+    events", "сводка"): then every required group must be named in the title itself.
+    """
 
     slug: str
     title: str
@@ -49,6 +57,8 @@ class Theme:
     require: tuple[Group, ...]
     exclude: tuple[Term, ...]
     min_score: float
+    others: tuple[Group, ...] = ()
+    roundups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +72,11 @@ class Watchlist:
 
     def term_count(self) -> int:
         """Term entries as written: indicators, exclusions, and each context group once."""
-        groups = {g.name: g for theme in self.themes for g in theme.require}
+        groups = {
+            g.name: g
+            for theme in self.themes
+            for g in (*theme.require, *theme.others, *theme.roundups)
+        }
         return sum(len(t.terms) + len(t.exclude) for t in self.themes) + sum(
             len(g.terms) for g in groups.values()
         )

@@ -51,6 +51,10 @@ _FORMAT = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # inside
 # Quotes and apostrophes are deleted like their ASCII forms; dashes become spaces.
 _QUOTES = ("\u2019", "\u2018", "\u201c", "\u201d", "\u00ab", "\u00bb", "\u201e", "\u2039", "\u203a")
 _DASHES = ("\u2013", "\u2014")
+# An ellipsis joins phrases in Korean and Russian headlines ("수천 명…유엔 결의"): a space
+# between words, as ``word_runs`` reads it; NFKC would make it "...", deleted like a period,
+# and "명…유엔" one word.
+_ELLIPSES = ("\u2026", "\u2025")
 _KEPT_IN_WORDS = frozenset(_FORMAT + _QUOTES + (FIELD_BREAK, " "))
 _ASTRAL_SEPARATORS = ((0x1F000, 0x1FAFF), (0xE0000, 0xE007F))
 
@@ -96,6 +100,9 @@ _MARKS = _ASCII_DELETED.decode() + "".join(_QUOTES)
 def normalize(text: str) -> str:
     """Matching form of ``text``: words separated by single spaces (maybe one at each end)."""
     if not text.isascii():
+        for char in _ELLIPSES:  # before NFKC, which makes them full stops (deleted)
+            if char in text:
+                text = text.replace(char, " ")
         text = unicodedata.normalize("NFKC", text).casefold()
         for char in _FORMAT + _QUOTES:
             if char in text:

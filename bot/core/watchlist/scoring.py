@@ -26,6 +26,7 @@ from functools import partial
 from typing import Literal, TypedDict
 
 from bot.core.watchlist import subject
+from bot.core.watchlist.asides import in_aside, sentence_starts, sentences_of
 from bot.core.watchlist.compile import Compiled, CompiledTheme
 from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
 from bot.core.watchlist.subject import (
@@ -147,12 +148,20 @@ class Article:
 class Scorer:
     """``score`` with what it needs laid out per slot, built once per matcher."""
 
-    def __init__(self, compiled: Compiled) -> None:
+    def __init__(self, compiled: Compiled, find_marks: Callable[[str, int], Found] | None) -> None:
+        """``find_marks``: ``find`` of a matcher of ``compiled.marks`` (None if it has none)."""
+        if (compiled.marks is None) != (find_marks is None):
+            raise ValueError("title marks need a finder, and a finder needs title marks")
         self.compiled = compiled
+        self._find_marks = find_marks
+        self._mark_bits = compiled.marks.group_bits if compiled.marks is not None else ()
         self._group_bits = compiled.group_bits
         self._exclude_bits = compiled.exclude_bits
         self._min_score = [t.theme.min_score - 1e-9 for t in compiled.themes]
         self._require = [frozenset(t.require) for t in compiled.themes]
+        self._others = [t.others_bits for t in compiled.themes]
+        self._roundups = [t.roundup_bits for t in compiled.themes]
+        self._title_rules = find_marks is not None and (any(self._others) or any(self._roundups))
         self._texts = [slot.term.text for slot in compiled.slots]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
         for index, theme in enumerate(compiled.themes):
@@ -215,6 +224,10 @@ class Scorer:
                 if total < self._min_score[theme]:
                     continue
             kept.append((theme, points, total))
+        if kept and self._title_rules:
+            kept = self._without_asides(kept, found, originals[1], text, split)
+            if not kept:
+                return []  # another actor's story (see asides)
         title_bar = False
         if not kept:
             best = self._under_title_bar(points_of, found) if points_of else None
@@ -255,14 +268,81 @@ class Scorer:
             matches.sort(key=lambda m: (-m.score, m.slug))
         return matches
 
+    def _without_asides(
+        self,
+        kept: list[tuple[int, dict[int, tuple[float, int]], float]],
+        found: Found,
+        summary: str,
+        text: str,
+        split: int,
+    ) -> list[tuple[int, dict[int, tuple[float, int]], float]]:
+        """``kept`` less the themes whose countries the title leaves to an aside of a story
+        whose title names another actor, or that a round-up's title does not name (``asides``)."""
+        title_groups = self._title_groups(found)
+        themes = self.compiled.themes
+        # Per theme, the required groups the title does not name.
+        untold = {theme: themes[theme].require_bits & ~title_groups for theme, _, _ in kept}
+        if not any(untold.values()):
+            return kept  # the title names every context: no rule applies
+        marks = self._title_marks(text, split)
+        if not marks:
+            return kept  # the usual case: the title names no other actor nor a round-up
+        # A round-up's title must name the context itself.
+        kept = [e for e in kept if not (self._roundups[e[0]] & marks and untold[e[0]])]
+        doubtful = [e[0] for e in kept if self._others[e[0]] & marks and untold[e[0]]]
+        if not doubtful:
+            return kept
+        asides = self._asides(doubtful, untold, found, summary, text, split)
+        return [e for e in kept if e[0] not in asides]
+
+    def _title_groups(self, found: Found) -> int:
+        """The context groups named in the title, as bits."""
+        groups = 0
+        for key in found:
+            if not key & 1:
+                groups |= self._group_bits[key >> 1]
+        return groups
+
+    def _title_marks(self, text: str, split: int) -> int:
+        """The title's other actors and round-up markers, as bits of ``compiled.marks``."""
+        marks, find_marks = 0, self._find_marks
+        if find_marks is not None:
+            for key in find_marks(text[:split], split):
+                if not key & 1:
+                    marks |= self._mark_bits[key >> 1]
+        return marks
+
+    def _asides(
+        self,
+        doubtful: list[int],
+        untold: dict[int, int],
+        found: Found,
+        summary: str,
+        text: str,
+        split: int,
+    ) -> set[int]:
+        """The themes of ``doubtful`` whose untold context the summary names only in asides:
+        not in its first sentence, nor in a sentence with one of the theme's terms."""
+        words, starts = fields(text, split)[1], sentence_starts(summary)
+        where = [
+            (key >> 1, sentence)
+            for key, (_, start, end) in found.items()
+            if key & 1
+            for sentence in sentences_of(starts, words, start, end)
+        ]
+        out = set()
+        for theme in doubtful:
+            weights = self.compiled.themes[theme].weights
+            own = [sentence for slot, sentence in where if slot in weights]
+            if in_aside(untold[theme], where, own, self._group_bits):
+                out.add(theme)
+        return out
+
     def _under_title_bar(
         self, points_of: dict[int, dict[int, tuple[float, int]]], found: Found
     ) -> tuple[int, dict[int, tuple[float, int]], float] | None:
         """The one theme filed under the title bar (see the module docstring), or None."""
-        title_groups = 0
-        for key in found:
-            if not key & 1:
-                title_groups |= self._group_bits[key >> 1]
+        title_groups = self._title_groups(found)
         need = self._main_need
         if not need or title_groups & need != need:
             return None
@@ -313,13 +393,6 @@ class Scorer:
             ]
         # Looked up at each call: benchmarks/train_subject.py records what is judged.
         return subject.judge(article.reader(), candidates, context)
-
-
-def score(
-    compiled: Compiled, found: Found, originals: tuple[str, str], text: str, split: int
-) -> list[ThemeMatch]:
-    """Theme matches for the found slots, best score first (see ``Scorer.score``)."""
-    return Scorer(compiled).score(found, originals, text, split)
 
 
 def _without_overlaps(

@@ -1,7 +1,8 @@
 """Turning one parsed TOML document into a ``Watchlist``, reporting every problem at once.
 
 The document's shape: ``[watchlist]`` (name, title), ``[groups.NAME]`` (title, terms) and
-``[[themes]]`` (slug, title, description, colour, terms, require, exclude, min_score). Each
+``[[themes]]`` (slug, title, description, colour, terms, require, exclude, min_score,
+others, roundups). Each
 problem names the file, the line (from ``LineIndex``), the field in TOML terms
 (``themes[3].colour``) and a fix. Unknown keys are errors: a typo such as ``exlude`` must not
 silently switch a rule off.
@@ -22,7 +23,18 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = ("watchlist", "groups", "themes")
 _WATCHLIST_KEYS = ("name", "title", "description")
 _GROUP_KEYS = ("title", "description", "terms")
-_THEME_KEYS = ("slug", "title", "description", "colour", "terms", "require", "exclude", "min_score")
+_THEME_KEYS = (
+    "slug",
+    "title",
+    "description",
+    "colour",
+    "terms",
+    "require",
+    "exclude",
+    "min_score",
+    "others",
+    "roundups",
+)
 
 
 def build_watchlist(doc: dict[str, object], file: FilePath, checker: Checker) -> Watchlist | None:
@@ -105,8 +117,12 @@ def _theme(
     require = _require(spec.get("require", []), (*path, "require"), slug or "", groups, checker)
     exclude = term_list(checker, spec.get("exclude", []), (*path, "exclude"), False)
     min_score = _min_score(spec, path, checker)
+    others = _require(spec.get("others", []), (*path, "others"), slug or "", groups, checker)
+    roundups = _require(spec.get("roundups", []), (*path, "roundups"), slug or "", groups, checker)
     if slug and title and colour and terms:
-        return Theme(slug, title, description, colour, terms, require, exclude, min_score)
+        return Theme(
+            slug, title, description, colour, terms, require, exclude, min_score, others, roundups
+        )
     return None
 
 
@@ -145,13 +161,14 @@ def _min_score(spec: dict[str, object], path: Path, checker: Checker) -> float:
 def _require(
     value: object, path: Path, slug: str, groups: dict[str, Group], checker: Checker
 ) -> tuple[Group, ...]:
-    items = checker.typed(value, list, path, "a list", 'write require = ["north-korea", …]')
+    key = str(path[-1])  # "require", "others" or "roundups": read alike
+    items = checker.typed(value, list, path, "a list", f'write {key} = ["group-name", …]')
     out: list[Group] = []
     for index, item in enumerate(items or []):
         if isinstance(item, list):
             terms = term_list(checker, item, (*path, index), True)
             title = terms[0].text if terms else ""  # shown as the context's name
-            out.append(Group(f"{slug}.require[{index}]", title, terms))
+            out.append(Group(f"{slug}.{key}[{index}]", title, terms))
         elif isinstance(item, str) and item in groups:
             if any(g.name == item for g in out):
                 checker.report((*path, index), f'group "{item}" is listed twice', "remove one")
