@@ -106,7 +106,7 @@ def _duplicates(
         )
     name_at.setdefault(watchlist.name, file)
     for theme in watchlist.themes:
-        field, line = checker.slugs[theme.slug]
+        field, line = checker.slug_at(theme.slug)
         if theme.slug in slug_at:
             problems.append(
                 Problem(

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path as FilePath
 
-from bot.core.watchlist.checker import SLUG, Checker, field_name, show
+from bot.core.watchlist.checker import SLUG, Checker, show
 from bot.core.watchlist.model import Group, Term, Theme, Watchlist
 from bot.core.watchlist.terms import term_list
 from bot.core.watchlist.toml_lines import Path
@@ -95,9 +95,9 @@ def _theme(
     slug = checker.slug(spec, path, "slug")
     if slug is not None:
         if slug in checker.slugs:
-            where = f"line {checker.slugs[slug][1]}"
+            where = f"line {checker.slug_at(slug)[1]}"
             checker.report((*path, "slug"), f'duplicate slug "{slug}" (also {where})', "rename one")
-        checker.slugs[slug] = (field_name((*path, "slug")), checker.lines.line((*path, "slug")))
+        checker.slugs[slug] = (*path, "slug")
     title = checker.text(spec, path, "title", required=True)
     description = checker.text(spec, path, "description", required=False) or ""
     colour = _colour(spec, path, checker)
