@@ -13,7 +13,10 @@ N articles published over the last seven days, of three kinds of news:
   English, Russian and Korean), repeated, of which it files ~70 %, and where the edited themes'
   terms occur in most: the worst case.
 
-The draft adds a term to one theme and an exclusion to another (a typical edit). Printed: the
+The draft adds a term to one theme and an exclusion to another (a typical edit); each call
+adds one more term ("pontoon crossing 1", 2, …), so that no two drafts are alike, as while an
+admin edits (what the loader and the compiler keep by content, `bot.core.watchlist.kept`,
+serves the themes and automata that did not change, not the whole draft). Printed: the
 median of five `preview_draft` calls after a warm-up (wall clock, and CPU time, steadier on a
 busy machine), and its parts' wall clock: reading the articles, compiling the two matchers,
 matching the articles (both matchers only where a changed theme's term occurs: `Probe`), and
@@ -140,8 +143,16 @@ async def measure(url: str, kind: str, count: int) -> str:
             async with store.transaction() as tx:
                 return await tx.articles.published_since(NOW - timedelta(days=7), 50_001)
 
+        # One draft more per call (a warm-up and RUNS timed) for the whole and for `build`.
+        calls = RUNS + 1
+        drafts = [
+            add_terms(draft, "tumen-bridge", [f"pontoon crossing {n}"]) for n in range(2 * calls)
+        ]
+        loaded = iter([load_watchlist_text(text, "nkru.toml") for text in drafts[calls:]])
+        unseen = iter(drafts[:calls])
+
         async def build() -> object:
-            return compile_matcher(current), compile_matcher(proposed)
+            return compile_matcher(current), compile_matcher(next(loaded))
 
         found = await read()
         assert isinstance(found, list) and len(found) == count
@@ -150,7 +161,7 @@ async def measure(url: str, kind: str, count: int) -> str:
         async def match() -> object:
             return compare(before, after, found)
 
-        whole, cpu = await medians(lambda: preview_draft(editor, draft, NOW))
+        whole, cpu = await medians(lambda: preview_draft(editor, next(unseen), NOW))
         parts = [await median(read), await median(build), await median(match)]
         result = compare(before, after, found)
         probe = Probe(before, after)

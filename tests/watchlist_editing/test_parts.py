@@ -53,3 +53,18 @@ def test_an_unknown_part_is_refused_naming_those_there_are() -> None:
     with pytest.raises(EditError, match="no part 'theme:nope'") as raised:
         find_part(TEXT, "theme:nope")
     assert raised.value.hint is not None and "theme:troops" in raised.value.hint
+
+
+def test_parts_kept_per_document_are_each_documents_own() -> None:
+    # Parts are kept per document text: asking about one document, then another, then the
+    # first again gives each its own; a caller changing the list it got changes nothing kept.
+    longer = add_terms(TEXT, "tumen-bridge", ["pontoon crossing", "pontoon bridge"])
+    first = parts(TEXT)
+    first.clear()
+    other = parts(longer)
+    again = parts(TEXT)
+    assert [part.key for part in again] == [part.key for part in other]
+    assert find_part(longer, "theme:arms-transfers").start == (
+        find_part(TEXT, "theme:arms-transfers").start + longer.count("\n") - TEXT.count("\n")
+    )
+    assert again[0].end == TEXT.count("\n") and other[0].end == longer.count("\n")

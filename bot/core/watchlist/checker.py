@@ -42,7 +42,13 @@ class Checker:
     file: str
     lines: LineIndex
     problems: list[Problem] = field(default_factory=list)
-    slugs: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # field, line
+    slugs: dict[str, Path] = field(default_factory=dict)  # where each theme's slug is
+
+    def slug_at(self, slug: str) -> tuple[str, int | None]:
+        """The field and line of a theme's slug (asked only to report a problem: the line
+        index is built on demand)."""
+        path = self.slugs[slug]
+        return field_name(path), self.lines.line(path)
 
     def report(self, path: Path, message: str, fix: str) -> None:
         """Record a problem at ``path``."""

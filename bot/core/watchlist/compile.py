@@ -141,6 +141,19 @@ def _exception_pattern(exceptions: tuple[str, ...], mode: TermMode) -> re.Patter
     return re.compile("|".join(forms))
 
 
+_SlotKey = tuple[str, TermMode, bool, tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=16_384)  # as _variants
+def _slot_parts(term: Term) -> tuple[_SlotKey, tuple[str, ...], re.Pattern[str] | None]:
+    """What makes a term's slot, however many use it: its key (terms with the same key are
+    one slot), its variants and its exceptions' pattern."""
+    variants = _variants(term)
+    exceptions = tuple(normalize_term(e) for e in term.exceptions)
+    key = (variants[0], term.mode, term.fuzzy, exceptions)
+    return key, variants, _exception_pattern(exceptions, term.mode)
+
+
 class _Builder:
     """Accumulates slots and their uses."""
 
@@ -148,7 +161,7 @@ class _Builder:
         self.threshold = threshold
         self.pieces_used: Counter[str] = Counter()
         self.slots: list[Slot] = []
-        self.by_key: dict[tuple[str, TermMode, bool, tuple[str, ...]], int] = {}
+        self.by_key: dict[_SlotKey, int] = {}
         self.groups: list[Group] = []
         self.group_ids: dict[tuple[int, str], int] = {}
         self.uses_group: list[list[int]] = []
@@ -156,11 +169,10 @@ class _Builder:
         self.uses_exclude: list[list[int]] = []
 
     def slot(self, term: Term) -> int:
-        variants = _variants(term)
-        exceptions = tuple(normalize_term(e) for e in term.exceptions)
-        key = (variants[0], term.mode, term.fuzzy, exceptions)
-        if key in self.by_key:
-            return self.by_key[key]
+        key, variants, pattern = _slot_parts(term)
+        found = self.by_key.get(key)
+        if found is not None:
+            return found
         edits, pieces = (
             fuzzy_plan(variants[0], self.threshold, self.pieces_used, term.mode)
             if term.fuzzy
@@ -178,7 +190,7 @@ class _Builder:
                 edits,
                 self.threshold,
                 pieces,
-                _exception_pattern(exceptions, term.mode),
+                pattern,
             )
         )
         self.by_key[key] = index

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from bot.core.watchlist.checker import Checker
+from bot.core.watchlist.kept import Kept
 from bot.core.watchlist.model import Problem, Watchlist, WatchlistError
 from bot.core.watchlist.toml_lines import LineIndex
-from bot.core.watchlist.validate import build_watchlist
+from bot.core.watchlist.validate import Sources, build_watchlist
 
 # Python 3.11/3.12 put the position only in the message: "... (at line 3, column 5)".
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -106,7 +108,7 @@ def _duplicates(
         )
     name_at.setdefault(watchlist.name, file)
     for theme in watchlist.themes:
-        field, line = checker.slugs[theme.slug]
+        field, line = checker.slug_at(theme.slug)
         if theme.slug in slug_at:
             problems.append(
                 Problem(
@@ -126,11 +128,70 @@ def load_watchlist_text(text: str, name: Path | str) -> Watchlist:
     saved); problems name `name` as their file. WatchlistError lists every problem."""
     path = Path(name)
     try:
-        doc = tomllib.loads(text)
+        doc, sources = parse_document(text)
     except tomllib.TOMLDecodeError as exc:
         raise WatchlistError([_syntax_problem(path, exc)]) from None
     checker = Checker(str(path), LineIndex(text))
-    watchlist = build_watchlist(doc, path, checker)
+    watchlist = build_watchlist(doc, path, checker, sources)
     if watchlist is None:
         raise WatchlistError(checker.problems)
     return watchlist
+
+
+# A `[[themes]]` header at the start of a line: where `parse_document` cuts a document.
+_THEMES_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*themes[ \t]*\]\]", re.MULTILINE)
+# Parsed parts by their text (`parse_document`): the tables in them are read, never changed.
+_PARSED: Kept[str, dict[str, Any]] = Kept(64)
+
+
+def parse_document(text: str) -> tuple[dict[str, Any], Sources | None]:
+    """`tomllib.loads(text)`, and what its parts were parsed from if it was parsed in parts.
+
+    tomllib is pure Python: parsing the default watchlist takes ~6 ms, and a draft previewed
+    in the panel's editor differs from the last one in one theme. So the document is cut
+    before each ``[[themes]]`` header line, and each part is parsed alone and kept by its
+    text. That gives what parsing the whole gives when every part parses alone, the head
+    (before the first header) has no ``themes`` key and each other part is exactly one theme
+    table: a part that parses alone ends outside any string, array or inline table, so its
+    cut is a header of the whole document too, and each theme part's lines then belong to
+    the table its header starts. Otherwise (a header line inside a multi-line string, a
+    syntax error, themes written another way) the whole document is parsed, which also
+    gives the error as the whole document has it. The tables returned may be shared with
+    other callers: read them, never change them.
+    """
+    found = _parse_in_parts(text)
+    if found is not None:
+        return found
+    return tomllib.loads(text), None
+
+
+def _parse_in_parts(text: str) -> tuple[dict[str, Any], Sources] | None:
+    starts = [match.start() for match in _THEMES_HEADER.finditer(text)]
+    if not starts:
+        return None
+    head = text[: starts[0]]
+    ends = [*starts[1:], len(text)]
+    parts = tuple(text[start:end] for start, end in zip(starts, ends, strict=True))
+    head_doc = _parsed(head)
+    if head_doc is None or "themes" in head_doc:
+        return None
+    themes = []
+    for part in parts:
+        doc = _parsed(part)
+        tables = doc.get("themes") if doc is not None and len(doc) == 1 else None
+        if not isinstance(tables, list) or len(tables) != 1:
+            return None
+        themes.append(tables[0])
+    return {**head_doc, "themes": themes}, Sources(head, parts)
+
+
+def _parsed(part: str) -> dict[str, Any] | None:
+    """`tomllib.loads(part)`, kept by its text; None if it does not parse alone."""
+    found = _PARSED.get(part)
+    if found is None:
+        try:
+            found = tomllib.loads(part)
+        except tomllib.TOMLDecodeError:
+            return None
+        _PARSED.put(part, found)
+    return found

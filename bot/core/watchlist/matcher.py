@@ -43,6 +43,7 @@ from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
 
 from bot.core.watchlist.compile import DEFAULT_FUZZY_THRESHOLD, Compiled, Slot, compile_watchlists
 from bot.core.watchlist.fuzzy import prefix_similarity, similarity
+from bot.core.watchlist.kept import Kept
 from bot.core.watchlist.model import Theme, Watchlist
 from bot.core.watchlist.normalize import FIELD_BREAK, matching_text
 from bot.core.watchlist.scoring import EXACT, Found, Scorer, ThemeMatch
@@ -102,12 +103,29 @@ def _automaton(keys: list[str]) -> BytesAhoCorasick | None:
     """An automaton over UTF-8 bytes reporting every key (a key twice: both), or None."""
     if not keys:
         return None
-    return BytesAhoCorasick([key.encode() for key in keys], implementation=_implementation(keys))
+    return _BYTES_AUTOMATA.get_or_make(
+        tuple(keys),
+        lambda: BytesAhoCorasick([k.encode() for k in keys], implementation=_implementation(keys)),
+    )
 
 
 def _text_automaton(keys: list[str]) -> AhoCorasick | None:
     """An automaton over ``str`` reporting every key, offsets in characters, or None."""
-    return AhoCorasick(keys, implementation=_implementation(keys)) if keys else None
+    if not keys:
+        return None
+    return _TEXT_AUTOMATA.get_or_make(
+        tuple(keys), lambda: AhoCorasick(keys, implementation=_implementation(keys))
+    )
+
+
+# Automata by their keys, in order (an automaton reports a key by its index): building the
+# two of the default watchlist takes ~4 ms, and a draft previewed in the panel's editor
+# usually changes the keys of one script alone, so the other automaton is the one of the
+# version in force. A few are kept (the DFA takes ~2.5 KB a key): that one and the last
+# drafts'. A built automaton is only read, and matching in several threads already shares
+# one (`bot.core.watchlist_editing.compiled`).
+_BYTES_AUTOMATA: Kept[tuple[str, ...], BytesAhoCorasick] = Kept(3)
+_TEXT_AUTOMATA: Kept[tuple[str, ...], AhoCorasick] = Kept(3)
 
 
 class Matcher:

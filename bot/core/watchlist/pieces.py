@@ -22,6 +22,7 @@ their pieces may have three letters each; the head's anchor keeps it rare.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
 MIN_LETTERS = 4  # per piece: shorter pieces occur in most articles
@@ -67,16 +68,10 @@ def choose_pieces(
     ``used`` counts the pieces already chosen for other terms; it is updated. ``prefix``:
     the term ends inside a word (one word only), so the tail has no space after it.
     """
-    if prefix and " " in text:
-        return None
-    padded = f" {text}" if prefix else f" {text} "
-    least = MIN_PREFIX_LETTERS if prefix else MIN_LETTERS
     best: tuple[float, Piece, Piece] | None = None
-    for gap in range(1, len(padded) - 1):
-        head, tail = padded[:gap], padded[gap + 1 :]
-        if min(len(head.replace(" ", "")), len(tail.replace(" ", ""))) < least:
-            continue
-        cost = _cost(head, used[head]) + _cost(tail, used[tail])
+    for gap, head, tail, head_rarity, tail_rarity in _cuts(text, prefix):
+        # _cost(head, used[head]) + _cost(tail, used[tail]), the rarities kept per term
+        cost = head_rarity * (1 + used[head]) + tail_rarity * (1 + used[tail])
         if best is None or cost < best[0]:
             best = (cost, (0, head), (gap + 1, tail))
     if best is None:
@@ -84,3 +79,22 @@ def choose_pieces(
     used[best[1][1]] += 1
     used[best[2][1]] += 1
     return best[1], best[2]
+
+
+# Per term, as the compiler's other per-term work (`compile._variants`): a draft previewed in
+# the panel's editor is compiled whole, and its fuzzy terms are nearly all the last draft's.
+@functools.lru_cache(maxsize=4_096)
+def _cuts(text: str, prefix: bool) -> tuple[tuple[int, str, str, float, float], ...]:
+    """Each cut `choose_pieces` may choose, in order: (gap, head, tail, and their rarities
+    as `_cost` has them before the terms that use them)."""
+    if prefix and " " in text:
+        return ()
+    padded = f" {text}" if prefix else f" {text} "
+    least = MIN_PREFIX_LETTERS if prefix else MIN_LETTERS
+    found = []
+    for gap in range(1, len(padded) - 1):
+        head, tail = padded[:gap], padded[gap + 1 :]
+        if min(len(head.replace(" ", "")), len(tail.replace(" ", ""))) < least:
+            continue
+        found.append((gap, head, tail, _cost(head, 0), _cost(tail, 0)))
+    return tuple(found)

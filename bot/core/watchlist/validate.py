@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 
-from bot.core.watchlist.checker import SLUG, Checker, field_name, show
+from bot.core.watchlist.checker import SLUG, Checker, show
+from bot.core.watchlist.kept import Kept
 from bot.core.watchlist.model import Group, Term, Theme, Watchlist
 from bot.core.watchlist.terms import term_list
 from bot.core.watchlist.toml_lines import Path
@@ -37,12 +39,35 @@ _THEME_KEYS = (
 )
 
 
-def build_watchlist(doc: dict[str, object], file: FilePath, checker: Checker) -> Watchlist | None:
-    """The ``Watchlist`` of a parsed document, or None when ``checker`` has problems."""
+# Validated context groups and themes by what they were parsed from (`Sources`): a draft
+# previewed in the panel's editor changes one theme of eight, and checking the ~1,100 terms
+# of the others again was a third of loading it. Only what validated without a problem is
+# kept: a problem names its line, which depends on the rest of the document.
+_GROUPS: Kept[str, dict[str, Group]] = Kept(16)
+_THEMES: Kept[tuple[str, str], Theme] = Kept(128)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """The text a document's parts were parsed from, each alone (`load.parse_document`): the
+    head (everything before the first ``[[themes]]``), then each theme table's."""
+
+    head: str
+    themes: tuple[str, ...]
+
+
+def build_watchlist(
+    doc: dict[str, object], file: FilePath, checker: Checker, sources: Sources | None = None
+) -> Watchlist | None:
+    """The ``Watchlist`` of a parsed document, or None when ``checker`` has problems.
+
+    With ``sources``, the groups and themes validated earlier from the same text are reused
+    (they are what validating them again would give: it reads nothing else).
+    """
     checker.keys(doc, (), _TOP_KEYS)
     head = _watchlist_table(doc, checker)
-    groups = _groups(doc.get("groups", {}), checker)
-    themes = _themes(doc, groups, checker)
+    groups = _kept_groups(doc, sources, checker)
+    themes = _themes(doc, groups, checker, sources)
     if checker.problems or head is None:
         return None
     name, title = head
@@ -60,6 +85,21 @@ def _watchlist_table(doc: dict[str, object], checker: Checker) -> tuple[str, str
     name = checker.slug(table, ("watchlist",), "name")
     title = checker.text(table, ("watchlist",), "title", required=True)
     return (name, title) if name and title else None
+
+
+def _kept_groups(
+    doc: dict[str, object], sources: Sources | None, checker: Checker
+) -> dict[str, Group]:
+    """`_groups` of the document, reused for the same head text (the groups are all in it)."""
+    if sources is None:
+        return _groups(doc.get("groups", {}), checker)
+    found = _GROUPS.get(sources.head)
+    if found is None:
+        before = len(checker.problems)
+        found = _groups(doc.get("groups", {}), checker)
+        if len(checker.problems) == before:
+            _GROUPS.put(sources.head, found)
+    return dict(found)  # the caller's own dict: the kept one is never changed
 
 
 def _groups(value: object, checker: Checker) -> dict[str, Group]:
@@ -83,21 +123,50 @@ def _groups(value: object, checker: Checker) -> dict[str, Group]:
 
 
 def _themes(
-    doc: dict[str, object], groups: dict[str, Group], checker: Checker
+    doc: dict[str, object], groups: dict[str, Group], checker: Checker, sources: Sources | None
 ) -> tuple[Theme, ...]:
     raw = doc.get("themes")
     if raw is None:
         checker.report((), "no themes", "add at least one [[themes]] table")
         return ()
     items = checker.typed(raw, list, ("themes",), "an array of tables", "write [[themes]] tables")
+    known = sources is not None and items is not None and len(sources.themes) == len(items)
     themes = []
     for index, item in enumerate(items or []):
         path: Path = ("themes", index)
         spec = checker.table(item, path, "write [[themes]] with slug, title, colour, terms")
-        theme = spec and _theme(spec, path, groups, checker)
+        if not spec:
+            continue
+        if known and sources is not None:
+            theme = _kept_theme((sources.head, sources.themes[index]), spec, path, groups, checker)
+        else:
+            theme = _theme(spec, path, groups, checker)
         if theme:
             themes.append(theme)
     return tuple(themes)
+
+
+def _kept_theme(
+    key: tuple[str, str],
+    spec: dict[str, object],
+    path: Path,
+    groups: dict[str, Group],
+    checker: Checker,
+) -> Theme | None:
+    """`_theme`, reused for the same theme text and head (whose groups it may require).
+
+    A theme kept had no problem of its own; what it can have here is a slug another theme
+    of this document already has, checked as `_theme` checks it.
+    """
+    found = _THEMES.get(key)
+    if found is None:
+        before = len(checker.problems)
+        theme = _theme(spec, path, groups, checker)
+        if theme is not None and len(checker.problems) == before:
+            _THEMES.put(key, theme)
+        return theme
+    _check_slug(found.slug, path, checker)
+    return found
 
 
 def _theme(
@@ -106,10 +175,7 @@ def _theme(
     checker.keys(spec, path, _THEME_KEYS)
     slug = checker.slug(spec, path, "slug")
     if slug is not None:
-        if slug in checker.slugs:
-            where = f"line {checker.slugs[slug][1]}"
-            checker.report((*path, "slug"), f'duplicate slug "{slug}" (also {where})', "rename one")
-        checker.slugs[slug] = (field_name((*path, "slug")), checker.lines.line((*path, "slug")))
+        _check_slug(slug, path, checker)
     title = checker.text(spec, path, "title", required=True)
     description = checker.text(spec, path, "description", required=False) or ""
     colour = _colour(spec, path, checker)
@@ -124,6 +190,14 @@ def _theme(
             slug, title, description, colour, terms, require, exclude, min_score, others, roundups
         )
     return None
+
+
+def _check_slug(slug: str, path: Path, checker: Checker) -> None:
+    """Report a slug an earlier theme has; record where this one is."""
+    if slug in checker.slugs:
+        where = f"line {checker.slug_at(slug)[1]}"
+        checker.report((*path, "slug"), f'duplicate slug "{slug}" (also {where})', "rename one")
+    checker.slugs[slug] = (*path, "slug")
 
 
 def _required(

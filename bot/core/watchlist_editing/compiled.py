@@ -110,6 +110,12 @@ class ArticleMemo:
                 starts.append(position)
                 position += (len(text) if text.isascii() else len(text.encode())) + 1
             entry = self._joined = (kept, ("\0".join(texts).encode(), starts), {})
+        else:
+            # Kept as given: equal articles may be other objects (the first preview of a
+            # version the memo had not seen read the texts itself), and the next preview's,
+            # from `recall`, are these; comparing the same objects skips ~9,000 dataclass
+            # comparisons (~4 ms).
+            entry = self._joined = (kept, entry[1], entry[2])
         return entry
 
     def concerned_in(self, articles: Sequence[Texts], probe: ConcernProbe) -> _Concerned:

@@ -16,6 +16,7 @@ A document whose themes are not `[[themes]]` tables (an inline `themes = [...]` 
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 
@@ -45,23 +46,32 @@ class Part:
 
 def parts(text: str) -> list[Part]:
     """The document's parts: the whole, then the head and each theme when it has theme tables."""
+    return list(_parts(text))
+
+
+# Kept per document: a preview or save from the panel's editor finds the parts of the version
+# it was based on twice (the part posted, and the form shown again), each a TOML parse and a
+# line index of the whole document, ~8 ms; the documents asked about are the few newest
+# versions. A tuple of frozen parts, so no caller can change what the next one gets.
+@functools.lru_cache(maxsize=8)
+def _parts(text: str) -> tuple[Part, ...]:
     lines = text.splitlines(keepends=True)
     whole = Part(WHOLE, "the whole document", 0, len(lines))
     slugs = _theme_slugs(text)
     if not slugs:
-        return [whole]
+        return (whole,)
     where = LineIndex(text)
     starts = []
     for index in range(len(slugs)):
         header = where.line(("themes", index))
         if header is None:  # themes written another way: only the whole document
-            return [whole]
+            return (whole,)
         starts.append(block_start(lines, header - 1))
     found = [whole, Part(HEAD, "watchlist and context groups", 0, starts[0])]
     for index, slug in enumerate(slugs):
         end = starts[index + 1] if index + 1 < len(starts) else len(lines)
         found.append(Part(THEME + slug, f"theme {slug}", starts[index], end))
-    return found
+    return tuple(found)
 
 
 def find_part(text: str, key: str) -> Part:
