@@ -47,6 +47,7 @@ from aiohttp import web
 from sqlalchemy import insert, make_url, text
 
 from benchmarks.search import articles_text
+from bot.collector import settle_collector
 from bot.core.search_terms.terms import index_text
 from bot.core.theme_hits import WatchlistMatcher
 from bot.core.watchlist_editing.document import add_terms
@@ -162,6 +163,8 @@ async def measure(url: str, count: int, rounds: int, only: list[str]) -> None:
         ):
             async with client.post(await panel.link(ADMIN)) as signed:
                 assert signed.status == 200, signed.status
+            # As `nkru run` does once started (here the fill's leftovers are frozen too).
+            settle_collector()
             pages = {
                 "stories": "/stories",
                 "stories, one theme": f"/stories?theme={themes[0]}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.adapters.console.adapter import ConsoleAdapter
 from bot.chat_wiring import ChatOpener, ChatPlatforms, ChatSetupError, ChatWiring
+from bot.collector import settle_collector
 from bot.core.commands.model import ThemeCatalog
 from bot.core.commands.service import CommandService
 from bot.core.delivery import DeliveryAdapter, RetryPolicy
@@ -293,11 +293,7 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event | None = None)
             )
         scheduler = local
     await scheduler.start()
-    # Start-up leaves ~150,000 long-lived objects (the libraries' modules, classes and
-    # functions), and every full collection walked them all: 50-110 ms with the event loop held,
-    # the largest stall at 10,000 feeds. Frozen, they are never walked again; what is made from
-    # now on is collected as before (benchmarks/capacity.py: stall 106 -> 59 ms).
-    gc.freeze()
+    settle_collector()  # start-up's objects frozen, young collections less often (why: there)
     log.info("nkru-monitor running; press Ctrl+C to stop")
     try:
         await stop.wait()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,12 +100,9 @@ class Store:
         Never open a second transaction inside one (on SQLite that would wait forever). A
         failure of the database (SQLAlchemy's errors) comes out as the core's DatabaseError.
         """
-        try:
+        with _as_database_error():
             async with self._gate, self.engine.begin() as conn:
                 yield SqlTransaction(conn)
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise DatabaseError(reason) from exc
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlTransaction]:
@@ -125,18 +122,25 @@ class Store:
                     await tx.connection.execute(text("SET TRANSACTION READ ONLY"))
                 yield tx
             return
-        try:
+        with _as_database_error():
             async with self._readers, self._reader.connect() as conn:
                 yield SqlTransaction(conn)
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise DatabaseError(reason) from exc
 
     async def close(self) -> None:
         """Release every pooled connection."""
         await self.engine.dispose()
         if self._reader is not None:
             await self._reader.dispose()
+
+
+@contextmanager
+def _as_database_error() -> Iterator[None]:
+    """SQLAlchemy's errors as the core's DatabaseError, with the driver's first line."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseError(reason) from exc
 
 
 @asynccontextmanager

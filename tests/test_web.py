@@ -9,9 +9,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.core.records import NewFeed
 from bot.web import bound_port, build_web_app, start_http
 from storage.engine import Store
+from tests.storage.holding import write_held_open
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -54,25 +54,16 @@ async def test_healthz_answers_while_a_write_holds_the_database(store: Store) ->
     # probe must not wait behind them (it waited up to 3 s at 10,000 feeds).
     app = build_web_app(store, {"console": object()}, lambda: NOW)
     runner = await start_http(app, "127.0.0.1", 0)
-    writing, release = asyncio.Event(), asyncio.Event()
-
-    async def write_and_hold() -> None:
-        async with store.transaction() as tx:
-            await tx.feeds.add(NewFeed("https://wire.example/rss", "Wire", 900), NOW)
-            writing.set()
-            await release.wait()
-
-    writer = asyncio.create_task(write_and_hold())
-    await writing.wait()
     try:
         url = f"http://127.0.0.1:{bound_port(runner)}/healthz"
-        async with aiohttp.ClientSession() as session:
+        async with (
+            write_held_open(store, "https://wire.example/rss"),
+            aiohttp.ClientSession() as session,
+        ):
             # Before the write commits: the deadline only keeps a failure from hanging.
             response = await asyncio.wait_for(session.get(url), timeout=20)
             assert response.status == 200
             assert (await response.json())["feeds"] == {}  # the write is not committed yet
             response.release()
     finally:
-        release.set()
-        await writer
         await runner.cleanup()

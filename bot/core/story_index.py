@@ -13,7 +13,8 @@ Work per lookup is bounded whatever the window holds:
 - at most `CANDIDATE_CAP` reports are compared in full with each new article. When more
   share a band with it (the low end of the LSH S-curve, whose number grows with the window:
   0.07% to 0.6% of it on the benchmarks' headlines), they are ranked by their first `SCREEN`
-  signature positions (one cache line each), then bands shared, then age. On the harsher
+  signature positions (the low byte of each, in a small array of their own: see
+  bot.core.story_segments), then bands shared, then age. On the harsher
   benchmark at 100,000 stories this keeps 96% of true copies with their story (97% without
   any cap) where ranking by bands shared alone kept 87%;
 - there are at most three segments (a base, a middle and a head of recent rows), and finding
@@ -215,7 +216,7 @@ class StoryIndex:
 
     def _screened(self, mine: U16, items: I64, segments: I64, rows: I64, shared: I64) -> I64:
         """Which found reports to compare in full, CANDIDATE_CAP per item at most: those with
-        the most equal positions among the first SCREEN (one cache line of their signature),
+        the most equal positions among the first SCREEN (their low bytes: `_screen_equal`),
         then sharing the most bands, then the newest."""
         screen = self._screen_equal(mine[:, :SCREEN].astype(np.uint8), items, segments, rows)
         # One stable sort of one key (item, fewest unequal, most bands): the arrays ascend by

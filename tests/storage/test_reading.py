@@ -9,33 +9,21 @@ import pytest
 from bot.core.records import NewFeed
 from bot.core.repositories import DatabaseError
 from storage.engine import Store
+from tests.storage.holding import write_held_open
 from tests.storage.test_contract import NOW
 
 
 async def test_reading_sees_committed_rows_while_a_write_is_open(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.feeds.add(NewFeed("https://one.example/rss", "One", 900), NOW)
-    writing, release = asyncio.Event(), asyncio.Event()
 
-    async def write_and_hold() -> None:
-        async with store.transaction() as tx:
-            await tx.feeds.add(NewFeed("https://two.example/rss", "Two", 900), NOW)
-            writing.set()
-            await release.wait()
+    async def urls() -> list[str]:
+        async with store.reading() as tx:
+            return [feed.url for feed in await tx.feeds.list_all()]
 
-    writer = asyncio.create_task(write_and_hold())
-    await writing.wait()
-    try:
-
-        async def urls() -> list[str]:
-            async with store.reading() as tx:
-                return [feed.url for feed in await tx.feeds.list_all()]
-
+    async with write_held_open(store, "https://two.example/rss"):
         # The deadline only keeps a read stuck behind the write from hanging the suite.
         assert await asyncio.wait_for(urls(), timeout=20) == ["https://one.example/rss"]
-    finally:
-        release.set()
-        await writer
 
 
 async def test_a_write_while_reading_fails_and_changes_nothing(store: Store) -> None:
