@@ -216,9 +216,10 @@ class StoryIndex:
 
     def _screened(self, mine: U16, items: I64, segments: I64, rows: I64, shared: I64) -> I64:
         """Which found reports to compare in full, CANDIDATE_CAP per item at most: those with
-        the most equal positions among the first SCREEN (their low bytes: `_screen_equal`),
+        the most equal positions among the first SCREEN (their low bytes: `_equal`),
         then sharing the most bands, then the newest."""
-        screen = self._screen_equal(mine[:, :SCREEN].astype(np.uint8), items, segments, rows)
+        low = mine[:, :SCREEN].astype(np.uint8)
+        screen = self._equal(low, items, segments, rows, screen=True)
         # One stable sort of one key (item, fewest unequal, most bands): the arrays ascend by
         # (item, segment, row), so taken backwards the newest come first among equal keys.
         back = np.arange(len(items) - 1, -1, -1)
@@ -230,27 +231,18 @@ class StoryIndex:
         start = np.maximum.accumulate(np.where(first, np.arange(len(ranked)), 0))
         return np.sort(order[np.arange(len(ranked)) - start < CANDIDATE_CAP])
 
-    def _screen_equal(self, mine: U8, items: I64, segments: I64, rows: I64) -> I64:
-        """Equal low bytes of each found report's first SCREEN positions with its item's
-        (`mine`): a close estimate of `_equal` over those positions (two positions differing
-        have equal low bytes 1 time in 256), read from the segments' small `screen` arrays."""
+    def _equal(
+        self, mine: U16 | U8, items: I64, segments: I64, rows: I64, *, screen: bool = False
+    ) -> I64:
+        """Equal positions of each found report with its item's row of `mine`: its compact
+        signature, or with `screen` the low bytes of its first SCREEN positions, compared with
+        the segments' small `screen` arrays (a close estimate: two positions that differ have
+        equal low bytes 1 time in 256)."""
         equal = np.empty(len(items), dtype=np.int64)
         for number, segment in enumerate(self._segments):
             here = np.flatnonzero(segments == number)
             if len(here):
-                theirs = segment.screen[rows[here]]
-                equal[here] = np.count_nonzero(theirs == mine[items[here]], axis=1)
-        return equal
-
-    def _equal(self, mine: U16, items: I64, segments: I64, rows: I64) -> I64:
-        """Equal positions of each found report with its item's compact signature (the first
-        `mine.shape[1]` positions)."""
-        equal = np.empty(len(items), dtype=np.int64)
-        width = mine.shape[1]
-        for number, segment in enumerate(self._segments):
-            here = np.flatnonzero(segments == number)
-            if len(here):
-                theirs = segment.sigs[rows[here], :width]
+                theirs = (segment.screen if screen else segment.sigs)[rows[here]]
                 equal[here] = np.count_nonzero(theirs == mine[items[here]], axis=1)
         return equal
 
