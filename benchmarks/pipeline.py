@@ -117,7 +117,6 @@ import aiohttp
 import feedparser
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -125,7 +124,7 @@ import _synthetic as synthetic
 
 from bot.core import cluster, feed_health, minhash
 from bot.core.feed_health import PollPolicy
-from bot.core.models import Feed, FetchOutcome, FetchResult, NewArticle
+from bot.core.models import Feed, FetchOutcome, FetchResult, NewArticle, PollState
 from bot.core.poll.fetch import FeedFetcher
 from bot.core.poll.group_commit import GroupCommitter
 from bot.core.poll.ingest import AlertPolicy, IngestReport, ingest
@@ -541,14 +540,14 @@ async def _pipeline_slice(
             t1 = time.perf_counter()
             result = FetchResult(FetchOutcome.FETCHED, feed.url, http_status=200, body=body.body)
 
-            async def record(conn: AsyncConnection, report: IngestReport) -> None:
+            def outcome(report: IngestReport) -> tuple[int, PollState]:
                 state = feed_health.succeeded(
                     feed, result, now, PollPolicy(), new_items=len(report.new_articles)
                 )
-                await conn.feeds.record_poll(feed.id, state)
+                return feed.id, state
 
             assert run.committer is not None
-            report = await run.committer.ingest(prepared.articles, now, after=record)
+            report = await run.committer.ingest(prepared.articles, now, outcome=outcome)
             run.prepare_wait += t1 - t0
             run.articles += len(report.new_articles)
             run.new_stories += report.new_stories

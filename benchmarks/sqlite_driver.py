@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -124,20 +124,18 @@ async def ingest_feeds(
 ) -> None:
     """One ingest transaction per feed, its poll recorded in it, one after another."""
     for index in indexes:
-        after = _recorder(feeds[index], now)
-        await committer.ingest(articles[index], now, after=after)
+        outcome = _outcome(feeds[index], now)
+        await committer.ingest(articles[index], now, outcome=outcome)
 
 
-def _recorder(
-    feed: Feed, now: datetime
-) -> Callable[[AsyncConnection, IngestReport], Awaitable[None]]:
-    async def record(conn: AsyncConnection, report: IngestReport) -> None:
+def _outcome(feed: Feed, now: datetime) -> Callable[[IngestReport], tuple[int, PollState]]:
+    def outcome(report: IngestReport) -> tuple[int, PollState]:
         result = FetchResult(FetchOutcome.FETCHED, feed.url, http_status=200, body=b"")
         new = len(report.new_articles)
         state = feed_health.succeeded(feed, result, now, PollPolicy(), new_items=new)
-        await conn.feeds.record_poll(feed.id, state)
+        return feed.id, state
 
-    return record
+    return outcome
 
 
 async def main_async(rounds: int) -> None:

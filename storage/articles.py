@@ -60,6 +60,9 @@ _SET_STORIES = (
         signature=bindparam("signature_", type_=articles.c.signature.type),
     )
 )
+_STORED_KEYS = select(articles.c.item_key).where(
+    articles.c.item_key.in_(bindparam("keys", expanding=True))
+)
 _MEMBER_SIGNATURES_AFTER = (
     select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
     .where(articles.c.id > bindparam("after_id"), articles.c.signature.is_not(None))
@@ -175,12 +178,27 @@ class SqlArticles:
             stored += [_stored(a, ids[a.item_key]) for a in some if a.item_key in ids]
         return stored
 
+    async def stored_keys(self, item_keys: list[str]) -> set[str]:
+        """The item keys among `item_keys` that are stored already."""
+        found: set[str] = set()
+        for start in range(0, len(item_keys), _BATCH):
+            some = item_keys[start : start + _BATCH]
+            rows = await self.connection.execute(_STORED_KEYS, {"keys": some})
+            found.update(key for (key,) in rows.all())
+        return found
+
     async def set_story(self, article_id: int, story_id: int) -> None:
         """Attach an article to its story (as its first report: no signature kept)."""
         await self.set_stories([(article_id, story_id, None)])
 
-    async def set_stories(self, placed: list[tuple[int, int, bytes | None]]) -> None:
-        """Put articles in their stories: (article id, story id, signature if it joined) triples."""
+    async def set_stories(
+        self, placed: list[tuple[int, int, bytes | None]], *, unthemed: bool = False
+    ) -> None:
+        """Put articles in their stories: (article id, story id, signature if it joined) triples.
+
+        `unthemed`: the caller knows none of them has a theme yet (an ingest places what it has
+        just inserted before it stores their themes), so no trends pair can move: one statement
+        fewer, inside the ingest lock."""
         if not placed:
             return
         rows = [
@@ -189,13 +207,12 @@ class SqlArticles:
         ]
         # In chunks: binding 10,000 rows' parameters at once held the event loop ~0.1 s.
         for start in range(0, len(rows), _BATCH):
-            await self._set_stories(rows[start : start + _BATCH])
+            await self._set_stories(rows[start : start + _BATCH], unthemed)
 
-    async def _set_stories(self, rows: list[dict[str, Any]]) -> None:
-        # An ingest places its articles before it stores their themes, so `themed` is empty
-        # then; an article placed (or moved) with themes changes its stories' trends pairs.
+    async def _set_stories(self, rows: list[dict[str, Any]], unthemed: bool) -> None:
+        # An article placed (or moved) with themes changes its stories' trends pairs.
         ids = [row["article_id_"] for row in rows]
-        themed = await theme_starts.themed_articles(self.connection, ids)
+        themed = {} if unthemed else await theme_starts.themed_articles(self.connection, ids)
         await self.connection.execute(_SET_STORIES, rows)
         if themed:
             placed = {row["article_id_"]: row["story_id_"] for row in rows}

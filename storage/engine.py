@@ -23,7 +23,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration in MIGRATIONS (a test holds the two together): a database already there
 # is opened without Alembic, which takes longer to import than the rest of a short command.
 SCHEMA_HEAD = "0017"
-POOL_SIZE, POOL_OVERFLOW = 5, 5
+# PostgreSQL: transactions at once, each on a connection the pool keeps open. (It was 5 kept
+# and 5 more opened for one transaction and closed after it: a busy worker then started a new
+# server process, and prepared its statements again, most of the times it began a transaction.)
+POOL_SIZE = 10
+# Beyond the pool, for the few uses outside `transaction` (start-up's schema check).
+POOL_OVERFLOW = 2
+# SQLite: read-only connections at once (`reading`).
+READERS = 5
 
 
 class StorageError(Exception):
@@ -41,9 +48,9 @@ class Store:
         # SQLite has one writer at a time and a small pool: many concurrent polls would wait on
         # its lock until "database is locked" or time out on the pool. Queue them here instead
         # (PostgreSQL: as many transactions at once as the pool holds).
-        limit = 1 if engine.dialect.name == "sqlite" else POOL_SIZE + POOL_OVERFLOW
+        limit = 1 if engine.dialect.name == "sqlite" else POOL_SIZE
         self._gate = asyncio.Semaphore(limit)
-        self._readers = asyncio.Semaphore(POOL_SIZE)
+        self._readers = asyncio.Semaphore(READERS)
 
     @property
     def dialect(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +73,29 @@ def _poll_update(columns: tuple[str, ...]) -> Update:
         .where(feeds.c.id == bindparam("feed_id_", type_=feeds.c.id.type))
         .values(values)
     )
+
+
+def _poll_values(state: PollState) -> dict[str, Any]:
+    """The feed columns a poll's outcome writes (those it leaves alone are left out)."""
+    values: dict[str, Any] = {
+        "last_polled_at": state.last_polled_at,
+        "next_poll_at": state.next_poll_at,
+        "status": state.status.value,
+        "consecutive_failures": state.consecutive_failures,
+        "last_error": state.last_error,
+        "failing_since": state.failing_since,
+        "disabled_reason": state.disabled_reason,
+    }
+    if state.status is FeedStatus.DISABLED:
+        values["enabled"] = False
+    optional = {
+        "etag": state.etag,
+        "last_modified": state.last_modified,
+        "body_hash": state.body_hash,
+        "last_success_at": state.last_success_at,
+        "first_fetch_done": state.first_fetch_done,
+    }
+    return values | {key: value for key, value in optional.items() if value is not None}
 
 
 class SqlFeeds:
@@ -188,28 +211,23 @@ class SqlFeeds:
 
     async def record_poll(self, feed_id: int, state: PollState) -> None:
         """Store the outcome of one poll."""
-        values: dict[str, Any] = {
-            "last_polled_at": state.last_polled_at,
-            "next_poll_at": state.next_poll_at,
-            "status": state.status.value,
-            "consecutive_failures": state.consecutive_failures,
-            "last_error": state.last_error,
-            "failing_since": state.failing_since,
-            "disabled_reason": state.disabled_reason,
-        }
-        if state.status is FeedStatus.DISABLED:
-            values["enabled"] = False
-        optional = {
-            "etag": state.etag,
-            "last_modified": state.last_modified,
-            "body_hash": state.body_hash,
-            "last_success_at": state.last_success_at,
-            "first_fetch_done": state.first_fetch_done,
-        }
-        values |= {key: value for key, value in optional.items() if value is not None}
-        params = {f"{key}_": value for key, value in values.items()}
-        params |= {"feed_id_": feed_id, "new_items_": state.new_items}
-        await self.connection.execute(_poll_update(tuple(values)), params)
+        await self.record_polls([(feed_id, state)])
+
+    async def record_polls(self, outcomes: Sequence[tuple[int, PollState]]) -> None:
+        """`record_poll` for several feeds: one statement per set of columns written, its rows
+        sent together (a group commit's polls share a round trip)."""
+        if len({feed_id for feed_id, _ in outcomes}) < len(outcomes):
+            for outcome in outcomes:  # a feed twice: the later state must win, so in order
+                await self.record_polls([outcome])
+            return
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for feed_id, state in outcomes:
+            values = _poll_values(state)
+            params = {f"{key}_": value for key, value in values.items()}
+            params |= {"feed_id_": feed_id, "new_items_": state.new_items}
+            by_columns.setdefault(tuple(values), []).append(params)
+        for columns, rows in by_columns.items():
+            await self.connection.execute(_poll_update(columns), rows)
 
     async def count_by_status(self) -> dict[str, int]:
         """How many feeds are ok, failing and disabled."""

@@ -11,7 +11,7 @@ against both. Each repository lists what the core calls, nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -145,8 +145,14 @@ class ArticleRepository(Protocol):
     async def insert_new(self, new: list[NewArticle]) -> list[Article]:
         """Insert the articles whose item_key is not stored yet; return those, in input order."""
 
-    async def set_stories(self, placed: list[tuple[int, int, bytes | None]]) -> None:
-        """Put articles in their stories: (article id, story id, signature if it joined) triples."""
+    async def stored_keys(self, item_keys: list[str]) -> set[str]:
+        """The item keys among `item_keys` that are stored already."""
+
+    async def set_stories(
+        self, placed: list[tuple[int, int, bytes | None]], *, unthemed: bool = False
+    ) -> None:
+        """Put articles in their stories: (article id, story id, signature if it joined) triples.
+        `unthemed`: none of them has a theme yet (no trends pair to move)."""
 
     async def member_signatures_after(
         self, after_id: int, since: datetime, limit: int | None = None
@@ -232,6 +238,9 @@ class FeedRepository(Protocol):
 
     async def record_poll(self, feed_id: int, state: PollState) -> None:
         """Store the outcome of one poll."""
+
+    async def record_polls(self, outcomes: Sequence[tuple[int, PollState]]) -> None:
+        """`record_poll` for several feeds (each once), in as few statements as possible."""
 
     async def count_by_status(self) -> dict[str, int]:
         """How many feeds are ok, failing and disabled."""

@@ -271,6 +271,35 @@ async def test_poll_state_round_trip_and_due_feeds(store: Store) -> None:
     assert due_now == [] and [f.id for f in due_later] == [feed_id]
 
 
+async def test_poll_states_of_several_feeds_in_one_call(store: Store) -> None:
+    first, second = await add_feed(store), await add_feed(store, "https://b.example/feed")
+
+    def state(minutes: int, new_items: int, etag: str | None = None) -> PollState:
+        return PollState(
+            last_polled_at=NOW, next_poll_at=NOW + timedelta(minutes=minutes),
+            status=FeedStatus.OK, consecutive_failures=0, last_error=None, failing_since=None,
+            etag=etag, new_items=new_items,
+        )  # fmt: skip
+
+    async with store.transaction() as conn:
+        # Different columns (one with an ETag), then the same feed twice: the later wins.
+        await conn.feeds.record_polls([(first, state(5, 2, '"a"')), (second, state(7, 1))])
+        await conn.feeds.record_polls([(second, state(8, 1, '"b"')), (second, state(9, 3))])
+        feeds = {f: await conn.feeds.get(f) for f in (first, second)}
+    assert {f: (x.etag, x.item_count, x.next_poll_at) for f, x in feeds.items() if x} == {
+        first: ('"a"', 2, NOW + timedelta(minutes=5)),
+        second: ('"b"', 5, NOW + timedelta(minutes=9)),
+    }
+
+
+async def test_stored_keys_names_only_those_stored(store: Store) -> None:
+    feed_id = await add_feed(store)
+    async with store.transaction() as conn:
+        await conn.articles.insert_new([article("k1", feed_id), article("k2", feed_id)])
+        assert await conn.articles.stored_keys(["k2", "k3", "k1"]) == {"k1", "k2"}
+        assert await conn.articles.stored_keys([]) == set()
+
+
 async def test_disabled_feed_is_never_due(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:

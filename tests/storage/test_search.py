@@ -3,19 +3,18 @@ parts, phrases, ranked, from the full-text index, kept in step with inserts and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, insert, text
+from sqlalchemy import Connection, insert, text
 
 from storage.engine import MIGRATIONS, Store
 from storage.fulltext import search as fulltext_search
 from storage.schema import FULLTEXT_INDEX, articles
+from tests.storage.statements import statements
 from tests.storage.test_contract import NOW, add_feed, article
 
 HOUR = timedelta(hours=1)
@@ -157,7 +156,7 @@ async def test_search_reads_the_full_text_index_not_every_article(store: Store) 
     async with store.transaction() as tx:
         await tx.articles.insert_new([*filler, article("rare", feed_id, "Zanzibar ferry")])
 
-    with _statements(store) as executed:
+    with statements(store) as executed:
         assert await keys(store, "zanzibar") == ["rare"]
     [(sql, parameters)] = [(s, p) for s, p in executed if "articles" in s and "SELECT" in s]
     async with store.transaction() as tx:
@@ -230,21 +229,6 @@ _STORED = [
 
 def _explain(store: Store) -> str:
     return "QUERY PLAN " if store.dialect == "sqlite" else ""
-
-
-@contextmanager
-def _statements(store: Store) -> Iterator[list[tuple[str, Any]]]:
-    """The SQL statements (and their parameters) the store sends while the block runs."""
-    executed: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        executed.append((statement, parameters))
-
-    event.listen(store.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield executed
-    finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", record)
 
 
 async def _indexed_ids(conn: Any, term: str) -> list[int]:

@@ -116,6 +116,7 @@ async def place(
             (article.id, story_id, fp.signature if joined and fp.band_keys else None)
             for article, fp, (story_id, joined) in zip(articles, prints, placed, strict=True)
         ],
+        unthemed=True,  # an ingest stores its articles' themes after placing them
     )
     return placed
 

@@ -11,7 +11,13 @@ running are stored together by the next one: same statements, several feeds' row
 Nothing changes for a poll on its own: a group of one is the plain `ingest`. A group that
 fails is retried one poll at a time, so one feed's bad data is that feed's failure only. Polls
 with nothing to store (304, unchanged body, failures) write their feed's state through the same
-queue (`record`), so a burst of them costs one short transaction, not one each.
+queue (`record`), so a burst of them costs one short transaction, not one each; the feed states
+of a group are written by one statement per set of columns, not one per poll.
+
+On PostgreSQL the part of an ingest that places articles in stories runs under a lock every
+process takes in turn (`Transaction.lock_ingest`), so a group does what it can before it: it
+leaves out the items stored already and matches the rest against the watchlist; and the polls
+that queued while it waited for the lock join it once it has the lock.
 """
 
 from __future__ import annotations
@@ -19,20 +25,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.models import NewArticle
-from bot.core.poll.ingest import AlertPolicy, IngestBatch, IngestReport, ingest_many
+from bot.core.models import NewArticle, PollState
+from bot.core.poll.ingest import AlertPolicy, IngestBatch, IngestReport, ingest_offered, offer
 from bot.core.repositories import Database, Transaction
 from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
 
 log = logging.getLogger(__name__)
 
-# What a poll does in the same transaction once its articles are in (record the feed's state).
-AfterIngest = Callable[[Transaction, IngestReport], Awaitable[None]]
+# What a poll writes in the same transaction once its articles are in: its feed's id and new
+# state, given what was stored.
+FeedOutcome = Callable[[IngestReport], tuple[int, PollState]]
 
 # Enough to amortise the fixed cost; small enough that one transaction stays short and that
 # no step of it holds the event loop long: binding the rows, clustering and placing them cost
@@ -44,7 +51,7 @@ MAX_GROUP_ARTICLES = 500
 class _Job:
     batch: IngestBatch
     now: datetime
-    after: AfterIngest | None
+    outcome: FeedOutcome | None
     done: asyncio.Future[IngestReport]
 
 
@@ -77,14 +84,15 @@ class GroupCommitter:
         now: datetime,
         *,
         alert: bool = True,
-        after: AfterIngest | None = None,
+        outcome: FeedOutcome | None = None,
     ) -> IngestReport:
-        """Store a poll's candidates (with `after` in the same transaction); its report.
+        """Store a poll's candidates (and the feed state `outcome` gives, in the same
+        transaction); its report.
 
         Raises what the transaction raised. Cancelling the caller does not cancel the write:
         the group it joined is committed (or not) for everyone in it.
         """
-        job = _Job(IngestBatch(candidates, alert), now, after, asyncio.Future())
+        job = _Job(IngestBatch(candidates, alert), now, outcome, asyncio.Future())
         # A caller cancelled meanwhile never reads the outcome: mark it read, so asyncio does
         # not log "exception was never retrieved" for a failure already logged by the poll.
         job.done.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -109,7 +117,7 @@ class GroupCommitter:
         try:
             async with self.store.transaction() as tx:
                 group = self._take()
-                reports = await self._write(tx, group)
+                reports = await self._write(tx, group, more=True)
         except asyncio.CancelledError:
             for job in group:
                 _settle(job, exc=asyncio.CancelledError())
@@ -141,35 +149,56 @@ class GroupCommitter:
             else:
                 _settle(job, report=report)
 
-    async def record(self, now: datetime, write: AfterIngest) -> None:
-        """Run `write` in the next group's transaction: a poll with nothing to store (304,
-        unchanged body, failure) records the feed's state beside the others finishing now."""
-        await self.ingest([], now, alert=False, after=write)
+    async def record(self, now: datetime, feed_id: int, state: PollState) -> None:
+        """Write a feed's state in the next group's transaction: a poll with nothing to store
+        (304, unchanged body, failure) records it beside the others finishing now."""
+        await self.ingest([], now, alert=False, outcome=lambda _: (feed_id, state))
 
-    async def _write(self, tx: Transaction, group: list[_Job]) -> list[IngestReport]:
+    async def _write(
+        self, tx: Transaction, group: list[_Job], *, more: bool = False
+    ) -> list[IngestReport]:
+        """Store `group`'s jobs; their reports, in order. With `more`, the jobs queued while
+        this waited for the ingest lock join the group (appended to `group`)."""
         storing = [job for job in group if job.batch.candidates]
         stored: dict[int, IngestReport] = {}
         if storing:  # a group of state writes only takes no ingest lock and reads no stories
-            reports = await ingest_many(
-                tx,
-                [job.batch for job in storing],
-                max(job.now for job in storing),
-                self.policy,
-                cache=self.cache,
-                matcher=self.matcher,
+            offered = await offer(tx, [job.batch for job in storing], self.matcher)
+            await tx.lock_ingest()
+            if more:
+                # On PostgreSQL the wait can last another process's whole ingest. What queued
+                # meanwhile shares this one's locked part, whose cost is mostly fixed (its
+                # round trips): larger groups, fewer turns of the lock per poll. Those jobs
+                # are not looked up first (another round trip, inside the lock now): the
+                # insert skips their stored items.
+                room = self.max_articles - sum(len(job.batch.candidates) for job in group)
+                late = self._take(room)
+                group += late
+                late_storing = [job for job in late if job.batch.candidates]
+                if late_storing:
+                    batches = [job.batch for job in late_storing]
+                    offered.extend(await offer(tx, batches, self.matcher, look=False))
+                    storing += late_storing
+            reports = await ingest_offered(
+                tx, offered, max(job.now for job in storing), self.policy, cache=self.cache
             )
             stored = {id(job): report for job, report in zip(storing, reports, strict=True)}
         results = [stored.get(id(job)) or IngestReport() for job in group]
-        for job, report in zip(group, results, strict=True):
-            if job.after is not None:
-                await job.after(tx, report)
+        outcomes = [
+            job.outcome(report)
+            for job, report in zip(group, results, strict=True)
+            if job.outcome is not None
+        ]
+        if outcomes:
+            await tx.feeds.record_polls(outcomes)
         return results
 
-    def _take(self) -> list[_Job]:
-        """The oldest queued jobs, up to max_articles (always at least one)."""
+    def _take(self, room: int | None = None) -> list[_Job]:
+        """The oldest queued jobs, up to max_articles (always at least one); or, with `room`,
+        those that fit in it (perhaps none)."""
         taken, articles = 0, 0
+        limit = self.max_articles if room is None else room
         for job in self._queue:
-            if taken and articles + len(job.batch.candidates) > self.max_articles:
+            if (taken or room is not None) and articles + len(job.batch.candidates) > limit:
                 break
             taken += 1
             articles += len(job.batch.candidates)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.core.models import Article, NewArticle
+from bot.core.models import Article, NewArticle, ThemeHit
 from bot.core.pacing import Pacer
 from bot.core.poll import clustering
 from bot.core.records import OutboxEntry
@@ -75,6 +75,48 @@ async def ingest(
     return report
 
 
+@dataclass(slots=True)
+class Offered:
+    """Polls' candidates, looked over before the ingest lock (`offer`)."""
+
+    batches: list[IngestBatch]
+    candidates: list[NewArticle]  # all but those found stored already, in batch order
+    owner: dict[str, int]  # item key -> the first batch offering it
+    themes: dict[str, list[ThemeHit]]  # item key -> watchlist hits (with a matcher)
+
+    def extend(self, later: Offered) -> None:
+        """Add batches offered after these (their numbers follow these)."""
+        for key, number in later.owner.items():
+            self.owner.setdefault(key, number + len(self.batches))
+        self.batches += later.batches
+        self.candidates += later.candidates
+        for key, hits in later.themes.items():
+            self.themes.setdefault(key, hits)
+
+
+async def offer(
+    tx: Transaction,
+    batches: Sequence[IngestBatch],
+    matcher: ThemeMatcher | None,
+    *,
+    look: bool = True,
+) -> Offered:
+    """The work of an ingest that needs no lock: which candidates are stored already (`look`),
+    and the watchlist hits of the others."""
+    owner: dict[str, int] = {}
+    candidates: list[NewArticle] = []
+    for number, batch in enumerate(batches):
+        for candidate in batch.candidates:
+            owner.setdefault(candidate.item_key, number)
+        candidates += batch.candidates
+    # A changed feed repeats most of its items: leaving out those stored already keeps the
+    # locked part (which every process on PostgreSQL takes in turn) to what is new. The insert
+    # still skips any that another writer stored meanwhile.
+    known = await tx.articles.stored_keys(list(owner)) if look else set()
+    candidates = [candidate for candidate in candidates if candidate.item_key not in known]
+    return Offered(list(batches), candidates, owner, await _match(candidates, matcher))
+
+
 async def ingest_many(
     tx: Transaction,
     batches: Sequence[IngestBatch],
@@ -92,23 +134,28 @@ async def ingest_many(
     An item offered by two batches (the same article in two feeds) is reported as new by the
     first only, exactly as if the batches had been ingested one after the other.
     """
+    offered = await offer(tx, batches, matcher)
     await tx.lock_ingest()
-    owner: dict[str, int] = {}
-    candidates: list[NewArticle] = []
-    for number, batch in enumerate(batches):
-        for candidate in batch.candidates:
-            owner.setdefault(candidate.item_key, number)
-        candidates += batch.candidates
+    return await ingest_offered(tx, offered, now, policy, cache=cache)
+
+
+async def ingest_offered(
+    tx: Transaction,
+    offered: Offered,
+    now: datetime,
+    policy: AlertPolicy,
+    *,
+    cache: StoryCache,
+) -> list[IngestReport]:
+    """`ingest_many`'s locked part, for a caller holding the ingest lock."""
+    batches, owner, candidates = offered.batches, offered.owner, offered.candidates
     stored = await tx.articles.insert_new(candidates)
     prints = await clustering.fingerprints(stored, candidates)
     placed = await clustering.place(tx, stored, prints, now, cache, policy.story_window)
-    pacer = Pacer()  # a poll of 10,000 items must not hold the event loop
-    hits = {}
-    if matcher:
-        for article in stored:
-            hits[article.id] = matcher.hits(article.title, article.summary)
-            await pacer.tick()
+    themes = offered.themes  # empty without a matcher
+    hits = {a.id: themes[a.item_key] for a in stored if a.item_key in themes}
     await tx.themes.add_many(((i, hit) for i, found in hits.items() for hit in found))
+    pacer = Pacer()  # a poll of 10,000 items must not hold the event loop
     routes = policy.instant_routes
     alerting = routes and any(batch.alert for batch in batches)
     destinations = list(dict.fromkeys(route.destination for route in routes))
@@ -136,6 +183,21 @@ async def ingest_many(
     for start in range(0, len(entries), _ENQUEUE_CHUNK):
         await tx.outbox.enqueue(entries[start : start + _ENQUEUE_CHUNK], now)
     return reports
+
+
+async def _match(
+    candidates: list[NewArticle], matcher: ThemeMatcher | None
+) -> dict[str, list[ThemeHit]]:
+    """Each candidate's watchlist hits by item key (none without a matcher), in slices."""
+    found: dict[str, list[ThemeHit]] = {}
+    if matcher is None:
+        return found
+    pacer = Pacer()
+    for candidate in candidates:
+        if candidate.item_key not in found:  # the first of two with one key is the one stored
+            found[candidate.item_key] = matcher.hits(candidate.title, candidate.summary)
+        await pacer.tick()
+    return found
 
 
 async def _alerted_stories(

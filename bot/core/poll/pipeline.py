@@ -25,7 +25,7 @@ from bot.core.poll.ingest import AlertPolicy, IngestReport
 from bot.core.poll.parse import parse_feed
 from bot.core.poll.prepare import Parser, ThreadParser
 from bot.core.poll.prepare import identifiable as identifiable
-from bot.core.repositories import Database, DatabaseError, Transaction
+from bot.core.repositories import Database, DatabaseError
 from bot.core.routing import ThemeMatcher
 from bot.core.story_cache import StoryCache
 
@@ -162,7 +162,7 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
         return await _record_failure(ctx, feed, prepared.problem or "not a feed", result)
     guarded = ctx.poll_policy.flood_guard and not feed.first_fetch_done
 
-    async def record(tx: Transaction, report: IngestReport) -> None:
+    def outcome(report: IngestReport) -> tuple[int, PollState]:
         state = feed_health.succeeded(
             feed,
             result,
@@ -172,11 +172,11 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
             problem=prepared.problem,
             new_items=len(report.new_articles),
         )
-        await tx.feeds.record_poll(feed.id, state)
+        return feed.id, state
 
     # The feed's new state is written in the same transaction as its articles.
     report = await ctx.committer.ingest(
-        prepared.articles, fetched_at, alert=not guarded, after=record
+        prepared.articles, fetched_at, alert=not guarded, outcome=outcome
     )
     if prepared.problem:
         log.warning("feed #%s %s: %s (items still read)", feed.id, feed.url, prepared.problem)
@@ -213,8 +213,4 @@ async def _record_failure(
 
 async def _record(ctx: PollContext, feed: Feed, state: PollState) -> None:
     """The feed's new state, written in the same transaction as the other polls finishing now."""
-
-    async def write(tx: Transaction, _: IngestReport) -> None:
-        await tx.feeds.record_poll(feed.id, state)
-
-    await ctx.committer.record(ctx.clock(), write)
+    await ctx.committer.record(ctx.clock(), feed.id, state)
