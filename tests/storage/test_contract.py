@@ -504,6 +504,26 @@ async def test_concurrent_transactions_never_exceed_what_the_backend_takes(store
     assert peak == (1 if store.dialect == "sqlite" else 10)
 
 
+async def test_busy_transactions_on_postgresql_reuse_the_pools_connections(store: Store) -> None:
+    # Regression: the pool kept 5 connections and opened up to 5 more for one transaction
+    # each: a busy worker started a server process, and prepared its statements again, for
+    # most of its transactions.
+    if store.dialect == "sqlite":
+        pytest.skip("PostgreSQL's pool (SQLite: one writer, its own connections)")
+    backends: set[int] = set()
+
+    async def one() -> None:
+        async with store.transaction() as conn:
+            backends.add(
+                (await conn.connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            )
+            await asyncio.sleep(0.01)
+
+    for _ in range(5):  # rounds of more transactions at once than the pool holds
+        await asyncio.gather(*(one() for _ in range(20)))
+    assert len(backends) <= 10
+
+
 @contextmanager
 def _migration_lock_held(database: Path) -> Iterator[None]:
     with Path(f"{database}.migrate.lock").open("a+b") as lock_file:
