@@ -11,6 +11,8 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
+    Text,
+    any_,
     bindparam,
     cast,
     delete,
@@ -22,7 +24,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -60,9 +62,17 @@ _SET_STORIES = (
         signature=bindparam("signature_", type_=articles.c.signature.type),
     )
 )
-_STORED_KEYS = select(articles.c.item_key).where(
-    articles.c.item_key.in_(bindparam("keys", expanding=True))
-)
+# One SQL text on PostgreSQL whatever the number of keys: an IN list of N parameters is a
+# statement of its own for each N, and each connection prepares (and caches, 100 at most) each
+# one, pushing out the statements of the ingest. SQLite prepares nothing ahead.
+_STORED_KEYS = {
+    "postgresql": select(articles.c.item_key).where(
+        articles.c.item_key == any_(bindparam("keys", type_=ARRAY(Text)))
+    ),
+    "sqlite": select(articles.c.item_key).where(
+        articles.c.item_key.in_(bindparam("keys", expanding=True))
+    ),
+}
 _MEMBER_SIGNATURES_AFTER = (
     select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.fetched_at)
     .where(articles.c.id > bindparam("after_id"), articles.c.signature.is_not(None))
@@ -183,7 +193,8 @@ class SqlArticles:
         found: set[str] = set()
         for start in range(0, len(item_keys), _BATCH):
             some = item_keys[start : start + _BATCH]
-            rows = await self.connection.execute(_STORED_KEYS, {"keys": some})
+            statement = _STORED_KEYS[self.connection.dialect.name]
+            rows = await self.connection.execute(statement, {"keys": some})
             found.update(key for (key,) in rows.all())
         return found
 

@@ -22,6 +22,7 @@ from bot.core.search_terms.terms import index_text
 from storage import outbox
 from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
 from storage.schema import declared, metadata
+from tests.storage.statements import statements
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 # What migration 0013 adds, on each database (to take a database back before it).
@@ -296,8 +297,12 @@ async def test_stored_keys_names_only_those_stored(store: Store) -> None:
     feed_id = await add_feed(store)
     async with store.transaction() as conn:
         await conn.articles.insert_new([article("k1", feed_id), article("k2", feed_id)])
-        assert await conn.articles.stored_keys(["k2", "k3", "k1"]) == {"k1", "k2"}
+        with statements(store) as executed:
+            assert await conn.articles.stored_keys(["k2", "k3", "k1"]) == {"k1", "k2"}
+            assert await conn.articles.stored_keys(["k1"]) == {"k1"}
         assert await conn.articles.stored_keys([]) == set()
+    if store.dialect == "postgresql":  # one statement to prepare, whatever the number of keys
+        assert executed[0][0] == executed[1][0]
 
 
 async def test_disabled_feed_is_never_due(store: Store) -> None:
