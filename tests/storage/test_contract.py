@@ -22,6 +22,7 @@ from bot.core.search_terms.terms import index_text
 from storage import outbox
 from storage.engine import MIGRATIONS, SCHEMA_HEAD, Store
 from storage.schema import declared, metadata
+from tests.poll_states import ok_poll
 from tests.storage.statements import statements
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -276,11 +277,9 @@ async def test_poll_states_of_several_feeds_in_one_call(store: Store) -> None:
     first, second = await add_feed(store), await add_feed(store, "https://b.example/feed")
 
     def state(minutes: int, new_items: int, etag: str | None = None) -> PollState:
-        return PollState(
-            last_polled_at=NOW, next_poll_at=NOW + timedelta(minutes=minutes),
-            status=FeedStatus.OK, consecutive_failures=0, last_error=None, failing_since=None,
-            etag=etag, new_items=new_items,
-        )  # fmt: skip
+        return ok_poll(
+            NOW, next_poll_at=NOW + timedelta(minutes=minutes), new_items=new_items, etag=etag
+        )
 
     async with store.transaction() as conn:
         # Different columns (one with an ETag), then the same feed twice: the later wins.

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.core.models import FeedStatus, NewArticle, PollState
+from bot.core.models import NewArticle, PollState
 from bot.core.poll.group_commit import FeedOutcome, GroupCommitter
 from bot.core.poll.ingest import AlertPolicy, IngestReport
 from bot.core.story_cache import StoryCache
 from storage import feeds as feed_repo
 from storage.engine import Store
 from storage.schema import articles, outbox
+from tests.poll_states import ok_poll
 from tests.storage.statements import statements
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -51,12 +53,8 @@ async def count(store: Store, table: object) -> int:
         )  # type: ignore[arg-type]
 
 
-def polled(new_items: int, *, etag: str | None = None, next_poll_at: datetime = NOW) -> PollState:
-    return PollState(
-        last_polled_at=NOW, next_poll_at=next_poll_at, status=FeedStatus.OK,
-        consecutive_failures=0, last_error=None, failing_since=None, disabled_reason=None,
-        etag=etag, new_items=new_items,
-    )  # fmt: skip
+def polled(new_items: int, **changes: Any) -> PollState:
+    return ok_poll(NOW, **({"next_poll_at": NOW, "new_items": new_items} | changes))
 
 
 def committer(store: Store) -> GroupCommitter:
