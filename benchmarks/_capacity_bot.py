@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.synchronize
@@ -22,9 +23,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import aiohttp
 
@@ -222,6 +224,29 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent not idle since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    del idle, iowait  # not busy
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
+def named_cpu_seconds(name: str) -> dict[int, float]:
+    """CPU seconds of each process of the machine whose command name is `name` (e.g. every
+    PostgreSQL server process), by pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            text = (entry / "stat").read_text()
+            if text[text.index("(") + 1 : text.rindex(")")] == name:
+                fields = text.rsplit(")", 1)[1].split()
+                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+    return found
+
+
 @dataclass(slots=True)
 class ProcSampler:
     """Samples the bot's children (they may come and go) for peak RSS and CPU time."""
@@ -250,13 +275,18 @@ class ProcSampler:
 
 @dataclass(slots=True)
 class Probe:
-    """GET `url` every `period` seconds; (sent at, seconds to answer) per request."""
+    """GET `url` every `period` seconds; (sent at, seconds to answer) per request.
+
+    When the answer is `/healthz`'s, the bot's own loop watch (bot.loop_watch) comes with it:
+    its stalls of 50 ms or more (wall-clock time → seconds) and its largest since it started."""
 
     url: str
     period: float
     timeout: float = 30.0
     samples: list[tuple[float, float]] = field(default_factory=list)
     failures: int = 0
+    loop_stalls: dict[float, float] = field(default_factory=dict)
+    loop_largest: tuple[float, float] | None = None
 
     async def run(self, alive: Callable[[], bool]) -> None:
         """Probe until cancelled; before the bot first answers, refusals are not counted."""
@@ -268,11 +298,41 @@ class Probe:
                     # One request, one answer: the web panel answers an unknown path with a
                     # redirect to its sign-in page, which is not the loop's latency to follow.
                     async with session.get(self.url, allow_redirects=False) as response:
-                        await response.read()
+                        body = await response.read()
                     self.samples.append((sent, time.monotonic() - sent))
+                    if response.content_type == "application/json":
+                        self._read_loop_watch(json.loads(body).get("loop"))
                 except (aiohttp.ClientError, OSError, TimeoutError):
                     self.failures += bool(self.samples)
                 await asyncio.sleep(max(0.0, sent + self.period - time.monotonic()))
+
+    def _read_loop_watch(self, loop: dict[str, Any] | None) -> None:
+        if not loop or loop.get("largest_stall_at") is None:
+            return
+        for stall in loop["recent_stalls"]:
+            self.loop_stalls[_wall(stall["at"])] = stall["ms"] / 1000
+        self.loop_largest = (_wall(loop["largest_stall_at"]), loop["largest_stall_ms"] / 1000)
+
+    def worst_loop_stall(
+        self, start: float = 0.0, end: float = float("inf")
+    ) -> tuple[float, float] | None:
+        """(monotonic time, seconds) of the loop watch's largest stall in [start, end) (in
+        this process's time.monotonic()); without bounds, its largest since it started."""
+        to_monotonic = time.monotonic() - time.time()
+        if start == 0.0 and end == float("inf"):
+            if self.loop_largest is None:
+                return None
+            at, seconds = self.loop_largest
+            return at + to_monotonic, seconds
+        found = [
+            (seconds, at + to_monotonic)
+            for at, seconds in self.loop_stalls.items()
+            if start <= at + to_monotonic < end
+        ]
+        if not found:
+            return None
+        seconds, at = max(found)
+        return at, seconds
 
     async def run_apart(self) -> None:
         """`run` in a process of its own, until this is cancelled: the benchmark's own work in
@@ -293,7 +353,7 @@ class Probe:
         finally:
             stop.set()
             if receiver.poll(self.timeout + 5):
-                self.samples, self.failures = receiver.recv()
+                self.samples, self.failures, self.loop_stalls, self.loop_largest = receiver.recv()
             child.join(5)
 
     def worst(self, start: float = 0.0, end: float = float("inf")) -> tuple[float, float] | None:
@@ -315,4 +375,8 @@ def _probe_apart(
     """The probe's process: probe until `stop` is set, then send (samples, failures) back."""
     probe = Probe(url, period, timeout)
     asyncio.run(probe.run(lambda: not stop.is_set()))
-    results.send((probe.samples, probe.failures))
+    results.send((probe.samples, probe.failures, probe.loop_stalls, probe.loop_largest))
+
+
+def _wall(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()

@@ -73,6 +73,13 @@ def rows(outcome: Outcome) -> dict[str, str]:
     worst_steady = probe.worst(window.start, window.end) if probe and window else None
     steady = worst_steady[1] if worst_steady else None
     worst_health = healthz.worst() if healthz else None
+    watched = healthz.worst_loop_stall() if healthz else None
+    watched_steady = (
+        healthz.worst_loop_stall(window.start, window.end) if healthz and window else None
+    )
+    watched_when = f" (at {watched[0] - started:.0f} s)" if watched else ""
+    # The watch keeps stalls of 50 ms or more: none in the window means none that long.
+    steady_watched = watched_steady[1] if watched_steady else None
     cpu_main, cpu_children = outcome.cpu_window
     total_main, total_children = outcome.cpu_total
     per = polls.in_window or 1
@@ -95,8 +102,10 @@ def rows(outcome: Outcome) -> dict[str, str]:
         "  from its publication (incl. wait for poll)": f"{_s(pub50)} / {_s(pub95)} s",
         "  items posted / published in window": f"{lat.posted:,}/{lat.published:,}"
         + (f" ({lat.as_update} only as an edit)" if lat.as_update else ""),
-        "largest stall (loop probe) run / steady": f"{_ms(stall)}{when} / {_ms(steady)}"
-        + _verdict(stall, 0.1),
+        "largest stall (bot's loop watch) run / steady": f"{_ms(watched[1] if watched else None)}"
+        f"{watched_when} / {_ms(steady_watched) if steady_watched else '< 50 ms'}"
+        + _verdict(watched[1] if watched else None, 0.1),
+        "  slowest answer of the HTTP probe run / steady": f"{_ms(stall)}{when} / {_ms(steady)}",
         "  worst /healthz answer (every 1 s)": _ms(worst_health[1] if worst_health else None),
         "main CPU per poll steady / whole run": f"{cpu_main / per * 1000:.2f} / "
         f"{total_main / (polls.total or 1) * 1000:.2f} ms",
@@ -114,7 +123,7 @@ AIMS = {
     "polls achieved ÷ scheduled": "≥ 0.99",
     "due-to-fetch lag p50 / p95": "p95 ≤ 5 s",
     "new item → post p50 / p95 (from its fetch)": "p95 ≤ 5 s",
-    "largest stall (loop probe) run / steady": "≤ 100 ms",
+    "largest stall (bot's loop watch) run / steady": "≤ 100 ms",
 }
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.loop_watch import LoopWatch
 from bot.panel import PanelConfig, add_panel
 from bot.panel.config import KEY_BYTES, key_from_secret
 from bot.settings import Settings
@@ -25,18 +26,28 @@ log = logging.getLogger(__name__)
 STORE_KEY = web.AppKey("store", Store)
 ADAPTERS_KEY: web.AppKey[Mapping[str, object]] = web.AppKey("adapters")
 CLOCK_KEY: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+LOOP_KEY = web.AppKey("loop", LoopWatch)
 
 
 def build_web_app(
     store: Store, adapters: Mapping[str, object], clock: Callable[[], datetime]
 ) -> web.Application:
-    """An aiohttp application serving `/healthz`; platform adapters add their own routes."""
+    """An aiohttp application serving `/healthz`; platform adapters add their own routes.
+
+    While it serves, a `LoopWatch` times the event loop's stalls (reported by `/healthz`)."""
     app = web.Application(client_max_size=1024 * 1024)  # Slack's payloads are small
     app[STORE_KEY] = store
     app[ADAPTERS_KEY] = adapters  # read per request: platforms register after the app is built
     app[CLOCK_KEY] = clock
+    app[LOOP_KEY] = LoopWatch()
+    app.cleanup_ctx.append(_watch_loop)
     app.router.add_get("/healthz", healthz)
     return app
+
+
+async def _watch_loop(app: web.Application) -> AsyncIterator[None]:
+    async with app[LOOP_KEY].running():
+        yield
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -50,7 +61,10 @@ async def healthz(request: web.Request) -> web.Response:
             backlog = await conn.outbox.count_by_status()
     except Exception as exc:  # any database failure means "unhealthy", never a 500 page
         log.warning("healthz: database unreachable: %s", exc)
-        return web.json_response({"ok": False, "error": "database unreachable"}, status=503)
+        return web.json_response(
+            {"ok": False, "error": "database unreachable", "loop": request.app[LOOP_KEY].report()},
+            status=503,
+        )
     adapters = request.app[ADAPTERS_KEY]
     return web.json_response(
         {
@@ -59,6 +73,7 @@ async def healthz(request: web.Request) -> web.Response:
             "adapters": sorted(adapters),
             "feeds": {str(status): count for status, count in feeds.items()},
             "outbox": backlog,
+            "loop": request.app[LOOP_KEY].report(),
         }
     )
 

@@ -12,6 +12,7 @@ import aiohttp
 from bot.web import bound_port, build_web_app, start_http
 from storage.engine import Store
 from tests.storage.holding import write_held_open
+from tests.test_loop_watch import hold_the_loop
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -30,6 +31,26 @@ async def test_healthz_reports_feeds_and_backlog(store: Store) -> None:
     assert body["adapters"] == ["console", "slack"]
     assert body["time"] == NOW.isoformat()
     assert body["outbox"] == {}
+    assert body["loop"]["since"] is not None
+
+
+async def test_healthz_reports_a_stall_of_the_event_loop(store: Store) -> None:
+    # Everything the listener answers waits while the loop is held: /healthz says how long
+    # it was held at worst, and when.
+    app = build_web_app(store, {"console": object()}, lambda: NOW)
+    runner = await start_http(app, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{bound_port(runner)}/healthz"
+        await asyncio.sleep(0.05)  # the watch ticks
+        hold_the_loop(0.3)
+        await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            loop = (await response.json())["loop"]
+    finally:
+        await runner.cleanup()
+    assert loop["largest_stall_ms"] >= 250  # held 300 ms; a tick was due within 20 ms
+    assert loop["recent_stalls"][-1]["ms"] == loop["largest_stall_ms"]
+    assert loop["largest_stall_at"] == loop["recent_stalls"][-1]["at"]
 
 
 async def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
@@ -44,7 +65,9 @@ async def test_healthz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
         url = f"http://127.0.0.1:{bound_port(runner)}/healthz"
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             assert response.status == 503
-            assert await response.json() == {"ok": False, "error": "database unreachable"}
+            body = await response.json()
+            assert (body["ok"], body["error"]) == (False, "database unreachable")
+            assert body["loop"]["since"] is not None  # the loop is still watched
     finally:
         await runner.cleanup()
 
