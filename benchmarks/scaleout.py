@@ -36,7 +36,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,15 @@ from sqlalchemy.engine import make_url
 
 from benchmarks import _capacity_figures as figures
 from benchmarks import _capacity_items as items
-from benchmarks._capacity_bot import BenchmarkError, BotProcess, ServerProcess, nkru_script
+from benchmarks._capacity_bot import (
+    BenchmarkError,
+    BotProcess,
+    ServerProcess,
+    cpu_seconds,
+    machine_busy_seconds,
+    named_cpu_seconds,
+    nkru_script,
+)
 from benchmarks._capacity_run import Control, progress, run_env, write_feed_list
 from benchmarks._capacity_server import Plan
 from tests.fakes.slack_api import FakeSlackApi
@@ -83,6 +91,9 @@ class Result:
     published: int = 0
     duplicates: int = 0
     lost: int = 0
+    # Cores busy in the window, on average: the workers, PostgreSQL's processes, the feed
+    # server, and the whole machine (all of it, this benchmark and anything else included).
+    cores: dict[str, float] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -133,9 +144,12 @@ async def measure(run: Run) -> Result:
             progress(f"{run.name}, {run.workers} worker(s): warming up (every feed twice)")
             await until(workers, control, lambda s: s["repolled"] >= plan.feeds, run.warmup)
             window = figures.Window(time.monotonic(), plan.interval, run.intervals)
+            assert server.proc is not None
+            cpu = CpuSample.take(workers, server.proc.pid)
             await control.call("publishing", on="1")
             progress(f"window: {run.intervals} intervals of {plan.interval:g} s")
             await until(workers, control, lambda s: False, window.end - time.monotonic())
+            result.cores = CpuSample.take(workers, server.proc.pid).cores_since(cpu)
             await control.call("publishing", on="0")
             await control.call("dump", folder=str(folder / "log"))
             wanted = figures.published_keys(figures.read_logs(folder / "log"), window)
@@ -165,6 +179,42 @@ async def measure(run: Run) -> Result:
     result.duplicates = sum(count - 1 for count in new_posts.values() if count > 1)
     result.lost = len(wanted - set(new_posts))
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSample:
+    """CPU seconds so far of the workers (parsing in a thread: each one process), of every
+    PostgreSQL process, of the feed server, and of the machine."""
+
+    at: float
+    workers: float
+    postgres: dict[int, float]
+    feed_server: float
+    machine: float
+
+    @classmethod
+    def take(cls, workers: list[BotProcess], server_pid: int) -> CpuSample:
+        return cls(
+            time.monotonic(),
+            sum(cpu_seconds(bot.pid) for bot in workers),
+            named_cpu_seconds("postgres"),
+            cpu_seconds(server_pid),
+            machine_busy_seconds(),
+        )
+
+    def cores_since(self, earlier: CpuSample) -> dict[str, float]:
+        """Cores busy on average between `earlier` and this sample (a PostgreSQL process
+        started meanwhile counts from 0; one that ended is left out)."""
+        seconds = self.at - earlier.at
+        postgres = sum(
+            spent - earlier.postgres.get(pid, 0.0) for pid, spent in self.postgres.items()
+        )
+        return {
+            "nkru": (self.workers - earlier.workers) / seconds,
+            "postgres": postgres / seconds,
+            "feeds": (self.feed_server - earlier.feed_server) / seconds,
+            "machine": (self.machine - earlier.machine) / seconds,
+        }
 
 
 def items_posted(call: Any) -> set[tuple[int, int]]:
@@ -199,7 +249,7 @@ def table(results: list[Result]) -> None:
     print(
         f"{'scenario':<12} {'workers':>7} {'feeds':>6} {'interval':>8} {'polls/feed/int':>14} "
         f"{'lag p50':>7} {'polls/s':>8} {'parsed/s':>8} {'alerts':>6} {'dup posts':>9} "
-        f"{'lost':>5}"
+        f"{'lost':>5} {'cores: nkru / PG / feeds / all':>30}"
     )
     for r in results:
         plan = r.run.plan
@@ -208,11 +258,19 @@ def table(results: list[Result]) -> None:
             f"{r.run.name:<12} {r.run.workers:>7} {plan.feeds:>6} {plan.interval:>7g}s "
             f"{r.per_feed_interval:>14.2f} {lag:>7} {r.polls_per_second:>8.1f} "
             f"{r.parsed_per_second:>8.1f}"
-            f" {r.published:>6} {r.duplicates:>9} {r.lost:>5}"
+            f" {r.published:>6} {r.duplicates:>9} {r.lost:>5} {cores(r):>30}"
         )
     heavy = {r.run.workers: r.parsed_per_second for r in results if r.run.name == "parse-heavy"}
     if heavy.get(1) and 2 in heavy:
         print(f"parse-heavy throughput, 2 workers ÷ 1 worker: {heavy[2] / heavy[1]:.2f}")
+
+
+def cores(result: Result) -> str:
+    """The window's cores busy: the workers / PostgreSQL / the feed server / the machine."""
+    found = result.cores
+    if not found:
+        return "-"
+    return " / ".join(f"{found[part]:.2f}" for part in ("nkru", "postgres", "feeds", "machine"))
 
 
 def runs(args: argparse.Namespace) -> list[Run]:
