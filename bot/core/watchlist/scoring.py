@@ -82,6 +82,8 @@ class Explanation(TypedDict):
     # The subject model's chance that the article is about this theme (subject_model.py), or
     # None when it was the only theme matched (nothing to weigh).
     chance: float | None
+    # The verdict term in the title that filed it as a subject ("UN ban"), or "" (subject.py).
+    verdict: str
 
 
 class ThemeMatch:
@@ -381,6 +383,7 @@ class Scorer:
                     theme_hits,
                     self._texts,
                     compiled.themes[index].weights,
+                    theme.verdict,
                 )
             )
         # Context terms matter only between themes that require different groups.
@@ -475,6 +478,7 @@ def _explain(
         passing=dict(verdict.passing),
         title_bar=title_bar,
         chance=verdict.chance,
+        verdict=verdict.verdict,
     )
 
 
@@ -501,6 +505,8 @@ def explain_text(match: ThemeMatch) -> str:
     )
     if why["chance"] is not None:  # weighed against other themes by the subject model
         line += f" (model {why['chance']:.2f})"
+    if why["verdict"]:  # filed by the verdict in its title, whatever the model weighed
+        line += f"; verdict in the title: {why['verdict']}"
     if why["title_bar"]:
         line += f"; under {TITLE_BAR:g}: title names both countries"
     if why["passing"]:
