@@ -335,3 +335,27 @@ def test_russias_own_security_council_is_not_the_uns(
 ) -> None:
     # Shoigu, its secretary, is an envoy to Pyongyang: not a veto story.
     assert "un-veto" not in [m.slug for m in nkru.match(title, summary)]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # Issue 18's seventh pass: a ban or cap got around without "UN" named beside it,
+        # sanctions bypassed or sidestepped, the UN's deadline for workers abroad flouted.
+        ("Pyongyang keeps buying Russian diesel despite the cap", "Tankers load in Primorye."),
+        ("Moscow helps Pyongyang bypass dollar sanctions", "Payments go through small banks."),
+        ("Russian banks let Pyongyang sidestep curbs", "Accounts were opened in roubles."),
+        ("North Korean builders in Russia flout the repatriation deadline", ""),
+        ("Россия поставила КНДР топливо сверх установленного лимита", ""),
+        ("러시아 내 북한 노동자…유엔 송환 결의 무력화", ""),
+        # North Korean-made goods passed off as Russian: 북한산 with the goods is North Korea
+        # (북한산 alone is a mountain in Seoul).
+        ("북한산 석탄, 러시아산으로 둔갑", ""),
+    ],
+)
+def test_sanctions_got_around_by_the_seventh_pass(nkru: Matcher, title: str, summary: str) -> None:
+    assert "sanctions-evasion" in [m.slug for m in nkru.match(title, summary)]
+
+
+def test_the_mountain_is_still_not_north_korea(nkru: Matcher) -> None:
+    assert nkru.match("북한산 등산객 러시아 관광객과 함께", "러시아 관광객이 늘었다.") == []
