@@ -359,3 +359,17 @@ def test_sanctions_got_around_by_the_seventh_pass(nkru: Matcher, title: str, sum
 
 def test_the_mountain_is_still_not_north_korea(nkru: Matcher) -> None:
     assert nkru.match("북한산 등산객 러시아 관광객과 함께", "러시아 관광객이 늘었다.") == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Intergovernmental commission meets in Pyongyang on trade with Russia",
+        "Межправкомиссия России и КНДР обсудила торговлю",
+        "북·러 정부간위원회 개최…교역 확대 논의",
+    ],
+)
+def test_the_intergovernmental_commission_is_trade_not_a_summit(nkru: Matcher, title: str) -> None:
+    # Issue 18's seventh pass: the commission on trade and economic cooperation is an
+    # economic body; the development sets file its sessions under energy-trade alone.
+    assert [m.slug for m in nkru.match(title, "")] == ["energy-trade"]
