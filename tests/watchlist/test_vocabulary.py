@@ -373,3 +373,20 @@ def test_the_intergovernmental_commission_is_trade_not_a_summit(nkru: Matcher, t
     # Issue 18's seventh pass: the commission on trade and economic cooperation is an
     # economic body; the development sets file its sessions under energy-trade alone.
     assert [m.slug for m in nkru.match(title, "")] == ["energy-trade"]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Issue 18's seventh pass: workers by their workplace, and leaders' messages and
+        # letters carried by envoys.
+        ("North Korean factory workers sent to a Russian plant", "", "troops"),
+        ("Shoigu hands Kim a personal message from Putin", "Pyongyang", "summits"),
+        ("Путин направил Ким Чен Ыну личное послание", "", "summits"),
+        ("푸틴, 김정은에게 친서 전달", "", "summits"),
+    ],
+)
+def test_gaps_filled_by_the_seventh_pass(
+    nkru: Matcher, title: str, summary: str, expected: str
+) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]
