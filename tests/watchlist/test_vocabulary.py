@@ -384,6 +384,12 @@ def test_the_intergovernmental_commission_is_trade_not_a_summit(nkru: Matcher, t
         ("Shoigu hands Kim a personal message from Putin", "Pyongyang", "summits"),
         ("Путин направил Ким Чен Ыну личное послание", "", "summits"),
         ("푸틴, 김정은에게 친서 전달", "", "summits"),
+        # Russia's war data improving North Korean missiles is know-how, not only arms.
+        (
+            "North Korean missiles grow more accurate with Russian battlefield data",
+            "Accuracy improved after firing data were shared.",
+            "military-tech",
+        ),
     ],
 )
 def test_gaps_filled_by_the_seventh_pass(
