@@ -146,6 +146,9 @@ def _theme_table(theme: Theme) -> Table:
     for group in theme.roundups:
         # Round-up markers: such a title must name every required group itself.
         table.add_row(f"roundups {escape(group.title or group.name)}", _terms(group.terms))
+    if theme.verdict:
+        # A verdict theme: its specific term in the title files it beside the dealings named.
+        table.add_row("verdict", "a specific term in the title makes it a subject")
     return table
 
 

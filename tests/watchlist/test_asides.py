@@ -191,3 +191,40 @@ def test_title_marks_are_not_in_the_main_automaton(write: Write) -> None:
         "китай",
         "중국",
     }
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # Issue 18's seventh pass: the title's theme words are the other actor's (its name is
+        # the word before them), so a later sentence that names Russia beside the same words
+        # ("Russian tourists came earlier") does not make it a Russia story.
+        (
+            "Chinese tourists return to North Korea after five years",
+            "Tour groups from Jilin crossed the border this week. Russian tourists had been "
+            "allowed in a year earlier.",
+        ),
+        (
+            "Китайские туристы вернулись в КНДР",
+            "Группы из Цзилиня пересекли границу. Российские туристы приезжали и раньше.",
+        ),
+        (
+            "중국인 관광객 북한 관광 재개",
+            "지린성 단체가 국경을 넘었다. 러시아인 관광객은 먼저 허용됐다.",
+        ),
+    ],
+)
+def test_the_other_actors_own_words_leave_only_the_first_sentence(
+    nkru: Matcher, title: str, summary: str
+) -> None:
+    assert slugs_of(nkru, title, summary) == []
+
+
+def test_the_other_actor_named_apart_from_the_theme_words_still_counts_them(nkru: Matcher) -> None:
+    # "Chinese" is not the word before "tourists": the theme's words are not China's, and
+    # the sentence that names Russia beside them keeps the story (the earlier rule).
+    assert slugs_of(
+        nkru,
+        "Tourists return to North Korea after Chinese border reopens",
+        "Tour groups crossed the border this week. Russian tourists fill the resort.",
+    ) == ["energy-trade"]

@@ -125,3 +125,13 @@ def test_match_missing_file_and_bad_watchlist(tmp_path: Path, write: Write) -> N
     result = runner.invoke(app, ["match", "--watchlist", str(broken), "-"], input="")
     assert result.exit_code == 2
     assert "themes[0].slug" in result.stderr
+
+
+def test_show_says_which_theme_is_a_verdict() -> None:
+    args = ["watchlist", "show", str(DEFAULT_WATCHLISTS), "--theme"]
+    evasion = runner.invoke(app, [*args, "sanctions-evasion"])
+    assert evasion.exit_code == 0 and "a specific term in the title makes it a subject" in (
+        evasion.stdout
+    )
+    bridge = runner.invoke(app, [*args, "tumen-bridge"])
+    assert "makes it a subject" not in bridge.stdout

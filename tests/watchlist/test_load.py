@@ -199,3 +199,14 @@ def test_default_watchlist_has_the_usual_transliterations() -> None:
         assert text in every
     for text in ("КНДР", "북한", "Kremlin", "Moscow", "Росси", "러시아", "Khasan", "Tumangang"):
         assert text in every
+
+
+def test_verdict_is_a_boolean_off_by_default(write: Write) -> None:
+    assert load_watchlist(write(MINIMAL)).themes[0].verdict is False
+    on = MINIMAL.replace('colour = "#2e86de"', 'colour = "#2e86de"\nverdict = true')
+    assert load_watchlist(write(on)).themes[0].verdict is True
+    text = MINIMAL.replace('colour = "#2e86de"', 'colour = "#2e86de"\nverdict = "yes"')
+    path = write(text)
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:{line_of(text, 'verdict')}: themes[0].verdict:")
+    assert "is not true or false" in problem

@@ -8,7 +8,7 @@ second themes liberally: 94 labelled items with two themes or more, 12 after), w
 the labelled set's figures down to 0.841 (theme micro F1) with the code of the time; the
 subject model brought it to 0.865 (weakest theme 0.820, should alert 0.992), and the floors
 are reset to that, less a small margin: 0.855, 0.80 and 0.98; the sixth pass (0.874) raised
-the first to 0.865. The held-out sets' floors are
+the first to 0.865, the seventh (0.884) to 0.875. The held-out sets' floors are
 lower, to catch a regression, not to be aimed at. ``benchmarks/quality.py`` prints every
 figure and what fails.
 """
@@ -43,7 +43,7 @@ from tests.watchlist.conftest import (
     LABELLED,
 )
 
-MICRO_F1_FLOOR = 0.865
+MICRO_F1_FLOOR = 0.875
 THEME_F1_FLOOR = 0.80
 ALERT_F1_FLOOR = 0.98
 
@@ -83,13 +83,14 @@ def test_floor_on_the_third_set(matcher: Matcher) -> None:
     """Written independently (theme micro F1 0.839, should-alert F1 0.960 when it was added),
     a development set since issue 18's third pass, which tuned on its errors and reached 0.866
     and 0.975 (the fourth pass: 0.865 and 0.978; the sixth: 0.926 and 0.988, 5 false alerts
-    in its 121 hard negatives, down from 11): the floor is that, less a small margin."""
+    in its 121 hard negatives, down from 11; the seventh: 0.929 and 0.993, 2 false alerts):
+    the floor is that, less a small margin."""
     result = _evaluate(matcher, HELDOUT3)
     assert result.items == 406
     why = report(result, HELDOUT3.name)
     assert result.micro.f1 >= 0.91, why
     assert result.alert.f1 >= 0.98, why
-    assert result.alert.fp <= 6, why
+    assert result.alert.fp <= 3, why
 
 
 def test_floor_on_the_sixth_set(matcher: Matcher) -> None:
@@ -97,11 +98,11 @@ def test_floor_on_the_sixth_set(matcher: Matcher) -> None:
     moment, was theme micro F1 0.807 and should-alert F1 0.942; then a development set (the
     subject model was trained on it, its errors read): the floor is the pass's figure less a
     small margin (the sixth pass: 0.888 and 0.973, 1 false alert in its 152 hard negatives,
-    down from 6)."""
+    down from 6; the seventh: 0.906 and 0.978, 1 false alert)."""
     result = _evaluate(matcher, HELDOUT6)
     assert result.items == 477
     why = report(result, HELDOUT6.name)
-    assert result.micro.f1 >= 0.87, why
+    assert result.micro.f1 >= 0.89, why
     assert result.alert.f1 >= 0.96, why
     assert result.alert.fp <= 2, why
 

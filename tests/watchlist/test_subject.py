@@ -80,8 +80,8 @@ def test_a_second_subject_is_filed_too(nkru: Matcher) -> None:
     )
     assert themes(matches) == {"summits": "main", "tumen-bridge": "also"}
     assert explain_text(matches[0]).endswith("score 5.8; also a subject (model 0.61)")
-    assert explain_text(matches[1]).endswith("score 3.5; main subject (model 0.69)")
-    assert matches[1].explanation["chance"] == 0.692
+    assert explain_text(matches[1]).endswith("score 3.5; main subject (model 0.70)")
+    assert matches[1].explanation["chance"] == 0.698
     assert matches[1].explanation["passing"] == {}
 
 
@@ -242,3 +242,38 @@ def test_deep_in_a_long_summary_a_single_mention_counts_half(nkru: Matcher) -> N
 )
 def test_background_clauses(original: str, expected: list[str]) -> None:
     assert background(original, normalize_term(original)) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "goods"),
+    [
+        # Issue 18's seventh pass: a verdict theme's specific term in the title files it beside
+        # the dealings the title names first, whatever the subject model weighs.
+        (
+            "Russian fuel reaches North Korean port despite UN ban",
+            "A tanker unloaded diesel at Rajin.",
+            "energy-trade",
+        ),
+        (
+            "Japan adds Russian carriers of North Korean shells to blacklist",
+            "The ships moved artillery ammunition.",
+            "arms-transfers",
+        ),
+    ],
+)
+def test_a_verdict_in_the_title_is_a_subject_beside_the_goods(
+    nkru: Matcher, title: str, summary: str, goods: str
+) -> None:
+    filed = themes(nkru.match(title, summary))
+    assert filed[goods] == "main" and filed["sanctions-evasion"] == "also"
+    [evasion] = [m for m in nkru.match(title, summary) if m.slug == "sanctions-evasion"]
+    assert evasion.explanation["verdict"] in ("UN ban", "blacklist")
+    assert "; verdict in the title: " in explain_text(evasion)
+
+
+def test_a_verdict_named_only_in_the_summary_is_left_to_the_model(nkru: Matcher) -> None:
+    matches = nkru.match(
+        "Russian fuel reaches North Korean port", "Tankers unloaded diesel despite the UN ban."
+    )
+    assert [m.slug for m in matches] == ["energy-trade"]
+    assert matches[0].explanation["verdict"] == ""

@@ -335,3 +335,64 @@ def test_russias_own_security_council_is_not_the_uns(
 ) -> None:
     # Shoigu, its secretary, is an envoy to Pyongyang: not a veto story.
     assert "un-veto" not in [m.slug for m in nkru.match(title, summary)]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        # Issue 18's seventh pass: a ban or cap got around without "UN" named beside it,
+        # sanctions bypassed or sidestepped, the UN's deadline for workers abroad flouted.
+        ("Pyongyang keeps buying Russian diesel despite the cap", "Tankers load in Primorye."),
+        ("Moscow helps Pyongyang bypass dollar sanctions", "Payments go through small banks."),
+        ("Russian banks let Pyongyang sidestep curbs", "Accounts were opened in roubles."),
+        ("North Korean builders in Russia flout the repatriation deadline", ""),
+        ("Россия поставила КНДР топливо сверх установленного лимита", ""),
+        ("러시아 내 북한 노동자…유엔 송환 결의 무력화", ""),
+        # North Korean-made goods passed off as Russian: 북한산 with the goods is North Korea
+        # (북한산 alone is a mountain in Seoul).
+        ("북한산 석탄, 러시아산으로 둔갑", ""),
+    ],
+)
+def test_sanctions_got_around_by_the_seventh_pass(nkru: Matcher, title: str, summary: str) -> None:
+    assert "sanctions-evasion" in [m.slug for m in nkru.match(title, summary)]
+
+
+def test_the_mountain_is_still_not_north_korea(nkru: Matcher) -> None:
+    assert nkru.match("북한산 등산객 러시아 관광객과 함께", "러시아 관광객이 늘었다.") == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Intergovernmental commission meets in Pyongyang on trade with Russia",
+        "Межправкомиссия России и КНДР обсудила торговлю",
+        "북·러 정부간위원회 개최…교역 확대 논의",
+    ],
+)
+def test_the_intergovernmental_commission_is_trade_not_a_summit(nkru: Matcher, title: str) -> None:
+    # Issue 18's seventh pass: the commission on trade and economic cooperation is an
+    # economic body; the development sets file its sessions under energy-trade alone.
+    assert [m.slug for m in nkru.match(title, "")] == ["energy-trade"]
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        # Issue 18's seventh pass: workers by their workplace, and leaders' messages and
+        # letters carried by envoys.
+        ("North Korean factory workers sent to a Russian plant", "", "troops"),
+        ("Shoigu hands Kim a personal message from Putin", "Pyongyang", "summits"),
+        ("Путин направил Ким Чен Ыну личное послание", "", "summits"),
+        ("푸틴, 김정은에게 친서 전달", "", "summits"),
+        # Russia's war data improving North Korean missiles is know-how, not only arms.
+        (
+            "North Korean missiles grow more accurate with Russian battlefield data",
+            "Accuracy improved after firing data were shared.",
+            "military-tech",
+        ),
+    ],
+)
+def test_gaps_filled_by_the_seventh_pass(
+    nkru: Matcher, title: str, summary: str, expected: str
+) -> None:
+    assert expected in [m.slug for m in nkru.match(title, summary)]

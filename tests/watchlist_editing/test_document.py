@@ -184,3 +184,11 @@ def test_a_long_summary_is_cut_but_still_names_the_themes() -> None:
 
     assert len(text) < 220 and text.startswith('+ term "word0" (word) in troops; ')
     assert text.endswith("more in summits, troops")
+
+
+def test_the_diff_names_a_verdict_switched_off() -> None:
+    old = load_watchlist_text(TEXT, "nkru.toml")
+    assert sum(theme.verdict for theme in old.themes) == 1  # sanctions-evasion
+    edited = TEXT.replace("verdict = true\n", "")
+    lines = diff_watchlists(old, load_watchlist_text(edited, "nkru.toml"))
+    assert lines == ["~ sanctions-evasion verdict true → false"]

@@ -35,7 +35,7 @@ async def test_the_file_is_seeded_once_as_version_1(store: Store, tmp_path: Path
     assert await documents(store) == [TEXT]
     [seed] = await live.editor.history()
     assert (seed.source, seed.author.platform, seed.change) == (
-        "seed", "file", "seed nkru.toml: 8 themes, 1369 terms",
+        "seed", "file", "seed nkru.toml: 8 themes, 1400 terms",
     )  # fmt: skip
     async with store.transaction() as conn:
         [entry] = await conn.audit.recent()
@@ -92,7 +92,7 @@ async def test_undo_restores_the_previous_version_exactly(store: Store, tmp_path
 
     docs = await documents(store)
     assert docs[3] == docs[1] and docs[4] == docs[0] == TEXT  # byte for byte, comments included
-    assert undone.info.change == 'undo to v2: + theme summits "Summits and treaties" (91 terms)'
+    assert undone.info.change == 'undo to v2: + theme summits "Summits and treaties" (94 terms)'
     assert back_to_seed.lines == ['− term "Rason" (word) from troops']
     assert "summits" in live.slugs and live.version == 5
     with pytest.raises(

@@ -6,8 +6,12 @@ theme's words are there (a reconnaissance satellite, a summit) and so are both c
 the story is another actor's. A theme that lists such actors (``Theme.others``: other
 countries) is not filed when the title names one of them and one of its required groups is
 named only in an aside: not in the title, not in the summary's first sentence, and not in a
-sentence with one of the theme's own terms. Checked only for themes that reached their
-``min_score`` and only when the title names another actor: most articles never get here.
+sentence with one of the theme's own terms. When every title word of the theme is the other
+actor's — its name is the word right before ("Chinese tourists return to Rason", "중국인
+관광객") — the theme's words are that actor's throughout, and only the title and the summary's
+first sentence can name the missing country ("Russian tourists had been allowed in earlier"
+is an aside). Checked only for themes that reached their ``min_score`` and only when the
+title names another actor: most articles never get here.
 
 A round-up of several stories ("Ukraine war live: …", "Russia-Ukraine war day 1,000: key
 events", "Сводка СВО") names North Korean troops in one line among many: a theme that lists
@@ -24,7 +28,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
-from bot.core.watchlist.normalize import word_runs
+from bot.core.watchlist.normalize import word_runs, word_spans
 
 SENTENCE_MARKS = frozenset(".!?…。")
 
@@ -77,3 +81,21 @@ def in_aside(
         if sentence == 0 or sentence in sentences:
             named |= group_bits[slot]
     return missing & ~named != 0
+
+
+def owned_starts(original: str, words: str, ends: Iterable[int]) -> set[int]:
+    """Where the words that another actor's name directly qualifies start in ``words`` (a
+    title's normalised words): the word right after the name, with nothing but a space
+    between them in ``original`` ("Chinese tourists", "중국인 관광객"; not "Seoul: North
+    Korean troops"). ``ends``: where each name ends in ``words``."""
+    spans = word_spans(original, words)
+    out = set()
+    for end in ends:
+        after = words.find(" ", end)  # the end of the name's last word
+        if after < 0 or spans is None:
+            continue
+        index = words.count(" ", 0, after)  # that word's index
+        stop, following = spans[index][1], spans[index + 1][0]
+        if original[stop - 1].isalnum() and not original[stop:following].strip():
+            out.add(after + 1)
+    return out

@@ -47,6 +47,9 @@ class Theme:
     ties with Russia") does not make the other actor's story this theme's. ``roundups``:
     groups whose terms mark a title as a round-up of several stories ("war live", "key
     events", "сводка"): then every required group must be named in the title itself.
+    ``verdict``: the theme judges dealings that other themes describe (sanctions evasion: goods
+    shipped "despite the UN ban", firms added "to the blacklist"): when one of its specific
+    terms counts in the title, it is filed as a subject whatever the subject model weighs.
     """
 
     slug: str
@@ -59,6 +62,7 @@ class Theme:
     min_score: float
     others: tuple[Group, ...] = ()
     roundups: tuple[Group, ...] = ()
+    verdict: bool = False
 
 
 @dataclass(frozen=True, slots=True)

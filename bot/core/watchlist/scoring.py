@@ -26,7 +26,7 @@ from functools import partial
 from typing import Literal, TypedDict
 
 from bot.core.watchlist import subject
-from bot.core.watchlist.asides import in_aside, sentence_starts, sentences_of
+from bot.core.watchlist.asides import in_aside, owned_starts, sentence_starts, sentences_of
 from bot.core.watchlist.compile import Compiled, CompiledTheme
 from bot.core.watchlist.normalize import fields, normalize_term, surface, word_spans
 from bot.core.watchlist.subject import (
@@ -82,6 +82,8 @@ class Explanation(TypedDict):
     # The subject model's chance that the article is about this theme (subject_model.py), or
     # None when it was the only theme matched (nothing to weigh).
     chance: float | None
+    # The verdict term in the title that filed it as a subject ("UN ban"), or "" (subject.py).
+    verdict: str
 
 
 class ThemeMatch:
@@ -161,6 +163,9 @@ class Scorer:
         self._require = [frozenset(t.require) for t in compiled.themes]
         self._others = [t.others_bits for t in compiled.themes]
         self._roundups = [t.roundup_bits for t in compiled.themes]
+        self._all_others = 0  # every theme's other actors, as bits of compiled.marks
+        for bits in self._others:
+            self._all_others |= bits
         self._title_rules = find_marks is not None and (any(self._others) or any(self._roundups))
         self._texts = [slot.term.text for slot in compiled.slots]
         uses: list[list[tuple[int, float, int]]] = [[] for _ in compiled.slots]
@@ -225,7 +230,7 @@ class Scorer:
                     continue
             kept.append((theme, points, total))
         if kept and self._title_rules:
-            kept = self._without_asides(kept, found, originals[1], text, split)
+            kept = self._without_asides(kept, found, originals, text, split)
             if not kept:
                 return []  # another actor's story (see asides)
         title_bar = False
@@ -272,7 +277,7 @@ class Scorer:
         self,
         kept: list[tuple[int, dict[int, tuple[float, int]], float]],
         found: Found,
-        summary: str,
+        originals: tuple[str, str],
         text: str,
         split: int,
     ) -> list[tuple[int, dict[int, tuple[float, int]], float]]:
@@ -284,7 +289,7 @@ class Scorer:
         untold = {theme: themes[theme].require_bits & ~title_groups for theme, _, _ in kept}
         if not any(untold.values()):
             return kept  # the title names every context: no rule applies
-        marks = self._title_marks(text, split)
+        marks, others_at = self._title_marks(text, split)
         if not marks:
             return kept  # the usual case: the title names no other actor nor a round-up
         # A round-up's title must name the context itself.
@@ -292,7 +297,8 @@ class Scorer:
         doubtful = [e[0] for e in kept if self._others[e[0]] & marks and untold[e[0]]]
         if not doubtful:
             return kept
-        asides = self._asides(doubtful, untold, found, summary, text, split)
+        counted = {theme: points for theme, points, _ in kept}
+        asides = self._asides(doubtful, untold, found, originals, text, split, counted, others_at)
         return [e for e in kept if e[0] not in asides]
 
     def _title_groups(self, found: Found) -> int:
@@ -303,27 +309,38 @@ class Scorer:
                 groups |= self._group_bits[key >> 1]
         return groups
 
-    def _title_marks(self, text: str, split: int) -> int:
-        """The title's other actors and round-up markers, as bits of ``compiled.marks``."""
-        marks, find_marks = 0, self._find_marks
+    def _title_marks(self, text: str, split: int) -> tuple[int, list[int]]:
+        """The title's other actors and round-up markers, as bits of ``compiled.marks``, and
+        where each other actor's name ends in the title's normalised words."""
+        marks, ends, find_marks = 0, [], self._find_marks
         if find_marks is not None:
-            for key in find_marks(text[:split], split):
+            others = self._all_others
+            for key, (_, _, end) in find_marks(text[:split], split).items():
                 if not key & 1:
-                    marks |= self._mark_bits[key >> 1]
-        return marks
+                    bits = self._mark_bits[key >> 1]
+                    marks |= bits
+                    if bits & others:
+                        ends.append(end)
+        return marks, ends
 
     def _asides(
         self,
         doubtful: list[int],
         untold: dict[int, int],
         found: Found,
-        summary: str,
+        originals: tuple[str, str],
         text: str,
         split: int,
+        counted: dict[int, dict[int, tuple[float, int]]],
+        others_at: list[int],
     ) -> set[int]:
         """The themes of ``doubtful`` whose untold context the summary names only in asides:
-        not in its first sentence, nor in a sentence with one of the theme's terms."""
-        words, starts = fields(text, split)[1], sentence_starts(summary)
+        not in its first sentence, nor in a sentence with one of the theme's terms. When each
+        of its title's words is the other actor's ("Chinese tourists", "중국인 관광객": the
+        actor's name is the word before), the theme's words are that actor's too, and only the
+        first sentence can name the context."""
+        title, words = fields(text, split)
+        starts = sentence_starts(originals[1])
         where = [
             (key >> 1, sentence)
             for key, (_, start, end) in found.items()
@@ -331,9 +348,14 @@ class Scorer:
             for sentence in sentences_of(starts, words, start, end)
         ]
         out = set()
+        owned = owned_starts(originals[0], title, others_at) if others_at else set()
         for theme in doubtful:
             weights = self.compiled.themes[theme].weights
-            own = [sentence for slot, sentence in where if slot in weights]
+            in_title = [found[key][1] for _, key in counted[theme].values() if not key & 1]
+            if in_title and all(start in owned for start in in_title):
+                own = []  # the other actor's words (see above)
+            else:
+                own = [sentence for slot, sentence in where if slot in weights]
             if in_aside(untold[theme], where, own, self._group_bits):
                 out.add(theme)
         return out
@@ -381,6 +403,7 @@ class Scorer:
                     theme_hits,
                     self._texts,
                     compiled.themes[index].weights,
+                    theme.verdict,
                 )
             )
         # Context terms matter only between themes that require different groups.
@@ -475,6 +498,7 @@ def _explain(
         passing=dict(verdict.passing),
         title_bar=title_bar,
         chance=verdict.chance,
+        verdict=verdict.verdict,
     )
 
 
@@ -501,6 +525,8 @@ def explain_text(match: ThemeMatch) -> str:
     )
     if why["chance"] is not None:  # weighed against other themes by the subject model
         line += f" (model {why['chance']:.2f})"
+    if why["verdict"]:  # filed by the verdict in its title, whatever the model weighed
+        line += f"; verdict in the title: {why['verdict']}"
     if why["title_bar"]:
         line += f"; under {TITLE_BAR:g}: title names both countries"
     if why["passing"]:

@@ -134,6 +134,7 @@ class Verdict(NamedTuple):
     passing: dict[str, str]  # main subject only: slug -> the terms of a passing mention
     later: Callable[[], dict[int, Judged]] | None = None  # None: the hits are not contested
     chance: float | None = None  # the subject model's, or None: the only theme matched
+    verdict: str = ""  # the verdict term in the title that filed it (``verdict_term``), or ""
 
 
 class Candidate(NamedTuple):
@@ -146,6 +147,7 @@ class Candidate(NamedTuple):
     hits: list[Hit]
     texts: Sequence[str]  # every slot's term as written, by slot index
     weights: Mapping[int, float]  # the theme's weight of each slot it lists
+    verdict: bool = False  # a verdict theme (model.Theme.verdict): see ``verdict_term``
 
     @property
     def terms(self) -> list[str]:
@@ -342,6 +344,14 @@ def judge(
     filed = {i for i in order if chances[i] >= model.threshold and judged[i][0] > 0}
     if not filed:  # the likeliest theme with something that counts is the main subject
         filed = {next(i for i in order if judged[i][0] > 0)}
+    # A verdict theme whose specific term counts in the title is a subject, whatever the model
+    # says: "coal unloaded at Russian port despite UN ban" is a sanctions story besides coal.
+    verdicts_by = {
+        i: term
+        for i in order
+        if i not in filed and judged[i][1].verdict and (term := verdict_term(*judged[i][1:]))
+    }
+    filed |= verdicts_by.keys()
     main = next(i for i in order if i in filed)
     passing = {judged[i][1].slug: ", ".join(judged[i][1].terms) for i in order if i not in filed}
     kept = [judged[i][1] for i in order if i in filed]
@@ -353,16 +363,17 @@ def judge(
         role: Role = "main" if i == main else "also"
         chance = round(chances[i], 3)
         shown = passing if role == "main" else {}
+        by_title = verdicts_by.get(i, "")
         if lazy:
-            verdict = Verdict(role, about, None, shown, None, chance)
+            verdict = Verdict(role, about, None, shown, None, chance, by_title)
         elif passing:
             # Judged again, when read, without what the passing mentions claimed: the
             # explanation does not call a word of the main subject a mention inside a theme
             # that is not filed.
             later = partial(_rejudged, reader, kept, context, candidate.slug)
-            verdict = Verdict(role, about, None, shown, later, chance)
+            verdict = Verdict(role, about, None, shown, later, chance, by_title)
         else:
-            verdict = Verdict(role, about, by_slot, {}, None, chance)
+            verdict = Verdict(role, about, by_slot, {}, None, chance, by_title)
         verdicts[candidate.slug] = verdict
     return verdicts
 
@@ -427,6 +438,21 @@ def features(judged: Sequence[tuple[float, Candidate, Mapping[int, Judged]]]) ->
         ]
         for i in range(len(judged))
     ]
+
+
+def verdict_term(candidate: Candidate, by_slot: Mapping[int, Judged]) -> str:
+    """For a verdict theme, its first specific term (weight ``SPECIFIC`` or more) that counts
+    in the title ("UN ban", "blacklist"), as written; else "". Such a title passes judgement on
+    the dealings it names, so the theme is a subject beside them."""
+    if not candidate.verdict:
+        return ""
+    best = None
+    for slot, _, key, start, _ in candidate.hits:
+        if key & 1 or candidate.weights[slot] < SPECIFIC or not by_slot[slot].about:
+            continue
+        if best is None or start < best[0]:
+            best = (start, candidate.texts[slot])
+    return best[1] if best else ""
 
 
 def _as_another(candidate: Candidate, by_slot: Mapping[int, Judged]) -> float:

@@ -2,7 +2,7 @@
 
 The document's shape: ``[watchlist]`` (name, title), ``[groups.NAME]`` (title, terms) and
 ``[[themes]]`` (slug, title, description, colour, terms, require, exclude, min_score,
-others, roundups). Each
+others, roundups, verdict). Each
 problem names the file, the line (from ``LineIndex``), the field in TOML terms
 (``themes[3].colour``) and a fix. Unknown keys are errors: a typo such as ``exlude`` must not
 silently switch a rule off.
@@ -36,6 +36,7 @@ _THEME_KEYS = (
     "min_score",
     "others",
     "roundups",
+    "verdict",
 )
 
 
@@ -185,9 +186,25 @@ def _theme(
     min_score = _min_score(spec, path, checker)
     others = _require(spec.get("others", []), (*path, "others"), slug or "", groups, checker)
     roundups = _require(spec.get("roundups", []), (*path, "roundups"), slug or "", groups, checker)
+    verdict = False
+    if "verdict" in spec:
+        value = checker.typed(
+            spec["verdict"], bool, (*path, "verdict"), "true or false", "write verdict = true"
+        )
+        verdict = bool(value)
     if slug and title and colour and terms:
         return Theme(
-            slug, title, description, colour, terms, require, exclude, min_score, others, roundups
+            slug,
+            title,
+            description,
+            colour,
+            terms,
+            require,
+            exclude,
+            min_score,
+            others,
+            roundups,
+            verdict,
         )
     return None
 

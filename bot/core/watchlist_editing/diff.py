@@ -97,6 +97,7 @@ def _theme(old: Theme, new: Theme) -> list[str]:
             ("description", old.description, new.description),
             ("colour", old.colour, new.colour),
             ("min_score", old.min_score, new.min_score),
+            ("verdict", old.verdict, new.verdict),
         )
         if a != b
     ]
@@ -150,6 +151,8 @@ def _quoted(text: str) -> str:
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return f"{value:g}" if isinstance(value, float) else _quoted(str(value))
 
 

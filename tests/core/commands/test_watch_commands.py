@@ -281,7 +281,7 @@ async def test_history_lists_versions_newest_first_and_by_theme(desk: Desk) -> N
     assert first.ephemeral and first.title == "Watchlist history, newest first"
     assert first.lines == (
         "v1 (in force) · 2026-11-20 12:00 UTC · file (file, seed): "
-        "seed nkru.toml: 8 themes, 1369 terms",
+        "seed nkru.toml: 8 themes, 1400 terms",
     )
     assert first.footer == "Go back with /nkru watch undo [version] (admins)"
 
@@ -499,7 +499,7 @@ async def test_undo_restores_earlier_versions_exactly(desk: Desk) -> None:
     undone = await desk.run("watch undo")  # v4 = v2
 
     assert not undone.ephemeral and undone.title == "Watchlist v4 by boss"
-    assert undone.lines == ('+ theme summits "Summits and treaties" (91 terms)',)
+    assert undone.lines == ('+ theme summits "Summits and treaties" (94 terms)',)
     docs = await documents(desk.store)
     assert docs[3] == docs[1] and docs[1] != docs[0]
     assert "summits" in desk.live.slugs
@@ -520,7 +520,7 @@ async def test_undo_restores_earlier_versions_exactly(desk: Desk) -> None:
     )
     assert (v4.source, v4.change) == (
         "undo",
-        'undo to v2: + theme summits "Summits and treaties" (91 terms)',
+        'undo to v2: + theme summits "Summits and treaties" (94 terms)',
     )
     assert [(e.action, e.target, e.outcome) for e in (await desk.audit())[:2]] == [
         ("watch undo", "v1", "ok"),
@@ -555,7 +555,7 @@ async def test_audit_is_for_admins_and_lists_the_actions_newest_first(desk: Desk
         "2026-11-20 12:00 UTC · member (slack, slack:C0123) · watch delete summits · "
         "refused: not an admin",
         "2026-11-20 12:00 UTC · boss (slack, slack:C0123) · watch add troops · invalid: "
-        "nkru.toml:334: themes[2].terms[88]: '...' has no letters or digits — give a word to "
+        "nkru.toml:336: themes[2].terms[89]: '...' has no letters or digits — give a word to "
         "look for",
         '2026-11-20 12:00 UTC · boss (slack, slack:C0123) · watch add troops · ok: + term "Rason"'
         " (word) in troops",
@@ -563,7 +563,7 @@ async def test_audit_is_for_admins_and_lists_the_actions_newest_first(desk: Desk
     everything = await desk.run("audit")
     assert everything.title == "Audit log: the latest 5"
     assert everything.lines[-1].startswith("2026-11-20 12:00 UTC · file (file) · watchlist seed ")
-    assert everything.lines[-1].endswith("nkru.toml · ok: seed nkru.toml: 8 themes, 1369 terms")
+    assert everything.lines[-1].endswith("nkru.toml · ok: seed nkru.toml: 8 themes, 1400 terms")
 
 
 async def test_audit_of_an_empty_log(store: Store) -> None:
