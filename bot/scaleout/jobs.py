@@ -118,12 +118,26 @@ class SharedJobs:
                 log.info("%s: %d new, %d alerts queued", *_counts(report))
             if report.queued_alerts:
                 await self.queue_deliveries()
-            async with self.ctx.store.transaction() as tx:
-                polled = await tx.feeds.get(feed_id)
-            if polled is None or not polled.enabled:
+            next_at = await self._next_poll(report)
+            if next_at is None:
                 return
-            feed = polled
-        await defer_once(self.app, POLL, poll_lock(feed_id), {"feed_id": feed_id}, at=_at(feed))
+        else:  # not due yet (a job from before an interval changed): wait for its time
+            next_at = _at(feed)
+        await defer_once(self.app, POLL, poll_lock(feed_id), {"feed_id": feed_id}, at=next_at)
+
+    async def _next_poll(self, report: PollReport) -> datetime | None:
+        """When the feed is polled next, from the state its poll wrote; None: the chain ends
+        (the poll disabled it, or it is gone). A poll that wrote no state (a database error)
+        leaves the stored time, read again. An admin who disables or removes the feed
+        meanwhile ends the chain at its next job, which finds it so."""
+        if report.state is not None:
+            disabled = report.state.disabled_reason is not None
+            return None if disabled else report.state.next_poll_at.astimezone(UTC)
+        async with self.ctx.store.transaction() as tx:
+            polled = await tx.feeds.get(report.feed_id)
+        if polled is None or not polled.enabled:
+            return None
+        return _at(polled) or self.ctx.clock()
 
     async def queue_deliveries(self) -> None:
         """Queue a delivery job for each destination with alerts due (one waits per channel)."""

@@ -16,6 +16,7 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.recording_adapter import RecordingAdapter
 from tests.fakes.waiting import wait_until
 from tests.scaleout.conftest import Clock, Start
+from tests.storage.statements import statements
 
 pytestmark = pytest.mark.postgres
 FEEDS = 30
@@ -101,3 +102,58 @@ async def test_a_feed_added_while_running_is_polled_at_once(
     finally:
         await store.close()
     await wait_until(lambda: hits(server)["/late.xml"] == 1, seconds=10)
+
+
+async def test_a_poll_job_reads_its_feed_once_and_schedules_the_next_from_its_poll(
+    pg_url: str, server: FeedServer, engines: Start
+) -> None:
+    # The next poll's time is the one the poll wrote: the job does not read the feed again to
+    # learn it (a transaction a poll, most of them 304s or unchanged bodies).
+    clock, adapter = Clock(), RecordingAdapter()
+    paths = await add_feeds(pg_url, server, clock)
+    [worker] = await engines(1, adapter, clock)
+    await wait_until(lambda: all(hits(server)[path] >= 1 for path in paths))
+    await sweeps_pass([worker])
+    for path in paths[::2]:  # half the feeds have news: stored, the others unchanged
+        server.set_body(path, rss(path.strip("/.xml"), 2))
+    with statements(worker.ctx.store) as sent:
+        clock.skipped += timedelta(seconds=61)
+        await wait_until(lambda: all(hits(server)[path] >= 2 for path in paths))
+        await wait_until(lambda: len(worker.jobs.polls) == 2 * FEEDS)
+        await sweeps_pass([worker])
+    reads = [sql for sql, _ in sent if "FROM feeds" in sql and "WHERE feeds.id = " in sql]
+    assert len(reads) == FEEDS  # one a poll job: the read that finds the feed due
+    outcomes = Counter(report.outcome for report in worker.jobs.polls[FEEDS:])
+    assert outcomes == {"fetched": FEEDS // 2, "unchanged": FEEDS // 2}
+
+    # And each feed's chain goes on at the time its poll wrote: polled once more, once.
+    clock.skipped += timedelta(seconds=61)
+    await wait_until(lambda: all(hits(server)[path] >= 3 for path in paths))
+    await sweeps_pass([worker])
+    assert set(hits(server).values()) == {3}
+
+
+async def test_a_poll_that_disables_its_feed_ends_the_feeds_chain(
+    pg_url: str, server: FeedServer, engines: Start
+) -> None:
+    clock, adapter = Clock(), RecordingAdapter()
+    server.add_status("/down.xml", 500)
+    store = await Store.open(pg_url)
+    try:
+        async with store.transaction() as tx:
+            added = await tx.feeds.add(NewFeed(server.url("/down.xml"), "down", 60), clock())
+    finally:
+        await store.close()
+    [worker] = await engines(1, adapter, clock)
+    await wait_until(lambda: hits(server)["/down.xml"] == 1)
+    clock.skipped += timedelta(days=8)  # failing for over a week: the next failure disables it
+    await wait_until(lambda: hits(server)["/down.xml"] == 2)
+    await wait_until(lambda: len(worker.jobs.polls) == 2)
+    [*_, last] = worker.jobs.polls
+    assert last.state is not None and last.state.disabled_reason
+    clock.skipped += timedelta(days=1)
+    await sweeps_pass([worker], rounds=10)
+    assert hits(server)["/down.xml"] == 2  # no next poll was queued
+    async with worker.ctx.store.transaction() as tx:
+        feed = await tx.feeds.get(added.id)
+    assert feed is not None and not feed.enabled

@@ -89,6 +89,9 @@ class PollReport:
     flood_guarded: bool = False
     error: str | None = None
     warning: str | None = None
+    # The feed state the poll wrote (None when it wrote none: missing, disabled, a database
+    # error): whoever schedules the next poll reads its time here instead of reading the feed.
+    state: PollState | None = None
 
 
 async def poll_feed(ctx: PollContext, feed_id: int) -> PollReport:
@@ -142,7 +145,7 @@ async def _poll(ctx: PollContext, feed: Feed, origin: str) -> PollReport:
     if result.outcome is not FetchOutcome.FETCHED:
         state = feed_health.succeeded(feed, result, ctx.clock(), ctx.poll_policy)
         await _record(ctx, feed, state)
-        return PollReport(feed.id, feed.name, result.outcome.value)
+        return PollReport(feed.id, feed.name, result.outcome.value, state=state)
     return await _ingest_body(ctx, feed, result)
 
 
@@ -161,6 +164,7 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
     if prepared.fatal:
         return await _record_failure(ctx, feed, prepared.problem or "not a feed", result)
     guarded = ctx.poll_policy.flood_guard and not feed.first_fetch_done
+    written: list[PollState] = []
 
     def outcome(report: IngestReport) -> tuple[int, PollState]:
         state = feed_health.succeeded(
@@ -172,6 +176,7 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
             problem=prepared.problem,
             new_items=len(report.new_articles),
         )
+        written[:] = [state]  # a group retried one by one builds it again: the last is stored
         return feed.id, state
 
     # The feed's new state is written in the same transaction as its articles.
@@ -188,6 +193,7 @@ async def _ingest_body(ctx: PollContext, feed: Feed, result: FetchResult) -> Pol
         queued_alerts=report.queued_alerts,
         flood_guarded=guarded and bool(report.new_articles),
         warning=prepared.problem,
+        state=written[-1] if written else None,
     )
 
 
@@ -208,7 +214,7 @@ async def _record_failure(
     )
     if state.disabled_reason:
         log.error("feed #%s disabled: %s", feed.id, state.disabled_reason)
-    return PollReport(feed.id, feed.name, "failed", error=error)
+    return PollReport(feed.id, feed.name, "failed", error=error, state=state)
 
 
 async def _record(ctx: PollContext, feed: Feed, state: PollState) -> None:
