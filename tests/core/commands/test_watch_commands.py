@@ -281,7 +281,7 @@ async def test_history_lists_versions_newest_first_and_by_theme(desk: Desk) -> N
     assert first.ephemeral and first.title == "Watchlist history, newest first"
     assert first.lines == (
         "v1 (in force) · 2026-11-20 12:00 UTC · file (file, seed): "
-        "seed nkru.toml: 8 themes, 1400 terms",
+        "seed nkru.toml: 8 themes, 1399 terms",
     )
     assert first.footer == "Go back with /nkru watch undo [version] (admins)"
 
@@ -563,7 +563,7 @@ async def test_audit_is_for_admins_and_lists_the_actions_newest_first(desk: Desk
     everything = await desk.run("audit")
     assert everything.title == "Audit log: the latest 5"
     assert everything.lines[-1].startswith("2026-11-20 12:00 UTC · file (file) · watchlist seed ")
-    assert everything.lines[-1].endswith("nkru.toml · ok: seed nkru.toml: 8 themes, 1400 terms")
+    assert everything.lines[-1].endswith("nkru.toml · ok: seed nkru.toml: 8 themes, 1399 terms")
 
 
 async def test_audit_of_an_empty_log(store: Store) -> None:
