@@ -240,10 +240,8 @@ def named_cpu_seconds(name: str) -> dict[int, float]:
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError, IndexError, ValueError):
-            text = (entry / "stat").read_text()
-            if text[text.index("(") + 1 : text.rindex(")")] == name:
-                fields = text.rsplit(")", 1)[1].split()
-                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
+            if (entry / "comm").read_text().strip() == name:
+                found[int(entry.name)] = cpu_seconds(int(entry.name))
     return found
 
 

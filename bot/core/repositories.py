@@ -236,11 +236,9 @@ class FeedRepository(Protocol):
     async def set_enabled(self, feed_id: int, enabled: bool, now: datetime) -> bool:
         """Enable (clearing failure state, polling soon) or disable a feed by hand."""
 
-    async def record_poll(self, feed_id: int, state: PollState) -> None:
-        """Store the outcome of one poll."""
-
     async def record_polls(self, outcomes: Sequence[tuple[int, PollState]]) -> None:
-        """`record_poll` for several feeds (each once), in as few statements as possible."""
+        """Store the outcome of each poll (feed id, its new state), in as few statements as
+        possible; a feed given twice ends with its later state."""
 
     async def count_by_status(self) -> dict[str, int]:
         """How many feeds are ok, failing and disabled."""
