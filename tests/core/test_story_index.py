@@ -10,8 +10,9 @@ from types import FunctionType, ModuleType
 import numpy as np
 
 from bot.core.cluster import StoryIndex, best_match, fingerprint
-from bot.core.minhash import compact, signature_matrix
-from bot.core.story_index import CANDIDATE_CAP, MEMBER_CAP
+from bot.core.minhash import NUM_PERM, Fingerprint, band_keys_of, compact, signature_matrix
+from bot.core.story_index import CANDIDATE_CAP, MEMBER_CAP, SCREEN_GATE
+from bot.core.story_segments import SCREEN
 
 _SYLLABLES = [
     "ka",
@@ -228,3 +229,32 @@ def test_a_copy_among_many_alike_reports_is_found_with_at_most_the_cap_compared(
     assert len(found) == CANDIDATE_CAP
     assert best_match(query, found) == 1
     assert index.best_matches([query])[0][0] == 1
+
+
+def _signature(values: np.ndarray) -> bytes:
+    return values.astype("<u4").tobytes()
+
+
+def test_a_report_met_only_by_chance_is_screened_out_before_it_is_compared() -> None:
+    # The stored report shares one band (positions 60-62) with the first probe and nothing
+    # else: its screen (the first SCREEN positions) has no equal position, so it is not read
+    # further. The second probe is a report at the threshold's level (a third of the
+    # positions equal, spread over the signature): compared, and found.
+    rng = np.random.default_rng(12)
+    stored = rng.choice(1 << 31, size=NUM_PERM, replace=False).astype(np.uint32)
+    index = StoryIndex()
+    index.add_many([7], [_signature(stored)], [1.0])
+
+    chance = rng.choice(1 << 31, size=NUM_PERM, replace=False).astype(np.uint32) | (1 << 31)
+    chance[60:63] = stored[60:63]
+    close = rng.choice(1 << 31, size=NUM_PERM, replace=False).astype(np.uint32) | (1 << 31)
+    same = np.sort(rng.choice(NUM_PERM, size=NUM_PERM // 3, replace=False))
+    close[same] = stored[same]
+    assert np.count_nonzero(close[:SCREEN] == stored[:SCREEN]) >= SCREEN_GATE
+
+    assert index.best_many(np.stack([chance])) == [(0, -1)]
+    assert index.examined == 0
+    assert index.best_many(np.stack([close])) == [(7, NUM_PERM // 3)]
+    assert index.examined == 1
+    chance_fp = Fingerprint(_signature(chance), band_keys_of(_signature(chance)))
+    assert chance_fp.band_keys and index.candidates(chance_fp) == []

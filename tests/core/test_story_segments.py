@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import mmap
+import sys
+
 import numpy as np
 import pytest
 
 from bot.core import story_segments
+from bot.core.big_arrays import HUGE_MIN_BYTES
 from bot.core.minhash import NUM_PERM
 from bot.core.story_segments import Segment
+from tests.memory_maps import mapping_of, touched_heap
 
 KEY_CAP = 4
 
@@ -89,3 +94,19 @@ def test_a_merge_finds_what_its_parts_found() -> None:
     numbers, rows = merged.find(needles)
     assert set(zip(numbers.tolist(), rows.tolist(), strict=True)) == _expected(hashes, needles)
     assert np.array_equal(merged.screen, merged.sigs[:, :32].astype(np.uint8))
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not hasattr(mmap, "MADV_HUGEPAGE"),
+    reason="huge-page advice is a Linux madvise",
+)
+def test_a_large_segments_tables_are_in_memory_of_their_own_advised_for_huge_pages() -> None:
+    # In a process that has run a while, numpy's arrays come from the heap's reused memory,
+    # already on 4 KiB pages whatever numpy advises: every random read of the bucket table
+    # then missed the address-translation cache (README, "Speed").
+    touched_heap()
+    segment, _ = _segment(rows=40_000, bands=64, seed=5)
+    for table in (segment.buckets, segment.entries):
+        assert table.nbytes >= HUGE_MIN_BYTES
+        name, flags = mapping_of(table.ctypes.data + table.nbytes // 2)
+        assert name != "[heap]" and "hg" in flags
