@@ -32,8 +32,10 @@ HERE = Path(__file__).resolve().parent
 
 def make(data: Path, kind: str, size: int) -> Path:
     """Compute and store the signatures of one data set; return its path."""
-    sys.path.insert(0, str(HERE))  # pipeline.py imports _synthetic as a top-level module
-    sys.path.insert(0, str(HERE.parent))
+    # After the checkout `--root` put first: the signatures are made by this checkout's
+    # benchmarks, the index measured is `--root`'s (the same `bot` for both when it is this one).
+    sys.path.insert(1, str(HERE))  # pipeline.py imports _synthetic as a top-level module
+    sys.path.insert(1, str(HERE.parent))
     from bot.core import cluster
 
     def matrix(signatures: list[bytes]) -> np.ndarray:
