@@ -10,11 +10,14 @@ Work per lookup is bounded whatever the window holds:
   of one headline cost 4,000 x 16 comparisons, not 8 million;
 - a band hash leads to its newest `KEY_CAP` rows per segment, so a band that a template
   gives thousands of stories costs a few comparisons;
+- a report met through a band is screened first: the low bytes of its first `SCREEN`
+  signature positions (a small array of their own: see bot.core.story_segments) against the
+  article's. Fewer than `SCREEN_GATE` equal and nothing else of it is read: most reports met
+  in a large window share a band by chance;
 - at most `CANDIDATE_CAP` reports are compared in full with each new article. When more
   share a band with it (the low end of the LSH S-curve, whose number grows with the window:
-  0.07% to 0.6% of it on the benchmarks' headlines), they are ranked by their first `SCREEN`
-  signature positions (the low byte of each, in a small array of their own: see
-  bot.core.story_segments), then bands shared, then age. On the harsher
+  0.07% to 0.6% of it on the benchmarks' headlines), they are ranked by their screen, then
+  bands shared, then age. On the harsher
   benchmark at 100,000 stories this keeps 96% of true copies with their story (97% without
   any cap) where ranking by bands shared alone kept 87%;
 - there are at most three segments (a base, a middle and a head of recent rows), and finding
@@ -209,8 +212,7 @@ class StoryIndex:
         items = (unique >> _ITEM).astype(np.int64)
         segments = ((unique >> np.uint64(32)) & np.uint64(_MAX_SEGMENTS - 1)).astype(np.int64)
         rows = (unique & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        # The screen before anything else of a report is read: most reports met in a large
-        # window share a band by chance and go no further (module docstring).
+        # The screen before anything else of a report is read (module docstring).
         screen = self._equal(mine[:, :SCREEN].astype(np.uint8), items, segments, rows, screen=True)
         passed = np.flatnonzero(screen >= SCREEN_GATE)
         items, segments, rows = items[passed], segments[passed], rows[passed]
