@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 
 def mapping_of(address: int) -> tuple[str, list[str]]:
     """(name, kernel flags) of the mapping that holds `address`: name '' for anonymous memory
@@ -26,8 +28,6 @@ def touched_heap(megabytes: int = 200) -> None:
     process has: glibc raises its threshold for mapping large blocks on their own after one is
     freed (up to 32 MiB), so the next blocks under it come from the heap, and stay there once
     freed."""
-    import numpy as np
-
     mapped_alone = np.ones(30 << 20, dtype=np.uint8)
     del mapped_alone  # freed: the threshold is now 30 MiB
     blocks = [np.ones(25 << 20, dtype=np.uint8) for _ in range(megabytes // 25)]
